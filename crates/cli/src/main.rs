@@ -1,0 +1,2 @@
+//! `confluence-connector`: the headless face of the engine.
+fn main() {}

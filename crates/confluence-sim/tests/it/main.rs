@@ -1,0 +1,11 @@
+//! Whole-flow tests: a plain HTTP client that knows only Confluence's documented API crawls
+//! simulated sites and must find exactly the ground truth.
+
+mod admin;
+mod auth;
+mod client;
+mod cql;
+mod crawl;
+mod faults;
+mod paging;
+mod scale;

@@ -1,0 +1,324 @@
+//! The configuration values (everything but the secrets).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
+
+/// The index name used when none is configured, as in Elastic's connector.
+pub const DEFAULT_INDEX_NAME: &str = "search-confluence";
+
+/// Which Confluence deployment the connector talks to (`data_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DataSource {
+    /// Confluence Cloud (`https://<site>.atlassian.net`), email + API token.
+    ConfluenceCloud,
+    /// Confluence Server, username + password. The reference's default.
+    #[default]
+    ConfluenceServer,
+    /// Confluence Data Center, username + password or a personal access token.
+    ConfluenceDataCenter,
+}
+
+impl DataSource {
+    /// The value stored in `connector.json` (`confluence_cloud`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataSource::ConfluenceCloud => "confluence_cloud",
+            DataSource::ConfluenceServer => "confluence_server",
+            DataSource::ConfluenceDataCenter => "confluence_data_center",
+        }
+    }
+
+    /// Parses the `connector.json` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "confluence_cloud" => Some(DataSource::ConfluenceCloud),
+            "confluence_server" => Some(DataSource::ConfluenceServer),
+            "confluence_data_center" => Some(DataSource::ConfluenceDataCenter),
+            _ => None,
+        }
+    }
+}
+
+/// How the connector authenticates to Data Center (`data_center_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DataCenterAuthMethod {
+    /// HTTP Basic with `data_center_username` and `data_center_password`.
+    #[default]
+    Basic,
+    /// `Authorization: Bearer <data_center_personal_access_token>`.
+    PersonalAccessToken,
+}
+
+impl DataCenterAuthMethod {
+    /// The value stored in `connector.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataCenterAuthMethod::Basic => "basic",
+            DataCenterAuthMethod::PersonalAccessToken => "personal_access_token",
+        }
+    }
+
+    /// Parses the `connector.json` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "basic" => Some(DataCenterAuthMethod::Basic),
+            "personal_access_token" => Some(DataCenterAuthMethod::PersonalAccessToken),
+            _ => None,
+        }
+    }
+}
+
+/// HTTP tuning of the Confluence client; not part of the reference's 18 fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct HttpSettings {
+    /// Seconds allowed to open a connection (TCP + TLS).
+    #[ts(type = "number")]
+    pub connect_timeout_secs: u64,
+    /// Seconds allowed for one whole API request, body included.
+    #[ts(type = "number")]
+    pub request_timeout_secs: u64,
+    /// Seconds a download may stay silent before it is abandoned.
+    #[ts(type = "number")]
+    pub read_timeout_secs: u64,
+    /// Requests to Confluence in flight at once, across all workers.
+    #[ts(type = "number")]
+    pub max_concurrent_requests: u64,
+    /// Cap on requests per second; `None` means no cap.
+    pub max_requests_per_second: Option<f64>,
+    /// Largest attachment downloaded, in bytes (the reference's 10 MiB).
+    #[ts(type = "number")]
+    pub max_download_bytes: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout_secs: 10,
+            request_timeout_secs: 120,
+            read_timeout_secs: 60,
+            max_concurrent_requests: 16,
+            max_requests_per_second: None,
+            max_download_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// How the connector authenticates to Elasticsearch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EsAuthMethod {
+    /// `Authorization: ApiKey <api_key>` (the secret [`super::SecretField::EsApiKey`]).
+    #[default]
+    ApiKey,
+    /// HTTP Basic with `username` and the secret [`super::SecretField::EsPassword`].
+    Basic,
+}
+
+/// An Elasticsearch (or OpenSearch) cluster to index into. Secrets live in [`super::Secrets`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct ElasticsearchTarget {
+    /// Cluster URL, e.g. `https://localhost:9200`.
+    pub url: String,
+    /// API key or username + password.
+    pub auth_method: EsAuthMethod,
+    /// Username for [`EsAuthMethod::Basic`].
+    pub username: String,
+    /// PEM certificate(s) to trust in addition to the system roots; empty for none.
+    pub ca_certificate: String,
+    /// The content index; the access-control index is `.search-acl-filter-<index_name>`.
+    pub index_name: String,
+}
+
+impl Default for ElasticsearchTarget {
+    fn default() -> Self {
+        ElasticsearchTarget {
+            url: String::new(),
+            auth_method: EsAuthMethod::ApiKey,
+            username: String::new(),
+            ca_certificate: String::new(),
+            index_name: DEFAULT_INDEX_NAME.to_string(),
+        }
+    }
+}
+
+/// Where documents go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Target {
+    /// The embedded local index (the default: works without any server).
+    Local {
+        /// The local index name.
+        index_name: String,
+    },
+    /// An Elasticsearch or OpenSearch cluster.
+    Elasticsearch(ElasticsearchTarget),
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target::Local {
+            index_name: DEFAULT_INDEX_NAME.to_string(),
+        }
+    }
+}
+
+impl Target {
+    /// The content index name, whichever the target.
+    pub fn index_name(&self) -> &str {
+        match self {
+            Target::Local { index_name } => index_name,
+            Target::Elasticsearch(es) => &es.index_name,
+        }
+    }
+}
+
+/// The connector configuration without its secrets (see [`super::Secrets`]).
+///
+/// Field names and defaults follow Elastic's connector (`reference-connector.md` section 9);
+/// `tls_insecure_skip_verify`, `http` and `target` are ours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct ConnectorConfig {
+    /// Cloud, Server or Data Center.
+    pub data_source: DataSource,
+    /// Server username.
+    pub username: String,
+    /// Data Center: Basic or personal access token.
+    pub data_center_auth_method: DataCenterAuthMethod,
+    /// Data Center username (Basic).
+    pub data_center_username: String,
+    /// Cloud account email.
+    pub account_email: String,
+    /// Site URL: `https://<site>.atlassian.net` or `https://host[:port][/context]`.
+    pub confluence_url: String,
+    /// Space keys to sync; `["*"]` means every space. A string is split on commas.
+    #[serde(deserialize_with = "deserialize_spaces")]
+    pub spaces: Vec<String>,
+    /// Also fetch and index page labels (one more request per page).
+    pub index_labels: bool,
+    /// Trust the extra CA in `ssl_ca`. TLS is verified whether this is on or off.
+    pub ssl_enabled: bool,
+    /// PEM certificate(s) to trust when `ssl_enabled`.
+    pub ssl_ca: String,
+    /// Turn certificate verification off. Dangerous; never implied by `ssl_enabled = false`.
+    pub tls_insecure_skip_verify: bool,
+    /// Retries per request after the first attempt.
+    pub retry_count: u32,
+    /// Attachment downloads in flight at once (1 to 50).
+    pub concurrent_downloads: u32,
+    /// Compute `_allow_access_control` and run access-control syncs.
+    pub use_document_level_security: bool,
+    /// Send attachments to an external extraction service instead of extracting in-process.
+    pub use_text_extraction_service: bool,
+    /// Timeouts, concurrency and rate caps of the Confluence client.
+    pub http: HttpSettings,
+    /// Where the documents go.
+    pub target: Target,
+}
+
+impl Default for ConnectorConfig {
+    fn default() -> Self {
+        ConnectorConfig {
+            data_source: DataSource::default(),
+            username: String::new(),
+            data_center_auth_method: DataCenterAuthMethod::default(),
+            data_center_username: String::new(),
+            account_email: String::new(),
+            confluence_url: String::new(),
+            spaces: vec!["*".to_string()],
+            index_labels: false,
+            ssl_enabled: false,
+            ssl_ca: String::new(),
+            tls_insecure_skip_verify: false,
+            retry_count: 3,
+            concurrent_downloads: 50,
+            use_document_level_security: false,
+            use_text_extraction_service: false,
+            http: HttpSettings::default(),
+            target: Target::default(),
+        }
+    }
+}
+
+impl ConnectorConfig {
+    /// True when every space is selected (`spaces` is exactly `["*"]`).
+    pub fn all_spaces(&self) -> bool {
+        self.spaces.len() == 1 && self.spaces[0] == "*"
+    }
+}
+
+/// Splits a comma-separated list, trimming items and dropping empty ones.
+pub fn split_spaces(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn deserialize_spaces<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Spaces {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Spaces>::deserialize(d)? {
+        None => Vec::new(),
+        Some(Spaces::One(s)) => split_spaces(&s),
+        Some(Spaces::Many(v)) => v.iter().flat_map(|s| split_spaces(s)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_from_string_are_split_and_trimmed() {
+        let cfg: ConnectorConfig =
+            serde_json::from_value(serde_json::json!({"spaces": " DEV, ,OPS ,"})).unwrap();
+        assert_eq!(cfg.spaces, vec!["DEV", "OPS"]);
+        let cfg: ConnectorConfig =
+            serde_json::from_value(serde_json::json!({"spaces": ["A", " B "]})).unwrap();
+        assert_eq!(cfg.spaces, vec!["A", "B"]);
+    }
+
+    #[test]
+    fn defaults_match_the_reference() {
+        let cfg = ConnectorConfig::default();
+        assert_eq!(cfg.data_source, DataSource::ConfluenceServer);
+        assert_eq!(cfg.retry_count, 3);
+        assert_eq!(cfg.concurrent_downloads, 50);
+        assert!(!cfg.tls_insecure_skip_verify);
+        assert_eq!(cfg.target.index_name(), "search-confluence");
+        assert!(cfg.all_spaces());
+    }
+
+    #[test]
+    fn target_round_trips() {
+        let cfg = ConnectorConfig {
+            target: Target::Elasticsearch(ElasticsearchTarget {
+                url: "https://es:9200".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(json["target"]["kind"], "elasticsearch");
+        let back: ConnectorConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, cfg);
+    }
+}

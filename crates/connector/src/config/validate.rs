@@ -1,0 +1,519 @@
+//! Offline validation of a configuration: every problem, each tied to its field.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{
+    ConnectorConfig, DataCenterAuthMethod, DataSource, EsAuthMethod, SecretField, Secrets, Target,
+};
+
+/// How bad a [`FieldError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    /// The configuration cannot be used as it is.
+    Error,
+    /// It can be used, but the user should know (e.g. TLS verification is off).
+    Warning,
+}
+
+/// One problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldError {
+    /// The field key, as in [`super::fields`] and [`super::target_fields`].
+    pub field: String,
+    /// What is wrong and what is expected instead.
+    pub message: String,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+impl FieldError {
+    fn error(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+            severity: Severity::Error,
+        }
+    }
+
+    fn warning(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+            severity: Severity::Warning,
+        }
+    }
+
+    /// True for [`Severity::Error`].
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// True when `problems` holds at least one error (warnings do not count).
+pub fn has_errors(problems: &[FieldError]) -> bool {
+    problems.iter().any(FieldError::is_error)
+}
+
+/// Checks `config` and `secrets` and returns every problem found (empty when all is well).
+///
+/// Credentials are checked only for the selected data source (and auth method), as in the
+/// reference; `ssl_ca` only when `ssl_enabled`.
+pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    check_credentials(config, secrets, &mut out);
+    check_http_url(
+        "confluence_url",
+        &config.confluence_url,
+        "https://<site>.atlassian.net or https://confluence.example.com:8090/confluence",
+        &mut out,
+    );
+    check_spaces(config, &mut out);
+    if config.ssl_enabled {
+        check_pem("ssl_ca", &config.ssl_ca, true, &mut out);
+    }
+    if config.tls_insecure_skip_verify {
+        out.push(FieldError::warning(
+            "tls_insecure_skip_verify",
+            "TLS certificate verification is OFF: anyone between this machine and Confluence can \
+             read the credentials and the content. Add the server's CA in `ssl_ca` instead",
+        ));
+    }
+    if config.retry_count > 20 {
+        out.push(FieldError::error(
+            "retry_count",
+            format!(
+                "expected at most 20 retries per request, got {}",
+                config.retry_count
+            ),
+        ));
+    }
+    if !(1..51).contains(&config.concurrent_downloads) {
+        out.push(FieldError::error(
+            "concurrent_downloads",
+            format!(
+                "expected a number from 1 to 50 (less than 51), got {}",
+                config.concurrent_downloads
+            ),
+        ));
+    }
+    check_http_settings(config, &mut out);
+    check_target(&config.target, secrets, &mut out);
+    out
+}
+
+fn required(field: &str, value: &str, what: &str, out: &mut Vec<FieldError>) {
+    if value.trim().is_empty() {
+        out.push(FieldError::error(field, format!("{what} is required")));
+    }
+}
+
+fn required_secret(secrets: &Secrets, field: SecretField, what: &str, out: &mut Vec<FieldError>) {
+    if secrets.get(field).is_none() {
+        out.push(FieldError::error(
+            field.key(),
+            format!(
+                "{what} is required (enter it, or set the environment variable `{}`)",
+                field.env_var()
+            ),
+        ));
+    }
+}
+
+fn check_credentials(config: &ConnectorConfig, secrets: &Secrets, out: &mut Vec<FieldError>) {
+    match config.data_source {
+        DataSource::ConfluenceServer => {
+            required(
+                "username",
+                &config.username,
+                "the Confluence Server username",
+                out,
+            );
+            required_secret(
+                secrets,
+                SecretField::Password,
+                "the Confluence Server password",
+                out,
+            );
+        }
+        DataSource::ConfluenceDataCenter => match config.data_center_auth_method {
+            DataCenterAuthMethod::Basic => {
+                required(
+                    "data_center_username",
+                    &config.data_center_username,
+                    "the Confluence Data Center username",
+                    out,
+                );
+                required_secret(
+                    secrets,
+                    SecretField::DataCenterPassword,
+                    "the Confluence Data Center password",
+                    out,
+                );
+            }
+            DataCenterAuthMethod::PersonalAccessToken => required_secret(
+                secrets,
+                SecretField::DataCenterPersonalAccessToken,
+                "a Confluence Data Center personal access token",
+                out,
+            ),
+        },
+        DataSource::ConfluenceCloud => {
+            let email = config.account_email.trim();
+            if email.is_empty() {
+                out.push(FieldError::error(
+                    "account_email",
+                    "the Atlassian account email is required",
+                ));
+            } else if !email.contains('@') {
+                out.push(FieldError::error(
+                    "account_email",
+                    format!("expected an email address such as ann@example.com, got `{email}`"),
+                ));
+            }
+            required_secret(
+                secrets,
+                SecretField::ApiToken,
+                "a Confluence Cloud API token",
+                out,
+            );
+        }
+    }
+}
+
+fn check_http_url(field: &str, value: &str, example: &str, out: &mut Vec<FieldError>) {
+    let value = value.trim();
+    if value.is_empty() {
+        out.push(FieldError::error(
+            field,
+            format!("a URL is required, e.g. {example}"),
+        ));
+        return;
+    }
+    match url::Url::parse(value) {
+        Err(e) => out.push(FieldError::error(
+            field,
+            format!("`{value}` is not a valid URL ({e}); expected e.g. {example}"),
+        )),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => out.push(FieldError::error(
+            field,
+            format!(
+                "expected an http:// or https:// URL, got scheme `{}`",
+                u.scheme()
+            ),
+        )),
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => out.push(FieldError::error(
+            field,
+            format!("`{value}` has no host name; expected e.g. {example}"),
+        )),
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => out.push(FieldError::error(
+            field,
+            "remove the user name and password from the URL; enter them in their own fields",
+        )),
+        Ok(u) if u.query().is_some() || u.fragment().is_some() => out.push(FieldError::error(
+            field,
+            "remove the query string and fragment (after `?` or `#`) from the URL",
+        )),
+        Ok(_) => {}
+    }
+}
+
+fn check_spaces(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
+    let spaces = &config.spaces;
+    if spaces.is_empty() {
+        out.push(FieldError::error(
+            "spaces",
+            "list at least one space key (comma-separated), or * for all spaces",
+        ));
+    } else if spaces.len() > 1 && spaces.iter().any(|s| s == "*") {
+        out.push(FieldError::error(
+            "spaces",
+            "* selects all spaces and must stand alone; remove it or the other keys",
+        ));
+    } else if let Some(bad) = spaces.iter().find(|s| s.chars().any(char::is_whitespace)) {
+        out.push(FieldError::error(
+            "spaces",
+            format!("space keys contain no spaces, got `{bad}`; separate keys with commas"),
+        ));
+    }
+}
+
+fn check_pem(field: &str, pem: &str, required: bool, out: &mut Vec<FieldError>) {
+    if pem.trim().is_empty() {
+        if required {
+            out.push(FieldError::error(
+                field,
+                "a PEM certificate is required when SSL is enabled \
+                 (text starting with -----BEGIN CERTIFICATE-----)",
+            ));
+        }
+        return;
+    }
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        out.push(FieldError::error(
+            field,
+            "expected a PEM certificate starting with -----BEGIN CERTIFICATE-----",
+        ));
+        return;
+    }
+    match reqwest::Certificate::from_pem_bundle(pem.trim().as_bytes()) {
+        Ok(certs) if !certs.is_empty() => {}
+        Ok(_) => out.push(FieldError::error(
+            field,
+            "no certificate found in the PEM text",
+        )),
+        Err(e) => out.push(FieldError::error(
+            field,
+            format!("the PEM certificate could not be read ({e}); paste the whole file"),
+        )),
+    }
+}
+
+fn check_http_settings(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
+    let h = &config.http;
+    for (field, value) in [
+        ("http.connect_timeout_secs", h.connect_timeout_secs),
+        ("http.request_timeout_secs", h.request_timeout_secs),
+        ("http.read_timeout_secs", h.read_timeout_secs),
+        ("http.max_concurrent_requests", h.max_concurrent_requests),
+    ] {
+        if value == 0 {
+            out.push(FieldError::error(field, "expected a number greater than 0"));
+        }
+    }
+    if let Some(rps) = h.max_requests_per_second
+        && !(rps.is_finite() && rps > 0.0)
+    {
+        out.push(FieldError::error(
+            "http.max_requests_per_second",
+            "expected a positive number of requests per second, or no cap",
+        ));
+    }
+}
+
+fn check_index_name(name: &str, out: &mut Vec<FieldError>) {
+    let field = "index_name";
+    let problem = if name.is_empty() {
+        Some("an index name is required, e.g. search-confluence".to_string())
+    } else if name != name.to_lowercase() {
+        Some(format!(
+            "index names are lower case; try `{}`",
+            name.to_lowercase()
+        ))
+    } else if name.starts_with(['-', '_', '+']) {
+        Some("an index name cannot start with -, _ or +".to_string())
+    } else if name == "." || name == ".." {
+        Some("an index name cannot be . or ..".to_string())
+    } else if let Some(c) = name.chars().find(|c| r#"\/*?"<>| ,#:"#.contains(*c)) {
+        Some(format!("an index name cannot contain `{c}`"))
+    } else if name.len() > 255 {
+        Some("an index name is at most 255 bytes long".to_string())
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        out.push(FieldError::error(field, message));
+    }
+}
+
+fn check_target(target: &Target, secrets: &Secrets, out: &mut Vec<FieldError>) {
+    check_index_name(target.index_name(), out);
+    let Target::Elasticsearch(es) = target else {
+        return;
+    };
+    check_http_url("es_url", &es.url, "https://localhost:9200", out);
+    match es.auth_method {
+        EsAuthMethod::ApiKey => required_secret(
+            secrets,
+            SecretField::EsApiKey,
+            "an Elasticsearch API key",
+            out,
+        ),
+        EsAuthMethod::Basic => {
+            required(
+                "es_username",
+                &es.username,
+                "the Elasticsearch username",
+                out,
+            );
+            required_secret(
+                secrets,
+                SecretField::EsPassword,
+                "the Elasticsearch password",
+                out,
+            );
+        }
+    }
+    check_pem("es_ca_certificate", &es.ca_certificate, false, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ElasticsearchTarget;
+
+    fn server() -> (ConnectorConfig, Secrets) {
+        let cfg = ConnectorConfig {
+            username: "admin".into(),
+            confluence_url: "http://127.0.0.1:9696".into(),
+            ..Default::default()
+        };
+        (cfg, Secrets::new().with(SecretField::Password, "abc@123"))
+    }
+
+    fn fields_of(errs: &[FieldError]) -> Vec<&str> {
+        errs.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn valid_server_config_passes() {
+        let (cfg, s) = server();
+        assert_eq!(validate(&cfg, &s), vec![]);
+    }
+
+    #[test]
+    fn missing_server_credentials_fail() {
+        let (mut cfg, _) = server();
+        cfg.username.clear();
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["username", "password"]);
+        assert!(errs[1].message.contains("CONFLUENCE_PASSWORD"));
+    }
+
+    #[test]
+    fn other_sources_blank_credentials_are_fine() {
+        // Server selected; Cloud and DC credentials blank.
+        let (cfg, s) = server();
+        assert!(cfg.account_email.is_empty() && cfg.data_center_username.is_empty());
+        assert!(validate(&cfg, &s).is_empty());
+        // Cloud selected with its credentials; Server ones blank.
+        let cfg = ConnectorConfig {
+            data_source: DataSource::ConfluenceCloud,
+            account_email: "ann@example.com".into(),
+            confluence_url: "https://acme.atlassian.net".into(),
+            ..Default::default()
+        };
+        let s = Secrets::new().with(SecretField::ApiToken, "t");
+        assert!(validate(&cfg, &s).is_empty());
+    }
+
+    #[test]
+    fn data_center_basic_and_pat() {
+        let mut cfg = ConnectorConfig {
+            data_source: DataSource::ConfluenceDataCenter,
+            confluence_url: "https://dc.example.com/confluence".into(),
+            ..Default::default()
+        };
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(
+            fields_of(&errs),
+            ["data_center_username", "data_center_password"]
+        );
+        cfg.data_center_auth_method = DataCenterAuthMethod::PersonalAccessToken;
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["data_center_personal_access_token"]);
+        let s = Secrets::new().with(SecretField::DataCenterPersonalAccessToken, "pat");
+        assert!(validate(&cfg, &s).is_empty());
+    }
+
+    #[test]
+    fn cloud_missing_token_fails() {
+        let cfg = ConnectorConfig {
+            data_source: DataSource::ConfluenceCloud,
+            confluence_url: "https://acme.atlassian.net".into(),
+            ..Default::default()
+        };
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["account_email", "api_token"]);
+    }
+
+    #[test]
+    fn urls_must_be_http_and_parse() {
+        let (mut cfg, s) = server();
+        for bad in [
+            "",
+            "not a url",
+            "ftp://host",
+            "https://u:p@host",
+            "https://h/?x=1",
+        ] {
+            cfg.confluence_url = bad.into();
+            let errs = validate(&cfg, &s);
+            assert_eq!(fields_of(&errs), ["confluence_url"], "{bad}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn concurrent_downloads_limit() {
+        let (mut cfg, s) = server();
+        cfg.concurrent_downloads = 100_000;
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["concurrent_downloads"]);
+        assert!(errs[0].message.contains("less than 51"));
+        cfg.concurrent_downloads = 50;
+        assert!(validate(&cfg, &s).is_empty());
+    }
+
+    #[test]
+    fn ssl_ca_only_checked_when_enabled() {
+        let (mut cfg, s) = server();
+        cfg.ssl_ca = String::new();
+        assert!(validate(&cfg, &s).is_empty());
+        cfg.ssl_enabled = true;
+        assert_eq!(fields_of(&validate(&cfg, &s)), ["ssl_ca"]);
+        cfg.ssl_ca = "garbage".into();
+        assert_eq!(fields_of(&validate(&cfg, &s)), ["ssl_ca"]);
+    }
+
+    #[test]
+    fn insecure_tls_is_a_loud_warning() {
+        let (mut cfg, s) = server();
+        cfg.tls_insecure_skip_verify = true;
+        let errs = validate(&cfg, &s);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].severity, Severity::Warning);
+        assert!(errs[0].message.contains("OFF"));
+        assert!(!has_errors(&errs));
+    }
+
+    #[test]
+    fn spaces_rules() {
+        let (mut cfg, s) = server();
+        cfg.spaces = vec![];
+        assert_eq!(fields_of(&validate(&cfg, &s)), ["spaces"]);
+        cfg.spaces = vec!["*".into(), "DEV".into()];
+        assert_eq!(fields_of(&validate(&cfg, &s)), ["spaces"]);
+        cfg.spaces = vec!["DEV".into(), "OPS".into()];
+        assert!(validate(&cfg, &s).is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let cfg = ConnectorConfig {
+            concurrent_downloads: 0,
+            spaces: vec![],
+            target: Target::Elasticsearch(ElasticsearchTarget {
+                index_name: "Bad Name".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(
+            fields_of(&errs),
+            [
+                "username",
+                "password",
+                "confluence_url",
+                "spaces",
+                "concurrent_downloads",
+                "index_name",
+                "es_url",
+                "es_api_key"
+            ]
+        );
+    }
+}

@@ -1,0 +1,649 @@
+//! The client core: URLs, authentication, the retry loop and downloads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use crate::config::{ConnectorConfig, Secrets};
+
+use super::error::redact;
+use super::gate::{Counters, Gate};
+use super::retry::{self, Failure};
+use super::{ClientError, ClientOptions, ClientStats, Credentials, Flavor};
+
+/// A Confluence REST client. Cheap to clone: clones share the connection pool, the rate-limit
+/// pause, the concurrency limit and the counters.
+#[derive(Clone)]
+pub struct ConfluenceClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    flavor: Flavor,
+    /// The site root with a trailing slash: `https://acme.atlassian.net/`,
+    /// `https://host/confluence/`.
+    site: Url,
+    /// Where `rest/api/...` paths are joined: the site, plus `wiki/` on Cloud.
+    api_base: Url,
+    credentials: Credentials,
+    options: ClientOptions,
+    gate: Gate,
+    permits: Arc<Semaphore>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for ConfluenceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfluenceClient")
+            .field("flavor", &self.inner.flavor)
+            .field("api_base", &self.inner.api_base.as_str())
+            .field("credentials", &self.inner.credentials)
+            .finish()
+    }
+}
+
+impl ConfluenceClient {
+    /// A client for the site at `url` (`https://<site>.atlassian.net` for Cloud, with or
+    /// without `/wiki`; `https://host[:port][/context]` for Server and Data Center).
+    pub fn new(
+        flavor: Flavor,
+        url: &str,
+        credentials: Credentials,
+        options: ClientOptions,
+    ) -> Result<Self, ClientError> {
+        let (site, api_base) = base_urls(flavor, url)?;
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .user_agent(options.user_agent.clone())
+            .gzip(true);
+        if let Some(pem) = &options.extra_ca_pem {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem.trim().as_bytes()).map_err(|e| {
+                    ClientError::Setup(format!(
+                        "the CA certificate (ssl_ca) could not be read: {e}"
+                    ))
+                })?;
+            if certs.is_empty() {
+                return Err(ClientError::Setup(
+                    "the CA certificate (ssl_ca) holds no certificate".to_string(),
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if options.danger_accept_invalid_certs {
+            tracing::warn!("TLS certificate verification is disabled for Confluence requests");
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Setup(e.without_url().to_string()))?;
+        Ok(ConfluenceClient {
+            inner: Arc::new(Inner {
+                http,
+                flavor,
+                site,
+                api_base,
+                credentials,
+                gate: Gate::new(options.requests_per_second),
+                permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
+                counters: Counters::default(),
+                options,
+            }),
+        })
+    }
+
+    /// A client for what `config` and `secrets` describe.
+    pub fn from_config(config: &ConnectorConfig, secrets: &Secrets) -> Result<Self, ClientError> {
+        ConfluenceClient::new(
+            config.data_source.into(),
+            &config.confluence_url,
+            Credentials::from_config(config, secrets)?,
+            ClientOptions::from_config(config),
+        )
+    }
+
+    /// The deployment flavour.
+    pub fn flavor(&self) -> Flavor {
+        self.inner.flavor
+    }
+
+    /// The API base (`https://acme.atlassian.net/wiki/`, `https://host/confluence/`); web links
+    /// (`_links.webui`) are relative to it too.
+    pub fn api_base(&self) -> &Url {
+        &self.inner.api_base
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// `<api base>/<path>?<query>`; `path` is relative (`rest/api/space`), and each `segments`
+    /// item is appended as one percent-encoded path segment.
+    pub(crate) fn api_url(
+        &self,
+        path: &str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Url, ClientError> {
+        build(&self.inner.api_base, path, segments, query)
+    }
+
+    /// As [`Self::api_url`] from the site root (Cloud's `rest/api/3/...` lives there).
+    pub(crate) fn site_url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, ClientError> {
+        build(&self.inner.site, path, &[], query)
+    }
+
+    /// Resolves a link from a response (`_links.next`, `_links.download`) against `base`
+    /// (the response's `_links.base`) and `context`, refusing other hosts.
+    pub(crate) fn resolve_link(
+        &self,
+        link: &str,
+        base: Option<&str>,
+        context: Option<&str>,
+    ) -> Result<Url, ClientError> {
+        let link = link.trim();
+        if link.starts_with("http://") || link.starts_with("https://") {
+            let url = Url::parse(link).map_err(|e| ClientError::InvalidUrl(format!("{e}")))?;
+            return self.same_site(url);
+        }
+        let origin = self.inner.api_base.origin().ascii_serialization();
+        let context = context.map(|c| c.trim_end_matches('/')).unwrap_or("");
+        // A link that already starts with the context path is site-relative (v2 style).
+        let joined = if !context.is_empty()
+            && link.starts_with(&format!("{context}/"))
+            && !link.starts_with(&format!("{context}{context}/"))
+            && base.is_some_and(|b| b.trim_end_matches('/').ends_with(context))
+        {
+            format!("{origin}{link}")
+        } else {
+            let base = base
+                .and_then(|b| Url::parse(b).ok())
+                .filter(|b| b.origin() == self.inner.api_base.origin())
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| self.inner.api_base.to_string());
+            format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                link.trim_start_matches('/')
+            )
+        };
+        let url = Url::parse(&joined).map_err(|e| ClientError::InvalidUrl(format!("{e}")))?;
+        self.same_site(url)
+    }
+
+    fn same_site(&self, url: Url) -> Result<Url, ClientError> {
+        if url.origin() == self.inner.api_base.origin() {
+            Ok(url)
+        } else {
+            Err(ClientError::InvalidUrl(format!(
+                "`{}` is not on the configured Confluence site; not sending credentials there",
+                redact(&url)
+            )))
+        }
+    }
+
+    /// GETs `url` and parses the body as JSON, with retries.
+    pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, ClientError> {
+        let mut attempt = 0u32;
+        loop {
+            let outcome = match self
+                .attempt(url, self.inner.options.request_timeout, "application/json")
+                .await
+            {
+                Ok((response, _permit)) => {
+                    read_json(response, url, self.inner.options.request_timeout).await
+                }
+                Err(failure) => Err(failure),
+            };
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(failure) => self.after_failure(failure, &mut attempt).await?,
+            }
+        }
+    }
+
+    /// Streams the body of `link` (an attachment's `_links.download`, relative to the API base,
+    /// or absolute on the same site), refusing more than `max_download_bytes`.
+    pub async fn download(&self, link: &str) -> Result<Download, ClientError> {
+        let url = self.resolve_link(link, None, None)?;
+        let limit = self.inner.options.max_download_bytes;
+        let mut attempt = 0u32;
+        let (response, permit) = loop {
+            match self
+                .attempt(&url, self.inner.options.download_timeout, "*/*")
+                .await
+            {
+                Ok(ok) => break ok,
+                Err(failure) => self.after_failure(failure, &mut attempt).await?,
+            }
+        };
+        let shown = redact(&url);
+        let content_length = response.content_length();
+        if content_length.is_some_and(|n| n > limit) {
+            return Err(ClientError::TooLarge { url: shown, limit });
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let timeout = self.inner.options.download_timeout;
+        let mut seen = 0u64;
+        let mut failed = false;
+        let stream = response
+            .bytes_stream()
+            .map(move |chunk| {
+                // The permit lives as long as the stream: downloads count against concurrency.
+                let _held = &permit;
+                let chunk = chunk.map_err(|e| transport_error(&e, &shown, timeout))?;
+                seen += chunk.len() as u64;
+                if seen > limit {
+                    return Err(ClientError::TooLarge {
+                        url: shown.clone(),
+                        limit,
+                    });
+                }
+                Ok(chunk)
+            })
+            .take_while(move |item| {
+                let go = !failed;
+                failed |= item.is_err();
+                futures_util::future::ready(go)
+            })
+            .boxed();
+        Ok(Download {
+            content_length,
+            content_type,
+            stream,
+        })
+    }
+
+    /// Sends one GET after waiting for the shared gate and a concurrency permit, and classifies
+    /// the status. The permit is returned with the response so the body read counts too.
+    async fn attempt(
+        &self,
+        url: &Url,
+        timeout: Duration,
+        accept: &str,
+    ) -> Result<(reqwest::Response, OwnedSemaphorePermit), Failure> {
+        let inner = &self.inner;
+        let permit = inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Failure::Fatal(ClientError::Setup("client closed".to_string())))?;
+        inner.gate.wait().await;
+        Counters::add(&inner.counters.requests, 1);
+        let mut request = inner
+            .http
+            .get(url.clone())
+            .timeout(timeout)
+            .header(reqwest::header::ACCEPT, accept);
+        request = match &inner.credentials {
+            Credentials::Anonymous => request,
+            Credentials::Basic { username, password } => {
+                request.basic_auth(username, Some(password))
+            }
+            Credentials::Bearer { token } => request.bearer_auth(token),
+        };
+        let shown = redact(url);
+        let response = request.send().await.map_err(|e| Failure::Retry {
+            error: transport_error(&e, &shown, timeout),
+            after: None,
+        })?;
+        if retry::near_limit(response.headers()) {
+            Counters::add(&inner.counters.near_limit, 1);
+            let grew = inner.gate.pause_for(inner.options.near_limit_pause);
+            Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok((response, permit));
+        }
+        let headers = response.headers().clone();
+        // Error bodies are small; a failure to read one only loses the message.
+        let body = response.bytes().await.unwrap_or_default();
+        let message = retry::error_message(&body);
+        let url = shown;
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                Counters::add(&inner.counters.rate_limited, 1);
+                let wait = retry::retry_after(&headers, inner.options.max_retry_after)
+                    .unwrap_or(inner.options.default_retry_after);
+                let grew = inner.gate.pause_for(wait);
+                Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
+                tracing::warn!(%url, ?wait, "rate limited by Confluence; pausing all requests");
+                Failure::Retry {
+                    error: ClientError::RateLimited { url, attempts: 0 },
+                    after: Some(Duration::ZERO),
+                }
+            }
+            StatusCode::INTERNAL_SERVER_ERROR
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => Failure::Retry {
+                error: ClientError::Server {
+                    url,
+                    status: status.as_u16(),
+                    attempts: 0,
+                },
+                after: retry::retry_after(&headers, inner.options.max_retry_after),
+            },
+            StatusCode::BAD_REQUEST => Failure::Fatal(ClientError::BadRequest { url, message }),
+            StatusCode::UNAUTHORIZED => Failure::Fatal(ClientError::Unauthorized { url }),
+            StatusCode::FORBIDDEN => Failure::Fatal(ClientError::Forbidden { url, message }),
+            StatusCode::NOT_FOUND => Failure::Fatal(ClientError::NotFound { url }),
+            other => Failure::Fatal(ClientError::Status {
+                url,
+                status: other.as_u16(),
+                message,
+            }),
+        })
+    }
+
+    /// Decides what a failure means: returns the final error, or sleeps and lets the caller try
+    /// again. `attempt` counts the retries made so far.
+    async fn after_failure(&self, failure: Failure, attempt: &mut u32) -> Result<(), ClientError> {
+        let inner = &self.inner;
+        let (error, after) = match failure {
+            Failure::Fatal(error) => return Err(error),
+            Failure::Retry { error, after } => (error, after),
+        };
+        if *attempt >= inner.options.retry_count {
+            let attempts = *attempt + 1;
+            return Err(match error {
+                ClientError::RateLimited { url, .. } => ClientError::RateLimited { url, attempts },
+                ClientError::Server { url, status, .. } => ClientError::Server {
+                    url,
+                    status,
+                    attempts,
+                },
+                other => other,
+            });
+        }
+        let wait = after.unwrap_or_else(|| {
+            retry::backoff(
+                *attempt,
+                inner.options.backoff_base,
+                inner.options.backoff_max,
+                fastrand::f64(),
+            )
+        });
+        *attempt += 1;
+        Counters::add(&inner.counters.retries, 1);
+        Counters::add(&inner.counters.backoff_wait_ms, wait.as_millis() as u64);
+        tracing::debug!(%error, ?wait, attempt = *attempt, "retrying Confluence request");
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+}
+
+/// A download in progress: its announced size and type, and its body as a stream of chunks.
+/// The stream ends after the first error (e.g. [`ClientError::TooLarge`]).
+pub struct Download {
+    /// `Content-Length`, when announced.
+    pub content_length: Option<u64>,
+    /// `Content-Type`, when announced.
+    pub content_type: Option<String>,
+    stream: BoxStream<'static, Result<Bytes, ClientError>>,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("content_length", &self.content_length)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    /// The body, chunk by chunk.
+    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, ClientError>> {
+        self.stream
+    }
+
+    /// The whole body in memory (still capped).
+    pub async fn bytes(self) -> Result<Vec<u8>, ClientError> {
+        let mut out = Vec::with_capacity(self.content_length.unwrap_or(0).min(1 << 20) as usize);
+        let mut stream = self.stream;
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+}
+
+async fn read_json(
+    response: reqwest::Response,
+    url: &Url,
+    timeout: Duration,
+) -> Result<Value, Failure> {
+    let shown = redact(url);
+    let body = response.bytes().await.map_err(|e| Failure::Retry {
+        error: transport_error(&e, &shown, timeout),
+        after: None,
+    })?;
+    // A truncated or garbled body is retried: proxies and Confluence both cut responses short.
+    serde_json::from_slice(&body).map_err(|e| Failure::Retry {
+        error: ClientError::Decode {
+            url: shown,
+            message: format!("body is not valid JSON ({e})"),
+        },
+        after: None,
+    })
+}
+
+fn transport_error(e: &reqwest::Error, url: &str, timeout: Duration) -> ClientError {
+    if e.is_timeout() {
+        ClientError::Timeout {
+            url: url.to_string(),
+            timeout,
+        }
+    } else {
+        let mut message = e.without_url_ref();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        ClientError::Transport {
+            url: url.to_string(),
+            message,
+        }
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    /// The error's own text, without the URL (which may carry a token after a redirect).
+    fn without_url_ref(&self) -> String {
+        if self.is_connect() {
+            "connection failed".to_string()
+        } else if self.is_body() || self.is_decode() {
+            "the response body broke off".to_string()
+        } else if self.is_redirect() {
+            "too many redirects".to_string()
+        } else {
+            "request failed".to_string()
+        }
+    }
+}
+
+/// The site root and API base for `url`, both with a trailing slash.
+fn base_urls(flavor: Flavor, url: &str) -> Result<(Url, Url), ClientError> {
+    let mut u = Url::parse(url.trim())
+        .map_err(|e| ClientError::InvalidUrl(format!("confluence_url `{}`: {e}", url.trim())))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(ClientError::InvalidUrl(format!(
+            "confluence_url must be an http(s) URL with a host, got `{}`",
+            redact(&u)
+        )));
+    }
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    let mut path = u.path().trim_end_matches('/').to_string();
+    if flavor == Flavor::Cloud && path.ends_with("/wiki") {
+        path.truncate(path.len() - "/wiki".len());
+    }
+    u.set_path(&format!("{path}/"));
+    let site = u.clone();
+    let api_base = if flavor == Flavor::Cloud {
+        site.join("wiki/")
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?
+    } else {
+        site.clone()
+    };
+    Ok((site, api_base))
+}
+
+fn build(
+    base: &Url,
+    path: &str,
+    segments: &[&str],
+    query: &[(&str, &str)],
+) -> Result<Url, ClientError> {
+    let mut url = base
+        .join(path.trim_start_matches('/'))
+        .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+    if !segments.is_empty() {
+        let mut segs = url
+            .path_segments_mut()
+            .map_err(|_| ClientError::InvalidUrl("URL cannot have a path".to_string()))?;
+        segs.pop_if_empty();
+        for s in segments {
+            segs.push(s);
+        }
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query.iter().copied());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(flavor: Flavor, url: &str) -> ConfluenceClient {
+        ConfluenceClient::new(
+            flavor,
+            url,
+            Credentials::Anonymous,
+            ClientOptions::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn base_urls_keep_context_paths() {
+        let c = client(Flavor::Cloud, "https://acme.atlassian.net");
+        assert_eq!(c.api_base().as_str(), "https://acme.atlassian.net/wiki/");
+        let c = client(Flavor::Cloud, "https://acme.atlassian.net/wiki/");
+        assert_eq!(c.api_base().as_str(), "https://acme.atlassian.net/wiki/");
+        assert_eq!(
+            c.site_url("rest/api/3/users/search", &[]).unwrap().as_str(),
+            "https://acme.atlassian.net/rest/api/3/users/search"
+        );
+        let c = client(Flavor::DataCenter, "https://host:8443/confluence");
+        assert_eq!(
+            c.api_url("rest/api/content", &["12", "label"], &[("limit", "200")])
+                .unwrap()
+                .as_str(),
+            "https://host:8443/confluence/rest/api/content/12/label?limit=200"
+        );
+        let c = client(Flavor::Server, "http://host:8090/");
+        assert_eq!(
+            c.api_url("rest/api/space", &["~ann@x.org"], &[])
+                .unwrap()
+                .as_str(),
+            "http://host:8090/rest/api/space/~ann@x.org"
+        );
+    }
+
+    #[test]
+    fn links_resolve_against_base_and_context() {
+        let c = client(Flavor::DataCenter, "https://host/confluence");
+        let next = "/rest/api/space?next=true&limit=2&start=2";
+        assert_eq!(
+            c.resolve_link(next, Some("https://host/confluence"), Some("/confluence"))
+                .unwrap()
+                .as_str(),
+            "https://host/confluence/rest/api/space?next=true&limit=2&start=2"
+        );
+        // Without `_links.base` the configured base is used.
+        assert_eq!(
+            c.resolve_link(next, None, None).unwrap().as_str(),
+            "https://host/confluence/rest/api/space?next=true&limit=2&start=2"
+        );
+        // A site-relative link that already carries the context is not doubled.
+        assert_eq!(
+            c.resolve_link(
+                "/confluence/rest/api/space?start=4",
+                Some("https://host/confluence"),
+                Some("/confluence")
+            )
+            .unwrap()
+            .as_str(),
+            "https://host/confluence/rest/api/space?start=4"
+        );
+        // Another host is refused.
+        assert!(matches!(
+            c.resolve_link("https://evil.example/rest/api/space", None, None),
+            Err(ClientError::InvalidUrl(_))
+        ));
+        let cloud = client(Flavor::Cloud, "https://acme.atlassian.net");
+        assert_eq!(
+            cloud
+                .resolve_link(
+                    "/download/attachments/1/a%20b.pdf?version=1&api=v2",
+                    None,
+                    None
+                )
+                .unwrap()
+                .as_str(),
+            "https://acme.atlassian.net/wiki/download/attachments/1/a%20b.pdf?version=1&api=v2"
+        );
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let c = ConfluenceClient::new(
+            Flavor::Server,
+            "http://h",
+            Credentials::Basic {
+                username: "u".into(),
+                password: "hunter2".into(),
+            },
+            ClientOptions::default(),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,433 @@
+//! The typed calls the crawl needs, one per endpoint, per flavour where they differ.
+
+use serde_json::Value;
+
+use super::paging::{Mode, Rows};
+use super::{
+    ClientError, CloudUser, CloudUserDetail, ConfluenceClient, Content, ContentRestriction,
+    DcSpacePermission, ExtenderSpacePermissions, ExtenderUser, Flavor, Group, Label, Pager,
+    SearchResult, Space, SpacePermissions, User,
+};
+
+/// Content search expansions on Cloud (the reference's list, plus `version`).
+const CONTENT_EXPAND_CLOUD: &str = "ancestors,children.attachment,history.lastUpdated,body.storage,\
+space,space.permissions,version,restrictions.read.restrictions.user,\
+restrictions.read.restrictions.group";
+/// Server/DC: without `space.permissions` (HTTP 500 for non-admins, CONFSERVER-99908).
+const CONTENT_EXPAND_DC: &str = "ancestors,children.attachment,history.lastUpdated,body.storage,\
+space,version,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
+/// Advanced-rules search expansions (the reference's list).
+const SEARCH_EXPAND: &str = "content.history,content.extensions,content.container,content.space,\
+content.body.storage,content.version,space.description,space.history";
+const COMMENT_EXPAND: &str =
+    "body.storage,version,history,extensions.inlineProperties,extensions.resolution";
+
+/// Page sizes (the reference's, where it has one).
+const SPACE_LIMIT: usize = 100;
+/// Server/DC clip content search with a body expansion to 50.
+const CONTENT_LIMIT: usize = 50;
+const ATTACHMENT_LIMIT: usize = 100;
+const COMMENT_LIMIT: usize = 100;
+const LABEL_LIMIT: usize = 200;
+const SEARCH_LIMIT: usize = 100;
+const SEARCH_USER_LIMIT: usize = 100;
+const GROUP_LIMIT: usize = 200;
+const DC_USER_LIMIT: usize = 200;
+const EXTENDER_USER_LIMIT: usize = 1000;
+
+/// Pages or blog posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentType {
+    /// `page`.
+    Page,
+    /// `blogpost`.
+    BlogPost,
+}
+
+impl ContentType {
+    /// The CQL / API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Page => "page",
+            ContentType::BlogPost => "blogpost",
+        }
+    }
+}
+
+/// How to name a user in `user/memberof`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRef<'a> {
+    /// Cloud account id.
+    AccountId(&'a str),
+    /// Server/DC user key.
+    Key(&'a str),
+    /// Server/DC username.
+    Username(&'a str),
+}
+
+/// `value` as a CQL string literal: double-quoted, `\` and `"` escaped.
+pub fn cql_quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+impl ConfluenceClient {
+    fn limit(n: usize) -> String {
+        n.to_string()
+    }
+
+    /// Pagination for collections: `_links.next` everywhere (start-based on Server/DC).
+    fn collection<T>(&self, url: url::Url) -> Pager<T>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        Pager::new(self.clone(), url, Mode::Links, Rows::Results)
+    }
+
+    /// Pagination for CQL listings: cursor links on Cloud; own offsets on Server/DC, whose
+    /// `next` links on search have been seen broken (and whose pages are clipped to 50).
+    fn cql_pager<T>(&self, url: url::Url, limit: usize) -> Pager<T>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let mode = match self.flavor() {
+            Flavor::Cloud => Mode::Links,
+            Flavor::Server | Flavor::DataCenter => Mode::Offset {
+                param: "start",
+                limit,
+                needs_next: true,
+            },
+        };
+        Pager::new(self.clone(), url, mode, Rows::Results)
+    }
+
+    /// Checks the URL and credentials: `GET rest/api/space?limit=1`.
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        let url = self.api_url("rest/api/space", &[], &[("limit", "1")])?;
+        self.get_value(&url).await.map(|_| ())
+    }
+
+    /// All spaces, 100 per page. Cloud expands `permissions,history`; Server/DC expand nothing.
+    pub fn spaces(&self) -> Result<Pager<Space>, ClientError> {
+        let limit = Self::limit(SPACE_LIMIT);
+        let mut query = vec![("limit", limit.as_str())];
+        if self.flavor() == Flavor::Cloud {
+            query.push(("expand", "permissions,history"));
+        }
+        Ok(self.collection(self.api_url("rest/api/space", &[], &query)?))
+    }
+
+    /// The pages or blog posts of one space (`content/search`, CQL
+    /// `space = "<KEY>" and type = <type>`), with the crawl's expansions.
+    pub fn content_in_space(
+        &self,
+        space_key: &str,
+        content_type: ContentType,
+    ) -> Result<Pager<Content>, ClientError> {
+        let cql = format!(
+            "space = {} and type = {}",
+            cql_quote(space_key),
+            content_type.as_str()
+        );
+        self.content_search(&cql)
+    }
+
+    /// Any `content/search` CQL listing with the crawl's expansions (e.g. an incremental
+    /// `lastmodified >= "..."` query). The CQL is percent-encoded.
+    pub fn content_search(&self, cql: &str) -> Result<Pager<Content>, ClientError> {
+        let expand = match self.flavor() {
+            Flavor::Cloud => CONTENT_EXPAND_CLOUD,
+            Flavor::Server | Flavor::DataCenter => CONTENT_EXPAND_DC,
+        };
+        let limit = Self::limit(CONTENT_LIMIT);
+        let url = self.api_url(
+            "rest/api/content/search",
+            &[],
+            &[("cql", cql), ("limit", &limit), ("expand", expand)],
+        )?;
+        Ok(self.cql_pager(url, CONTENT_LIMIT))
+    }
+
+    /// The attachments of a page or blog post, 100 per page, with `version,history`.
+    pub fn attachments(&self, content_id: &str) -> Result<Pager<Content>, ClientError> {
+        let limit = Self::limit(ATTACHMENT_LIMIT);
+        let url = self.api_url(
+            "rest/api/content",
+            &[content_id, "child", "attachment"],
+            &[("limit", &limit), ("expand", "version,history")],
+        )?;
+        Ok(self.collection(url))
+    }
+
+    /// The comments of a page or blog post: footer, inline and resolved, replies included
+    /// (`depth=all`), with `body.storage`, version, history and location.
+    pub fn comments(&self, content_id: &str) -> Result<Pager<Content>, ClientError> {
+        let limit = Self::limit(COMMENT_LIMIT);
+        let url = self.api_url(
+            "rest/api/content",
+            &[content_id, "child", "comment"],
+            &[
+                ("limit", &limit),
+                ("expand", COMMENT_EXPAND),
+                ("depth", "all"),
+                ("location", "footer"),
+                ("location", "inline"),
+                ("location", "resolved"),
+            ],
+        )?;
+        Ok(self.collection(url))
+    }
+
+    /// Every label of a content item (all pages, 200 per page).
+    pub fn labels(&self, content_id: &str) -> Result<Pager<Label>, ClientError> {
+        let limit = Self::limit(LABEL_LIMIT);
+        let url = self.api_url(
+            "rest/api/content",
+            &[content_id, "label"],
+            &[("limit", &limit)],
+        )?;
+        Ok(self.collection(url))
+    }
+
+    /// The read restriction of a content item; `Ok(None)` when the item is gone (404).
+    pub async fn read_restrictions(
+        &self,
+        content_id: &str,
+    ) -> Result<Option<ContentRestriction>, ClientError> {
+        let url = self.api_url(
+            "rest/api/content",
+            &[content_id, "restriction", "byOperation", "read"],
+            &[("expand", "restrictions.user,restrictions.group")],
+        )?;
+        match self.get_value(&url).await {
+            Ok(v) => decode(&url, v).map(Some),
+            Err(ClientError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `rest/api/search` (the advanced-rules CQL search), `limit` per page.
+    pub fn search_cql(&self, cql: &str, limit: usize) -> Result<Pager<SearchResult>, ClientError> {
+        let limit_s = limit.max(1).to_string();
+        let url = self.api_url(
+            "rest/api/search",
+            &[],
+            &[("cql", cql), ("limit", &limit_s), ("expand", SEARCH_EXPAND)],
+        )?;
+        Ok(self.cql_pager(url, limit.max(1)))
+    }
+
+    /// [`Self::search_cql`] with the reference's page size (100).
+    pub fn search(&self, cql: &str) -> Result<Pager<SearchResult>, ClientError> {
+        self.search_cql(cql, SEARCH_LIMIT)
+    }
+
+    /// Cloud: users through `rest/api/search/user` (CQL, e.g. `type = user`); at most 100 rows
+    /// per page and no `next` link, so offsets advance until a short page.
+    pub fn cloud_search_users(&self, cql: &str) -> Result<Pager<SearchResult>, ClientError> {
+        let limit = Self::limit(SEARCH_USER_LIMIT);
+        let url = self.api_url(
+            "rest/api/search/user",
+            &[],
+            &[("cql", cql), ("limit", &limit)],
+        )?;
+        Ok(Pager::new(
+            self.clone(),
+            url,
+            Mode::Offset {
+                param: "start",
+                limit: SEARCH_USER_LIMIT,
+                needs_next: false,
+            },
+            Rows::Results,
+        ))
+    }
+
+    /// Cloud: every user of the site (`<site>/rest/api/3/users/search?startAt=n`, no `/wiki`),
+    /// until an empty page.
+    pub fn cloud_users(&self) -> Result<Pager<CloudUser>, ClientError> {
+        let url = self.site_url("rest/api/3/users/search", &[("startAt", "0")])?;
+        Ok(Pager::new(
+            self.clone(),
+            url,
+            Mode::Offset {
+                param: "startAt",
+                limit: 1,
+                needs_next: false,
+            },
+            Rows::Array,
+        ))
+    }
+
+    /// Cloud: one user with `groups` and `applicationRoles`
+    /// (`<site>/rest/api/3/user?accountId=...`).
+    pub async fn cloud_user_detail(
+        &self,
+        account_id: &str,
+    ) -> Result<CloudUserDetail, ClientError> {
+        let url = self.site_url(
+            "rest/api/3/user",
+            &[
+                ("accountId", account_id),
+                ("expand", "groups,applicationRoles"),
+            ],
+        )?;
+        let v = self.get_value(&url).await?;
+        decode(&url, v)
+    }
+
+    /// Data Center: all users (`rest/api/user/list`, 200 per page) until an empty page.
+    pub fn dc_users(&self) -> Result<Pager<User>, ClientError> {
+        let limit = Self::limit(DC_USER_LIMIT);
+        let url = self.api_url(
+            "rest/api/user/list",
+            &[],
+            &[("limit", &limit), ("start", "0")],
+        )?;
+        Ok(Pager::new(
+            self.clone(),
+            url,
+            Mode::Offset {
+                param: "start",
+                limit: 1,
+                needs_next: false,
+            },
+            Rows::Results,
+        ))
+    }
+
+    /// Server with the Extender app: users with Confluence access, 1000 per page.
+    pub fn extender_users(&self) -> Result<Pager<ExtenderUser>, ClientError> {
+        let limit = Self::limit(EXTENDER_USER_LIMIT);
+        let url = self.api_url(
+            "rest/extender/1.0/user/getUsersWithConfluenceAccess",
+            &[],
+            &[
+                ("showExtendedDetails", "true"),
+                ("maxResults", &limit),
+                ("startAt", "0"),
+            ],
+        )?;
+        Ok(Pager::new(
+            self.clone(),
+            url,
+            Mode::Offset {
+                param: "startAt",
+                limit: 1,
+                needs_next: false,
+            },
+            Rows::Key("users"),
+        ))
+    }
+
+    /// The groups a user belongs to (`rest/api/user/memberof`).
+    pub fn user_groups(&self, user: UserRef<'_>) -> Result<Pager<Group>, ClientError> {
+        let (param, value) = match user {
+            UserRef::AccountId(v) => ("accountId", v),
+            UserRef::Key(v) => ("key", v),
+            UserRef::Username(v) => ("username", v),
+        };
+        let limit = Self::limit(GROUP_LIMIT);
+        let url = self.api_url(
+            "rest/api/user/memberof",
+            &[],
+            &[(param, value), ("limit", &limit)],
+        )?;
+        Ok(self.collection(url))
+    }
+
+    /// All groups (`rest/api/group`, 200 per page).
+    pub fn groups(&self) -> Result<Pager<Group>, ClientError> {
+        let limit = Self::limit(GROUP_LIMIT);
+        Ok(self.collection(self.api_url("rest/api/group", &[], &[("limit", &limit)])?))
+    }
+
+    /// The members of a group: Cloud `rest/api/group/member?name=`, Server/DC
+    /// `rest/api/group/{name}/member`.
+    pub fn group_members(&self, group_name: &str) -> Result<Pager<User>, ClientError> {
+        let limit = Self::limit(GROUP_LIMIT);
+        let url = match self.flavor() {
+            Flavor::Cloud => self.api_url(
+                "rest/api/group/member",
+                &[],
+                &[("name", group_name), ("limit", &limit)],
+            )?,
+            Flavor::Server | Flavor::DataCenter => self.api_url(
+                "rest/api/group",
+                &[group_name, "member"],
+                &[("limit", &limit)],
+            )?,
+        };
+        Ok(self.collection(url))
+    }
+
+    /// The permissions of a space: Cloud `space/{key}?expand=permissions`; Data Center 9.1+
+    /// `space/{key}/permissions` (older versions answer 404: use the Extender app then).
+    pub async fn space_permissions(
+        &self,
+        space_key: &str,
+    ) -> Result<SpacePermissions, ClientError> {
+        match self.flavor() {
+            Flavor::Cloud => {
+                let url =
+                    self.api_url("rest/api/space", &[space_key], &[("expand", "permissions")])?;
+                let space: Space = decode(&url, self.get_value(&url).await?)?;
+                Ok(SpacePermissions::Cloud(space.permissions))
+            }
+            Flavor::Server | Flavor::DataCenter => {
+                let url = self.api_url("rest/api/space", &[space_key, "permissions"], &[])?;
+                let v = self.get_value(&url).await?;
+                let rows = match v {
+                    Value::Object(mut o) => o.remove("results").unwrap_or(Value::Null),
+                    other => other,
+                };
+                let perms: Vec<DcSpacePermission> = if rows.is_null() {
+                    Vec::new()
+                } else {
+                    decode(&url, rows)?
+                };
+                Ok(SpacePermissions::DataCenter(perms))
+            }
+        }
+    }
+
+    /// Server/DC with the Extender app: who may view a space (`VIEWSPACE` actors).
+    pub async fn extender_space_permissions(
+        &self,
+        space_key: &str,
+    ) -> Result<ExtenderSpacePermissions, ClientError> {
+        let url = self.api_url(
+            "rest/extender/1.0/permission/space",
+            &[space_key, "getSpacePermissionActors", "VIEWSPACE"],
+            &[],
+        )?;
+        let v = self.get_value(&url).await?;
+        decode(&url, v)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(url: &url::Url, v: Value) -> Result<T, ClientError> {
+    serde_json::from_value(v).map_err(|e| ClientError::Decode {
+        url: super::error::redact(url),
+        message: format!("unexpected shape ({e})"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cql_quoting_escapes() {
+        assert_eq!(cql_quote("DEV"), "\"DEV\"");
+        assert_eq!(cql_quote(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+}

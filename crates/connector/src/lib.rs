@@ -1,0 +1,24 @@
+//! The Confluence connector engine.
+//!
+//! It reads a connector configuration, crawls Confluence (Cloud, Server or Data Center), turns
+//! spaces, pages, blog posts, attachments and comments into documents, and writes them to a sink:
+//! Elasticsearch (or OpenSearch) or the embedded local index. Its state (connections, sync jobs)
+//! lives in SQLite.
+//!
+//! The engine knows nothing of Tauri, clap or the terminal: the desktop shell and the CLI are thin
+//! adapters over the types re-exported here.
+//!
+//! - [`Store`]: the local SQLite state; [`ConnectionSummary`] is what the connections list shows.
+//! - [`sink::elasticsearch::EsIndex`]: one Elasticsearch index, created with an explicit mapping.
+
+pub mod config;
+pub mod confluence;
+pub mod document;
+mod error;
+pub mod events;
+pub mod sink;
+mod store;
+pub mod text;
+
+pub use error::{Error, Result};
+pub use store::{ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, Store};

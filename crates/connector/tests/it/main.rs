@@ -1,0 +1,6 @@
+//! Whole-flow tests of the engine against real services: the Confluence simulator and a real
+//! search node started by `tests/search-node.sh` (its URL arrives in `SEARCH_URL`).
+
+mod support;
+
+mod search_node;

@@ -1,0 +1,25 @@
+//! Shared helpers for the whole-flow tests.
+
+/// The URL of the real search node, or `None` when it is not running.
+///
+/// `tests/run-all.sh` starts the node and sets `REQUIRE_SEARCH_NODE=1`, so in CI a missing node
+/// fails the test instead of letting it pass without having talked to anything.
+pub fn search_url() -> Option<String> {
+    match std::env::var("SEARCH_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("REQUIRE_SEARCH_NODE").is_some() => {
+            panic!("REQUIRE_SEARCH_NODE is set but SEARCH_URL is not: start tests/search-node.sh")
+        }
+        _ => {
+            eprintln!("SEARCH_URL is not set: run this test through tests/run-all.sh");
+            None
+        }
+    }
+}
+
+/// A fresh index name, unique within this test run.
+pub fn unique_index(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
