@@ -35,7 +35,7 @@ require_rust() {
 # What the engine, CLI and simulator need to build.
 setup_engine() {
   require_rust
-  apt_install build-essential pkg-config
+  apt_install build-essential pkg-config libdbus-1-dev
 }
 
 # What the desktop app needs to build and run.

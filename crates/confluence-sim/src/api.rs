@@ -794,6 +794,9 @@ pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool)
         }
         None => (0..site.spaces.len() as u32).collect(),
     };
+    // Archived spaces stay out of site-wide searches unless asked for, but a query that names
+    // the space explicitly still reaches its content.
+    let include_archived = include_archived || scope.is_some();
     for &s in &spaces {
         let sp = &site.spaces[s as usize];
         if sp.archived && !include_archived {

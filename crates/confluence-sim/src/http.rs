@@ -360,11 +360,16 @@ fn builder_with(resp: &Resp) -> axum::http::response::Builder {
 fn truncated(resp: Resp) -> Response<Body> {
     let b = builder_with(&resp);
     let half = resp.body.slice(..resp.body.len() / 2);
-    let chunks: Vec<Result<Frame<Bytes>, io::Error>> = vec![
-        Ok(Frame::data(half)),
-        Err(io::Error::new(io::ErrorKind::BrokenPipe, "fault: truncated body")),
-    ];
-    let stream = futures_util::stream::iter(chunks);
+    // The pause lets hyper flush the headers and the first half before the stream fails.
+    let stream = futures_util::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok(Frame::data(half)), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                Some((Err(io::Error::new(io::ErrorKind::BrokenPipe, "fault: truncated body")), None))
+            }
+        }
+    });
     b.body(BodyExt::boxed(StreamBody::new(stream))).unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 

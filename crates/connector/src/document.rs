@@ -223,6 +223,11 @@ impl Document {
         doc.created_date = created;
         doc.author = person(history.and_then(|h| h.created_by.as_ref()));
         doc.status = space.status.clone();
+        doc.body = space
+            .description
+            .as_ref()
+            .and_then(|d| d.plain.as_ref()?.value.clone())
+            .filter(|d| !d.trim().is_empty());
         Some(doc)
     }
 

@@ -16,6 +16,23 @@ pub enum Error {
     /// A sink (Elasticsearch, OpenSearch or the local index) failed.
     #[error(transparent)]
     Sink(#[from] crate::sink::SinkError),
+    /// Confluence could not be reached or refused a request.
+    #[error("confluence: {0}")]
+    Confluence(#[from] crate::confluence::ClientError),
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// The configuration has problems; each names its field.
+    #[error("invalid configuration: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<crate::config::FieldError>),
+    /// A file of the engine's working directory could not be used.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 impl From<elasticsearch::http::transport::BuildError> for Error {

@@ -16,8 +16,12 @@ pub mod confluence;
 pub mod document;
 mod error;
 pub mod events;
+pub mod extract;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod sink;
 mod store;
+pub mod sync;
 pub mod text;
 
 pub use error::{Error, Result};

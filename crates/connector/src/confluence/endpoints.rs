@@ -115,13 +115,16 @@ impl ConfluenceClient {
         self.get_value(&url).await.map(|_| ())
     }
 
-    /// All spaces, 100 per page. Cloud expands `permissions,history`; Server/DC expand nothing.
+    /// All spaces, 100 per page, with their descriptions; Cloud also expands `permissions,history`.
     pub fn spaces(&self) -> Result<Pager<Space>, ClientError> {
         let limit = Self::limit(SPACE_LIMIT);
-        let mut query = vec![("limit", limit.as_str())];
-        if self.flavor() == Flavor::Cloud {
-            query.push(("expand", "permissions,history"));
-        }
+        // Server and Data Center answer `permissions` with a 500 for non-admins
+        // (CONFSERVER-99908); the description is safe everywhere and becomes the space's body.
+        let expand = match self.flavor() {
+            Flavor::Cloud => "permissions,history,description.plain",
+            Flavor::Server | Flavor::DataCenter => "description.plain",
+        };
+        let query = vec![("limit", limit.as_str()), ("expand", expand)];
         Ok(self.collection(self.api_url("rest/api/space", &[], &query)?))
     }
 

@@ -36,10 +36,11 @@ pub use endpoints::{ContentType, UserRef, cql_quote};
 pub use error::ClientError;
 pub use gate::ClientStats;
 pub use model::{
-    Attachment, Body, CloudUser, CloudUserDetail, Comment, Content, ContentRef, ContentRestriction,
-    DcSpacePermission, ExtenderSpacePermissions, ExtenderUser, Extensions, Group, History, Label,
-    Links, PermissionSubjects, RestrictionSubjects, Restrictions, SearchResult, Space,
-    SpacePermission, SpacePermissions, Storage, User, Version,
+    Attachment, Body, Children, CloudGroup, CloudItems, CloudRole, CloudUser, CloudUserDetail,
+    Comment, Content, ContentRef, ContentRestriction, DcSpacePermission, DcSubject, ExtenderActors,
+    ExtenderSpacePermissions, ExtenderUser, Extensions, Group, History, Label, Links, Listing,
+    PermissionOperation, PermissionSubjects, RestrictionSubjects, Restrictions, SearchResult,
+    Space, SpacePermission, SpacePermissions, Storage, User, Version,
 };
 pub use options::{ClientOptions, Credentials, Flavor};
 pub use paging::{Page, Pager};

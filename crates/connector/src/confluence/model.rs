@@ -319,9 +319,19 @@ pub struct Space {
     pub permissions: Vec<SpacePermission>,
     /// Cloud: the `history` expansion.
     pub history: Option<History>,
+    /// The `description.plain` expansion.
+    pub description: Option<SpaceDescription>,
     /// Links (`webui`).
     #[serde(rename = "_links")]
     pub links: Links,
+}
+
+/// A space's description; `plain` when `description.plain` was expanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SpaceDescription {
+    /// The plain-text representation.
+    pub plain: Option<Storage>,
 }
 
 /// An ancestor or container reference.

@@ -23,7 +23,11 @@ pub struct BulkOptions {
 impl Default for BulkOptions {
     /// 500 documents, 5 MiB, 3 requests in flight.
     fn default() -> Self {
-        BulkOptions { max_docs: 500, max_bytes: 5 * 1024 * 1024, max_in_flight: 3 }
+        BulkOptions {
+            max_docs: 500,
+            max_bytes: 5 * 1024 * 1024,
+            max_in_flight: 3,
+        }
     }
 }
 
@@ -160,7 +164,12 @@ fn whole_batch_failed(ids: Vec<String>, op: BulkOp, err: &crate::Error) -> BulkO
     BulkOutcome {
         failed: ids
             .into_iter()
-            .map(|id| ItemError { id, op, status: None, reason: reason.clone() })
+            .map(|id| ItemError {
+                id,
+                op,
+                status: None,
+                reason: reason.clone(),
+            })
             .collect(),
         ..BulkOutcome::default()
     }
@@ -253,7 +262,10 @@ mod tests {
         async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
             let deleted = ids.len() as u64;
             self.deletes.lock().unwrap().push(ids);
-            Ok(BulkOutcome { deleted, ..BulkOutcome::default() })
+            Ok(BulkOutcome {
+                deleted,
+                ..BulkOutcome::default()
+            })
         }
 
         async fn scan(&self, _: usize, _: &mut ScanVisitor<'_>) -> Result<()> {
@@ -273,7 +285,10 @@ mod tests {
         }
 
         async fn search(&self, _: &SearchRequest) -> Result<SearchPage> {
-            Ok(SearchPage { total: 0, hits: Vec::new() })
+            Ok(SearchPage {
+                total: 0,
+                hits: Vec::new(),
+            })
         }
     }
 
@@ -286,7 +301,11 @@ mod tests {
         }
     }
 
-    async fn write_all(sink: &Arc<FakeSink>, options: BulkOptions, docs: Vec<IndexDoc>) -> BulkOutcome {
+    async fn write_all(
+        sink: &Arc<FakeSink>,
+        options: BulkOptions,
+        docs: Vec<IndexDoc>,
+    ) -> BulkOutcome {
         let mut writer = BulkWriter::new(Arc::clone(sink), options);
         for doc in docs {
             writer.push(doc).await.unwrap();
@@ -298,7 +317,10 @@ mod tests {
     #[tokio::test]
     async fn batches_respect_the_count_bound_and_nothing_is_lost() {
         let sink = Arc::new(FakeSink::default());
-        let options = BulkOptions { max_docs: 500, ..BulkOptions::default() };
+        let options = BulkOptions {
+            max_docs: 500,
+            ..BulkOptions::default()
+        };
         let outcome = write_all(&sink, options, (0..1234).map(|i| doc(i, 10)).collect()).await;
         assert_eq!(outcome.created, 1234);
         let batches = sink.batches.lock().unwrap();
@@ -312,7 +334,11 @@ mod tests {
     #[tokio::test]
     async fn batches_respect_the_byte_bound_and_a_huge_document_goes_alone() {
         let sink = Arc::new(FakeSink::default());
-        let options = BulkOptions { max_docs: 100, max_bytes: 3500, max_in_flight: 2 };
+        let options = BulkOptions {
+            max_docs: 100,
+            max_bytes: 3500,
+            max_in_flight: 2,
+        };
         let mut docs: Vec<IndexDoc> = (0..20).map(|i| doc(i, 1000)).collect();
         docs.insert(7, doc(99, 10_000));
         let expected_bytes: usize = docs.iter().map(|d| json_len(&d.source)).sum();
@@ -321,16 +347,33 @@ mod tests {
         assert_eq!(outcome.bytes, expected_bytes as u64);
         for batch in sink.batches.lock().unwrap().iter() {
             let bytes: usize = batch.iter().map(|d| json_len(&d.source)).sum();
-            assert!(bytes <= 3500 || batch.len() == 1, "{} docs, {bytes} bytes", batch.len());
+            assert!(
+                bytes <= 3500 || batch.len() == 1,
+                "{} docs, {bytes} bytes",
+                batch.len()
+            );
             assert!(batch.len() <= 3);
         }
-        assert!(sink.batches.lock().unwrap().iter().any(|b| b.len() == 1 && b[0].id == "d99"));
+        assert!(
+            sink.batches
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|b| b.len() == 1 && b[0].id == "d99")
+        );
     }
 
     #[tokio::test]
     async fn at_most_max_in_flight_requests_overlap() {
-        let sink = Arc::new(FakeSink { delay: Duration::from_millis(20), ..FakeSink::default() });
-        let options = BulkOptions { max_docs: 10, max_bytes: usize::MAX, max_in_flight: 3 };
+        let sink = Arc::new(FakeSink {
+            delay: Duration::from_millis(20),
+            ..FakeSink::default()
+        });
+        let options = BulkOptions {
+            max_docs: 10,
+            max_bytes: usize::MAX,
+            max_in_flight: 3,
+        };
         let outcome = write_all(&sink, options, (0..200).map(|i| doc(i, 5)).collect()).await;
         assert_eq!(outcome.created, 200);
         assert_eq!(sink.peak.load(Ordering::SeqCst), 3);
@@ -343,23 +386,45 @@ mod tests {
             fail_batch_with: Some("d15".into()),
             ..FakeSink::default()
         });
-        let options = BulkOptions { max_docs: 10, max_bytes: usize::MAX, max_in_flight: 2 };
+        let options = BulkOptions {
+            max_docs: 10,
+            max_bytes: usize::MAX,
+            max_in_flight: 2,
+        };
         let outcome = write_all(&sink, options, (0..25).map(|i| doc(i, 5)).collect()).await;
         // Batches: d0..d9 (2 refused), d10..d19 (whole request fails), d20..d24.
         assert_eq!(outcome.created, 8 + 5);
         assert_eq!(outcome.failed.len(), 2 + 10);
-        let refused: Vec<&ItemError> = outcome.failed.iter().filter(|e| e.status.is_some()).collect();
+        let refused: Vec<&ItemError> = outcome
+            .failed
+            .iter()
+            .filter(|e| e.status.is_some())
+            .collect();
         assert_eq!(refused.len(), 2);
-        assert!(refused.iter().all(|e| e.reason.contains("mapper_parsing_exception")));
-        let lost: Vec<&ItemError> = outcome.failed.iter().filter(|e| e.status.is_none()).collect();
+        assert!(
+            refused
+                .iter()
+                .all(|e| e.reason.contains("mapper_parsing_exception"))
+        );
+        let lost: Vec<&ItemError> = outcome
+            .failed
+            .iter()
+            .filter(|e| e.status.is_none())
+            .collect();
         assert_eq!(lost.len(), 10);
-        assert!(lost.iter().all(|e| e.reason.contains("413") && e.op == BulkOp::Index));
+        assert!(
+            lost.iter()
+                .all(|e| e.reason.contains("413") && e.op == BulkOp::Index)
+        );
     }
 
     #[tokio::test]
     async fn deletions_are_batched_apart() {
         let sink = Arc::new(FakeSink::default());
-        let options = BulkOptions { max_docs: 4, ..BulkOptions::default() };
+        let options = BulkOptions {
+            max_docs: 4,
+            ..BulkOptions::default()
+        };
         let mut writer = BulkWriter::new(Arc::clone(&sink), options);
         writer.push(doc(1, 5)).await.unwrap();
         for i in 0..10 {

@@ -59,7 +59,10 @@ impl fmt::Debug for EsOptions {
         f.debug_struct("EsOptions")
             .field("url", &url)
             .field("auth", &self.auth)
-            .field("ca_certificate_pem", &self.ca_certificate_pem.as_ref().map(|_| "<PEM>"))
+            .field(
+                "ca_certificate_pem",
+                &self.ca_certificate_pem.as_ref().map(|_| "<PEM>"),
+            )
             .field("index", &self.index)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
@@ -145,7 +148,13 @@ pub enum PrivilegeCheck {
 }
 
 /// The index privileges the sync needs on the content and identity indices.
-const NEEDED_PRIVILEGES: &[&str] = &["create_index", "index", "delete", "read", "view_index_metadata"];
+const NEEDED_PRIVILEGES: &[&str] = &[
+    "create_index",
+    "index",
+    "delete",
+    "read",
+    "view_index_metadata",
+];
 
 /// One content index of one cluster, as a [`Sink`].
 pub struct EsSink {
@@ -192,14 +201,20 @@ impl EsSink {
             return Err(root.refused("GET /").into());
         }
         let version = &root.body["version"];
-        let distribution = version["distribution"].as_str().unwrap_or("elasticsearch").to_owned();
+        let distribution = version["distribution"]
+            .as_str()
+            .unwrap_or("elasticsearch")
+            .to_owned();
         let privileges = if distribution == "opensearch" {
             self.opensearch_privileges().await?
         } else {
             self.elasticsearch_privileges().await?
         };
         Ok(ClusterCheck {
-            cluster_name: root.body["cluster_name"].as_str().unwrap_or_default().to_owned(),
+            cluster_name: root.body["cluster_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             distribution,
             version: version["number"].as_str().unwrap_or_default().to_owned(),
             privileges,
@@ -210,7 +225,10 @@ impl EsSink {
         let names = [self.index.clone(), acl_filter_index_name(&self.index)];
         let body = json!({ "index": [{ "names": names, "privileges": NEEDED_PRIVILEGES }] });
         let path = "/_security/user/_has_privileges";
-        let answer = self.client.json_once(Method::Post, path, Some(body)).await?;
+        let answer = self
+            .client
+            .json_once(Method::Post, path, Some(body))
+            .await?;
         if !answer.is_success() {
             return match answer.status {
                 401 | 403 => Err(answer.refused(&format!("POST {path}")).into()),
@@ -246,7 +264,9 @@ impl EsSink {
                 answer.body["roles"]
             )),
             401 | 403 => return Err(answer.refused(&format!("GET {path}")).into()),
-            _ => PrivilegeCheck::NotChecked("no security plugin: privileges not checked".to_owned()),
+            _ => {
+                PrivilegeCheck::NotChecked("no security plugin: privileges not checked".to_owned())
+            }
         })
     }
 
@@ -258,7 +278,9 @@ impl EsSink {
     async fn ensure_prepared(&self) -> Result<()> {
         self.prepared
             .get_or_try_init(|| async {
-                self.client.create_index(&self.index, &content_mapping()).await
+                self.client
+                    .create_index(&self.index, &content_mapping())
+                    .await
             })
             .await?;
         Ok(())
@@ -279,16 +301,29 @@ impl Sink for EsSink {
             .map(|doc| {
                 let mut source = doc.source;
                 if let Value::Object(fields) = &mut source {
-                    fields.entry("id").or_insert_with(|| Value::String(doc.id.clone()));
+                    fields
+                        .entry("id")
+                        .or_insert_with(|| Value::String(doc.id.clone()));
                 }
-                Op { kind: BulkOp::Index, id: doc.id, source: Some(source.to_string()) }
+                Op {
+                    kind: BulkOp::Index,
+                    id: doc.id,
+                    source: Some(source.to_string()),
+                }
             })
             .collect();
         Ok(self.client.bulk(&self.index, ops).await?)
     }
 
     async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
-        let ops = ids.into_iter().map(|id| Op { kind: BulkOp::Delete, id, source: None }).collect();
+        let ops = ids
+            .into_iter()
+            .map(|id| Op {
+                kind: BulkOp::Delete,
+                id,
+                source: None,
+            })
+            .collect();
         Ok(self.client.bulk(&self.index, ops).await?)
     }
 
@@ -310,9 +345,15 @@ impl Sink for EsSink {
 
     async fn search(&self, req: &SearchRequest) -> Result<SearchPage> {
         let path = format!("/{}/_search", self.index);
-        let answer = self.client.json(Method::Post, &path, Some(search_body(req))).await?;
+        let answer = self
+            .client
+            .json(Method::Post, &path, Some(search_body(req)))
+            .await?;
         if answer.is_index_not_found() {
-            return Ok(SearchPage { total: 0, hits: Vec::new() });
+            return Ok(SearchPage {
+                total: 0,
+                hits: Vec::new(),
+            });
         }
         if !answer.is_success() {
             return Err(answer.refused(&format!("POST {path}")).into());
@@ -384,7 +425,9 @@ impl AclIndex {
     pub async fn prepare(&self) -> Result<()> {
         self.prepared
             .get_or_try_init(|| async {
-                self.client.create_index(&self.index, &acl_filter_mapping()).await
+                self.client
+                    .create_index(&self.index, &acl_filter_mapping())
+                    .await
             })
             .await?;
         Ok(())
@@ -399,9 +442,15 @@ impl AclIndex {
             .into_iter()
             .map(|(id, mut body)| {
                 if let Value::Object(fields) = &mut body {
-                    fields.entry("id").or_insert_with(|| Value::String(id.clone()));
+                    fields
+                        .entry("id")
+                        .or_insert_with(|| Value::String(id.clone()));
                 }
-                Op { kind: BulkOp::Upsert, id, source: Some(body.to_string()) }
+                Op {
+                    kind: BulkOp::Upsert,
+                    id,
+                    source: Some(body.to_string()),
+                }
             })
             .collect();
         Ok(self.client.bulk(&self.index, ops).await?)
@@ -409,7 +458,14 @@ impl AclIndex {
 
     /// Deletes the identity documents of users that are gone; a missing id is not an error.
     pub async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
-        let ops = ids.into_iter().map(|id| Op { kind: BulkOp::Delete, id, source: None }).collect();
+        let ops = ids
+            .into_iter()
+            .map(|id| Op {
+                kind: BulkOp::Delete,
+                id,
+                source: None,
+            })
+            .collect();
         Ok(self.client.bulk(&self.index, ops).await?)
     }
 
@@ -421,7 +477,9 @@ impl AclIndex {
     ) -> Result<()> {
         let mut ids_only =
             |page: Vec<ExistingDoc>| visit(page.into_iter().map(|doc| doc.id).collect());
-        self.client.scan(&self.index, page_size, &mut ids_only).await
+        self.client
+            .scan(&self.index, page_size, &mut ids_only)
+            .await
     }
 
     /// The identity document of user `id`, if there is one.
@@ -469,7 +527,9 @@ async fn count(client: &EsClient, index: &str) -> Result<u64> {
 /// Reads one document through `_mget`, which takes the id in the body: no path escaping.
 async fn get(client: &EsClient, index: &str, id: &str) -> Result<Option<Value>> {
     let path = format!("/{index}/_mget");
-    let answer = client.json(Method::Post, &path, Some(json!({ "ids": [id] }))).await?;
+    let answer = client
+        .json(Method::Post, &path, Some(json!({ "ids": [id] })))
+        .await?;
     if answer.is_index_not_found() {
         return Ok(None);
     }
@@ -477,7 +537,11 @@ async fn get(client: &EsClient, index: &str, id: &str) -> Result<Option<Value>> 
         return Err(answer.refused(&format!("POST {path}")).into());
     }
     let doc = &answer.body["docs"][0];
-    if doc["found"] == true { Ok(Some(doc["_source"].clone())) } else { Ok(None) }
+    if doc["found"] == true {
+        Ok(Some(doc["_source"].clone()))
+    } else {
+        Ok(None)
+    }
 }
 
 async fn delete_index(client: &EsClient, index: &str) -> Result<()> {
@@ -495,9 +559,9 @@ fn validate_index_name(name: &str) -> Result<(), SinkError> {
         || name.len() > 255
         || name.starts_with(['-', '_', '+', '.'])
         || name == ".."
-        || name.chars().any(|c| {
-            c.is_uppercase() || c.is_whitespace() || r#"\/*?"<>|,#:"#.contains(c)
-        });
+        || name
+            .chars()
+            .any(|c| c.is_uppercase() || c.is_whitespace() || r#"\/*?"<>|,#:"#.contains(c));
     if bad {
         return Err(SinkError::Options(format!(
             "invalid index name `{name}`: use lowercase letters, digits, `-` and `_`, not first"
@@ -513,9 +577,15 @@ mod tests {
     #[test]
     fn debug_never_prints_secrets() {
         let mut options = EsOptions::new("https://elastic:hunter2@es.example.com:9200", "idx");
-        options.auth = EsAuth::Basic { username: "elastic".into(), password: "s3cret".into() };
+        options.auth = EsAuth::Basic {
+            username: "elastic".into(),
+            password: "s3cret".into(),
+        };
         let shown = format!("{options:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("hunter2"),
+            "{shown}"
+        );
         assert!(shown.contains("elastic"));
         options.auth = EsAuth::ApiKey("a2V5OnNlY3JldA==".into());
         assert!(!format!("{options:?}").contains("a2V5"));
@@ -538,7 +608,13 @@ mod tests {
             ..SearchRequest::default()
         });
         let filter = &body["query"]["bool"]["filter"];
-        assert_eq!(filter[0], json!({ "term": { "space.keyword": "Engineering" } }));
-        assert_eq!(filter[1]["bool"]["should"][1]["terms"]["_allow_access_control"][0], "user:a");
+        assert_eq!(
+            filter[0],
+            json!({ "term": { "space.keyword": "Engineering" } })
+        );
+        assert_eq!(
+            filter[1]["bool"]["should"][1]["terms"]["_allow_access_control"][0],
+            "user:a"
+        );
     }
 }

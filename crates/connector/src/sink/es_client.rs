@@ -47,7 +47,11 @@ impl Answer {
 
     /// This answer as a [`SinkError::Refused`] of `request`.
     pub fn refused(&self, request: &str) -> SinkError {
-        SinkError::Refused { request: request.to_owned(), status: self.status, reason: self.reason() }
+        SinkError::Refused {
+            request: request.to_owned(),
+            status: self.status,
+            reason: self.reason(),
+        }
     }
 }
 
@@ -56,7 +60,10 @@ fn error_reason(error: &Value) -> Option<String> {
     match error {
         Value::Object(obj) => {
             let kind = obj.get("type").and_then(Value::as_str).unwrap_or("error");
-            let reason = obj.get("reason").and_then(Value::as_str).unwrap_or_default();
+            let reason = obj
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let mut text = format!("{kind}: {reason}");
             if let Some(cause) = obj.get("caused_by").and_then(|c| c["reason"].as_str()) {
                 text.push_str(&format!(" (caused by: {cause})"));
@@ -147,7 +154,8 @@ impl EsClient {
         body: Option<Value>,
     ) -> Result<Answer, SinkError> {
         let body = body.map(|body| Bytes::from(body.to_string()));
-        self.send(method, path, body, "application/json", self.retry).await
+        self.send(method, path, body, "application/json", self.retry)
+            .await
     }
 
     /// Sends a JSON request once, without retries (for connection checks, which must fail fast).
@@ -158,8 +166,12 @@ impl EsClient {
         body: Option<Value>,
     ) -> Result<Answer, SinkError> {
         let body = body.map(|body| Bytes::from(body.to_string()));
-        let once = RetryPolicy { max_attempts: 1, ..self.retry };
-        self.send(method, path, body, "application/json", once).await
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..self.retry
+        };
+        self.send(method, path, body, "application/json", once)
+            .await
     }
 
     /// Sends a request, retrying transport failures, 429 and 5xx under `policy`. Any other status
@@ -232,19 +244,31 @@ impl EsClient {
     /// or 503 alone, with backoff, and counts every item's result.
     pub async fn bulk(&self, index: &str, mut ops: Vec<Op>) -> Result<BulkOutcome, SinkError> {
         let mut outcome = BulkOutcome {
-            bytes: ops.iter().map(|op| op.source.as_ref().map_or(0, |s| s.len() as u64)).sum(),
+            bytes: ops
+                .iter()
+                .map(|op| op.source.as_ref().map_or(0, |s| s.len() as u64))
+                .sum(),
             ..BulkOutcome::default()
         };
         let mut attempt = 1;
         while !ops.is_empty() {
             let body = ndjson(index, &ops);
-            let answer =
-                self.send(Method::Post, "/_bulk", Some(body), "application/x-ndjson", self.retry)
-                    .await?;
+            let answer = self
+                .send(
+                    Method::Post,
+                    "/_bulk",
+                    Some(body),
+                    "application/x-ndjson",
+                    self.retry,
+                )
+                .await?;
             if !answer.is_success() {
                 return Err(answer.refused(&format!("POST /_bulk ({} items)", ops.len())));
             }
-            let items = answer.body["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let items = answer.body["items"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let mut again = Vec::new();
             let mut items = items.iter();
             for op in ops {
@@ -257,7 +281,10 @@ impl EsClient {
                     });
                     continue;
                 };
-                let result = item.as_object().and_then(|o| o.values().next()).unwrap_or(item);
+                let result = item
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .unwrap_or(item);
                 let status = result["status"].as_u64().unwrap_or(0) as u16;
                 if let Some(reason) = error_reason(&result["error"]) {
                     if matches!(status, 429 | 503) && attempt < self.retry.max_attempts {
@@ -282,7 +309,12 @@ impl EsClient {
             ops = again;
             if !ops.is_empty() {
                 let wait = self.retry.backoff(attempt);
-                tracing::warn!(items = ops.len(), attempt, ?wait, "bulk items rejected; retrying");
+                tracing::warn!(
+                    items = ops.len(),
+                    attempt,
+                    ?wait,
+                    "bulk items rejected; retrying"
+                );
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -319,8 +351,13 @@ impl EsClient {
             if !answer.is_success() {
                 return Err(answer.refused(&format!("POST {path}")).into());
             }
-            let hits = answer.body["hits"]["hits"].as_array().cloned().unwrap_or_default();
-            let Some(last) = hits.last() else { return Ok(()) };
+            let hits = answer.body["hits"]["hits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let Some(last) = hits.last() else {
+                return Ok(());
+            };
             after = Some(match &last["sort"][0] {
                 Value::String(value) => value.clone(),
                 other => {
@@ -354,7 +391,10 @@ impl EsClient {
 
 /// The NDJSON body of a `_bulk` request.
 fn ndjson(index: &str, ops: &[Op]) -> Bytes {
-    let capacity = ops.iter().map(|op| op.source.as_ref().map_or(0, String::len) + 100).sum();
+    let capacity = ops
+        .iter()
+        .map(|op| op.source.as_ref().map_or(0, String::len) + 100)
+        .sum();
     let mut body = String::with_capacity(capacity);
     for op in ops {
         let action = match op.kind {
@@ -398,7 +438,9 @@ impl RetryPolicy {
     /// `max_backoff`, of which a random half is dropped (jitter) so that parallel writers do not
     /// retry in lockstep.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let full = exp.min(self.max_backoff);
         full / 2 + full.mul_f64(fastrand::f64() / 2.0)
     }
@@ -427,19 +469,36 @@ mod tests {
     #[test]
     fn ndjson_has_one_action_and_one_source_line_per_write() {
         let ops = vec![
-            Op { kind: BulkOp::Index, id: "a\"1".into(), source: Some(r#"{"x":1}"#.into()) },
-            Op { kind: BulkOp::Delete, id: "b".into(), source: None },
-            Op { kind: BulkOp::Upsert, id: "c".into(), source: Some(r#"{"y":2}"#.into()) },
+            Op {
+                kind: BulkOp::Index,
+                id: "a\"1".into(),
+                source: Some(r#"{"x":1}"#.into()),
+            },
+            Op {
+                kind: BulkOp::Delete,
+                id: "b".into(),
+                source: None,
+            },
+            Op {
+                kind: BulkOp::Upsert,
+                id: "c".into(),
+                source: Some(r#"{"y":2}"#.into()),
+            },
         ];
         let body = String::from_utf8(ndjson("idx", &ops).to_vec()).unwrap();
-        let lines: Vec<Value> =
-            body.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let lines: Vec<Value> = body
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0]["index"]["_id"], "a\"1");
         assert_eq!(lines[1]["x"], 1);
         assert_eq!(lines[2]["delete"]["_index"], "idx");
         assert_eq!(lines[3]["update"]["_id"], "c");
-        assert_eq!(lines[4], json!({ "doc_as_upsert": true, "doc": { "y": 2 } }));
+        assert_eq!(
+            lines[4],
+            json!({ "doc_as_upsert": true, "doc": { "y": 2 } })
+        );
     }
 
     #[test]

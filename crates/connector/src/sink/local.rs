@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::Value;
 
-use super::{BulkOutcome, ExistingDoc, IndexDoc, ScanVisitor, SearchHit, SearchPage, SearchRequest};
+use super::{
+    BulkOutcome, ExistingDoc, IndexDoc, ScanVisitor, SearchHit, SearchPage, SearchRequest,
+};
 use super::{Sink, SinkError};
 use crate::Result;
 
@@ -60,7 +62,9 @@ pub struct LocalIndex {
 
 impl std::fmt::Debug for LocalIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalIndex").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("LocalIndex")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,8 +78,10 @@ impl LocalIndex {
             })?;
         }
         let conn = Connection::open(path).map_err(SinkError::from)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(SinkError::from)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(SinkError::from)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(SinkError::from)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(SinkError::from)?;
         Self::with_connection(conn, Some(path.to_owned()))
     }
 
@@ -86,9 +92,13 @@ impl LocalIndex {
     }
 
     fn with_connection(conn: Connection, path: Option<PathBuf>) -> Result<LocalIndex> {
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(SinkError::from)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(SinkError::from)?;
         conn.execute_batch(SCHEMA).map_err(SinkError::from)?;
-        Ok(LocalIndex { conn: Arc::new(Mutex::new(conn)), path })
+        Ok(LocalIndex {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
     }
 
     /// The file this index lives in (`None` in memory).
@@ -147,7 +157,11 @@ fn text_of(value: &Value) -> String {
 fn identities_of(source: &Value) -> Vec<String> {
     match &source["_allow_access_control"] {
         Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Value::Array(many) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -156,13 +170,17 @@ fn identities_of(source: &Value) -> Vec<String> {
 fn upsert(tx: &rusqlite::Transaction<'_>, doc: IndexDoc) -> Result<(bool, u64), SinkError> {
     let mut source = doc.source;
     if let Value::Object(fields) = &mut source {
-        fields.entry("id").or_insert_with(|| Value::String(doc.id.clone()));
+        fields
+            .entry("id")
+            .or_insert_with(|| Value::String(doc.id.clone()));
     }
     let json = source.to_string();
     let identities = identities_of(&source);
     let kind = source["type"].as_str();
     let existing: Option<i64> = tx
-        .query_row("SELECT seq FROM docs WHERE id = ?1", [&doc.id], |row| row.get(0))
+        .query_row("SELECT seq FROM docs WHERE id = ?1", [&doc.id], |row| {
+            row.get(0)
+        })
         .optional()?;
     let seq = match existing {
         Some(seq) => {
@@ -179,12 +197,23 @@ fn upsert(tx: &rusqlite::Transaction<'_>, doc: IndexDoc) -> Result<(bool, u64), 
             tx.execute(
                 "INSERT INTO docs (id, space_key, type, timestamp, source, has_acl)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![doc.id, doc.space_key, kind, doc.timestamp, json, !identities.is_empty()],
+                params![
+                    doc.id,
+                    doc.space_key,
+                    kind,
+                    doc.timestamp,
+                    json,
+                    !identities.is_empty()
+                ],
             )?;
             tx.last_insert_rowid()
         }
     };
-    let extra = format!("{} {}", text_of(&source["key"]), text_of(&source["ancestors"]));
+    let extra = format!(
+        "{} {}",
+        text_of(&source["key"]),
+        text_of(&source["ancestors"])
+    );
     tx.execute(
         "INSERT INTO docs_fts (rowid, title, body, labels, space, comments, extra)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -198,7 +227,8 @@ fn upsert(tx: &rusqlite::Transaction<'_>, doc: IndexDoc) -> Result<(bool, u64), 
             extra
         ],
     )?;
-    let mut acl = tx.prepare_cached("INSERT OR IGNORE INTO doc_acl (identity, doc) VALUES (?1, ?2)")?;
+    let mut acl =
+        tx.prepare_cached("INSERT OR IGNORE INTO doc_acl (identity, doc) VALUES (?1, ?2)")?;
     for identity in identities {
         acl.execute(params![identity, seq])?;
     }
@@ -283,13 +313,24 @@ fn search_blocking(conn: &Connection, req: &SearchRequest) -> Result<SearchPage,
         ("docs d", "1.0".to_owned(), "d.id")
     } else {
         let Some(fts) = fts_query(query) else {
-            return Ok(SearchPage { total: 0, hits: Vec::new() });
+            return Ok(SearchPage {
+                total: 0,
+                hits: Vec::new(),
+            });
         };
         conds.insert(0, "docs_fts MATCH ?".to_owned());
         args.insert(0, fts);
-        ("docs_fts JOIN docs d ON d.seq = docs_fts.rowid", format!("-{BM25}"), "score DESC, d.id")
+        (
+            "docs_fts JOIN docs d ON d.seq = docs_fts.rowid",
+            format!("-{BM25}"),
+            "score DESC, d.id",
+        )
     };
-    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
     let total: i64 = conn.query_row(
         &number_parameters(&format!("SELECT count(*) FROM {from} {filter}")),
         params_from_iter(&args),
@@ -311,7 +352,10 @@ fn search_blocking(conn: &Connection, req: &SearchRequest) -> Result<SearchPage,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(SearchPage { total: total as u64, hits })
+    Ok(SearchPage {
+        total: total as u64,
+        hits,
+    })
 }
 
 impl Sink for LocalIndex {
@@ -345,7 +389,9 @@ impl Sink for LocalIndex {
             {
                 let mut find = tx.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?;
                 for id in &ids {
-                    let Some(seq) = find.query_row([id], |row| row.get::<_, i64>(0)).optional()?
+                    let Some(seq) = find
+                        .query_row([id], |row| row.get::<_, i64>(0))
+                        .optional()?
                     else {
                         continue;
                     };
@@ -356,7 +402,10 @@ impl Sink for LocalIndex {
                 }
             }
             tx.commit()?;
-            Ok(BulkOutcome { deleted, ..BulkOutcome::default() })
+            Ok(BulkOutcome {
+                deleted,
+                ..BulkOutcome::default()
+            })
         })
         .await
     }
@@ -381,7 +430,9 @@ impl Sink for LocalIndex {
                     Ok(rows.collect::<Result<Vec<_>, _>>()?)
                 })
                 .await?;
-            let Some(last) = page.last() else { return Ok(()) };
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
             after = last.id.clone();
             let full = page.len() == page_size;
             visit(page)?;
@@ -407,7 +458,9 @@ impl Sink for LocalIndex {
         let id = id.to_owned();
         self.run(move |conn| {
             let source: Option<String> = conn
-                .query_row("SELECT source FROM docs WHERE id = ?1", [id], |row| row.get(0))
+                .query_row("SELECT source FROM docs WHERE id = ?1", [id], |row| {
+                    row.get(0)
+                })
                 .optional()?;
             Ok(source.map(|text| serde_json::from_str(&text).unwrap_or(Value::Null)))
         })
@@ -432,22 +485,37 @@ mod tests {
         IndexDoc {
             id: id.into(),
             space_key: source["space_key"].as_str().map(str::to_owned),
-            timestamp: source["_timestamp"].as_str().unwrap_or("2026-01-01T00:00:00Z").into(),
+            timestamp: source["_timestamp"]
+                .as_str()
+                .unwrap_or("2026-01-01T00:00:00Z")
+                .into(),
             source,
         }
     }
 
     fn corpus() -> Vec<IndexDoc> {
         vec![
-            doc("p1", json!({ "type": "page", "title": "Release checklist", "space": "Engineering",
-                "space_key": "ENG", "body": "Steps before a release", "labels": ["ops", "release"] })),
-            doc("p2", json!({ "type": "page", "title": "Onboarding", "space": "Engineering",
+            doc(
+                "p1",
+                json!({ "type": "page", "title": "Release checklist", "space": "Engineering",
+                "space_key": "ENG", "body": "Steps before a release", "labels": ["ops", "release"] }),
+            ),
+            doc(
+                "p2",
+                json!({ "type": "page", "title": "Onboarding", "space": "Engineering",
                 "space_key": "ENG", "body": "Welcome to the team; the release train leaves weekly",
-                "_allow_access_control": ["user:a", "group:eng"] })),
-            doc("b1", json!({ "type": "blogpost", "title": "Release party", "space": "Social",
-                "space_key": "SOC", "body": "Cake", "_allow_access_control": ["__deny__"] })),
-            doc("a1", json!({ "type": "attachment", "title": "notes.txt", "space_key": "ENG",
-                "size": 42, "_allow_access_control": [] })),
+                "_allow_access_control": ["user:a", "group:eng"] }),
+            ),
+            doc(
+                "b1",
+                json!({ "type": "blogpost", "title": "Release party", "space": "Social",
+                "space_key": "SOC", "body": "Cake", "_allow_access_control": ["__deny__"] }),
+            ),
+            doc(
+                "a1",
+                json!({ "type": "attachment", "title": "notes.txt", "space_key": "ENG",
+                "size": 42, "_allow_access_control": [] }),
+            ),
         ]
     }
 
@@ -475,10 +543,20 @@ mod tests {
         assert_eq!(stored["id"], "p1", "`id` is added to the body");
         assert_eq!(index.get("nope").await.unwrap(), None);
 
-        let gone = index.delete(vec!["p1".into(), "nope".into()]).await.unwrap();
+        let gone = index
+            .delete(vec!["p1".into(), "nope".into()])
+            .await
+            .unwrap();
         assert_eq!(gone.deleted, 1);
         assert_eq!(index.count().await.unwrap(), 3);
-        let page = search(&index, SearchRequest { query: "checklist".into(), ..Default::default() }).await;
+        let page = search(
+            &index,
+            SearchRequest {
+                query: "checklist".into(),
+                ..Default::default()
+            },
+        )
+        .await;
         assert_eq!(page.total, 0, "the full-text row goes with the document");
     }
 
@@ -486,7 +564,14 @@ mod tests {
     async fn free_text_is_ranked_filtered_and_paged() {
         let index = LocalIndex::open_in_memory().unwrap();
         index.write(corpus()).await.unwrap();
-        let page = search(&index, SearchRequest { query: "release".into(), ..Default::default() }).await;
+        let page = search(
+            &index,
+            SearchRequest {
+                query: "release".into(),
+                ..Default::default()
+            },
+        )
+        .await;
         assert_eq!(page.total, 3);
         // Title matches (boost 3) rank above a body-only match.
         assert_eq!(*ids(&page).last().unwrap(), "p2");
@@ -499,17 +584,30 @@ mod tests {
         };
         assert_eq!(ids(&search(&index, pages).await).len(), 2);
         let by_space = SearchRequest {
-            filters: vec![("space".into(), "Engineering".into()), ("labels".into(), "ops".into())],
+            filters: vec![
+                ("space".into(), "Engineering".into()),
+                ("labels".into(), "ops".into()),
+            ],
             ..Default::default()
         };
         assert_eq!(ids(&search(&index, by_space).await), ["p1"]);
-        let by_size = SearchRequest { filters: vec![("size".into(), "42".into())], ..Default::default() };
+        let by_size = SearchRequest {
+            filters: vec![("size".into(), "42".into())],
+            ..Default::default()
+        };
         assert_eq!(ids(&search(&index, by_size).await), ["a1"]);
 
-        let second = SearchRequest { from: 2, size: 2, ..Default::default() };
+        let second = SearchRequest {
+            from: 2,
+            size: 2,
+            ..Default::default()
+        };
         let page = search(&index, second).await;
         assert_eq!((page.total, page.hits.len()), (4, 2));
-        let punctuation = SearchRequest { query: "!!".into(), ..Default::default() };
+        let punctuation = SearchRequest {
+            query: "!!".into(),
+            ..Default::default()
+        };
         assert_eq!(search(&index, punctuation).await.total, 0);
     }
 
@@ -526,13 +624,27 @@ mod tests {
             page.hits.into_iter().map(|hit| hit.id).collect()
         };
         // No ACL and an empty ACL are public; `__deny__` matches nobody.
-        assert_eq!(set(search(&index, visible(&[])).await), ["a1", "p1"].map(String::from).into());
+        assert_eq!(
+            set(search(&index, visible(&[])).await),
+            ["a1", "p1"].map(String::from).into()
+        );
         assert_eq!(
             set(search(&index, visible(&["user:b", "group:eng"])).await),
             ["a1", "p1", "p2"].map(String::from).into()
         );
         assert_eq!(set(search(&index, visible(&["user:a"])).await).len(), 3);
-        assert_eq!(search(&index, SearchRequest { size: 100, ..Default::default() }).await.total, 4);
+        assert_eq!(
+            search(
+                &index,
+                SearchRequest {
+                    size: 100,
+                    ..Default::default()
+                }
+            )
+            .await
+            .total,
+            4
+        );
         // Rewriting a document replaces its ACL.
         let mut opened = corpus()[2].clone();
         opened.source["_allow_access_control"] = json!(["user:b"]);
@@ -545,8 +657,14 @@ mod tests {
     async fn scan_visits_every_id_once_in_pages() {
         let dir = tempfile::tempdir().unwrap();
         let index = LocalIndex::open(dir.path().join("sub/local-index.sqlite")).unwrap();
-        let docs: Vec<IndexDoc> =
-            (0..25).map(|i| doc(&format!("d{i:02}"), json!({ "type": "page", "space_key": "ENG" }))).collect();
+        let docs: Vec<IndexDoc> = (0..25)
+            .map(|i| {
+                doc(
+                    &format!("d{i:02}"),
+                    json!({ "type": "page", "space_key": "ENG" }),
+                )
+            })
+            .collect();
         index.write(docs).await.unwrap();
         let mut seen = Vec::new();
         let mut pages = 0;
@@ -561,7 +679,10 @@ mod tests {
             .unwrap();
         assert_eq!(pages, 4);
         assert_eq!(seen.len(), 25);
-        assert_eq!(seen.iter().map(|d| &d.id).collect::<BTreeSet<_>>().len(), 25);
+        assert_eq!(
+            seen.iter().map(|d| &d.id).collect::<BTreeSet<_>>().len(),
+            25
+        );
         assert_eq!(seen[0].space_key.as_deref(), Some("ENG"));
         assert_eq!(seen[0].timestamp.as_deref(), Some("2026-01-01T00:00:00Z"));
         // The file persists across opens.
@@ -572,8 +693,14 @@ mod tests {
 
     #[test]
     fn parameters_are_numbered_and_repeated() {
-        assert_eq!(number_parameters("a = ? AND (x = ?1_ OR y = ?1_) AND b = ?"), "a = ?1 AND (x = ?1 OR y = ?1) AND b = ?2");
-        assert_eq!(fts_query("release, \"notes\" 2026"), Some("\"release\" OR \"notes\" OR \"2026\"".into()));
+        assert_eq!(
+            number_parameters("a = ? AND (x = ?1_ OR y = ?1_) AND b = ?"),
+            "a = ?1 AND (x = ?1 OR y = ?1) AND b = ?2"
+        );
+        assert_eq!(
+            fts_query("release, \"notes\" 2026"),
+            Some("\"release\" OR \"notes\" OR \"2026\"".into())
+        );
         assert_eq!(fts_query(" -- "), None);
     }
 }

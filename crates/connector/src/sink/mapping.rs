@@ -8,8 +8,15 @@
 use serde_json::{Value, json};
 
 /// Text fields that also carry a `keyword` subfield, so they can be filtered on exactly.
-const TEXT_WITH_KEYWORD: &[&str] =
-    &["title", "space", "author", "last_modifier", "page", "blogpost", "ancestors.title"];
+const TEXT_WITH_KEYWORD: &[&str] = &[
+    "title",
+    "space",
+    "author",
+    "last_modifier",
+    "page",
+    "blogpost",
+    "ancestors.title",
+];
 
 /// A text field with a `keyword` subfield for exact filters, sorting and aggregations.
 fn text_with_keyword() -> Value {
@@ -103,12 +110,23 @@ pub fn acl_filter_index_name(index: &str) -> String {
 /// The field an exact filter on `field` must query: the `keyword` subfield of a text field, the
 /// field itself otherwise.
 pub fn filter_field(field: &str) -> String {
-    if TEXT_WITH_KEYWORD.contains(&field) { format!("{field}.keyword") } else { field.to_owned() }
+    if TEXT_WITH_KEYWORD.contains(&field) {
+        format!("{field}.keyword")
+    } else {
+        field.to_owned()
+    }
 }
 
 /// The fields free text is matched against, with their boosts.
-pub const SEARCH_FIELDS: &[&str] =
-    &["title^3", "body", "labels.text^2", "space", "comments", "ancestors.title", "key"];
+pub const SEARCH_FIELDS: &[&str] = &[
+    "title^3",
+    "body",
+    "labels.text^2",
+    "space",
+    "comments",
+    "ancestors.title",
+    "key",
+];
 
 #[cfg(test)]
 mod tests {
@@ -135,7 +153,13 @@ mod tests {
 
     #[test]
     fn acl_query_is_stored_but_not_indexed() {
-        assert_eq!(acl_filter_mapping()["properties"]["query"]["enabled"], false);
-        assert_eq!(acl_filter_index_name("search-confluence"), ".search-acl-filter-search-confluence");
+        assert_eq!(
+            acl_filter_mapping()["properties"]["query"]["enabled"],
+            false
+        );
+        assert_eq!(
+            acl_filter_index_name("search-confluence"),
+            ".search-acl-filter-search-confluence"
+        );
     }
 }

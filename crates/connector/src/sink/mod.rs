@@ -129,7 +129,13 @@ pub struct SearchRequest {
 
 impl Default for SearchRequest {
     fn default() -> Self {
-        SearchRequest { query: String::new(), filters: Vec::new(), from: 0, size: 10, access_control: None }
+        SearchRequest {
+            query: String::new(),
+            filters: Vec::new(),
+            from: 0,
+            size: 10,
+            access_control: None,
+        }
     }
 }
 

@@ -3,4 +3,6 @@
 
 mod support;
 
+mod es_retry;
+mod full_sync;
 mod search_node;

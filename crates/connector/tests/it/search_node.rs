@@ -92,7 +92,13 @@ async fn bulk_writer_fills_the_index_and_scan_sees_every_id_once() {
     .await
     .unwrap();
     assert_eq!(seen.len(), 1250);
-    assert_eq!(seen.iter().map(|d| d.id.as_str()).collect::<BTreeSet<_>>().len(), 1250);
+    assert_eq!(
+        seen.iter()
+            .map(|d| d.id.as_str())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        1250
+    );
     assert_eq!(pages, 1250usize.div_ceil(97));
     let first = seen.iter().find(|d| d.id == "page-00001").unwrap();
     assert_eq!(first.space_key.as_deref(), Some("OPS"));
@@ -100,15 +106,24 @@ async fn bulk_writer_fills_the_index_and_scan_sees_every_id_once() {
 
     // A visitor's error stops the scan and comes back.
     let stopped = es
-        .scan(100, &mut |_| Err(connector::Error::Elasticsearch("stop".into())))
+        .scan(100, &mut |_| {
+            Err(connector::Error::Elasticsearch("stop".into()))
+        })
         .await
         .unwrap_err();
     assert!(stopped.to_string().contains("stop"));
 
-    let ids: Vec<String> = (0..10).map(|i| page(i).id).chain(["no-such-id".to_owned()]).collect();
+    let ids: Vec<String> = (0..10)
+        .map(|i| page(i).id)
+        .chain(["no-such-id".to_owned()])
+        .collect();
     let gone = es.delete(ids).await.unwrap();
     assert_eq!(gone.deleted, 10);
-    assert!(gone.failed.is_empty(), "a missing id is not a failure: {:?}", gone.failed);
+    assert!(
+        gone.failed.is_empty(),
+        "a missing id is not a failure: {:?}",
+        gone.failed
+    );
     es.refresh().await.unwrap();
     assert_eq!(es.count().await.unwrap(), 1240);
     assert_eq!(es.get("page-00003").await.unwrap(), None);
@@ -135,7 +150,11 @@ async fn a_document_violating_the_mapping_is_counted_as_failed_with_its_reason()
     let failed = &outcome.failed[0];
     assert_eq!((failed.id.as_str(), failed.status), ("bad", Some(400)));
     assert!(failed.reason.contains("size"), "{}", failed.reason);
-    assert!(failed.reason.contains("parsing_exception"), "{}", failed.reason);
+    assert!(
+        failed.reason.contains("parsing_exception"),
+        "{}",
+        failed.reason
+    );
     assert_eq!(outcome.failed[1].id, "bad-date");
     es.delete_index().await.unwrap();
 }
@@ -151,14 +170,29 @@ async fn search_combines_free_text_filters_and_access_control() {
         source,
     };
     let docs = vec![
-        doc("public", json!({ "type": "page", "title": "Release checklist", "space": "Engineering",
-            "space_key": "ENG", "labels": ["ops"] })),
-        doc("restricted", json!({ "type": "page", "title": "Release budget", "space": "Engineering",
-            "space_key": "ENG", "_allow_access_control": ["user:a", "group:finance"] })),
-        doc("denied", json!({ "type": "page", "title": "Release secrets", "space_key": "ENG",
-            "_allow_access_control": ["__deny__"] })),
-        doc("blog", json!({ "type": "blogpost", "title": "Release party", "space_key": "SOC" })),
-        doc("other", json!({ "type": "page", "title": "Onboarding", "space_key": "ENG" })),
+        doc(
+            "public",
+            json!({ "type": "page", "title": "Release checklist", "space": "Engineering",
+            "space_key": "ENG", "labels": ["ops"] }),
+        ),
+        doc(
+            "restricted",
+            json!({ "type": "page", "title": "Release budget", "space": "Engineering",
+            "space_key": "ENG", "_allow_access_control": ["user:a", "group:finance"] }),
+        ),
+        doc(
+            "denied",
+            json!({ "type": "page", "title": "Release secrets", "space_key": "ENG",
+            "_allow_access_control": ["__deny__"] }),
+        ),
+        doc(
+            "blog",
+            json!({ "type": "blogpost", "title": "Release party", "space_key": "SOC" }),
+        ),
+        doc(
+            "other",
+            json!({ "type": "page", "title": "Onboarding", "space_key": "ENG" }),
+        ),
     ];
     let outcome = es.write(docs).await.unwrap();
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
@@ -166,7 +200,10 @@ async fn search_combines_free_text_filters_and_access_control() {
 
     let search = |query: &str, filters: &[(&str, &str)], acl: Option<&[&str]>| SearchRequest {
         query: query.to_owned(),
-        filters: filters.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect(),
+        filters: filters
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.to_string()))
+            .collect(),
         from: 0,
         size: 20,
         access_control: acl.map(|ids| ids.iter().map(|s| s.to_string()).collect()),
@@ -174,30 +211,50 @@ async fn search_combines_free_text_filters_and_access_control() {
     let ids = |page: connector::sink::SearchPage| -> BTreeSet<String> {
         page.hits.into_iter().map(|hit| hit.id).collect()
     };
-    let set = |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| s.to_string()).collect() };
+    let set =
+        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| s.to_string()).collect() };
 
     let all = es.search(&search("release", &[], None)).await.unwrap();
     assert_eq!(all.total, 4);
     assert!(all.hits[0].score > 0.0);
     let eng_pages = search("release", &[("type", "page"), ("space_key", "ENG")], None);
-    assert_eq!(ids(es.search(&eng_pages).await.unwrap()), set(&["public", "restricted", "denied"]));
+    assert_eq!(
+        ids(es.search(&eng_pages).await.unwrap()),
+        set(&["public", "restricted", "denied"])
+    );
     let by_space_name = search("", &[("space", "Engineering"), ("labels", "ops")], None);
-    assert_eq!(ids(es.search(&by_space_name).await.unwrap()), set(&["public"]));
+    assert_eq!(
+        ids(es.search(&by_space_name).await.unwrap()),
+        set(&["public"])
+    );
 
     // No `_allow_access_control`: visible to all; `user:a`: only to identities with it;
     // the deny marker: to nobody.
     let anonymous = search("release", &[], Some(&[]));
-    assert_eq!(ids(es.search(&anonymous).await.unwrap()), set(&["public", "blog"]));
+    assert_eq!(
+        ids(es.search(&anonymous).await.unwrap()),
+        set(&["public", "blog"])
+    );
     let user_b = search("release", &[], Some(&["user:b", "group:eng"]));
-    assert_eq!(ids(es.search(&user_b).await.unwrap()), set(&["public", "blog"]));
+    assert_eq!(
+        ids(es.search(&user_b).await.unwrap()),
+        set(&["public", "blog"])
+    );
     let user_a = search("release", &[("type", "page")], Some(&["user:b", "user:a"]));
-    assert_eq!(ids(es.search(&user_a).await.unwrap()), set(&["public", "restricted"]));
+    assert_eq!(
+        ids(es.search(&user_a).await.unwrap()),
+        set(&["public", "restricted"])
+    );
     let finance = search("", &[], Some(&["group:finance"]));
     let page = es.search(&finance).await.unwrap();
     assert_eq!(page.total, 4);
     assert!(!ids(page).contains("denied"));
 
-    let second_page = SearchRequest { from: 3, size: 10, ..SearchRequest::default() };
+    let second_page = SearchRequest {
+        from: 3,
+        size: 10,
+        ..SearchRequest::default()
+    };
     let paged = es.search(&second_page).await.unwrap();
     assert_eq!((paged.total, paged.hits.len()), (5, 2));
 
@@ -207,7 +264,10 @@ async fn search_combines_free_text_filters_and_access_control() {
         { "bool": { "must_not": { "exists": { "field": "_allow_access_control" } } } },
         { "terms": { "_allow_access_control.keyword": ["user:a"] } }
     ] } } });
-    assert_eq!(raw_search(&url, es.index(), template).await, ["blog", "other", "public", "restricted"]);
+    assert_eq!(
+        raw_search(&url, es.index(), template).await,
+        ["blog", "other", "public", "restricted"]
+    );
     let plain = json!({ "query": { "terms": { "_allow_access_control": ["group:finance"] } } });
     assert_eq!(raw_search(&url, es.index(), plain).await, ["restricted"]);
     es.delete_index().await.unwrap();
@@ -252,14 +312,23 @@ async fn identity_documents_are_upserted_scanned_and_deleted() {
             }),
         )
     };
-    let first = acl.upsert(vec![user("u1", &["account_id:u1"]), user("u2", &["account_id:u2"])]);
+    let first = acl.upsert(vec![
+        user("u1", &["account_id:u1"]),
+        user("u2", &["account_id:u2"]),
+    ]);
     let first = first.await.unwrap();
     assert_eq!((first.created, first.updated), (2, 0), "{:?}", first.failed);
-    let second = acl.upsert(vec![user("u1", &["account_id:u1", "group_id:g"])]).await.unwrap();
+    let second = acl
+        .upsert(vec![user("u1", &["account_id:u1", "group_id:g"])])
+        .await
+        .unwrap();
     assert_eq!((second.created, second.updated), (0, 1));
     acl.refresh().await.unwrap();
     let stored = acl.get("u1").await.unwrap().unwrap();
-    assert_eq!(stored["query"]["template"]["params"]["access_control"][1], "group_id:g");
+    assert_eq!(
+        stored["query"]["template"]["params"]["access_control"][1],
+        "group_id:g"
+    );
     assert_eq!(stored["id"], "u1");
 
     let mut ids = Vec::new();
@@ -270,7 +339,13 @@ async fn identity_documents_are_upserted_scanned_and_deleted() {
     .await
     .unwrap();
     assert_eq!(ids, ["u1", "u2"]);
-    assert_eq!(acl.delete(vec!["u2".into(), "u9".into()]).await.unwrap().deleted, 1);
+    assert_eq!(
+        acl.delete(vec!["u2".into(), "u9".into()])
+            .await
+            .unwrap()
+            .deleted,
+        1
+    );
     acl.refresh().await.unwrap();
     assert_eq!(acl.count().await.unwrap(), 1);
     acl.delete_index().await.unwrap();

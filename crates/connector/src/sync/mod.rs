@@ -1,0 +1,367 @@
+//! The full sync: list everything in scope, index it, then delete what is gone.
+//!
+//! Data flow: the crawl ([`crawl`]) produces [`Document`]s into a bounded channel; one writer task
+//! records each id in a [`SeenSet`] (SQLite, not memory) and feeds a [`BulkWriter`]; when the crawl
+//! ends, the deletion phase scans the index and removes the documents that were not seen, but only
+//! in spaces whose every listing completed, and never more than the safety threshold allows.
+
+mod crawl;
+mod seen;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+pub use crawl::SpaceOutcome;
+pub use seen::SeenSet;
+pub use tokio_util::sync::CancellationToken;
+
+use crate::config::{ConnectorConfig, Secrets};
+use crate::confluence::ConfluenceClient;
+use crate::document::Document;
+use crate::events::{Counters, EventHandler, Progress, SyncEvent, SyncPhase};
+use crate::sink::{BulkOptions, BulkWriter, IndexDoc, Sink};
+use crate::store::{JobError, JobRecord, JobStatus, JobType, Store};
+use crate::{Error, Result};
+
+/// How a sync runs, beyond the connector configuration.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The saved connection this job belongs to, if any.
+    pub connection_id: Option<String>,
+    /// `manual`, `cli`, `demo`, `scheduled`.
+    pub trigger: String,
+    /// Refuse a deletion phase that would remove more than this share of the index (0 to 1).
+    pub max_deletion_ratio: f64,
+    /// Spaces crawled at once (requests stay under the client's global limit).
+    pub space_concurrency: usize,
+    /// Content items of one space processed at once.
+    pub item_concurrency: usize,
+    /// Bulk batching towards the target.
+    pub bulk: BulkOptions,
+    /// Where the sync keeps its temporary files (the seen-ids database).
+    pub work_dir: PathBuf,
+    /// How often progress events are sent.
+    pub progress_every: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            connection_id: None,
+            trigger: "manual".to_owned(),
+            max_deletion_ratio: 0.5,
+            space_concurrency: 4,
+            item_concurrency: 8,
+            bulk: BulkOptions::default(),
+            work_dir: std::env::temp_dir(),
+            progress_every: Duration::from_millis(250),
+        }
+    }
+}
+
+/// How many job errors are kept on the record; the rest are counted.
+const MAX_JOB_ERRORS: usize = 50;
+
+/// Shared counters of a running sync.
+#[derive(Default)]
+pub(crate) struct Live {
+    pub docs_seen: AtomicU64,
+    pub downloaded_bytes: AtomicU64,
+    pub failed_docs: AtomicU64,
+    pub indexed: AtomicU64,
+    pub volume: AtomicU64,
+    pub spaces_done: AtomicU64,
+    pub spaces_total: AtomicU64,
+    pub current: Mutex<Vec<String>>,
+    pub errors: Mutex<Vec<JobError>>,
+}
+
+impl Live {
+    pub(crate) fn error(&self, events: &EventHandler, context: impl Into<String>, message: impl Into<String>) {
+        let error = JobError { context: context.into(), message: message.into() };
+        tracing::warn!(context = %error.context, message = %error.message, "sync problem");
+        events(&SyncEvent::Warning { message: format!("{}: {}", error.context, error.message) });
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        if errors.len() < MAX_JOB_ERRORS {
+            errors.push(error);
+        }
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The configuration as recorded on a job: every non-secret value.
+fn recorded_config(config: &ConnectorConfig) -> Value {
+    serde_json::to_value(config).unwrap_or(Value::Null)
+}
+
+/// Runs a full sync of `config` into `sink` and returns the finished job record.
+///
+/// The job is recorded in `store` when it starts and when it ends. A failed or cancelled sync
+/// deletes nothing; a sync whose listing of some space failed deletes nothing in that space.
+pub async fn full_sync<S: Sink + 'static>(
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    sink: Arc<S>,
+    store: &Mutex<Store>,
+    options: &SyncOptions,
+    events: EventHandler,
+    cancel: CancellationToken,
+) -> Result<JobRecord> {
+    let started = Instant::now();
+    let mut job = JobRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        connection_id: options.connection_id.clone(),
+        job_type: JobType::Full,
+        trigger: options.trigger.clone(),
+        status: JobStatus::Running,
+        started_at: now(),
+        ended_at: None,
+        duration_s: None,
+        counters: Counters::default(),
+        requests: 0,
+        errors: Vec::new(),
+        config: recorded_config(config),
+        rules: Value::Null,
+    };
+    lock(store).insert_job(&job)?;
+
+    let live = Arc::new(Live::default());
+    let outcome = run(config, secrets, sink, options, &events, &cancel, &live, &mut job.counters).await;
+    let (status, requests) = match outcome {
+        Ok(run) => (run.status, run.requests),
+        Err((err, requests)) => {
+            live.error(&events, "sync", err.to_string());
+            (JobStatus::Failed, requests)
+        }
+    };
+    job.status = status;
+    job.requests = requests;
+    job.errors = std::mem::take(&mut *live.errors.lock().unwrap_or_else(|e| e.into_inner()));
+    job.ended_at = Some(now());
+    job.duration_s = Some(started.elapsed().as_secs_f64());
+    lock(store).finish_job(&job)?;
+    events(&SyncEvent::Phase { phase: SyncPhase::Finished });
+    Ok(job)
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct RunOutcome {
+    status: JobStatus,
+    requests: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run<S: Sink + 'static>(
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    sink: Arc<S>,
+    options: &SyncOptions,
+    events: &EventHandler,
+    cancel: &CancellationToken,
+    live: &Arc<Live>,
+    counters: &mut Counters,
+) -> std::result::Result<RunOutcome, (Error, u64)> {
+    let started = Instant::now();
+    events(&SyncEvent::Phase { phase: SyncPhase::Validating });
+    let problems: Vec<_> = crate::config::validate(config, secrets)
+        .into_iter()
+        .filter(|p| p.severity == crate::config::Severity::Error)
+        .collect();
+    if !problems.is_empty() {
+        return Err((Error::Invalid(problems), 0));
+    }
+    let client = ConfluenceClient::from_config(config, secrets).map_err(|e| (e.into(), 0))?;
+    let requests = |client: &ConfluenceClient| client.stats().requests;
+    client.ping().await.map_err(|e| (e.into(), requests(&client)))?;
+    sink.prepare().await.map_err(|e| (e, requests(&client)))?;
+
+    // Progress ticker: a snapshot of the counters every `progress_every`.
+    let ticker = {
+        let (live, client, events, every) =
+            (live.clone(), client.clone(), events.clone(), options.progress_every);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                events(&SyncEvent::Progress(snapshot(&live, &client, started)));
+            }
+        })
+    };
+
+    let result = crawl_and_reconcile(config, &client, sink, options, events, cancel, live, counters).await;
+    ticker.abort();
+    events(&SyncEvent::Progress(snapshot(live, &client, started)));
+    let requests = requests(&client);
+    result.map(|status| RunOutcome { status, requests }).map_err(|e| (e, requests))
+}
+
+fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progress {
+    let stats = client.stats();
+    let elapsed = started.elapsed().as_secs_f64();
+    let indexed = live.indexed.load(Ordering::Relaxed);
+    let spaces_done = live.spaces_done.load(Ordering::Relaxed);
+    let spaces_total = live.spaces_total.load(Ordering::Relaxed);
+    let eta_s = (spaces_done > 0 && spaces_total >= spaces_done)
+        .then(|| elapsed / spaces_done as f64 * (spaces_total - spaces_done) as f64);
+    Progress {
+        elapsed_s: elapsed,
+        docs_per_second: if elapsed > 0.0 { live.docs_seen.load(Ordering::Relaxed) as f64 / elapsed } else { 0.0 },
+        docs_seen: live.docs_seen.load(Ordering::Relaxed),
+        counters: Counters {
+            indexed_document_count: indexed,
+            indexed_document_volume: live.volume.load(Ordering::Relaxed),
+            failed: live.failed_docs.load(Ordering::Relaxed),
+            downloaded_bytes: live.downloaded_bytes.load(Ordering::Relaxed),
+            ..Counters::default()
+        },
+        requests: stats.requests,
+        rate_limit_waits: stats.rate_limited,
+        rate_limit_wait_s: stats.rate_limit_wait_ms as f64 / 1000.0,
+        spaces_done,
+        spaces_total,
+        current_spaces: live.current.lock().map(|c| c.clone()).unwrap_or_default(),
+        eta_s,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn crawl_and_reconcile<S: Sink + 'static>(
+    config: &ConnectorConfig,
+    client: &ConfluenceClient,
+    sink: Arc<S>,
+    options: &SyncOptions,
+    events: &EventHandler,
+    cancel: &CancellationToken,
+    live: &Arc<Live>,
+    counters: &mut Counters,
+) -> Result<JobStatus> {
+    std::fs::create_dir_all(&options.work_dir).map_err(|source| Error::Io {
+        context: format!("creating the work directory `{}`", options.work_dir.display()),
+        source,
+    })?;
+    let seen_path = options.work_dir.join(format!("seen-{}.sqlite", uuid::Uuid::new_v4()));
+    let seen = SeenSet::create(&seen_path)?;
+
+    // The writer: every document is recorded as seen, then batched to the target.
+    let (tx, mut rx) = mpsc::channel::<Document>(256);
+    let writer = {
+        let sink = sink.clone();
+        let live = live.clone();
+        let bulk_options = options.bulk;
+        tokio::spawn(async move {
+            let mut seen = seen;
+            let mut bulk = BulkWriter::new(sink, bulk_options);
+            while let Some(doc) = rx.recv().await {
+                seen.insert(&doc.id, doc.space_key.as_deref())?;
+                live.docs_seen.fetch_add(1, Ordering::Relaxed);
+                bulk.push(IndexDoc {
+                    id: doc.id.clone(),
+                    space_key: doc.space_key.clone(),
+                    timestamp: doc.timestamp.clone(),
+                    source: doc.to_source(),
+                })
+                .await?;
+                let totals = bulk.totals();
+                live.indexed.store(totals.created + totals.updated, Ordering::Relaxed);
+                live.volume.store(totals.bytes, Ordering::Relaxed);
+            }
+            let totals = bulk.finish().await?;
+            seen.flush()?;
+            Ok::<_, Error>((seen, totals))
+        })
+    };
+
+    events(&SyncEvent::Phase { phase: SyncPhase::ListingSpaces });
+    let crawl = crawl::Crawl { config, client, options, events, cancel, live, tx };
+    let spaces = crawl.run().await;
+    let (mut seen, totals) = writer
+        .await
+        .map_err(|e| Error::Io { context: "the index writer stopped".into(), source: std::io::Error::other(e) })??;
+
+    counters.created = totals.created;
+    counters.updated = totals.updated;
+    counters.indexed_document_count = totals.created + totals.updated;
+    counters.indexed_document_volume = totals.bytes;
+    counters.downloaded_bytes = live.downloaded_bytes.load(Ordering::Relaxed);
+    counters.failed = live.failed_docs.load(Ordering::Relaxed) + totals.failed.len() as u64;
+    for item in totals.failed.iter().take(MAX_JOB_ERRORS) {
+        live.error(events, format!("document {}", item.id), format!("the target rejected it: {}", item.reason));
+    }
+
+    let spaces = match spaces {
+        Ok(spaces) => spaces,
+        // The space listing itself failed: nothing can be said about what is gone.
+        Err(err) => return Err(err),
+    };
+    if cancel.is_cancelled() {
+        return Ok(JobStatus::Canceled);
+    }
+    let incomplete: Vec<&SpaceOutcome> = spaces.iter().filter(|s| !s.complete).collect();
+
+    events(&SyncEvent::Phase { phase: SyncPhase::Deleting });
+    sink.refresh().await?;
+    let crawled: HashSet<&str> = spaces.iter().map(|s| s.key.as_str()).collect();
+    let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
+    let mut doomed: Vec<String> = Vec::new();
+    let mut scan_error: Option<Error> = None;
+    sink.scan(1000, &mut |page| {
+        // Documents of a space whose listing failed stay; so do documents without a space,
+        // which this sync cannot place.
+        let candidates: Vec<&str> = page
+            .iter()
+            .filter(|d| match d.space_key.as_deref() {
+                Some(space) => !keep_space.contains(space) && (crawled.contains(space) || incomplete.is_empty()),
+                None => false,
+            })
+            .map(|d| d.id.as_str())
+            .collect();
+        match seen.unseen(candidates) {
+            Ok(unseen) => doomed.extend(unseen),
+            Err(err) => scan_error = Some(err),
+        }
+        Ok(())
+    })
+    .await?;
+    if let Some(err) = scan_error {
+        return Err(err);
+    }
+
+    let indexed = sink.count().await?;
+    let allowed = (indexed as f64 * options.max_deletion_ratio).floor() as u64;
+    if !doomed.is_empty() && doomed.len() as u64 > allowed {
+        live.error(
+            events,
+            "deletion phase",
+            format!(
+                "refused to delete {} of {} documents ({:.0}%), above the safety threshold of {:.0}%; \
+                 nothing was deleted. If so much content really is gone, raise the threshold for one sync",
+                doomed.len(),
+                indexed,
+                doomed.len() as f64 * 100.0 / indexed.max(1) as f64,
+                options.max_deletion_ratio * 100.0
+            ),
+        );
+        return Ok(JobStatus::Failed);
+    }
+    for chunk in doomed.chunks(500) {
+        let outcome = sink.delete(chunk.to_vec()).await?;
+        counters.deleted_document_count += outcome.deleted;
+        for item in outcome.failed {
+            live.error(events, format!("document {}", item.id), format!("could not be deleted: {}", item.reason));
+        }
+    }
+    sink.refresh().await?;
+    let _ = seen.len();
+    Ok(if incomplete.is_empty() && counters.failed == 0 { JobStatus::Completed } else { JobStatus::Partial })
+}

@@ -1,0 +1,202 @@
+//! Full syncs against the simulator, into the real search node (or the local index), compared
+//! with the simulator's ground truth.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
+use connector::events::ignore_events;
+use connector::sandbox::Sandbox;
+use connector::sink::{EsOptions, EsSink, LocalIndex, SearchRequest, Sink};
+use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::{JobRecord, JobStatus, Store};
+use serde_json::Value;
+
+use crate::support::{search_url, unique_index};
+
+async fn sandbox(flavor: Flavor, dc_auth: DcAuth) -> Sandbox {
+    Sandbox::start(SimOptions {
+        flavor,
+        size: SiteSize::Tiny,
+        seed: 11,
+        data_center_auth: dc_auth,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn sync<S: Sink + 'static>(sandbox: &Sandbox, sink: &Arc<S>, store: &Mutex<Store>, work: &std::path::Path) -> JobRecord {
+    let options = SyncOptions { work_dir: work.to_owned(), trigger: "test".into(), ..SyncOptions::default() };
+    full_sync(&sandbox.config, &sandbox.secrets, sink.clone(), store, &options, ignore_events(), CancellationToken::new())
+        .await
+        .unwrap()
+}
+
+/// Every document of the index: id -> source.
+async fn indexed<S: Sink>(sink: &S) -> BTreeMap<String, Value> {
+    sink.refresh().await.unwrap();
+    let total = sink.count().await.unwrap() as usize;
+    let page = sink
+        .search(&SearchRequest { size: total.max(1), ..SearchRequest::default() })
+        .await
+        .unwrap();
+    page.hits.into_iter().map(|h| (h.id, h.source)).collect()
+}
+
+/// Checks that the index holds exactly the ground truth: same ids, types, titles and spaces,
+/// and every body contains the sentence the simulator put in it.
+fn assert_matches_truth(index: &BTreeMap<String, Value>, truth: &[TruthDoc]) {
+    let want: BTreeSet<&str> = truth.iter().map(|t| t.id.as_str()).collect();
+    let got: BTreeSet<&str> = index.keys().map(String::as_str).collect();
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, unexpected {extra:?}");
+    let mut bodies_checked = 0;
+    for t in truth {
+        let doc = &index[&t.id];
+        assert_eq!(doc["type"], t.r#type, "type of {}", t.id);
+        assert_eq!(doc["title"], t.title, "title of {}", t.id);
+        assert_eq!(doc["space_key"], t.space_key, "space of {}", t.id);
+        assert_eq!(doc["id"], t.id);
+        let extracted = t.r#type != "attachment"
+            || doc["extension"].as_str().is_some_and(connector::extract::is_supported);
+        if let (Some(text), true) = (&t.text, extracted) {
+            let body = doc["body"].as_str().unwrap_or_default();
+            assert!(body.contains(text.as_str()), "body of {} ({}) lacks {text:?}: {body:?}", t.id, t.r#type);
+            bodies_checked += 1;
+        }
+    }
+    assert!(bodies_checked > 5, "only {bodies_checked} bodies checked");
+}
+
+async fn full_sync_matches_truth(flavor: Flavor, dc_auth: DcAuth) {
+    let sandbox = sandbox(flavor, dc_auth).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Mutex::new(Store::open(&work.path().join("state.sqlite")).unwrap());
+    let truth = sandbox.sim.truth();
+    let job = match search_url() {
+        Some(url) => {
+            let sink = Arc::new(EsSink::new(&EsOptions::new(url, unique_index("full"))).unwrap());
+            let job = sync(&sandbox, &sink, &store, work.path()).await;
+            assert_matches_truth(&indexed(&*sink).await, &truth);
+            job
+        }
+        None => {
+            let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+            let job = sync(&sandbox, &sink, &store, work.path()).await;
+            assert_matches_truth(&indexed(&*sink).await, &truth);
+            job
+        }
+    };
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+    assert_eq!(job.counters.indexed_document_count, truth.len() as u64);
+    assert_eq!(job.counters.created, truth.len() as u64);
+    assert!(job.requests > 0);
+    // The job is on record with its configuration, without secrets.
+    let recorded = store.lock().unwrap().get_job(&job.id).unwrap().unwrap();
+    assert_eq!(recorded, job);
+    assert_eq!(recorded.config["confluence_url"], sandbox.config.confluence_url);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_full_sync_indexes_exactly_the_ground_truth() {
+    full_sync_matches_truth(Flavor::Cloud, DcAuth::Basic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_full_sync_indexes_exactly_the_ground_truth() {
+    full_sync_matches_truth(Flavor::Server, DcAuth::Basic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_center_full_sync_with_a_personal_access_token_indexes_exactly_the_ground_truth() {
+    full_sync_matches_truth(Flavor::DataCenter, DcAuth::Pat).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sync_removes_exactly_what_was_deleted_in_confluence() {
+    let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+    let first = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(first.status, JobStatus::Completed);
+    let before: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+
+    // Delete one page (its attachments and comments go with it) and one blog post.
+    let truth = sandbox.sim.truth();
+    let page = truth.iter().find(|t| t.r#type == "page" && truth.iter().any(|c| c.parent_id.as_deref() == Some(&t.id))).unwrap();
+    let blog = truth.iter().find(|t| t.r#type == "blogpost").unwrap();
+    sandbox.sim.admin().delete_content(&page.id).unwrap();
+    sandbox.sim.admin().delete_content(&blog.id).unwrap();
+    let after_truth: BTreeSet<String> = sandbox.sim.truth().into_iter().map(|t| t.id).collect();
+    let gone: BTreeSet<String> = before.difference(&after_truth).cloned().collect();
+    assert!(gone.len() >= 2, "deleting content removed {gone:?}");
+
+    let second = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(second.status, JobStatus::Completed, "{:?}", second.errors);
+    assert_eq!(second.counters.deleted_document_count, gone.len() as u64);
+    let now: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+    assert_eq!(now, after_truth);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_fails_midway_deletes_nothing() {
+    let sandbox = sandbox(Flavor::Server, DcAuth::Basic).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+    assert_eq!(sync(&sandbox, &sink, &store, work.path()).await.status, JobStatus::Completed);
+    let before: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+
+    // Content really is deleted, but the content listings now fail after their first page,
+    // for longer than the client retries: the sync cannot know what is gone.
+    let truth = sandbox.sim.truth();
+    let page = truth.iter().find(|t| t.r#type == "page").unwrap();
+    sandbox.sim.admin().delete_content(&page.id).unwrap();
+    sandbox.sim.admin().fail_requests_matching("content/search", 500, 1);
+
+    let second = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(second.status, JobStatus::Partial, "{:?}", second.errors);
+    assert_eq!(second.counters.deleted_document_count, 0);
+    assert!(second.errors.iter().any(|e| e.message.contains("listing")), "{:?}", second.errors);
+    let after: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+    assert_eq!(after, before, "nothing may be deleted when a listing failed");
+
+    // Once Confluence answers again, a rerun finishes the job.
+    sandbox.sim.admin().clear_faults();
+    let third = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(third.status, JobStatus::Completed, "{:?}", third.errors);
+    let now: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+    assert_eq!(now, sandbox.sim.truth().into_iter().map(|t| t.id).collect::<BTreeSet<_>>());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deletion_threshold_refuses_to_empty_the_index() {
+    let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+    sync(&sandbox, &sink, &store, work.path()).await;
+    let before = indexed(&*sink).await.len();
+    // Most of the site disappears at once (a space deleted by mistake, say).
+    let spaces: Vec<_> = sandbox.sim.truth().into_iter().filter(|t| t.r#type == "space").collect();
+    for space in spaces.iter().skip(1) {
+        for t in sandbox.sim.truth().iter().filter(|t| t.space_key == space.space_key && t.r#type == "page") {
+            let _ = sandbox.sim.admin().delete_content(&t.id);
+        }
+    }
+    let options = SyncOptions { work_dir: work.path().to_owned(), max_deletion_ratio: 0.1, ..SyncOptions::default() };
+    let job = full_sync(&sandbox.config, &sandbox.secrets, sink.clone(), &store, &options, ignore_events(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.counters.deleted_document_count, 0);
+    assert!(job.errors.iter().any(|e| e.message.contains("safety threshold")), "{:?}", job.errors);
+    assert_eq!(indexed(&*sink).await.len(), before);
+    sandbox.shutdown().await;
+}
