@@ -1,2 +1,71 @@
-//! `confluence-connector`: the headless face of the engine.
-fn main() {}
+//! `confluence-connector`: the headless face of the engine. Each subcommand is a few lines over
+//! the `connector` crate; this binary owns argument parsing, terminal output and exit codes.
+
+mod commands;
+mod output;
+mod paths;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Crawl Confluence into Elasticsearch or the local index, from the command line.
+#[derive(Parser)]
+#[command(name = "confluence-connector", version, about)]
+struct Cli {
+    /// Where state, jobs and local indices live [default: $XDG_DATA_HOME/confluence-connector].
+    #[arg(long, global = true, env = "CONFLUENCE_CONNECTOR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the built-in Confluence simulator and sync it into the local index.
+    Demo(commands::demo::Args),
+    /// Run a full sync of a configuration file.
+    Sync(commands::sync::Args),
+    /// Check a configuration file, and with --remote also Confluence and the target.
+    Validate(commands::validate::Args),
+    /// Search an index.
+    Search(commands::search::Args),
+    /// List recent sync jobs.
+    Jobs(commands::jobs::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONFLUENCE_CONNECTOR_LOG")
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let data_dir = cli.data_dir.unwrap_or_else(paths::default_data_dir);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => commands::demo::run(args, &data_dir).await,
+            Command::Sync(args) => commands::sync::run(args, &data_dir).await,
+            Command::Validate(args) => commands::validate::run(args).await,
+            Command::Search(args) => commands::search::run(args, &data_dir).await,
+            Command::Jobs(args) => commands::jobs::run(args, &data_dir),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -34,31 +34,48 @@ pub struct Admin {
 fn find_user(site: &Site, s: &str) -> Result<u32, AdminError> {
     site.users
         .iter()
-        .position(|u| u.account_id == s || u.username.eq_ignore_ascii_case(s) || u.user_key == s || u.email.eq_ignore_ascii_case(s))
+        .position(|u| {
+            u.account_id == s
+                || u.username.eq_ignore_ascii_case(s)
+                || u.user_key == s
+                || u.email.eq_ignore_ascii_case(s)
+        })
         .map(|u| u as u32)
         .ok_or_else(|| AdminError::NotFound(format!("user `{s}`")))
 }
 
 fn find_group(site: &Site, s: &str) -> Result<u32, AdminError> {
-    site.group_by_name(s).or_else(|| site.group_by_id(s)).ok_or_else(|| AdminError::NotFound(format!("group `{s}`")))
+    site.group_by_name(s)
+        .or_else(|| site.group_by_id(s))
+        .ok_or_else(|| AdminError::NotFound(format!("group `{s}`")))
 }
 
 fn find_content(site: &Site, id: &str) -> Result<u32, AdminError> {
-    site.parse_id(id).ok_or_else(|| AdminError::NotFound(format!("content `{id}`")))
+    site.parse_id(id)
+        .ok_or_else(|| AdminError::NotFound(format!("content `{id}`")))
 }
 
 fn find_space(site: &Site, key: &str) -> Result<u32, AdminError> {
-    site.space_by_key(key).ok_or_else(|| AdminError::NotFound(format!("space `{key}`")))
+    site.space_by_key(key)
+        .ok_or_else(|| AdminError::NotFound(format!("space `{key}`")))
 }
 
 fn title_taken(site: &Site, space: u32, title: &str, except: Option<u32>) -> bool {
     site.space_contents(space).any(|i| {
         let c = site.c(i);
-        Some(i) != except && matches!(c.kind, Kind::Page | Kind::BlogPost) && c.title.eq_ignore_ascii_case(title)
+        Some(i) != except
+            && matches!(c.kind, Kind::Page | Kind::BlogPost)
+            && c.title.eq_ignore_ascii_case(title)
     })
 }
 
-fn push_content(site: &mut Site, kind: Kind, space: u32, parent: Option<u32>, title: String) -> u32 {
+fn push_content(
+    site: &mut Site,
+    kind: Kind,
+    space: u32,
+    parent: Option<u32>,
+    title: String,
+) -> u32 {
     let id = site.alloc_id();
     let now = now_ms();
     let idx = site.contents.len() as u32;
@@ -94,7 +111,10 @@ fn push_content(site: &mut Site, kind: Kind, space: u32, parent: Option<u32>, ti
 }
 
 impl Admin {
-    fn write<T>(&self, f: impl FnOnce(&mut Site) -> Result<T, AdminError>) -> Result<T, AdminError> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Site) -> Result<T, AdminError>,
+    ) -> Result<T, AdminError> {
         let mut site = self.shared.site.write().unwrap_or_else(|e| e.into_inner());
         f(&mut site)
     }
@@ -118,7 +138,9 @@ impl Admin {
                 }
             }
             if c.kind == Kind::Comment {
-                let replies: Vec<u32> = (0..site.contents.len() as u32).filter(|&x| site.c(x).reply_to == Some(i)).collect();
+                let replies: Vec<u32> = (0..site.contents.len() as u32)
+                    .filter(|&x| site.c(x).reply_to == Some(i))
+                    .collect();
                 for r in replies {
                     site.contents[r as usize].deleted = true;
                 }
@@ -127,7 +149,9 @@ impl Admin {
                 site.contents[p as usize].children.retain(|&x| x != i);
             }
             let sp = c.space as usize;
-            site.spaces[sp].contents.retain(|&x| !site.contents[x as usize].deleted);
+            site.spaces[sp]
+                .contents
+                .retain(|&x| !site.contents[x as usize].deleted);
             if site.spaces[sp].homepage == Some(i) {
                 site.spaces[sp].homepage = None;
             }
@@ -137,17 +161,27 @@ impl Admin {
 
     /// Edits a page, blog post or comment: new title and/or storage body; bumps the version
     /// and the last-modified time. Returns the new version number.
-    pub fn update_page(&self, id: &str, title: Option<&str>, body: Option<&str>) -> Result<u32, AdminError> {
+    pub fn update_page(
+        &self,
+        id: &str,
+        title: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<u32, AdminError> {
         self.write(|site| {
             let i = find_content(site, id)?;
             let c = site.c(i);
             if c.kind == Kind::Attachment {
-                return Err(AdminError::Invalid("use update_attachment for attachments".into()));
+                return Err(AdminError::Invalid(
+                    "use update_attachment for attachments".into(),
+                ));
             }
-            if let Some(t) = title {
-                if t.trim().is_empty() || title_taken(site, c.space, t, Some(i)) && c.kind != Kind::Comment {
-                    return Err(AdminError::Invalid(format!("a page titled `{t}` already exists")));
-                }
+            if let Some(t) = title
+                && (t.trim().is_empty()
+                    || title_taken(site, c.space, t, Some(i)) && c.kind != Kind::Comment)
+            {
+                return Err(AdminError::Invalid(format!(
+                    "a page titled `{t}` already exists"
+                )));
             }
             let c = &mut site.contents[i as usize];
             if let Some(t) = title {
@@ -168,7 +202,9 @@ impl Admin {
         self.write(|site| {
             let i = find_content(site, id)?;
             let c = &mut site.contents[i as usize];
-            let Some((kind, old)) = c.file else { return Err(AdminError::Invalid(format!("`{id}` is not an attachment"))) };
+            let Some((kind, old)) = c.file else {
+                return Err(AdminError::Invalid(format!("`{id}` is not an attachment")));
+            };
             c.file = Some((kind, size.unwrap_or(old)));
             c.version += 1;
             c.modified = now_ms().max(c.modified + 1);
@@ -200,48 +236,67 @@ impl Admin {
                 site.contents[old as usize].children.retain(|&x| x != i);
             }
             site.contents[i as usize].parent = parent;
-            site.contents[i as usize].position = parent.map_or(0, |p| site.c(p).children.len() as u32);
+            site.contents[i as usize].position =
+                parent.map_or(0, |p| site.c(p).children.len() as u32);
             if let Some(p) = parent {
                 site.contents[p as usize].children.push(i);
             }
             let old_space = site.c(i).space;
             if old_space != new_space {
                 if title_taken(site, new_space, &site.c(i).title.clone(), Some(i)) {
-                    return Err(AdminError::Invalid("a page with that title exists in the target space".into()));
+                    return Err(AdminError::Invalid(
+                        "a page with that title exists in the target space".into(),
+                    ));
                 }
                 let mut moved = vec![i];
                 moved.extend(site.descendants(i));
                 for &m in &moved {
                     site.contents[m as usize].space = new_space;
                 }
-                site.spaces[old_space as usize].contents.retain(|x| !moved.contains(x));
+                site.spaces[old_space as usize]
+                    .contents
+                    .retain(|x| !moved.contains(x));
                 let list = &mut site.spaces[new_space as usize].contents;
                 list.extend(&moved);
-                let ids: Vec<(u64, u32)> = list.iter().map(|&x| (site.contents[x as usize].id, x)).collect();
+                let ids: Vec<(u64, u32)> = list
+                    .iter()
+                    .map(|&x| (site.contents[x as usize].id, x))
+                    .collect();
                 let mut ids = ids;
                 ids.sort();
-                site.spaces[new_space as usize].contents = ids.into_iter().map(|(_, x)| x).collect();
+                site.spaces[new_space as usize].contents =
+                    ids.into_iter().map(|(_, x)| x).collect();
             }
             Ok(())
         })
     }
 
     /// Creates a page (at the top level when `parent` is `None`); returns its id.
-    pub fn add_page(&self, space_key: &str, parent: Option<&str>, title: &str, body: &str) -> Result<String, AdminError> {
+    pub fn add_page(
+        &self,
+        space_key: &str,
+        parent: Option<&str>,
+        title: &str,
+        body: &str,
+    ) -> Result<String, AdminError> {
         self.write(|site| {
             let s = find_space(site, space_key)?;
             let parent = match parent {
                 Some(p) => {
                     let p = find_content(site, p)?;
                     if site.c(p).kind != Kind::Page || site.c(p).space != s {
-                        return Err(AdminError::Invalid("the parent must be a page of the same space".into()));
+                        return Err(AdminError::Invalid(
+                            "the parent must be a page of the same space".into(),
+                        ));
                     }
                     Some(p)
                 }
                 None => None,
             };
             if title.trim().is_empty() || title_taken(site, s, title, None) {
-                return Err(AdminError::Invalid(format!("a page titled `{title}` already exists")));
+                return Err(AdminError::Invalid(format!(
+                    "a page titled `{title}` already exists"
+                )));
             }
             let i = push_content(site, Kind::Page, s, parent, title.to_owned());
             site.contents[i as usize].body = Some(body.into());
@@ -250,11 +305,18 @@ impl Admin {
     }
 
     /// Creates a blog post; returns its id.
-    pub fn add_blogpost(&self, space_key: &str, title: &str, body: &str) -> Result<String, AdminError> {
+    pub fn add_blogpost(
+        &self,
+        space_key: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<String, AdminError> {
         self.write(|site| {
             let s = find_space(site, space_key)?;
             if title.trim().is_empty() || title_taken(site, s, title, None) {
-                return Err(AdminError::Invalid(format!("a blog post titled `{title}` already exists")));
+                return Err(AdminError::Invalid(format!(
+                    "a blog post titled `{title}` already exists"
+                )));
             }
             let i = push_content(site, Kind::BlogPost, s, None, title.to_owned());
             site.contents[i as usize].body = Some(body.into());
@@ -263,11 +325,18 @@ impl Admin {
     }
 
     /// Adds a footer (or inline) comment to a page or blog post; returns its id.
-    pub fn add_comment(&self, container: &str, body: &str, inline: bool) -> Result<String, AdminError> {
+    pub fn add_comment(
+        &self,
+        container: &str,
+        body: &str,
+        inline: bool,
+    ) -> Result<String, AdminError> {
         self.write(|site| {
             let p = find_content(site, container)?;
             if !matches!(site.c(p).kind, Kind::Page | Kind::BlogPost) {
-                return Err(AdminError::Invalid("comments go on pages and blog posts".into()));
+                return Err(AdminError::Invalid(
+                    "comments go on pages and blog posts".into(),
+                ));
             }
             let title = format!("Re: {}", site.c(p).title);
             let s = site.c(p).space;
@@ -280,35 +349,78 @@ impl Admin {
 
     /// Attaches a generated file (type from the extension, default `.txt`) of `size` bytes
     /// (default 4 KiB); returns its id.
-    pub fn add_attachment(&self, container: &str, file_name: &str, size: Option<u64>) -> Result<String, AdminError> {
+    pub fn add_attachment(
+        &self,
+        container: &str,
+        file_name: &str,
+        size: Option<u64>,
+    ) -> Result<String, AdminError> {
         self.write(|site| {
             let p = find_content(site, container)?;
             if !matches!(site.c(p).kind, Kind::Page | Kind::BlogPost) {
-                return Err(AdminError::Invalid("attachments go on pages and blog posts".into()));
+                return Err(AdminError::Invalid(
+                    "attachments go on pages and blog posts".into(),
+                ));
             }
             if file_name.contains('/') || file_name.is_empty() {
                 return Err(AdminError::Invalid("invalid file name".into()));
             }
-            if site.children_of_kind(p, Kind::Attachment).iter().any(|&a| *site.c(a).title == *file_name) {
-                return Err(AdminError::Invalid(format!("`{file_name}` is already attached")));
+            if site
+                .children_of_kind(p, Kind::Attachment)
+                .iter()
+                .any(|&a| *site.c(a).title == *file_name)
+            {
+                return Err(AdminError::Invalid(format!(
+                    "`{file_name}` is already attached"
+                )));
             }
-            let ext = file_name.rsplit_once('.').map(|x| x.1.to_ascii_lowercase()).unwrap_or_default();
-            let kind = ALL_KINDS.iter().copied().find(|k| k.ext() == ext).unwrap_or(FileKind::Txt);
-            let min = if kind == FileKind::Png { 160_000 } else { 16_000 };
+            let ext = file_name
+                .rsplit_once('.')
+                .map(|x| x.1.to_ascii_lowercase())
+                .unwrap_or_default();
+            let kind = ALL_KINDS
+                .iter()
+                .copied()
+                .find(|k| k.ext() == ext)
+                .unwrap_or(FileKind::Txt);
+            let min = if kind == FileKind::Png {
+                160_000
+            } else {
+                16_000
+            };
             let s = site.c(p).space;
             let i = push_content(site, Kind::Attachment, s, Some(p), file_name.to_owned());
-            site.contents[i as usize].file = Some((kind, size.unwrap_or(min).max(if kind.has_text() && kind != FileKind::Txt { min } else { 512 })));
+            site.contents[i as usize].file = Some((
+                kind,
+                size.unwrap_or(min)
+                    .max(if kind.has_text() && kind != FileKind::Txt {
+                        min
+                    } else {
+                        512
+                    }),
+            ));
             Ok(site.id_str(i))
         })
     }
 
     /// Replaces an item's read restriction (users by account id, user name or e-mail; groups
     /// by name or id). Empty lists remove the restriction. Restrictions do not bump versions.
-    pub fn set_read_restriction(&self, id: &str, users: &[&str], groups: &[&str]) -> Result<(), AdminError> {
+    pub fn set_read_restriction(
+        &self,
+        id: &str,
+        users: &[&str],
+        groups: &[&str],
+    ) -> Result<(), AdminError> {
         self.write(|site| {
             let i = find_content(site, id)?;
-            let us = users.iter().map(|u| find_user(site, u)).collect::<Result<Vec<_>, _>>()?;
-            let gs = groups.iter().map(|g| find_group(site, g)).collect::<Result<Vec<_>, _>>()?;
+            let us = users
+                .iter()
+                .map(|u| find_user(site, u))
+                .collect::<Result<Vec<_>, _>>()?;
+            let gs = groups
+                .iter()
+                .map(|g| find_group(site, g))
+                .collect::<Result<Vec<_>, _>>()?;
             let c = &mut site.contents[i as usize];
             c.restrict_users = us;
             c.restrict_groups = gs;
@@ -318,11 +430,23 @@ impl Admin {
 
     /// Replaces a space's view permission: users, groups and anonymous access (space
     /// administrators keep theirs).
-    pub fn set_space_permission(&self, space_key: &str, users: &[&str], groups: &[&str], anonymous: bool) -> Result<(), AdminError> {
+    pub fn set_space_permission(
+        &self,
+        space_key: &str,
+        users: &[&str],
+        groups: &[&str],
+        anonymous: bool,
+    ) -> Result<(), AdminError> {
         self.write(|site| {
             let s = find_space(site, space_key)?;
-            let us = users.iter().map(|u| find_user(site, u)).collect::<Result<Vec<_>, _>>()?;
-            let gs = groups.iter().map(|g| find_group(site, g)).collect::<Result<Vec<_>, _>>()?;
+            let us = users
+                .iter()
+                .map(|u| find_user(site, u))
+                .collect::<Result<Vec<_>, _>>()?;
+            let gs = groups
+                .iter()
+                .map(|g| find_group(site, g))
+                .collect::<Result<Vec<_>, _>>()?;
             let sp = &mut site.spaces[s as usize];
             sp.read_users = us;
             sp.read_groups = gs;
@@ -382,7 +506,9 @@ impl Admin {
             let i = find_content(site, id)?;
             let name = label.to_lowercase();
             if let Some(l) = site.labels.iter().position(|x| *x == name) {
-                site.contents[i as usize].labels.retain(|&x| x as usize != l);
+                site.contents[i as usize]
+                    .labels
+                    .retain(|&x| x as usize != l);
             }
             Ok(())
         })
@@ -395,12 +521,23 @@ impl Admin {
     /// Fails every Confluence request whose path (or path and query) contains `path_substring`
     /// with `status` (0 closes the connection without answering), after letting
     /// `after_n_successes` matching requests through. Lasts until [`Admin::clear_faults`].
-    pub fn fail_requests_matching(&self, path_substring: &str, status: u16, after_n_successes: u64) {
+    pub fn fail_requests_matching(
+        &self,
+        path_substring: &str,
+        status: u16,
+        after_n_successes: u64,
+    ) {
         self.fail_requests_matching_times(path_substring, status, after_n_successes, None);
     }
 
     /// As [`Admin::fail_requests_matching`], failing at most `times` requests.
-    pub fn fail_requests_matching_times(&self, path_substring: &str, status: u16, after_n_successes: u64, times: Option<u64>) {
+    pub fn fail_requests_matching_times(
+        &self,
+        path_substring: &str,
+        status: u16,
+        after_n_successes: u64,
+        times: Option<u64>,
+    ) {
         self.faults().rules.push(FaultRule {
             path_contains: path_substring.to_owned(),
             status,
@@ -468,7 +605,9 @@ fn done(r: Result<Value, AdminError>) -> Resp {
 
 /// Answers `/__sim/...`.
 pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
-    let admin = Admin { shared: shared.clone() };
+    let admin = Admin {
+        shared: shared.clone(),
+    };
     let b: Body = if req.body.is_empty() {
         Body::default()
     } else {
@@ -477,7 +616,11 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
             Err(e) => return Resp::json(400, &json!({"error": format!("invalid JSON body: {e}")})),
         }
     };
-    let path = req.path.trim_start_matches("/__sim").trim_matches('/').to_owned();
+    let path = req
+        .path
+        .trim_start_matches("/__sim")
+        .trim_matches('/')
+        .to_owned();
     let segs: Vec<&str> = path.split('/').collect();
     let m = req.method.as_str();
     fn strs(v: &[String]) -> Vec<&str> {
@@ -485,7 +628,10 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
     }
     match (m, segs.as_slice()) {
         ("GET", ["info"]) => Resp::json(200, &crate::info_json(shared)),
-        ("GET", ["requests"]) => Resp::json(200, &json!({"count": shared.requests.load(std::sync::atomic::Ordering::Relaxed)})),
+        ("GET", ["requests"]) => Resp::json(
+            200,
+            &json!({"count": shared.requests.load(std::sync::atomic::Ordering::Relaxed)}),
+        ),
         ("GET", ["truth"]) => {
             let site = shared.site.read().unwrap_or_else(|e| e.into_inner());
             let mut out = Vec::new();
@@ -495,45 +641,126 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
             });
             Resp::bytes(200, "application/x-ndjson", out)
         }
-        ("DELETE", ["content", id]) | ("POST", ["content", id, "delete"]) => done(admin.delete_content(id).map(|_| json!({"deleted": id}))),
-        ("POST", ["content", id, "update"]) => done(admin.update_page(id, b.title.as_deref(), b.body.as_deref()).map(|v| json!({"id": id, "version": v}))),
-        ("POST", ["content", id, "update-attachment"]) => done(admin.update_attachment(id, b.size).map(|v| json!({"id": id, "version": v}))),
-        ("POST", ["content", id, "move"]) => done(admin.move_page(id, b.parent_id.as_deref()).map(|_| json!({"moved": id}))),
-        ("POST", ["content", id, "restriction"]) => done(admin.set_read_restriction(id, &strs(&b.users), &strs(&b.groups)).map(|_| json!({"restricted": id}))),
+        ("DELETE", ["content", id]) | ("POST", ["content", id, "delete"]) => {
+            done(admin.delete_content(id).map(|_| json!({"deleted": id})))
+        }
+        ("POST", ["content", id, "update"]) => done(
+            admin
+                .update_page(id, b.title.as_deref(), b.body.as_deref())
+                .map(|v| json!({"id": id, "version": v})),
+        ),
+        ("POST", ["content", id, "update-attachment"]) => done(
+            admin
+                .update_attachment(id, b.size)
+                .map(|v| json!({"id": id, "version": v})),
+        ),
+        ("POST", ["content", id, "move"]) => done(
+            admin
+                .move_page(id, b.parent_id.as_deref())
+                .map(|_| json!({"moved": id})),
+        ),
+        ("POST", ["content", id, "restriction"]) => done(
+            admin
+                .set_read_restriction(id, &strs(&b.users), &strs(&b.groups))
+                .map(|_| json!({"restricted": id})),
+        ),
         ("POST", ["content", id, "label"]) => {
-            let r = b.add.iter().try_for_each(|l| admin.add_label(id, l)).and_then(|_| b.remove.iter().try_for_each(|l| admin.remove_label(id, l)));
+            let r = b
+                .add
+                .iter()
+                .try_for_each(|l| admin.add_label(id, l))
+                .and_then(|_| b.remove.iter().try_for_each(|l| admin.remove_label(id, l)));
             done(r.map(|_| json!({"labelled": id})))
         }
-        ("POST", ["pages"]) => done(admin.add_page(b.space_key.as_deref().unwrap_or(""), b.parent_id.as_deref(), b.title.as_deref().unwrap_or(""), b.body.as_deref().unwrap_or("<p></p>")).map(|id| json!({"id": id}))),
-        ("POST", ["blogposts"]) => done(admin.add_blogpost(b.space_key.as_deref().unwrap_or(""), b.title.as_deref().unwrap_or(""), b.body.as_deref().unwrap_or("<p></p>")).map(|id| json!({"id": id}))),
-        ("POST", ["comments"]) => done(admin.add_comment(b.container_id.as_deref().unwrap_or(""), b.body.as_deref().unwrap_or("<p></p>"), b.inline).map(|id| json!({"id": id}))),
-        ("POST", ["attachments"]) => done(admin.add_attachment(b.container_id.as_deref().unwrap_or(""), b.file_name.as_deref().unwrap_or(""), b.size).map(|id| json!({"id": id}))),
-        ("POST", ["space", key, "permission"]) => done(admin.set_space_permission(key, &strs(&b.users), &strs(&b.groups), b.anonymous).map(|_| json!({"space": key}))),
-        ("POST", ["group", g, "member"]) => done(admin.add_group_member(g, b.user.as_deref().unwrap_or("")).map(|_| json!({"group": g}))),
-        ("DELETE", ["group", g, "member", u]) => done(admin.remove_group_member(g, u).map(|_| json!({"group": g}))),
-        ("POST", ["user", u, "active"]) => done(admin.set_user_active(u, b.active.unwrap_or(true)).map(|_| json!({"user": u}))),
+        ("POST", ["pages"]) => done(
+            admin
+                .add_page(
+                    b.space_key.as_deref().unwrap_or(""),
+                    b.parent_id.as_deref(),
+                    b.title.as_deref().unwrap_or(""),
+                    b.body.as_deref().unwrap_or("<p></p>"),
+                )
+                .map(|id| json!({"id": id})),
+        ),
+        ("POST", ["blogposts"]) => done(
+            admin
+                .add_blogpost(
+                    b.space_key.as_deref().unwrap_or(""),
+                    b.title.as_deref().unwrap_or(""),
+                    b.body.as_deref().unwrap_or("<p></p>"),
+                )
+                .map(|id| json!({"id": id})),
+        ),
+        ("POST", ["comments"]) => done(
+            admin
+                .add_comment(
+                    b.container_id.as_deref().unwrap_or(""),
+                    b.body.as_deref().unwrap_or("<p></p>"),
+                    b.inline,
+                )
+                .map(|id| json!({"id": id})),
+        ),
+        ("POST", ["attachments"]) => done(
+            admin
+                .add_attachment(
+                    b.container_id.as_deref().unwrap_or(""),
+                    b.file_name.as_deref().unwrap_or(""),
+                    b.size,
+                )
+                .map(|id| json!({"id": id})),
+        ),
+        ("POST", ["space", key, "permission"]) => done(
+            admin
+                .set_space_permission(key, &strs(&b.users), &strs(&b.groups), b.anonymous)
+                .map(|_| json!({"space": key})),
+        ),
+        ("POST", ["group", g, "member"]) => done(
+            admin
+                .add_group_member(g, b.user.as_deref().unwrap_or(""))
+                .map(|_| json!({"group": g})),
+        ),
+        ("DELETE", ["group", g, "member", u]) => {
+            done(admin.remove_group_member(g, u).map(|_| json!({"group": g})))
+        }
+        ("POST", ["user", u, "active"]) => done(
+            admin
+                .set_user_active(u, b.active.unwrap_or(true))
+                .map(|_| json!({"user": u})),
+        ),
         ("POST", ["faults", "rule"]) => {
-            admin.fail_requests_matching_times(b.path.as_deref().unwrap_or(""), b.status.unwrap_or(500), b.after.unwrap_or(0), b.times);
+            admin.fail_requests_matching_times(
+                b.path.as_deref().unwrap_or(""),
+                b.status.unwrap_or(500),
+                b.after.unwrap_or(0),
+                b.times,
+            );
             Resp::json(200, &json!({"ok": true}))
         }
-        ("POST", ["faults", "plan"]) => match b.spec.as_deref().unwrap_or("").parse::<FaultPlan>() {
-            Ok(p) => {
-                admin.set_fault_plan(p);
-                Resp::json(200, &json!({"ok": true}))
+        ("POST", ["faults", "plan"]) => {
+            match b.spec.as_deref().unwrap_or("").parse::<FaultPlan>() {
+                Ok(p) => {
+                    admin.set_fault_plan(p);
+                    Resp::json(200, &json!({"ok": true}))
+                }
+                Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
             }
-            Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
-        },
-        ("POST", ["faults", "latency"]) => match b.spec.as_deref().map(str::parse::<Latency>).transpose() {
-            Ok(l) => {
-                admin.set_latency(l);
-                Resp::json(200, &json!({"ok": true}))
+        }
+        ("POST", ["faults", "latency"]) => {
+            match b.spec.as_deref().map(str::parse::<Latency>).transpose() {
+                Ok(l) => {
+                    admin.set_latency(l);
+                    Resp::json(200, &json!({"ok": true}))
+                }
+                Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
             }
-            Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
-        },
+        }
         ("DELETE", ["faults"]) | ("POST", ["faults", "clear"]) => {
             admin.clear_faults();
             Resp::json(200, &json!({"ok": true}))
         }
-        _ => Resp::json(404, &json!({"error": format!("no admin route {m} /__sim/{path}")})),
+        _ => Resp::json(
+            404,
+            &json!({"error": format!("no admin route {m} /__sim/{path}")}),
+        ),
     }
 }

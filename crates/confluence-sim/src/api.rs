@@ -28,15 +28,28 @@ impl Q<'_> {
         self.0
             .iter()
             .filter(|(n, _)| n == k)
-            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_owned()).collect::<Vec<_>>())
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
             .filter(|s| !s.is_empty())
             .collect()
     }
 
     /// String parameter with repeated values comma-joined (as Confluence does).
     pub(crate) fn joined(&self, k: &str) -> Option<String> {
-        let v: Vec<&str> = self.0.iter().filter(|(n, _)| n == k).map(|(_, v)| v.as_str()).collect();
-        if v.is_empty() { None } else { Some(v.join(",")) }
+        let v: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if v.is_empty() {
+            None
+        } else {
+            Some(v.join(","))
+        }
     }
 }
 
@@ -74,13 +87,19 @@ impl<'a> Call<'a> {
 
     /// The generic v1 error envelope.
     pub(crate) fn error(&self, status: u16, message: &str) -> Resp {
-        let reason = axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-        Resp::json(status, &json!({
-            "statusCode": status,
-            "data": {"authorized": status != 404 && status != 403, "valid": true, "allowedInReadOnlyMode": true, "errors": [], "successful": false},
-            "message": message,
-            "reason": reason
-        }))
+        let reason = axum::http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        Resp::json(
+            status,
+            &json!({
+                "statusCode": status,
+                "data": {"authorized": status != 404 && status != 403, "valid": true, "allowedInReadOnlyMode": true, "errors": [], "successful": false},
+                "message": message,
+                "reason": reason
+            }),
+        )
     }
 
     /// Cloud's bare `{statusCode, message}` refusal (Java exception text); Server/DC use the
@@ -109,15 +128,25 @@ impl<'a> Call<'a> {
         let start = parse("start")?;
         let limit = parse("limit")?;
         if start.is_some_and(|s| s < 0) {
-            return Err(self.bare(400, "java.lang.IllegalArgumentException: start cannot be less than zero"));
+            return Err(self.bare(
+                400,
+                "java.lang.IllegalArgumentException: start cannot be less than zero",
+            ));
         }
         if limit.is_some_and(|l| l < 0) {
-            return Err(self.bare(400, "java.lang.IllegalArgumentException: limit cannot be less than zero"));
+            return Err(self.bare(
+                400,
+                "java.lang.IllegalArgumentException: limit cannot be less than zero",
+            ));
         }
         let start = start.unwrap_or(0).min(i64::from(i32::MAX)) as usize;
         let requested = limit.map_or(default, |l| l.min(i64::from(i32::MAX)) as usize);
         let limit = cap.map_or(requested, |c| requested.min(c));
-        Ok(Paging { start, limit, requested })
+        Ok(Paging {
+            start,
+            limit,
+            requested,
+        })
     }
 
     /// Query parameters for links, without the paging ones.
@@ -125,13 +154,22 @@ impl<'a> Call<'a> {
         self.req
             .query
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "start" | "limit" | "next" | "prev" | "cursor") && !drop.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !matches!(k.as_str(), "start" | "limit" | "next" | "prev" | "cursor")
+                    && !drop.contains(&k.as_str())
+            })
             .cloned()
             .collect()
     }
 
     /// `_links` of an offset-paged collection at `api_path` (e.g. `/rest/api/space`).
-    pub(crate) fn offset_links(&self, api_path: &str, p: Paging, returned: usize, more: bool) -> Value {
+    pub(crate) fn offset_links(
+        &self,
+        api_path: &str,
+        p: Paging,
+        returned: usize,
+        more: bool,
+    ) -> Value {
         let params = self.link_params(&[]);
         let encode = |extra: &[(&str, String)]| {
             let mut s = form_urlencoded::Serializer::new(String::new());
@@ -150,24 +188,48 @@ impl<'a> Call<'a> {
             "self": if base_q.is_empty() { format!("{}{api_path}", self.sh.base()) } else { format!("{}{api_path}?{base_q}", self.sh.base()) },
         });
         if more && returned > 0 {
-            let q = encode(&[("next", "true".into()), ("limit", p.limit.to_string()), ("start", (p.start + returned).to_string())]);
+            let q = encode(&[
+                ("next", "true".into()),
+                ("limit", p.limit.to_string()),
+                ("start", (p.start + returned).to_string()),
+            ]);
             links["next"] = json!(format!("{api_path}?{q}"));
         }
         if p.start > 0 {
-            let q = encode(&[("prev", "true".into()), ("limit", p.limit.to_string()), ("start", p.start.saturating_sub(p.limit).to_string())]);
+            let q = encode(&[
+                ("prev", "true".into()),
+                ("limit", p.limit.to_string()),
+                ("start", p.start.saturating_sub(p.limit).to_string()),
+            ]);
             links["prev"] = json!(format!("{api_path}?{q}"));
         }
         links
     }
 
     /// An offset-paged collection over `items`.
-    pub(crate) fn offset_collection(&self, api_path: &str, items: &[u32], p: Paging, render: impl Fn(u32) -> Value, echo_requested: bool) -> Value {
+    pub(crate) fn offset_collection(
+        &self,
+        api_path: &str,
+        items: &[u32],
+        p: Paging,
+        render: impl Fn(u32) -> Value,
+        echo_requested: bool,
+    ) -> Value {
         let end = (p.start + p.limit).min(items.len());
-        let slice = if p.start < items.len() { &items[p.start..end] } else { &[][..] };
+        let slice = if p.start < items.len() {
+            &items[p.start..end]
+        } else {
+            &[][..]
+        };
         let rows: Vec<Value> = slice.iter().map(|&i| render(i)).collect();
         let more = end < items.len();
         let links = self.offset_links(api_path, p, rows.len(), more);
-        self.r.collection(rows, p.start, if echo_requested { p.requested } else { p.limit }, links)
+        self.r.collection(
+            rows,
+            p.start,
+            if echo_requested { p.requested } else { p.limit },
+            links,
+        )
     }
 
     /// The `expand` parameter, or `default` when absent.
@@ -180,7 +242,10 @@ impl<'a> Call<'a> {
 
     pub(crate) fn not_found_content(&self, id: &str) -> Resp {
         let digits = id.trim_start_matches("att");
-        self.error(404, &format!("No content found with id : ContentId{{id={digits}}}"))
+        self.error(
+            404,
+            &format!("No content found with id : ContentId{{id={digits}}}"),
+        )
     }
 
     /// A readable content item by id string.
@@ -193,15 +258,17 @@ impl<'a> Call<'a> {
 
     /// Whether the caller administers the site (Server/DC `expand=permissions` needs it).
     pub(crate) fn is_admin(&self) -> bool {
-        self.caller.is_some_and(|u| u == ADMIN || self.site.in_group(u, 1))
+        self.caller
+            .is_some_and(|u| u == ADMIN || self.site.in_group(u, 1))
     }
 }
 
 fn deprecated(mut r: Resp, cloud: bool) -> Resp {
     if cloud {
-        r = r
-            .header("deprecation", "Wed, 1 Mar 2023")
-            .header("warning", "299 - \"Deprecated API, will be removed on Mon, 31 Mar 2025\"");
+        r = r.header("deprecation", "Wed, 1 Mar 2023").header(
+            "warning",
+            "299 - \"Deprecated API, will be removed on Mon, 31 Mar 2025\"",
+        );
     }
     r
 }
@@ -227,7 +294,9 @@ fn classify<'p>(sh: &Shared, path: &'p str) -> Option<Area<'p>> {
         if let Some(api) = rest.strip_prefix("/rest/api") {
             return Some(Area::Api(api));
         }
-        return rest.strip_prefix("/download/attachments/").map(Area::Download);
+        return rest
+            .strip_prefix("/download/attachments/")
+            .map(Area::Download);
     }
     let ctx = sh.context();
     let rest = path.strip_prefix(ctx.as_str())?;
@@ -237,20 +306,31 @@ fn classify<'p>(sh: &Shared, path: &'p str) -> Option<Area<'p>> {
     if let Some(ext) = rest.strip_prefix("/rest/extender/1.0/") {
         return Some(Area::Extender(ext));
     }
-    rest.strip_prefix("/download/attachments/").map(Area::Download)
+    rest.strip_prefix("/download/attachments/")
+        .map(Area::Download)
 }
 
 /// Authenticates a request: a caller, or the refusal Confluence would send.
 fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<Caller, Resp> {
     use base64::Engine;
-    let header = req.headers.get("authorization").and_then(|h| h.to_str().ok()).map(str::trim);
+    let header = req
+        .headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .map(str::trim);
     let flavor = sh.opts.flavor;
     if flavor == Flavor::Cloud {
         let forbidden = || {
             if matches!(area, Area::Api(p) if p.starts_with("/search/user")) {
-                Resp::json(403, &json!({"message": "Current user not permitted to use Confluence", "statusCode": 403}))
+                Resp::json(
+                    403,
+                    &json!({"message": "Current user not permitted to use Confluence", "statusCode": 403}),
+                )
             } else {
-                Resp::json(403, &json!({"statusCode": 403, "message": "com.atlassian.confluence.mvc.rest.common.exception.StacklessResponseStatusException: 403 FORBIDDEN \"Request rejected because caller cannot access Confluence\""}))
+                Resp::json(
+                    403,
+                    &json!({"statusCode": 403, "message": "com.atlassian.confluence.mvc.rest.common.exception.StacklessResponseStatusException: 403 FORBIDDEN \"Request rejected because caller cannot access Confluence\""}),
+                )
             }
         };
         let unauthorized = || {
@@ -258,15 +338,25 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
             Resp::bytes(401, "text/html;charset=utf-8", "<!doctype html><html lang=\"en\"><head><title>HTTP Status 401 – Unauthorized</title></head><body><h1>HTTP Status 401 – Unauthorized</h1><hr class=\"line\" /><p><b>Type</b> Status Report</p><p><b>Description</b> The request has not been applied to the target resource because it lacks valid authentication credentials for that resource.</p><hr class=\"line\" /><h3>Apache Tomcat</h3></body></html>")
                 .header("WWW-Authenticate", format!("OAuth realm=\"{realm}\""))
         };
-        let Some(h) = header else { return Err(forbidden()) };
-        let Some(b64) = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")) else {
+        let Some(h) = header else {
+            return Err(forbidden());
+        };
+        let Some(b64) = h
+            .strip_prefix("Basic ")
+            .or_else(|| h.strip_prefix("basic "))
+        else {
             return Err(unauthorized());
         };
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok().and_then(|d| String::from_utf8(d).ok());
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok());
         let Some((email, token)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
             return Err(unauthorized());
         };
-        return match site.users.iter().position(|u| u.email.eq_ignore_ascii_case(email) && u.secret == token && u.active && !u.app) {
+        return match site.users.iter().position(|u| {
+            u.email.eq_ignore_ascii_case(email) && u.secret == token && u.active && !u.app
+        }) {
             Some(u) => Ok(Some(u as u32)),
             None => Err(forbidden()),
         };
@@ -283,24 +373,44 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
         .header("X-Seraph-LoginReason", reason)
     };
     let Some(h) = header else { return Ok(None) };
-    if let Some(b64) = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")) {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok().and_then(|d| String::from_utf8(d).ok());
+    if let Some(b64) = h
+        .strip_prefix("Basic ")
+        .or_else(|| h.strip_prefix("basic "))
+    {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok());
         let Some((user, pass)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
             return Err(unauthorized("AUTHENTICATED_FAILED"));
         };
-        return match site.users.iter().position(|u| u.username.eq_ignore_ascii_case(user)) {
+        return match site
+            .users
+            .iter()
+            .position(|u| u.username.eq_ignore_ascii_case(user))
+        {
             Some(i) if site.users[i].secret == pass => {
-                if site.users[i].active { Ok(Some(i as u32)) } else { Err(unauthorized("AUTHENTICATION_DENIED")) }
+                if site.users[i].active {
+                    Ok(Some(i as u32))
+                } else {
+                    Err(unauthorized("AUTHENTICATION_DENIED"))
+                }
             }
             _ => Err(unauthorized("AUTHENTICATED_FAILED")),
         };
     }
-    if let Some(token) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) {
+    if let Some(token) = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))
+    {
         if flavor == Flavor::DataCenter {
-            if let Some(i) = site.users.iter().position(|u| pat_for(site.seed, &u.username) == token.trim()) {
-                if site.users[i].active {
-                    return Ok(Some(i as u32));
-                }
+            if let Some(i) = site
+                .users
+                .iter()
+                .position(|u| pat_for(site.seed, &u.username) == token.trim())
+                && site.users[i].active
+            {
+                return Ok(Some(i as u32));
             }
             // CONFSERVER-98199: a wrong token is treated as anonymous when anonymous access is on.
             if anonymous_allowed {
@@ -323,12 +433,20 @@ pub(crate) fn pat_for(seed: u64, username: &str) -> String {
 /// Answers one Confluence request (faults already applied).
 pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
     let Some(area) = classify(sh, &req.path) else {
-        return Resp::bytes(404, "text/html", "<html><body><h1>404 Not Found</h1></body></html>");
+        return Resp::bytes(
+            404,
+            "text/html",
+            "<html><body><h1>404 Not Found</h1></body></html>",
+        );
     };
-    if let Area::Extender(_) = area {
-        if !sh.opts.extender {
-            return Resp::bytes(404, "text/html", "<html><body><h1>404 Not Found</h1><p>Could not find the requested resource</p></body></html>");
-        }
+    if let Area::Extender(_) = area
+        && !sh.opts.extender
+    {
+        return Resp::bytes(
+            404,
+            "text/html",
+            "<html><body><h1>404 Not Found</h1><p>Could not find the requested resource</p></body></html>",
+        );
     }
     let site = sh.site.read().unwrap_or_else(|e| e.into_inner());
     if let Area::Media(rest) = area {
@@ -343,7 +461,13 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
         site: &site,
         req,
         caller,
-        r: R { site: &site, flavor: sh.opts.flavor, base: sh.base(), context: sh.context(), caller },
+        r: R {
+            site: &site,
+            flavor: sh.opts.flavor,
+            base: sh.base(),
+            context: sh.context(),
+            caller,
+        },
     };
     if req.method != axum::http::Method::GET && req.method != axum::http::Method::HEAD {
         return call.error(405, "Method Not Allowed");
@@ -358,27 +482,45 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
 }
 
 fn api(c: &Call<'_>, path: &str) -> Resp {
-    let segs: Vec<&str> = path.trim_start_matches('/').trim_end_matches('/').split('/').collect();
+    let segs: Vec<&str> = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
     let res = match segs.as_slice() {
         ["space"] => spaces(c),
         ["space", key] => space_one(c, key),
         ["space", key, "content"] => space_content_both(c, key),
         ["space", key, "content", ty] => space_content(c, key, ty),
-        ["space", key, "permissions"] if c.flavor() == Flavor::DataCenter => users::dc_space_permissions(c, key, false),
-        ["space", key, "permissions", "anonymous"] if c.flavor() == Flavor::DataCenter => users::dc_space_permissions(c, key, true),
+        ["space", key, "permissions"] if c.flavor() == Flavor::DataCenter => {
+            users::dc_space_permissions(c, key, false)
+        }
+        ["space", key, "permissions", "anonymous"] if c.flavor() == Flavor::DataCenter => {
+            users::dc_space_permissions(c, key, true)
+        }
         ["content"] => content_list(c),
         ["content", "search"] => search::content_search(c),
         ["content", id] => content_one(c, id),
-        ["content", id, "history"] => c.readable(id).map(|i| Resp::json(200, &c.r.content(i, &Expand::parse("history.lastUpdated"))["history"])),
+        ["content", id, "history"] => c.readable(id).map(|i| {
+            Resp::json(
+                200,
+                &c.r.content(i, &Expand::parse("history.lastUpdated"))["history"],
+            )
+        }),
         ["content", id, "child"] => c.readable(id).map(|i| {
             let e = Expand::parse(&c.q().joined("expand").unwrap_or_default()).prefixed("children");
-            let v = c.r.content(i, &Expand::parse(&format!("children,{}", e.terms().join(","))));
+            let v = c.r.content(
+                i,
+                &Expand::parse(&format!("children,{}", e.terms().join(","))),
+            );
             Resp::json(200, &v["children"])
         }),
         ["content", id, "child", "page"] => child_pages(c, id),
         ["content", id, "child", "comment"] => child_comments(c, id),
         ["content", id, "child", "attachment"] => child_attachments(c, id),
-        ["content", id, "child", "attachment", att, "download"] => attachment_download_api(c, id, att),
+        ["content", id, "child", "attachment", att, "download"] => {
+            attachment_download_api(c, id, att)
+        }
         ["content", id, "descendant", ty] => descendants(c, id, ty),
         ["content", id, "label"] => labels(c, id),
         ["content", id, "restriction", "byOperation"] => restrictions_all(c, id),
@@ -389,7 +531,9 @@ fn api(c: &Call<'_>, path: &str) -> Resp {
         ["user", "current"] => users::current(c),
         ["user", "memberof"] => users::memberof(c),
         ["user", "list"] if !c.cloud() => users::user_list(c),
-        ["admin", "users", "list", "active"] if c.flavor() == Flavor::DataCenter => users::active_users(c),
+        ["admin", "users", "list", "active"] if c.flavor() == Flavor::DataCenter => {
+            users::active_users(c)
+        }
         ["group"] => users::groups(c),
         ["group", "member"] if c.cloud() => users::group_member_by_name(c),
         ["group", gid, "membersByGroupId"] if c.cloud() => users::members_by_group_id(c, gid),
@@ -442,7 +586,11 @@ fn spaces(c: &Call<'_>) -> Res {
         // Measured order is none of name, key or id.
         list.sort_by_key(|&s| rng::hash(site.seed, &[0x5BA, site.spaces[s as usize].id]));
     } else {
-        list.sort_by(|a, b| site.spaces[*a as usize].key.cmp(&site.spaces[*b as usize].key));
+        list.sort_by(|a, b| {
+            site.spaces[*a as usize]
+                .key
+                .cmp(&site.spaces[*b as usize].key)
+        });
     }
     let mut p = p;
     if c.cloud() && p.start == 0 && p.limit > 200 {
@@ -507,7 +655,16 @@ fn space_content(c: &Call<'_>, key: &str, ty: &str) -> Res {
     let exp = c.expand("");
     let root = c.q().get("depth") == Some("root");
     let items = space_items(c, s, kind, root);
-    let v = c.offset_collection(&format!("/rest/api/space/{}/content/{ty}", enc(&c.site.spaces[s as usize].key)), &items, p, |i| c.r.content(i, &exp), false);
+    let v = c.offset_collection(
+        &format!(
+            "/rest/api/space/{}/content/{ty}",
+            enc(&c.site.spaces[s as usize].key)
+        ),
+        &items,
+        p,
+        |i| c.r.content(i, &exp),
+        false,
+    );
     Ok(deprecated(Resp::json(200, &v), c.cloud()))
 }
 
@@ -520,10 +677,19 @@ fn space_content_both(c: &Call<'_>, key: &str) -> Res {
     let mut out = serde_json::Map::new();
     for (name, kind) in [("page", Kind::Page), ("blogpost", Kind::BlogPost)] {
         let items = space_items(c, s, kind, root);
-        let v = c.offset_collection(&format!("/rest/api/space/{key}/content/{name}"), &items, p, |i| c.r.content(i, &exp), false);
+        let v = c.offset_collection(
+            &format!("/rest/api/space/{key}/content/{name}"),
+            &items,
+            p,
+            |i| c.r.content(i, &exp),
+            false,
+        );
         out.insert(name.into(), v);
     }
-    out.insert("_links".into(), json!({"base": c.sh.base(), "context": c.sh.context()}));
+    out.insert(
+        "_links".into(),
+        json!({"base": c.sh.base(), "context": c.sh.context()}),
+    );
     Ok(deprecated(Resp::json(200, &Value::Object(out)), c.cloud()))
 }
 
@@ -538,7 +704,12 @@ fn content_list(c: &Call<'_>) -> Res {
         "page" => Kind::Page,
         "blogpost" => Kind::BlogPost,
         "folder" if c.cloud() => return Err(c.bare(501, "Cannot fetch folders with ContentFinder")),
-        _ => return Err(c.bare(400, &format!("java.lang.IllegalArgumentException: Unsupported content type : {ty}"))),
+        _ => {
+            return Err(c.bare(
+                400,
+                &format!("java.lang.IllegalArgumentException: Unsupported content type : {ty}"),
+            ));
+        }
     };
     let status = q.get("status").unwrap_or("current");
     let exp = c.expand("space,history,version");
@@ -570,7 +741,13 @@ fn content_list(c: &Call<'_>) -> Res {
         }
         _ => items.sort_by_key(|&i| site.c(i).id),
     }
-    let v = c.offset_collection("/rest/api/content", &items, p, |i| c.r.content(i, &exp), false);
+    let v = c.offset_collection(
+        "/rest/api/content",
+        &items,
+        p,
+        |i| c.r.content(i, &exp),
+        false,
+    );
     Ok(deprecated(Resp::json(200, &v), c.cloud()))
 }
 
@@ -594,8 +771,19 @@ fn child_pages(c: &Call<'_>, id: &str) -> Res {
     let i = c.readable(id)?;
     let p = c.paging(25, None)?;
     let exp = c.expand("");
-    let items: Vec<u32> = c.site.child_pages(i).into_iter().filter(|&x| c.site.can_read(c.caller, x)).collect();
-    let v = c.offset_collection(&format!("/rest/api/content/{id}/child/page"), &items, p, |x| c.r.content(x, &exp), false);
+    let items: Vec<u32> = c
+        .site
+        .child_pages(i)
+        .into_iter()
+        .filter(|&x| c.site.can_read(c.caller, x))
+        .collect();
+    let v = c.offset_collection(
+        &format!("/rest/api/content/{id}/child/page"),
+        &items,
+        p,
+        |x| c.r.content(x, &exp),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
@@ -605,12 +793,17 @@ fn child_comments(c: &Call<'_>, id: &str) -> Res {
     let exp = c.expand("");
     let q = c.q();
     let locations = q.all("location");
-    let all_depth = q.get("depth").is_some_and(|d| d.eq_ignore_ascii_case("all"));
+    let all_depth = q
+        .get("depth")
+        .is_some_and(|d| d.eq_ignore_ascii_case("all"));
     let site = c.site;
     let holder = site.c(i);
     let items: Vec<u32> = if holder.kind == Kind::Comment {
         let container = holder.parent.unwrap_or(i);
-        site.children_of_kind(container, Kind::Comment).into_iter().filter(|&x| site.c(x).reply_to == Some(i)).collect()
+        site.children_of_kind(container, Kind::Comment)
+            .into_iter()
+            .filter(|&x| site.c(x).reply_to == Some(i))
+            .collect()
     } else {
         site.children_of_kind(i, Kind::Comment)
             .into_iter()
@@ -618,11 +811,19 @@ fn child_comments(c: &Call<'_>, id: &str) -> Res {
                 let cm = site.c(x);
                 (all_depth || cm.reply_to.is_none())
                     && (locations.is_empty()
-                        || locations.iter().any(|l| l == if cm.inline { "inline" } else { "footer" }))
+                        || locations
+                            .iter()
+                            .any(|l| l == if cm.inline { "inline" } else { "footer" }))
             })
             .collect()
     };
-    let v = c.offset_collection(&format!("/rest/api/content/{id}/child/comment"), &items, p, |x| c.r.content(x, &exp), false);
+    let v = c.offset_collection(
+        &format!("/rest/api/content/{id}/child/comment"),
+        &items,
+        p,
+        |x| c.r.content(x, &exp),
+        false,
+    );
     Ok(deprecated(Resp::json(200, &v), c.cloud()))
 }
 
@@ -639,10 +840,17 @@ fn child_attachments(c: &Call<'_>, id: &str) -> Res {
         .into_iter()
         .filter(|&x| {
             let a = site.c(x);
-            filename.is_none_or(|f| *a.title == *f) && media.is_none_or(|m| a.file.is_some_and(|(k, _)| k.media_type() == m))
+            filename.is_none_or(|f| *a.title == *f)
+                && media.is_none_or(|m| a.file.is_some_and(|(k, _)| k.media_type() == m))
         })
         .collect();
-    let v = c.offset_collection(&format!("/rest/api/content/{id}/child/attachment"), &items, p, |x| c.r.content(x, &exp), false);
+    let v = c.offset_collection(
+        &format!("/rest/api/content/{id}/child/attachment"),
+        &items,
+        p,
+        |x| c.r.content(x, &exp),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
@@ -656,8 +864,19 @@ fn descendants(c: &Call<'_>, id: &str, ty: &str) -> Res {
     };
     let p = c.paging(25, Some(1000))?;
     let exp = c.expand("");
-    let items: Vec<u32> = c.site.descendants(i).into_iter().filter(|&x| c.site.c(x).kind == kind && c.site.can_read(c.caller, x)).collect();
-    let v = c.offset_collection(&format!("/rest/api/content/{id}/descendant/{ty}"), &items, p, |x| c.r.content(x, &exp), false);
+    let items: Vec<u32> = c
+        .site
+        .descendants(i)
+        .into_iter()
+        .filter(|&x| c.site.c(x).kind == kind && c.site.can_read(c.caller, x))
+        .collect();
+    let v = c.offset_collection(
+        &format!("/rest/api/content/{id}/descendant/{ty}"),
+        &items,
+        p,
+        |x| c.r.content(x, &exp),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
@@ -670,12 +889,29 @@ fn labels(c: &Call<'_>, id: &str) -> Res {
     let q = c.q();
     let prefix = q.get("prefix");
     let site = c.site;
-    let labels: Vec<u16> = if prefix.is_none_or(|p| p == "global") { site.c(i).labels.clone() } else { Vec::new() };
+    let labels: Vec<u16> = if prefix.is_none_or(|p| p == "global") {
+        site.c(i).labels.clone()
+    } else {
+        Vec::new()
+    };
     let end = (p.start + p.limit).min(labels.len());
-    let rows: Vec<Value> = labels.get(p.start..end).unwrap_or(&[]).iter().map(|&l| c.r.label(l)).collect();
+    let rows: Vec<Value> = labels
+        .get(p.start..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&l| c.r.label(l))
+        .collect();
     let more = end < labels.len();
-    let links = c.offset_links(&format!("/rest/api/content/{id}/label"), p, rows.len(), more);
-    Ok(Resp::json(200, &c.r.collection(rows, p.start, p.limit, links)))
+    let links = c.offset_links(
+        &format!("/rest/api/content/{id}/label"),
+        p,
+        rows.len(),
+        more,
+    );
+    Ok(Resp::json(
+        200,
+        &c.r.collection(rows, p.start, p.limit, links),
+    ))
 }
 
 fn restrictions_all(c: &Call<'_>, id: &str) -> Res {
@@ -685,17 +921,23 @@ fn restrictions_all(c: &Call<'_>, id: &str) -> Res {
     let mut update = c.r.restriction(i, "update", &exp.sub("update"), 0, 100);
     read["_links"] = json!({"self": format!("{}/rest/api/content/{id}/restriction/byOperation/read", c.sh.base())});
     update["_links"] = json!({"self": format!("{}/rest/api/content/{id}/restriction/byOperation/update", c.sh.base())});
-    Ok(Resp::json(200, &json!({
-        "read": read,
-        "update": update,
-        "_links": {"base": c.sh.base(), "context": c.sh.context(), "self": format!("{}/rest/api/content/{id}/restriction/byOperation", c.sh.base())}
-    })))
+    Ok(Resp::json(
+        200,
+        &json!({
+            "read": read,
+            "update": update,
+            "_links": {"base": c.sh.base(), "context": c.sh.context(), "self": format!("{}/rest/api/content/{id}/restriction/byOperation", c.sh.base())}
+        }),
+    ))
 }
 
 fn restriction_op(c: &Call<'_>, id: &str, op: &str) -> Res {
     let i = c.readable(id)?;
     if op != "read" && op != "update" {
-        return Err(c.bare(400, &format!("java.lang.IllegalArgumentException: No enum constant for operation : {op}")));
+        return Err(c.bare(
+            400,
+            &format!("java.lang.IllegalArgumentException: No enum constant for operation : {op}"),
+        ));
     }
     let p = c.paging(100, Some(100))?;
     let exp = c.expand("");
@@ -711,7 +953,10 @@ fn file_response(c: &Call<'_>, i: u32) -> Resp {
     let (kind, size) = a.file.unwrap_or((files::FileKind::Txt, 0));
     let bytes = files::generate(kind, size, c.site.seed, a.id, a.version, &a.title);
     Resp::bytes(200, kind.media_type(), bytes)
-        .header("content-disposition", format!("attachment; filename*=UTF-8''{}", enc(&a.title)))
+        .header(
+            "content-disposition",
+            format!("attachment; filename*=UTF-8''{}", enc(&a.title)),
+        )
         .header("last-modified", friendly(a.modified))
 }
 
@@ -719,7 +964,13 @@ fn file_response(c: &Call<'_>, i: u32) -> Resp {
 fn media_redirect(c: &Call<'_>, i: u32) -> Resp {
     let a = c.site.c(i);
     let token = media_token(c.site.seed, a.id, a.version);
-    let loc = format!("http://localhost:{}/__media/file/{}/{}/binary?token={token}&client=sim&name={}", c.sh.port, a.id, a.version, enc(&a.title));
+    let loc = format!(
+        "http://localhost:{}/__media/file/{}/{}/binary?token={token}&client=sim&name={}",
+        c.sh.port,
+        a.id,
+        a.version,
+        enc(&a.title)
+    );
     Resp::empty(302).header("location", loc)
 }
 
@@ -730,46 +981,94 @@ fn media_token(seed: u64, id: u64, version: u32) -> String {
 fn media(sh: &Shared, site: &Site, req: &Req, rest: &str) -> Resp {
     // The media host refuses a forwarded Authorization header: the token is the credential.
     if req.headers.contains_key("authorization") {
-        return Resp::json(401, &json!({"error": "Unauthorized", "message": "Authorization header is not accepted with a token"}));
+        return Resp::json(
+            401,
+            &json!({"error": "Unauthorized", "message": "Authorization header is not accepted with a token"}),
+        );
     }
     let parts: Vec<&str> = rest.split('/').collect();
-    let (Some(id), Some(ver)) = (parts.get(1).and_then(|s| s.parse::<u64>().ok()), parts.get(2).and_then(|s| s.parse::<u32>().ok())) else {
+    let (Some(id), Some(ver)) = (
+        parts.get(1).and_then(|s| s.parse::<u64>().ok()),
+        parts.get(2).and_then(|s| s.parse::<u32>().ok()),
+    ) else {
         return Resp::empty(404);
     };
     let token = Q(&req.query).get("token").unwrap_or("").to_owned();
-    let Some(i) = site.content_by_id(id) else { return Resp::empty(404) };
+    let Some(i) = site.content_by_id(id) else {
+        return Resp::empty(404);
+    };
     if token != media_token(site.seed, id, ver) || site.c(i).version != ver {
-        return Resp::json(403, &json!({"error": "Forbidden", "message": "Invalid token"}));
+        return Resp::json(
+            403,
+            &json!({"error": "Forbidden", "message": "Invalid token"}),
+        );
     }
     let a = site.c(i);
     let (kind, size) = a.file.unwrap_or((files::FileKind::Txt, 0));
     let _ = sh;
-    Resp::bytes(200, kind.media_type(), files::generate(kind, size, site.seed, a.id, a.version, &a.title))
+    Resp::bytes(
+        200,
+        kind.media_type(),
+        files::generate(kind, size, site.seed, a.id, a.version, &a.title),
+    )
 }
 
 fn attachment_download_api(c: &Call<'_>, id: &str, att: &str) -> Res {
     let container = c.readable(id)?;
-    let a = c.site.parse_id(att).filter(|&a| c.site.c(a).parent == Some(container) && c.site.c(a).kind == Kind::Attachment);
+    let a = c
+        .site
+        .parse_id(att)
+        .filter(|&a| c.site.c(a).parent == Some(container) && c.site.c(a).kind == Kind::Attachment);
     let a = a.ok_or_else(|| c.not_found_content(att))?;
-    if let Some(v) = c.q().get("version").and_then(|v| v.parse::<u32>().ok()) {
-        if v > c.site.c(a).version || v == 0 {
-            return Err(c.bare(400, &format!("java.lang.IllegalArgumentException: Version {v} does not exist for attachment {att}")));
-        }
+    if let Some(v) = c.q().get("version").and_then(|v| v.parse::<u32>().ok())
+        && (v > c.site.c(a).version || v == 0)
+    {
+        return Err(c.bare(
+            400,
+            &format!("java.lang.IllegalArgumentException: Version {v} does not exist for attachment {att}"),
+        ));
     }
-    Ok(if c.cloud() { media_redirect(c, a) } else { file_response(c, a) })
+    Ok(if c.cloud() {
+        media_redirect(c, a)
+    } else {
+        file_response(c, a)
+    })
 }
 
 fn download(c: &Call<'_>, rest: &str) -> Resp {
-    let Some((container, name)) = rest.split_once('/') else { return c.error(404, "Not Found") };
-    let Ok(cid) = container.parse::<u64>() else { return c.error(404, "Not Found") };
+    let Some((container, name)) = rest.split_once('/') else {
+        return c.error(404, "Not Found");
+    };
+    let Ok(cid) = container.parse::<u64>() else {
+        return c.error(404, "Not Found");
+    };
     let site = c.site;
-    let Some(ci) = site.content_by_id(cid).filter(|&ci| site.can_read(c.caller, ci)) else {
-        return Resp::bytes(404, "text/html", "<html><body><h1>Page Not Found</h1></body></html>");
+    let Some(ci) = site
+        .content_by_id(cid)
+        .filter(|&ci| site.can_read(c.caller, ci))
+    else {
+        return Resp::bytes(
+            404,
+            "text/html",
+            "<html><body><h1>Page Not Found</h1></body></html>",
+        );
     };
-    let Some(a) = site.children_of_kind(ci, Kind::Attachment).into_iter().find(|&a| *site.c(a).title == *name) else {
-        return Resp::bytes(404, "text/html", "<html><body><h1>Page Not Found</h1></body></html>");
+    let Some(a) = site
+        .children_of_kind(ci, Kind::Attachment)
+        .into_iter()
+        .find(|&a| *site.c(a).title == *name)
+    else {
+        return Resp::bytes(
+            404,
+            "text/html",
+            "<html><body><h1>Page Not Found</h1></body></html>",
+        );
     };
-    if c.cloud() { media_redirect(c, a) } else { file_response(c, a) }
+    if c.cloud() {
+        media_redirect(c, a)
+    } else {
+        file_response(c, a)
+    }
 }
 
 /// Whether a flavor/auth pair uses a PAT (for credentials).
@@ -778,9 +1077,17 @@ pub(crate) fn uses_pat(flavor: Flavor, auth: DcAuth) -> bool {
 }
 
 /// Search hits visible to the caller, in CQL order.
-pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool) -> Result<Vec<Hit>, CqlError> {
+pub(crate) fn evaluate(
+    c: &Call<'_>,
+    query: &cql::Query,
+    include_archived: bool,
+) -> Result<Vec<Hit>, CqlError> {
     let site = c.site;
-    let ctx = cql::Ctx { site, caller: c.caller, now: now_ms() };
+    let ctx = cql::Ctx {
+        site,
+        caller: c.caller,
+        now: now_ms(),
+    };
     let mut hits: Vec<Hit> = Vec::new();
     let scope = query.expr.as_ref().and_then(cql::space_scope);
     let spaces: Vec<u32> = match &scope {
@@ -788,7 +1095,9 @@ pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool)
             let found: Vec<u32> = keys.iter().filter_map(|k| site.space_by_key(k)).collect();
             if found.is_empty() && c.flavor().is_server_like() {
                 // CONFSERVER-101465 (9.3.1+): an unknown space key is refused.
-                return Err(CqlError::Unsupported("parameters should not be empty".into()));
+                return Err(CqlError::Unsupported(
+                    "parameters should not be empty".into(),
+                ));
             }
             found
         }
@@ -806,7 +1115,10 @@ pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool)
             continue;
         }
         for i in site.space_contents(s) {
-            let ok = query.expr.as_ref().is_none_or(|e| ctx.eval(e, Hit::Content(i)));
+            let ok = query
+                .expr
+                .as_ref()
+                .is_none_or(|e| ctx.eval(e, Hit::Content(i)));
             if ok && site.can_read(c.caller, i) {
                 hits.push(Hit::Content(i));
             }
@@ -818,7 +1130,11 @@ pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool)
             if (sp.archived && !include_archived) || !site.can_view_space(c.caller, s) {
                 continue;
             }
-            if query.expr.as_ref().is_none_or(|e| ctx.eval(e, Hit::Space(s))) {
+            if query
+                .expr
+                .as_ref()
+                .is_none_or(|e| ctx.eval(e, Hit::Space(s)))
+            {
                 hits.push(Hit::Space(s));
             }
         }
@@ -829,10 +1145,14 @@ pub(crate) fn evaluate(c: &Call<'_>, query: &cql::Query, include_archived: bool)
             (Hit::Content(i), "lastmodified") => (site.c(*i).modified, String::new()),
             (Hit::Content(i), "title") => (0, site.c(*i).title.to_lowercase()),
             (Hit::Content(i), "type") => (0, site.c(*i).kind.as_str().to_owned()),
-            (Hit::Content(i), "space" | "space.key") => (0, site.spaces[site.c(*i).space as usize].key.to_lowercase()),
+            (Hit::Content(i), "space" | "space.key") => {
+                (0, site.spaces[site.c(*i).space as usize].key.to_lowercase())
+            }
             (Hit::Content(i), _) => (site.c(*i).id as i64, String::new()),
             (Hit::Space(s), "title") => (0, site.spaces[*s as usize].name.to_lowercase()),
-            (Hit::Space(s), "space" | "space.key") => (0, site.spaces[*s as usize].key.to_lowercase()),
+            (Hit::Space(s), "space" | "space.key") => {
+                (0, site.spaces[*s as usize].key.to_lowercase())
+            }
             (Hit::Space(_), "type") => (0, "space".into()),
             (Hit::Space(s), _) => (site.spaces[*s as usize].created, String::new()),
         }

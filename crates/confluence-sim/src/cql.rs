@@ -68,8 +68,17 @@ impl std::error::Error for CqlError {}
 
 /// The content types CQL accepts for `type`.
 pub const TYPES: &[&str] = &[
-    "space", "user", "page", "blogpost", "comment", "attachment", "database", "whiteboard",
-    "slide", "embed", "folder",
+    "space",
+    "user",
+    "page",
+    "blogpost",
+    "comment",
+    "attachment",
+    "database",
+    "whiteboard",
+    "slide",
+    "embed",
+    "folder",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,7 +329,10 @@ impl<'a> Parser<'a> {
 
     fn syntax(&self, expected: &str) -> CqlError {
         let pos = self.toks.get(self.i).map_or(self.query.len(), |t| t.0);
-        CqlError::Syntax { query: self.query.to_owned(), detail: format!("at {pos}: expected {expected}") }
+        CqlError::Syntax {
+            query: self.query.to_owned(),
+            detail: format!("at {pos}: expected {expected}"),
+        }
     }
 
     fn query(&mut self) -> Result<Query, CqlError> {
@@ -350,8 +362,13 @@ impl<'a> Parser<'a> {
                 } else if kw(self.peek(), "asc") {
                     self.i += 1;
                 }
-                if !matches!(canon.as_str(), "created" | "lastmodified" | "title" | "id" | "type" | "space" | "space.key") {
-                    return Err(CqlError::Unsupported(format!("Cannot order by field '{field}'")));
+                if !matches!(
+                    canon.as_str(),
+                    "created" | "lastmodified" | "title" | "id" | "type" | "space" | "space.key"
+                ) {
+                    return Err(CqlError::Unsupported(format!(
+                        "Cannot order by field '{field}'"
+                    )));
                 }
                 order.push((canon, desc));
                 if self.peek() == Some(&Tok::Comma) {
@@ -494,15 +511,19 @@ impl<'a> Parser<'a> {
             vec![self.value()?]
         };
         let canon = canonical_field(&field)?;
-        Ok(Expr::Clause { field: canon, op, values })
+        Ok(Expr::Clause {
+            field: canon,
+            op,
+            values,
+        })
     }
 }
 
 const RESERVED: &[&str] = &[
-    "after", "and", "as", "avg", "before", "begin", "by", "commit", "contains", "count", "distinct",
-    "else", "empty", "end", "explain", "from", "having", "if", "in", "inner", "insert", "into", "is",
-    "isnull", "left", "like", "limit", "max", "min", "not", "null", "or", "order", "outer", "right",
-    "select", "sum", "then", "was", "where", "update",
+    "after", "and", "as", "avg", "before", "begin", "by", "commit", "contains", "count",
+    "distinct", "else", "empty", "end", "explain", "from", "having", "if", "in", "inner", "insert",
+    "into", "is", "isnull", "left", "like", "limit", "max", "min", "not", "null", "or", "order",
+    "outer", "right", "select", "sum", "then", "was", "where", "update",
 ];
 
 fn canonical_field(name: &str) -> Result<String, CqlError> {
@@ -514,7 +535,10 @@ fn canonical_field(name: &str) -> Result<String, CqlError> {
     if lower.starts_with("content.property") {
         return Ok(lower);
     }
-    let mut scored: Vec<(usize, &str)> = FIELDS.iter().map(|(f, _)| (distance(&lower, f), *f)).collect();
+    let mut scored: Vec<(usize, &str)> = FIELDS
+        .iter()
+        .map(|(f, _)| (distance(&lower, f), *f))
+        .collect();
     scored.sort();
     let suggestions = scored
         .iter()
@@ -524,7 +548,10 @@ fn canonical_field(name: &str) -> Result<String, CqlError> {
             f => f.to_owned(),
         })
         .collect();
-    Err(CqlError::UnknownField { name: name.to_owned(), suggestions })
+    Err(CqlError::UnknownField {
+        name: name.to_owned(),
+        suggestions,
+    })
 }
 
 fn distance(a: &str, b: &str) -> usize {
@@ -533,7 +560,9 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            let v = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            let v = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
             cur.push(v);
         }
         prev = cur;
@@ -542,7 +571,10 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 fn field_type(field: &str) -> FieldType {
-    FIELDS.iter().find(|(f, _)| *f == field).map_or(FieldType::Str, |(_, t)| *t)
+    FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or(FieldType::Str, |(_, t)| *t)
 }
 
 fn first_clause(e: &Expr) -> &Expr {
@@ -562,11 +594,21 @@ fn check(e: &Expr, flavor: Flavor) -> Result<(), CqlError> {
         Expr::Clause { field, op, values } => {
             let ty = field_type(field);
             let allowed: &[Op] = match ty {
-                FieldType::Content | FieldType::Str | FieldType::Space | FieldType::Type | FieldType::SpaceType | FieldType::User => {
-                    &[Op::Eq, Op::Ne, Op::In, Op::NotIn]
-                }
+                FieldType::Content
+                | FieldType::Str
+                | FieldType::Space
+                | FieldType::Type
+                | FieldType::SpaceType
+                | FieldType::User => &[Op::Eq, Op::Ne, Op::In, Op::NotIn],
                 FieldType::Date => &[Op::Eq, Op::Ne, Op::Gt, Op::Ge, Op::Lt, Op::Le],
-                FieldType::Text if field == "title" => &[Op::Eq, Op::Ne, Op::Contains, Op::NotContains, Op::In, Op::NotIn],
+                FieldType::Text if field == "title" => &[
+                    Op::Eq,
+                    Op::Ne,
+                    Op::Contains,
+                    Op::NotContains,
+                    Op::In,
+                    Op::NotIn,
+                ],
                 FieldType::Text => &[Op::Contains, Op::NotContains],
             };
             if !allowed.contains(op) {
@@ -579,9 +621,12 @@ fn check(e: &Expr, flavor: Flavor) -> Result<(), CqlError> {
                 match v {
                     Value::Lit(s) => {
                         if s.trim().is_empty() && field != "sitesearch" {
-                            return Err(CqlError::Unsupported(format!("The value for field '{field}' must not be empty")));
+                            return Err(CqlError::Unsupported(format!(
+                                "The value for field '{field}' must not be empty"
+                            )));
                         }
-                        if ty == FieldType::Type && !TYPES.iter().any(|t| t.eq_ignore_ascii_case(s)) {
+                        if ty == FieldType::Type && !TYPES.iter().any(|t| t.eq_ignore_ascii_case(s))
+                        {
                             return Err(CqlError::BadType(s.clone()));
                         }
                         if ty == FieldType::Date && time::parse_cql_date(s).is_none() {
@@ -598,9 +643,20 @@ fn check(e: &Expr, flavor: Flavor) -> Result<(), CqlError> {
     }
 }
 
-fn check_func(field: &str, ty: FieldType, op: Op, name: &str, args: &[String], flavor: Flavor) -> Result<(), CqlError> {
+fn check_func(
+    field: &str,
+    ty: FieldType,
+    op: Op,
+    name: &str,
+    args: &[String],
+    flavor: Flavor,
+) -> Result<(), CqlError> {
     let lname = name.to_ascii_lowercase();
-    let bad = || CqlError::Unsupported(format!("The function '{name}' is not supported by the '{field}' field"));
+    let bad = || {
+        CqlError::Unsupported(format!(
+            "The function '{name}' is not supported by the '{field}' field"
+        ))
+    };
     match lname.as_str() {
         "now" | "startofday" | "endofday" | "startofweek" | "endofweek" | "startofmonth"
         | "endofmonth" | "startofyear" | "endofyear" => {
@@ -608,24 +664,41 @@ fn check_func(field: &str, ty: FieldType, op: Op, name: &str, args: &[String], f
                 return Err(bad());
             }
             if args.len() > 1 {
-                return Err(CqlError::Unsupported(format!("Function '{name}' takes at most one argument")));
+                return Err(CqlError::Unsupported(format!(
+                    "Function '{name}' takes at most one argument"
+                )));
             }
             if let Some(a) = args.first() {
                 parse_increment(a).ok_or_else(|| {
-                    CqlError::Unsupported(format!("Invalid date increment '{a}' for function '{name}'"))
+                    CqlError::Unsupported(format!(
+                        "Invalid date increment '{a}' for function '{name}'"
+                    ))
                 })?;
             }
             Ok(())
         }
         "currentuser" => {
-            let ok_op = matches!(op, Op::Eq | Op::Ne) || (flavor.is_server_like() && matches!(op, Op::In | Op::NotIn));
-            if ty == FieldType::User && ok_op { Ok(()) } else { Err(bad()) }
+            let ok_op = matches!(op, Op::Eq | Op::Ne)
+                || (flavor.is_server_like() && matches!(op, Op::In | Op::NotIn));
+            if ty == FieldType::User && ok_op {
+                Ok(())
+            } else {
+                Err(bad())
+            }
         }
         "favouritespaces" | "favoritespaces" | "recentlyviewedspaces" | "currentspace" => {
-            if ty == FieldType::Space { Ok(()) } else { Err(bad()) }
+            if ty == FieldType::Space {
+                Ok(())
+            } else {
+                Err(bad())
+            }
         }
         "recentlyviewedcontent" => {
-            if ty == FieldType::Content { Ok(()) } else { Err(bad()) }
+            if ty == FieldType::Content {
+                Ok(())
+            } else {
+                Err(bad())
+            }
         }
         _ => Err(CqlError::Unsupported(format!("Unknown function '{name}'"))),
     }
@@ -669,7 +742,9 @@ pub fn parse(query: &str, flavor: Flavor) -> Result<Query, CqlError> {
             _ => false,
         };
         if negative {
-            return Err(CqlError::Unsupported("A negative expression cannot be the first clause".into()));
+            return Err(CqlError::Unsupported(
+                "A negative expression cannot be the first clause".into(),
+            ));
         }
     }
     Ok(q)
@@ -743,7 +818,10 @@ fn date_value(v: &Value, now: i64) -> Option<(i64, i64)> {
 
 /// Lower-case words of a text.
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Lucene-ish `~`: every term of the query must match a word of the text (prefix match for
@@ -766,7 +844,9 @@ fn text_matches(hay: &str, needle: &str) -> bool {
     }
     terms.iter().all(|(t, wild)| {
         hay_words.iter().any(|w| {
-            w == t || (*wild && w.starts_with(t.as_str())) || (t.len() >= 4 && w.starts_with(t.as_str()))
+            w == t
+                || (*wild && w.starts_with(t.as_str()))
+                || (t.len() >= 4 && w.starts_with(t.as_str()))
         })
     })
 }
@@ -797,7 +877,9 @@ impl Ctx<'_> {
                 let sp = &site.spaces[s as usize];
                 match field {
                     "type" => lit.eq_ignore_ascii_case("space"),
-                    "space" | "space.key" => matches!(v, Value::Lit(_)) && sp.key.eq_ignore_ascii_case(lit),
+                    "space" | "space.key" => {
+                        matches!(v, Value::Lit(_)) && sp.key.eq_ignore_ascii_case(lit)
+                    }
                     "space.type" => {
                         (lit.eq_ignore_ascii_case("personal") && sp.personal)
                             || (lit.eq_ignore_ascii_case("global") && !sp.personal)
@@ -814,7 +896,9 @@ impl Ctx<'_> {
                 let sp = &site.spaces[c.space as usize];
                 match field {
                     "type" => c.kind.as_str().eq_ignore_ascii_case(lit),
-                    "space" | "space.key" => matches!(v, Value::Lit(_)) && sp.key.eq_ignore_ascii_case(lit),
+                    "space" | "space.key" => {
+                        matches!(v, Value::Lit(_)) && sp.key.eq_ignore_ascii_case(lit)
+                    }
                     "space.type" => {
                         (lit.eq_ignore_ascii_case("personal") && sp.personal)
                             || (lit.eq_ignore_ascii_case("global") && !sp.personal)
@@ -835,7 +919,11 @@ impl Ctx<'_> {
                     }
                     "ancestor" => match self.content_ref(v) {
                         Some(t) => {
-                            let holder = if c.kind == Kind::Page { i } else { site.permission_holder(i) };
+                            let holder = if c.kind == Kind::Page {
+                                i
+                            } else {
+                                site.permission_holder(i)
+                            };
                             let mut anc = site.ancestors(holder);
                             if holder != i {
                                 anc.push(holder);
@@ -844,7 +932,10 @@ impl Ctx<'_> {
                         }
                         None => false,
                     },
-                    "label" => site.label_names(i).iter().any(|l| l.eq_ignore_ascii_case(lit)),
+                    "label" => site
+                        .label_names(i)
+                        .iter()
+                        .any(|l| l.eq_ignore_ascii_case(lit)),
                     "creator" => self.lit_user(v) == Some(c.creator),
                     "contributor" => {
                         let u = self.lit_user(v);
@@ -854,7 +945,8 @@ impl Ctx<'_> {
                     "lastmodified" => date_eq(c.modified, v, self.now),
                     "macro" => {
                         matches!(c.kind, Kind::Page | Kind::BlogPost)
-                            && crate::text::storage_body(site, i).contains(&format!("ac:name=\"{}\"", lit.to_lowercase()))
+                            && crate::text::storage_body(site, i)
+                                .contains(&format!("ac:name=\"{}\"", lit.to_lowercase()))
                     }
                     _ => false,
                 }
@@ -874,7 +966,9 @@ impl Ctx<'_> {
             }
             (Hit::Content(i), "title") => site.c(i).title.to_string(),
             (Hit::Content(i), "space.title") => site.spaces[site.c(i).space as usize].name.clone(),
-            (Hit::Content(i), "space.desc") => site.spaces[site.c(i).space as usize].description.clone(),
+            (Hit::Content(i), "space.desc") => {
+                site.spaces[site.c(i).space as usize].description.clone()
+            }
             (Hit::Content(i), _) => {
                 let c = site.c(i);
                 let body = match c.kind {
@@ -893,7 +987,9 @@ impl Ctx<'_> {
             (Hit::Content(i), "created") => self.site.c(i).created,
             (Hit::Content(i), _) => self.site.c(i).modified,
         };
-        let Some((x, gran)) = date_value(v, self.now) else { return false };
+        let Some((x, gran)) = date_value(v, self.now) else {
+            return false;
+        };
         // A date-only literal covers the whole day: `> 2024-01-01` starts the next day.
         match op {
             Op::Gt => t >= x + gran,
@@ -915,7 +1011,9 @@ impl Ctx<'_> {
                 Op::Ne | Op::NotIn => !values.iter().any(|v| self.eq_one(hit, field, v)),
                 Op::Contains => values.iter().any(|v| self.contains(hit, field, v)),
                 Op::NotContains => !values.iter().any(|v| self.contains(hit, field, v)),
-                Op::Gt | Op::Ge | Op::Lt | Op::Le => values.iter().any(|v| self.compare(hit, field, *op, v)),
+                Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                    values.iter().any(|v| self.compare(hit, field, *op, v))
+                }
             },
         }
     }
@@ -933,7 +1031,11 @@ fn date_eq(t: i64, v: &Value, now: i64) -> bool {
 pub(crate) fn space_scope(e: &Expr) -> Option<Vec<String>> {
     match e {
         Expr::And(l, r) => space_scope(l).or_else(|| space_scope(r)),
-        Expr::Clause { field, op: Op::Eq | Op::In, values } if field == "space" || field == "space.key" => {
+        Expr::Clause {
+            field,
+            op: Op::Eq | Op::In,
+            values,
+        } if field == "space" || field == "space.key" => {
             let mut keys = Vec::new();
             for v in values {
                 match v {
@@ -953,7 +1055,10 @@ pub(crate) fn mentions_space_type(e: &Expr) -> bool {
         Expr::And(l, r) | Expr::Or(l, r) => mentions_space_type(l) || mentions_space_type(r),
         Expr::Not(x) => mentions_space_type(x),
         Expr::Clause { field, values, .. } => {
-            field == "type" && values.iter().any(|v| matches!(v, Value::Lit(s) if s.eq_ignore_ascii_case("space")))
+            field == "type"
+                && values
+                    .iter()
+                    .any(|v| matches!(v, Value::Lit(s) if s.eq_ignore_ascii_case("space")))
         }
     }
 }
@@ -980,29 +1085,81 @@ mod tests {
         ok("ancestor = 123 and creator = currentUser()");
         ok("ORDER BY created");
         let q = ok("type = page and space = ENG");
-        assert_eq!(space_scope(q.expr.as_ref().unwrap_or(&Expr::Not(Box::new(Expr::Clause { field: "x".into(), op: Op::Eq, values: vec![] })))), Some(vec!["ENG".to_owned()]));
+        assert_eq!(
+            space_scope(q.expr.as_ref().unwrap_or(&Expr::Not(Box::new(Expr::Clause {
+                field: "x".into(),
+                op: Op::Eq,
+                values: vec![]
+            })))),
+            Some(vec!["ENG".to_owned()])
+        );
     }
 
     #[test]
     fn refuses_with_confluence_messages() {
         let e = parse("type = page and status = current", Flavor::Cloud).err();
         assert!(matches!(&e, Some(CqlError::UnknownField { name, .. }) if name == "status"));
-        assert!(e.map(|e| e.to_string()).unwrap_or_default().contains("No field exists with the name: 'status' Did you mean one of : "));
-        let e = parse("type = bogustype", Flavor::Cloud).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(e.contains("Unsupported value for type, got : bogustype, expected one of : [space, user, page"));
-        let e = parse("type = page and (", Flavor::Cloud).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(e.ends_with("Could not parse cql : type = page and ("), "{e}");
-        assert!(matches!(parse("NOT type = page", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("type != page", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("label > x", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("space ~ x", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("created > \"2026-05-12T09:00:00.000Z\"", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("created > now(\"-4q\")", Flavor::Cloud), Err(CqlError::Unsupported(_))));
-        assert!(matches!(parse("title = \"\"", Flavor::Cloud), Err(CqlError::Unsupported(_))));
+        assert!(
+            e.map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("No field exists with the name: 'status' Did you mean one of : ")
+        );
+        let e = parse("type = bogustype", Flavor::Cloud)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(
+            "Unsupported value for type, got : bogustype, expected one of : [space, user, page"
+        ));
+        let e = parse("type = page and (", Flavor::Cloud)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.ends_with("Could not parse cql : type = page and ("),
+            "{e}"
+        );
+        assert!(matches!(
+            parse("NOT type = page", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("type != page", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("label > x", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("space ~ x", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("created > \"2026-05-12T09:00:00.000Z\"", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("created > now(\"-4q\")", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
+        assert!(matches!(
+            parse("title = \"\"", Flavor::Cloud),
+            Err(CqlError::Unsupported(_))
+        ));
         assert!(matches!(parse("  ", Flavor::Cloud), Err(CqlError::Missing)));
-        assert!(matches!(parse("title = \"abc", Flavor::Cloud), Err(CqlError::Syntax { .. })));
-        assert!(matches!(parse("type = page and", Flavor::Cloud), Err(CqlError::Syntax { .. })));
-        assert!(matches!(parse("type = and", Flavor::Cloud), Err(CqlError::Syntax { .. })));
+        assert!(matches!(
+            parse("title = \"abc", Flavor::Cloud),
+            Err(CqlError::Syntax { .. })
+        ));
+        assert!(matches!(
+            parse("type = page and", Flavor::Cloud),
+            Err(CqlError::Syntax { .. })
+        ));
+        assert!(matches!(
+            parse("type = and", Flavor::Cloud),
+            Err(CqlError::Syntax { .. })
+        ));
     }
 
     #[test]

@@ -118,7 +118,14 @@ pub(crate) fn big_size(r: &mut Rng) -> u64 {
 }
 
 /// Generates a file of exactly `size` bytes (when `size` is above the format's minimum).
-pub(crate) fn generate(kind: FileKind, size: u64, seed: u64, id: u64, version: u32, title: &str) -> Vec<u8> {
+pub(crate) fn generate(
+    kind: FileKind,
+    size: u64,
+    seed: u64,
+    id: u64,
+    version: u32,
+    title: &str,
+) -> Vec<u8> {
     let sent = sentence(seed, id, version);
     let mut r = Rng::new(seed, &[0xF11E, id, u64::from(version)]);
     let size = size as usize;
@@ -132,11 +139,18 @@ pub(crate) fn generate(kind: FileKind, size: u64, seed: u64, id: u64, version: u
             fill_text(head, "", size, &mut r, |r| format!("- {}\n", filler(r)))
         }
         FileKind::Csv => {
-            let head = format!("id,description,status\n1,\"{}\",open\n", sent.replace('"', "\"\""));
+            let head = format!(
+                "id,description,status\n1,\"{}\",open\n",
+                sent.replace('"', "\"\"")
+            );
             let mut n = 1;
             fill_text(head, "", size, &mut r, move |r| {
                 n += 1;
-                format!("{n},\"{}\",{}\n", filler(r), if n % 3 == 0 { "done" } else { "open" })
+                format!(
+                    "{n},\"{}\",{}\n",
+                    filler(r),
+                    if n % 3 == 0 { "done" } else { "open" }
+                )
             })
         }
         FileKind::Html => {
@@ -145,7 +159,9 @@ pub(crate) fn generate(kind: FileKind, size: u64, seed: u64, id: u64, version: u
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title></head><body>\n<h1>{t}</h1>\n<p>{}</p>\n",
                 xml_escape(&sent)
             );
-            fill_text(head, "</body></html>\n", size, &mut r, |r| format!("<p>{}</p>\n", filler(r)))
+            fill_text(head, "</body></html>\n", size, &mut r, |r| {
+                format!("<p>{}</p>\n", filler(r))
+            })
         }
         FileKind::Pdf => pdf(&sent, title, size, &mut r),
         FileKind::Docx => docx(&sent, title, size, &mut r),
@@ -208,7 +224,11 @@ fn pdf(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
             })
             .collect::<String>()
     };
-    let mut text = format!("BT /F1 16 Tf 72 740 Td 20 TL ({}) Tj T* /F1 11 Tf 14 TL ({}) Tj T*", esc(title), esc(sent));
+    let mut text = format!(
+        "BT /F1 16 Tf 72 740 Td 20 TL ({}) Tj T* /F1 11 Tf 14 TL ({}) Tj T*",
+        esc(title),
+        esc(sent)
+    );
     for _ in 0..30 {
         text.push_str(&format!(" ({}) Tj T*", esc(&filler(r))));
     }
@@ -228,7 +248,13 @@ fn pdf(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
             out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
         }
         offsets.push(out.len());
-        out.extend_from_slice(format!("5 0 obj\n<< /Length {} >>\nstream\n{text}\nendstream\nendobj\n", text.len() + 1).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "5 0 obj\n<< /Length {} >>\nstream\n{text}\nendstream\nendobj\n",
+                text.len() + 1
+            )
+            .as_bytes(),
+        );
         offsets.push(out.len());
         out.extend_from_slice(format!("6 0 obj\n<< /Length {pad} >>\nstream\n").as_bytes());
         let unit = padding_unit.as_bytes();
@@ -244,7 +270,9 @@ fn pdf(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
         for o in &offsets {
             out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
         }
-        out.extend_from_slice(format!("trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
         out
     };
     let mut pad = 0usize;
@@ -267,7 +295,9 @@ const REL_DOC: &str = "http://schemas.openxmlformats.org/officeDocument/2006/rel
 fn rels(items: &[(&str, &str, &str)]) -> String {
     let mut s = format!("{XML_DECL}<Relationships xmlns=\"{RELS_NS}\">");
     for (id, ty, target) in items {
-        s.push_str(&format!("<Relationship Id=\"{id}\" Type=\"{REL_DOC}/{ty}\" Target=\"{target}\"/>"));
+        s.push_str(&format!(
+            "<Relationship Id=\"{id}\" Type=\"{REL_DOC}/{ty}\" Target=\"{target}\"/>"
+        ));
     }
     s.push_str("</Relationships>");
     s
@@ -275,7 +305,12 @@ fn rels(items: &[(&str, &str, &str)]) -> String {
 
 /// Writes a ZIP with stored entries; the last entry (the main part) is built by `main` for a
 /// given length so that the whole archive is exactly `size` bytes.
-fn ooxml(parts: Vec<(String, String)>, main_name: &str, size: usize, main: impl Fn(usize) -> String) -> Vec<u8> {
+fn ooxml(
+    parts: Vec<(String, String)>,
+    main_name: &str,
+    size: usize,
+    main: impl Fn(usize) -> String,
+) -> Vec<u8> {
     let write = |main_body: &str| -> Vec<u8> {
         let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default()
@@ -283,7 +318,8 @@ fn ooxml(parts: Vec<(String, String)>, main_name: &str, size: usize, main: impl 
             .last_modified_time(zip::DateTime::default());
         let mut ok = true;
         for (name, body) in &parts {
-            ok &= zw.start_file(name.as_str(), opts).is_ok() && zw.write_all(body.as_bytes()).is_ok();
+            ok &=
+                zw.start_file(name.as_str(), opts).is_ok() && zw.write_all(body.as_bytes()).is_ok();
         }
         ok &= zw.start_file(main_name, opts).is_ok() && zw.write_all(main_body.as_bytes()).is_ok();
         match zw.finish() {
@@ -299,14 +335,22 @@ fn ooxml(parts: Vec<(String, String)>, main_name: &str, size: usize, main: impl 
 }
 
 /// Builds `head + filler + tail` of exactly `len` bytes when possible.
-fn exact_xml(head: String, tail: &str, len: usize, r: &mut Rng, unit: impl Fn(&str) -> String) -> String {
+fn exact_xml(
+    head: String,
+    tail: &str,
+    len: usize,
+    r: &mut Rng,
+    unit: impl Fn(&str) -> String,
+) -> String {
     let fixed = head.len() + tail.len();
     let fill = fill_xml(len.saturating_sub(fixed), r, unit);
     format!("{head}{fill}{tail}")
 }
 
 fn docx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
-    let ct = format!("{CT_HEAD}<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>");
+    let ct = format!(
+        "{CT_HEAD}<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>"
+    );
     let root = rels(&[("rId1", "officeDocument", "word/document.xml")]);
     let head = format!(
         "{XML_DECL}<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>{}</w:t></w:r></w:p><w:p><w:r><w:t>{}</w:t></w:r></w:p>",
@@ -314,18 +358,34 @@ fn docx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
         xml_escape(sent)
     );
     let seed = r.next_u64();
-    ooxml(vec![("[Content_Types].xml".into(), ct), ("_rels/.rels".into(), root)], "word/document.xml", size, |len| {
-        let mut r = Rng::new(seed, &[]);
-        exact_xml(head.clone(), "<w:sectPr/></w:body></w:document>", len, &mut r, |t| {
-            format!("<w:p><w:r><w:t>{t}</w:t></w:r></w:p>")
-        })
-    })
+    ooxml(
+        vec![
+            ("[Content_Types].xml".into(), ct),
+            ("_rels/.rels".into(), root),
+        ],
+        "word/document.xml",
+        size,
+        |len| {
+            let mut r = Rng::new(seed, &[]);
+            exact_xml(
+                head.clone(),
+                "<w:sectPr/></w:body></w:document>",
+                len,
+                &mut r,
+                |t| format!("<w:p><w:r><w:t>{t}</w:t></w:r></w:p>"),
+            )
+        },
+    )
 }
 
 fn xlsx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
-    let ct = format!("{CT_HEAD}<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>");
+    let ct = format!(
+        "{CT_HEAD}<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>"
+    );
     let root = rels(&[("rId1", "officeDocument", "xl/workbook.xml")]);
-    let wb = format!("{XML_DECL}<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"{REL_DOC}\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>");
+    let wb = format!(
+        "{XML_DECL}<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"{REL_DOC}\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+    );
     let wb_rels = rels(&[("rId1", "worksheet", "worksheets/sheet1.xml")]);
     let cell = |t: &str| format!("<c t=\"inlineStr\"><is><t>{t}</t></is></c>");
     let head = format!(
@@ -360,20 +420,42 @@ fn pptx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
         "{CT_HEAD}<Override PartName=\"/ppt/presentation.xml\" ContentType=\"{pml}.presentation.main+xml\"/><Override PartName=\"/ppt/slides/slide1.xml\" ContentType=\"{pml}.slide+xml\"/><Override PartName=\"/ppt/slideLayouts/slideLayout1.xml\" ContentType=\"{pml}.slideLayout+xml\"/><Override PartName=\"/ppt/slideMasters/slideMaster1.xml\" ContentType=\"{pml}.slideMaster+xml\"/><Override PartName=\"/ppt/theme/theme1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.theme+xml\"/></Types>"
     );
     let root = rels(&[("rId1", "officeDocument", "ppt/presentation.xml")]);
-    let pres = format!("{XML_DECL}<p:presentation {P}><p:sldMasterIdLst><p:sldMasterId id=\"2147483648\" r:id=\"rId1\"/></p:sldMasterIdLst><p:sldIdLst><p:sldId id=\"256\" r:id=\"rId2\"/></p:sldIdLst><p:sldSz cx=\"9144000\" cy=\"6858000\"/><p:notesSz cx=\"6858000\" cy=\"9144000\"/></p:presentation>");
+    let pres = format!(
+        "{XML_DECL}<p:presentation {P}><p:sldMasterIdLst><p:sldMasterId id=\"2147483648\" r:id=\"rId1\"/></p:sldMasterIdLst><p:sldIdLst><p:sldId id=\"256\" r:id=\"rId2\"/></p:sldIdLst><p:sldSz cx=\"9144000\" cy=\"6858000\"/><p:notesSz cx=\"6858000\" cy=\"9144000\"/></p:presentation>"
+    );
     let pres_rels = rels(&[
         ("rId1", "slideMaster", "slideMasters/slideMaster1.xml"),
         ("rId2", "slide", "slides/slide1.xml"),
         ("rId3", "theme", "theme/theme1.xml"),
     ]);
-    let master = format!("{XML_DECL}<p:sldMaster {P}><p:cSld><p:spTree>{GRP}</p:spTree></p:cSld><p:clrMap bg1=\"lt1\" tx1=\"dk1\" bg2=\"lt2\" tx2=\"dk2\" accent1=\"accent1\" accent2=\"accent2\" accent3=\"accent3\" accent4=\"accent4\" accent5=\"accent5\" accent6=\"accent6\" hlink=\"hlink\" folHlink=\"folHlink\"/><p:sldLayoutIdLst><p:sldLayoutId id=\"2147483649\" r:id=\"rId1\"/></p:sldLayoutIdLst></p:sldMaster>");
-    let master_rels = rels(&[("rId1", "slideLayout", "../slideLayouts/slideLayout1.xml"), ("rId2", "theme", "../theme/theme1.xml")]);
-    let layout = format!("{XML_DECL}<p:sldLayout {P}><p:cSld><p:spTree>{GRP}</p:spTree></p:cSld></p:sldLayout>");
+    let master = format!(
+        "{XML_DECL}<p:sldMaster {P}><p:cSld><p:spTree>{GRP}</p:spTree></p:cSld><p:clrMap bg1=\"lt1\" tx1=\"dk1\" bg2=\"lt2\" tx2=\"dk2\" accent1=\"accent1\" accent2=\"accent2\" accent3=\"accent3\" accent4=\"accent4\" accent5=\"accent5\" accent6=\"accent6\" hlink=\"hlink\" folHlink=\"folHlink\"/><p:sldLayoutIdLst><p:sldLayoutId id=\"2147483649\" r:id=\"rId1\"/></p:sldLayoutIdLst></p:sldMaster>"
+    );
+    let master_rels = rels(&[
+        ("rId1", "slideLayout", "../slideLayouts/slideLayout1.xml"),
+        ("rId2", "theme", "../theme/theme1.xml"),
+    ]);
+    let layout = format!(
+        "{XML_DECL}<p:sldLayout {P}><p:cSld><p:spTree>{GRP}</p:spTree></p:cSld></p:sldLayout>"
+    );
     let layout_rels = rels(&[("rId1", "slideMaster", "../slideMasters/slideMaster1.xml")]);
     let slide_rels = rels(&[("rId1", "slideLayout", "../slideLayouts/slideLayout1.xml")]);
     let clr = |n: &str, v: &str| format!("<a:{n}><a:srgbClr val=\"{v}\"/></a:{n}>");
     let mut scheme = String::new();
-    for (n, v) in [("dk1", "000000"), ("lt1", "FFFFFF"), ("dk2", "1F497D"), ("lt2", "EEECE1"), ("accent1", "4F81BD"), ("accent2", "C0504D"), ("accent3", "9BBB59"), ("accent4", "8064A2"), ("accent5", "4BACC6"), ("accent6", "F79646"), ("hlink", "0000FF"), ("folHlink", "800080")] {
+    for (n, v) in [
+        ("dk1", "000000"),
+        ("lt1", "FFFFFF"),
+        ("dk2", "1F497D"),
+        ("lt2", "EEECE1"),
+        ("accent1", "4F81BD"),
+        ("accent2", "C0504D"),
+        ("accent3", "9BBB59"),
+        ("accent4", "8064A2"),
+        ("accent5", "4BACC6"),
+        ("accent6", "F79646"),
+        ("hlink", "0000FF"),
+        ("folHlink", "800080"),
+    ] {
         scheme.push_str(&clr(n, v));
     }
     let fill = "<a:solidFill><a:schemeClr val=\"phClr\"/></a:solidFill>";
@@ -395,9 +477,15 @@ fn pptx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
             ("ppt/presentation.xml".into(), pres),
             ("ppt/_rels/presentation.xml.rels".into(), pres_rels),
             ("ppt/slideMasters/slideMaster1.xml".into(), master),
-            ("ppt/slideMasters/_rels/slideMaster1.xml.rels".into(), master_rels),
+            (
+                "ppt/slideMasters/_rels/slideMaster1.xml.rels".into(),
+                master_rels,
+            ),
             ("ppt/slideLayouts/slideLayout1.xml".into(), layout),
-            ("ppt/slideLayouts/_rels/slideLayout1.xml.rels".into(), layout_rels),
+            (
+                "ppt/slideLayouts/_rels/slideLayout1.xml.rels".into(),
+                layout_rels,
+            ),
             ("ppt/theme/theme1.xml".into(), theme),
             ("ppt/slides/_rels/slide1.xml.rels".into(), slide_rels),
         ],
@@ -405,9 +493,13 @@ fn pptx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
         size,
         |len| {
             let mut r = Rng::new(seed, &[]);
-            exact_xml(head.clone(), "</p:txBody></p:sp></p:spTree></p:cSld></p:sld>", len, &mut r, |t| {
-                format!("<a:p><a:r><a:rPr lang=\"en-US\"/><a:t>{t}</a:t></a:r></a:p>")
-            })
+            exact_xml(
+                head.clone(),
+                "</p:txBody></p:sp></p:spTree></p:cSld></p:sld>",
+                len,
+                &mut r,
+                |t| format!("<a:p><a:r><a:rPr lang=\"en-US\"/><a:t>{t}</a:t></a:r></a:p>"),
+            )
         },
     )
 }
@@ -415,7 +507,11 @@ fn pptx(sent: &str, title: &str, size: usize, r: &mut Rng) -> Vec<u8> {
 /// A gradient PNG padded with a `tEXt` chunk before `IEND`.
 fn png_file(size: usize, r: &mut Rng) -> Vec<u8> {
     let (w, h) = (160 + r.index(80) as u32, 120 + r.index(60) as u32);
-    let (a, b, c) = (r.below(256) as u32, r.below(256) as u32, r.below(256) as u32);
+    let (a, b, c) = (
+        r.below(256) as u32,
+        r.below(256) as u32,
+        r.below(256) as u32,
+    );
     let mut data = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
@@ -483,7 +579,10 @@ mod tests {
                             _ => "ppt/slides/slide1.xml",
                         };
                         let mut s = String::new();
-                        z.by_name(name).expect("part").read_to_string(&mut s).expect("utf-8");
+                        z.by_name(name)
+                            .expect("part")
+                            .read_to_string(&mut s)
+                            .expect("utf-8");
                         assert!(s.contains(&sent));
                     }
                     _ => assert!(String::from_utf8_lossy(&bytes).contains(&sent), "{kind:?}"),
@@ -501,7 +600,12 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF-1.4"));
         assert!(bytes.ends_with(b"%%EOF\n"));
         let tail = String::from_utf8_lossy(&bytes[bytes.len() - 64..]).to_string();
-        let xref: usize = tail.split("startxref\n").nth(1).and_then(|t| t.lines().next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+        let xref: usize = tail
+            .split("startxref\n")
+            .nth(1)
+            .and_then(|t| t.lines().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         assert!(bytes[xref..].starts_with(b"xref"));
     }
 }

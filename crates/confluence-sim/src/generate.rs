@@ -6,7 +6,7 @@ use crate::files::{ALL_KINDS, FileKind, big_size};
 use crate::model::{ADMIN, CRAWLER, Content, Group, Kind, Site, Space, User};
 use crate::options::{Counts, Flavor, SiteSize};
 use crate::rng::Rng;
-use crate::text::{self, FIRST, LAST, LABELS, SPACE_WORDS};
+use crate::text::{self, FIRST, LABELS, LAST, SPACE_WORDS};
 use crate::time::{DAY_MS, ms_from_civil};
 
 /// The fixed "now" of generated history: 2025-06-01T00:00Z. Admin edits use the real clock.
@@ -15,8 +15,18 @@ pub(crate) fn site_epoch() -> i64 {
 }
 
 const TEAM_GROUPS: &[&str] = &[
-    "engineering", "security-team", "marketing", "finance", "support", "design", "legal",
-    "data-platform", "sales", "operations", "people-team", "quality",
+    "engineering",
+    "security-team",
+    "marketing",
+    "finance",
+    "support",
+    "design",
+    "legal",
+    "data-platform",
+    "sales",
+    "operations",
+    "people-team",
+    "quality",
 ];
 
 struct Gen {
@@ -58,15 +68,31 @@ pub(crate) fn generate(flavor: Flavor, size: SiteSize, seed: u64) -> Site {
 
 impl Gen {
     fn humans(&self) -> Vec<u32> {
-        (2..self.site.users.len() as u32).filter(|&u| !self.site.users[u as usize].app).collect()
+        (2..self.site.users.len() as u32)
+            .filter(|&u| !self.site.users[u as usize].app)
+            .collect()
     }
 
     fn user(&mut self, username: String, display: String, active: bool, app: bool) {
         let r = &mut self.r;
         let account_id = if app {
-            format!("557058:{}-{}-{}-{}-{}", r.hex(8), r.hex(4), r.hex(4), r.hex(4), r.hex(12))
+            format!(
+                "557058:{}-{}-{}-{}-{}",
+                r.hex(8),
+                r.hex(4),
+                r.hex(4),
+                r.hex(4),
+                r.hex(12)
+            )
         } else if r.chance(0.2) {
-            format!("712020:{}-{}-{}-{}-{}", r.hex(8), r.hex(4), r.hex(4), r.hex(4), r.hex(12))
+            format!(
+                "712020:{}-{}-{}-{}-{}",
+                r.hex(8),
+                r.hex(4),
+                r.hex(4),
+                r.hex(4),
+                r.hex(12)
+            )
         } else {
             r.hex(24)
         };
@@ -92,7 +118,11 @@ impl Gen {
         self.user("svc-search".into(), "Search Crawler".into(), true, false);
         self.user("admin".into(), "Site Admin".into(), true, false);
         let n = self.counts.users.max(4);
-        let apps = if self.site.flavor == Flavor::Cloud { if n >= 20 { 2 } else { 1 } } else { 0 };
+        let apps = if self.site.flavor == Flavor::Cloud {
+            if n >= 20 { 2 } else { 1 }
+        } else {
+            0
+        };
         let humans = n.saturating_sub(2 + apps);
         let mut seen = HashSet::new();
         for i in 0..humans {
@@ -114,7 +144,10 @@ impl Gen {
             };
             self.user(username, format!("{first} {last}"), active, false);
         }
-        let app_names = [("jira-cloud", "Jira Cloud"), ("automation", "Automation for Confluence")];
+        let app_names = [
+            ("jira-cloud", "Jira Cloud"),
+            ("automation", "Automation for Confluence"),
+        ];
         for (u, d) in app_names.iter().take(apps) {
             self.user((*u).into(), (*d).into(), true, true);
         }
@@ -124,8 +157,19 @@ impl Gen {
         members.sort_unstable();
         members.dedup();
         let r = &mut self.r;
-        let id = format!("{}-{}-{}-{}-{}", r.hex(8), r.hex(4), r.hex(4), r.hex(4), r.hex(12));
-        self.site.groups.push(Group { name: name.into(), id, members });
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            r.hex(8),
+            r.hex(4),
+            r.hex(4),
+            r.hex(4),
+            r.hex(12)
+        );
+        self.site.groups.push(Group {
+            name: name.into(),
+            id,
+            members,
+        });
         (self.site.groups.len() - 1) as u32
     }
 
@@ -135,7 +179,11 @@ impl Gen {
         all.extend(&humans);
         self.group("confluence-users", all);
         self.group("confluence-administrators", vec![ADMIN]);
-        let n = if self.counts.tiny { 2 } else { self.counts.groups.max(2) };
+        let n = if self.counts.tiny {
+            2
+        } else {
+            self.counts.groups.max(2)
+        };
         for i in 0..n {
             let name = match TEAM_GROUPS.get(i) {
                 Some(n) => (*n).to_owned(),
@@ -144,7 +192,12 @@ impl Gen {
             let members: Vec<u32> = if self.counts.tiny {
                 // engineering: humans 0..4, security-team: humans 1..3.
                 let range = if i == 0 { 0..4 } else { 1..3 };
-                humans.iter().copied().skip(range.start).take(range.end - range.start).collect()
+                humans
+                    .iter()
+                    .copied()
+                    .skip(range.start)
+                    .take(range.end - range.start)
+                    .collect()
             } else {
                 let k = 3 + self.r.index(humans.len().clamp(1, 18));
                 (0..k).map(|_| *self.r.pick(&humans)).collect()
@@ -157,7 +210,11 @@ impl Gen {
         let id = self.site.next_space_id;
         self.site.next_space_id += 1 + self.r.below(4) * 32_768;
         let created = site_epoch() - (700 + self.r.below(1500) as i64) * DAY_MS;
-        let description = format!("{} {}", text::sentence(self.site.seed, id, 1), text::filler(&mut self.r));
+        let description = format!(
+            "{} {}",
+            text::sentence(self.site.seed, id, 1),
+            text::filler(&mut self.r)
+        );
         self.site.spaces.push(Space {
             id,
             key,
@@ -202,20 +259,38 @@ impl Gen {
     }
 
     /// Adds a content item with generated history.
-    fn add(&mut self, kind: Kind, space: u32, parent: Option<u32>, title: String, after: i64) -> u32 {
+    fn add(
+        &mut self,
+        kind: Kind,
+        space: u32,
+        parent: Option<u32>,
+        title: String,
+        after: i64,
+    ) -> u32 {
         let id = self.site.alloc_id();
         let epoch = site_epoch();
-        let created = (after + DAY_MS + self.r.below(((epoch - after) / DAY_MS).max(2) as u64 / 2) as i64 * DAY_MS
+        let created = (after
+            + DAY_MS
+            + self.r.below(((epoch - after) / DAY_MS).max(2) as u64 / 2) as i64 * DAY_MS
             + self.r.below(DAY_MS as u64) as i64)
             .min(epoch - 3_600_000);
-        let edits = if self.r.chance(0.4) { 0 } else { self.r.range(1, 6) as u32 };
+        let edits = if self.r.chance(0.4) {
+            0
+        } else {
+            self.r.range(1, 6) as u32
+        };
         let modified = if edits == 0 {
             created
         } else {
-            (created + self.r.below(((epoch - created) / 1000).max(1) as u64) as i64 * 1000).min(epoch)
+            (created + self.r.below(((epoch - created) / 1000).max(1) as u64) as i64 * 1000)
+                .min(epoch)
         };
         let creator = self.random_human();
-        let modifier = if edits == 0 { creator } else { self.random_human() };
+        let modifier = if edits == 0 {
+            creator
+        } else {
+            self.random_human()
+        };
         let idx = self.site.contents.len() as u32;
         let position = parent.map_or(0, |p| self.site.contents[p as usize].children.len() as u32);
         self.site.contents.push(Content {
@@ -254,7 +329,9 @@ impl Gen {
             None => text::page_title(&mut self.r),
         };
         let t = self.unique_title(space, t);
-        let after = parent.map_or(self.site.spaces[space as usize].created, |p| self.site.c(p).created);
+        let after = parent.map_or(self.site.spaces[space as usize].created, |p| {
+            self.site.c(p).created
+        });
         let idx = self.add(Kind::Page, space, parent, t, after);
         self.labels(idx);
         idx
@@ -270,7 +347,11 @@ impl Gen {
     }
 
     fn labels(&mut self, idx: u32) {
-        let n = if self.r.chance(0.4) { 0 } else { 1 + self.r.index(3) };
+        let n = if self.r.chance(0.4) {
+            0
+        } else {
+            1 + self.r.index(3)
+        };
         for _ in 0..n {
             let name = *self.r.pick(LABELS);
             let l = self.site.intern_label(name);
@@ -281,10 +362,18 @@ impl Gen {
         }
     }
 
-    fn attachment(&mut self, container: u32, kind: FileKind, size: Option<u64>, name: Option<&str>) -> u32 {
+    fn attachment(
+        &mut self,
+        container: u32,
+        kind: FileKind,
+        size: Option<u64>,
+        name: Option<&str>,
+    ) -> u32 {
         let stem = match name {
             Some(n) => n.to_owned(),
-            None if self.r.chance(0.15) => format!("{} notes {}", text::word(&mut self.r), self.r.range(1, 9)),
+            None if self.r.chance(0.15) => {
+                format!("{} notes {}", text::word(&mut self.r), self.r.range(1, 9))
+            }
             None => format!("{}-{}", text::word(&mut self.r), text::word(&mut self.r)),
         };
         let mut title = format!("{stem}.{}", kind.ext());
@@ -335,7 +424,11 @@ impl Gen {
         let mut last_footer = None;
         for _ in 0..n_com {
             let inline = self.r.chance(0.3);
-            let reply = if with_replies && !inline && self.r.chance(0.25) { last_footer } else { None };
+            let reply = if with_replies && !inline && self.r.chance(0.25) {
+                last_footer
+            } else {
+                None
+            };
             let c = self.comment(container, inline, reply);
             if !inline && reply.is_none() {
                 last_footer = Some(c);
@@ -390,7 +483,12 @@ impl Gen {
         let todo = self.page(personal, Some(phome), Some("My notes".into()));
 
         // One attachment of every kind, spread over the tree (restricted pages included).
-        self.attachment(arch, FileKind::Pdf, Some(48_211), Some("architecture-overview"));
+        self.attachment(
+            arch,
+            FileKind::Pdf,
+            Some(48_211),
+            Some("architecture-overview"),
+        );
         self.attachment(svc, FileKind::Docx, Some(21_904), Some("service-catalogue"));
         self.attachment(svc, FileKind::Xlsx, Some(17_330), Some("capacity plan"));
         self.attachment(sec, FileKind::Pptx, Some(61_006), Some("security-briefing"));
@@ -422,7 +520,10 @@ impl Gen {
                             break;
                         }
                     }
-                    (format!("SP{k}"), format!("Space {} {}", text::word(&mut self.r), s))
+                    (
+                        format!("SP{k}"),
+                        format!("Space {} {}", text::word(&mut self.r), s),
+                    )
                 }
             };
             let sp = self.space(key, name, false, ADMIN);
@@ -445,7 +546,8 @@ impl Gen {
             // A space the crawler cannot see: nothing of it belongs in the ground truth.
             let hidden = self.space("BOARD".into(), "Board Room".into(), false, ADMIN);
             self.site.spaces[hidden as usize].read_groups = vec![1];
-            self.site.spaces[hidden as usize].read_users = vec![*self.humans().first().unwrap_or(&ADMIN)];
+            self.site.spaces[hidden as usize].read_users =
+                vec![*self.humans().first().unwrap_or(&ADMIN)];
             globals.push(hidden);
         }
         let personal_count = (c.spaces / 3).max(1);
@@ -466,8 +568,16 @@ impl Gen {
         let mut secret_done = !c.extras;
         for (i, &sp) in globals.iter().chain(personals.iter()).enumerate() {
             let personal = self.site.spaces[sp as usize].personal;
-            let n_pages = if personal { (c.pages_per_space / 5).max(2) } else { c.pages_per_space };
-            let n_blogs = if personal { c.blogposts_per_space.min(1) } else { c.blogposts_per_space };
+            let n_pages = if personal {
+                (c.pages_per_space / 5).max(2)
+            } else {
+                c.pages_per_space
+            };
+            let n_blogs = if personal {
+                c.blogposts_per_space.min(1)
+            } else {
+                c.blogposts_per_space
+            };
             let name = self.site.spaces[sp as usize].name.clone();
             let home = self.page(sp, None, Some(format!("{name} Home")));
             self.site.spaces[sp as usize].homepage = Some(home);
@@ -536,19 +646,35 @@ mod tests {
         let total = site.contents.len() + site.spaces.len();
         assert!((25..=40).contains(&total), "{total}");
         assert!(site.contents.iter().any(|c| c.restricted()));
-        assert!(site.contents.iter().all(|c| c.file.is_none_or(|(_, s)| s < 10 * 1024 * 1024)));
+        assert!(
+            site.contents
+                .iter()
+                .all(|c| c.file.is_none_or(|(_, s)| s < 10 * 1024 * 1024))
+        );
     }
 
     #[test]
     fn generation_is_deterministic() {
         let a = generate(Flavor::Server, SiteSize::Small, 11);
         let b = generate(Flavor::Server, SiteSize::Small, 11);
-        let ta: Vec<_> = a.contents.iter().map(|c| (c.id, c.title.clone(), c.version)).collect();
-        let tb: Vec<_> = b.contents.iter().map(|c| (c.id, c.title.clone(), c.version)).collect();
+        let ta: Vec<_> = a
+            .contents
+            .iter()
+            .map(|c| (c.id, c.title.clone(), c.version))
+            .collect();
+        let tb: Vec<_> = b
+            .contents
+            .iter()
+            .map(|c| (c.id, c.title.clone(), c.version))
+            .collect();
         assert_eq!(ta, tb);
         let n = a.contents.len() + a.spaces.len();
         assert!((350..=800).contains(&n), "{n}");
-        assert!(a.contents.iter().any(|c| c.file.is_some_and(|(_, s)| s > 10 * 1024 * 1024)));
+        assert!(
+            a.contents
+                .iter()
+                .any(|c| c.file.is_some_and(|(_, s)| s > 10 * 1024 * 1024))
+        );
         assert!(a.spaces.iter().any(|s| s.archived));
     }
 }

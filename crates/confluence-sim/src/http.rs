@@ -44,12 +44,20 @@ impl Resp {
 
     /// A response with a body and content type.
     pub(crate) fn bytes(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp {
-        Resp { status, headers: vec![("content-type".into(), content_type.into())], body: body.into() }
+        Resp {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
     }
 
     /// A response without a body.
     pub(crate) fn empty(status: u16) -> Resp {
-        Resp { status, headers: Vec::new(), body: Bytes::new() }
+        Resp {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
     }
 
     /// Adds a header.
@@ -133,7 +141,11 @@ impl Shared {
 /// `/confluence` from `confluence`, `/confluence/` or `/confluence`; empty for none or `/`.
 pub(crate) fn normalise_context(c: Option<&str>) -> String {
     let c = c.unwrap_or("").trim().trim_matches('/');
-    if c.is_empty() { String::new() } else { format!("/{c}") }
+    if c.is_empty() {
+        String::new()
+    } else {
+        format!("/{c}")
+    }
 }
 
 type Body = BoxBody<Bytes, io::Error>;
@@ -143,7 +155,11 @@ fn full(b: Bytes) -> Body {
 }
 
 /// Accepts connections until `shutdown` flips.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -180,13 +196,27 @@ enum Decision {
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let raw_path = parts.uri.path().to_owned();
-    let path = percent_encoding::percent_decode_str(&raw_path).decode_utf8_lossy().into_owned();
+    let path = percent_encoding::percent_decode_str(&raw_path)
+        .decode_utf8_lossy()
+        .into_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(raw_query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let req = Req { method: parts.method, path, raw_query, query, headers: parts.headers, body };
+    let query: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let req = Req {
+        method: parts.method,
+        path,
+        raw_query,
+        query,
+        headers: parts.headers,
+        body,
+    };
 
     if req.path.starts_with("/__sim/") || req.path == "/__sim" {
         let resp = crate::admin::handle_http(&shared, &req);
@@ -209,14 +239,23 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         };
         let truncate = r.chance(st.plan.truncate);
         let slow = r.chance(st.plan.slow);
-        let rl = if st.plan.rate_limit_headers { Some(rate_headers(&st, shared.opts.flavor.is_server_like())) } else { None };
+        let rl = if st.plan.rate_limit_headers {
+            Some(rate_headers(&st, shared.opts.flavor.is_server_like()))
+        } else {
+            None
+        };
         (decision, latency, truncate, slow, st.plan.slow_delay, rl)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let mut resp = match decision {
-        Decision::Reset => return Err(io::Error::new(io::ErrorKind::ConnectionReset, "fault: reset")),
+        Decision::Reset => {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "fault: reset",
+            ));
+        }
         Decision::Status(r) => r,
         Decision::Pass => crate::api::route(&shared, &req),
     };
@@ -237,7 +276,10 @@ fn rate_headers(st: &FaultState, server_like: bool) -> Vec<(String, String)> {
     let remaining = st.tokens.max(0.0).floor() as u32;
     let mut h = vec![
         ("X-RateLimit-Limit".to_owned(), limit.to_string()),
-        ("X-RateLimit-Remaining".to_owned(), remaining.min(limit).to_string()),
+        (
+            "X-RateLimit-Remaining".to_owned(),
+            remaining.min(limit).to_string(),
+        ),
     ];
     if server_like {
         h.push(("X-RateLimit-Interval-Seconds".into(), "1".into()));
@@ -252,18 +294,28 @@ fn rate_headers(st: &FaultState, server_like: bool) -> Vec<(String, String)> {
 
 fn too_many(plan: &FaultPlan, server_like: bool) -> Resp {
     let mut r = if server_like {
-        Resp::json(429, &serde_json::json!({"statusCode": 429, "message": "Rate limit exceeded.", "reason": "Too Many Requests"}))
+        Resp::json(
+            429,
+            &serde_json::json!({"statusCode": 429, "message": "Rate limit exceeded.", "reason": "Too Many Requests"}),
+        )
     } else {
         Resp::bytes(429, "text/plain;charset=UTF-8", "Rate limit exceeded.")
     };
     let limit = plan.rps.unwrap_or(100);
-    r = r.header("X-RateLimit-Limit", limit.to_string()).header("X-RateLimit-Remaining", "0");
+    r = r
+        .header("X-RateLimit-Limit", limit.to_string())
+        .header("X-RateLimit-Remaining", "0");
     if let Some(s) = plan.retry_after {
         r = r.header("Retry-After", s.to_string());
-        r = r.header("X-RateLimit-Reset", crate::time::iso_minutes(crate::time::now_ms() + s as i64 * 1000));
+        r = r.header(
+            "X-RateLimit-Reset",
+            crate::time::iso_minutes(crate::time::now_ms() + s as i64 * 1000),
+        );
     }
     if server_like {
-        r = r.header("X-RateLimit-Interval-Seconds", "1").header("X-RateLimit-FillRate", limit.to_string());
+        r = r
+            .header("X-RateLimit-Interval-Seconds", "1")
+            .header("X-RateLimit-FillRate", limit.to_string());
     } else {
         r = r.header("RateLimit-Reason", "confluence-quota-tenant-based");
     }
@@ -290,7 +342,9 @@ pub(crate) fn server_error(status: u16) -> Resp {
 fn decide(st: &mut FaultState, req: &Req, n: u64, seed: u64, server_like: bool) -> Decision {
     let plan = st.plan.clone();
     for rule in st.rules.iter_mut() {
-        if !req.path.contains(&rule.path_contains) && !format!("{}?{}", req.path, req.raw_query).contains(&rule.path_contains) {
+        if !req.path.contains(&rule.path_contains)
+            && !format!("{}?{}", req.path, req.raw_query).contains(&rule.path_contains)
+        {
             continue;
         }
         rule.seen += 1;
@@ -302,7 +356,10 @@ fn decide(st: &mut FaultState, req: &Req, n: u64, seed: u64, server_like: bool) 
             0 => Decision::Reset,
             429 => Decision::Status(too_many(&plan, server_like)),
             s if s >= 500 => Decision::Status(server_error(s)),
-            s => Decision::Status(Resp::json(s, &serde_json::json!({"statusCode": s, "message": "Injected fault"}))),
+            s => Decision::Status(Resp::json(
+                s,
+                &serde_json::json!({"statusCode": s, "message": "Injected fault"}),
+            )),
         };
     }
     // Requests-per-second budget (a token bucket refilled continuously).
@@ -343,7 +400,8 @@ fn to_response(resp: Resp, head: bool) -> Response<Body> {
         }
     }
     let body = if head { Bytes::new() } else { resp.body };
-    b.body(full(body)).unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    b.body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 fn builder_with(resp: &Resp) -> axum::http::response::Builder {
@@ -366,11 +424,18 @@ fn truncated(resp: Resp) -> Response<Body> {
             Some(half) => Some((Ok(Frame::data(half)), None)),
             None => {
                 tokio::time::sleep(Duration::from_millis(30)).await;
-                Some((Err(io::Error::new(io::ErrorKind::BrokenPipe, "fault: truncated body")), None))
+                Some((
+                    Err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "fault: truncated body",
+                    )),
+                    None,
+                ))
             }
         }
     });
-    b.body(BodyExt::boxed(StreamBody::new(stream))).unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    b.body(BodyExt::boxed(StreamBody::new(stream)))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 /// Sends the body in eight chunks with a delay before each.
@@ -389,7 +454,8 @@ fn slowed(resp: Resp, delay: Duration) -> Response<Body> {
             Some((Ok::<_, io::Error>(Frame::data(body.slice(pos..end))), end))
         }
     });
-    b.body(BodyExt::boxed(StreamBody::new(stream))).unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    b.body(BodyExt::boxed(StreamBody::new(stream)))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 /// Binds the listener on 127.0.0.1.

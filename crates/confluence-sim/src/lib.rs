@@ -46,7 +46,8 @@ mod truth;
 
 pub use admin::{Admin, AdminError};
 pub use options::{
-    Credentials, DcAuth, FaultPlan, Flavor, Latency, ParseError, SimOptions, SiteSize, parse_duration,
+    Credentials, DcAuth, FaultPlan, Flavor, Latency, ParseError, SimOptions, SiteSize,
+    parse_duration,
 };
 pub use truth::TruthDoc;
 
@@ -94,17 +95,29 @@ pub(crate) fn credentials_of(shared: &Shared) -> Credentials {
     let site = shared.site.read().unwrap_or_else(|e| e.into_inner());
     let u = &site.users[CRAWLER as usize];
     match shared.opts.flavor {
-        Flavor::Cloud => Credentials { email: Some(u.email.clone()), api_token: Some(u.secret.clone()), ..Credentials::default() },
+        Flavor::Cloud => Credentials {
+            email: Some(u.email.clone()),
+            api_token: Some(u.secret.clone()),
+            ..Credentials::default()
+        },
         f if api::uses_pat(f, shared.opts.data_center_auth) => Credentials {
             personal_access_token: Some(api::pat_for(site.seed, &u.username)),
             ..Credentials::default()
         },
-        _ => Credentials { username: Some(u.username.clone()), password: Some(u.secret.clone()), ..Credentials::default() },
+        _ => Credentials {
+            username: Some(u.username.clone()),
+            password: Some(u.secret.clone()),
+            ..Credentials::default()
+        },
     }
 }
 
 pub(crate) fn base_url_of(shared: &Shared) -> String {
-    if shared.opts.flavor == Flavor::Cloud { shared.host() } else { shared.base() }
+    if shared.opts.flavor == Flavor::Cloud {
+        shared.host()
+    } else {
+        shared.base()
+    }
 }
 
 /// The JSON object the binary prints first: `base_url`, `flavor`, the credentials, and the
@@ -115,7 +128,9 @@ pub(crate) fn info_json(shared: &Shared) -> Value {
         "flavor": shared.opts.flavor.as_str(),
         "api_base": format!("{}/rest/api", shared.base()),
     });
-    if let (Value::Object(m), Ok(Value::Object(c))) = (&mut v, serde_json::to_value(credentials_of(shared))) {
+    if let (Value::Object(m), Ok(Value::Object(c))) =
+        (&mut v, serde_json::to_value(credentials_of(shared)))
+    {
         m.extend(c);
     }
     v
@@ -147,14 +162,25 @@ impl RunningSim {
     /// what another user sees. Data Center returns a PAT when the simulator uses PATs.
     pub fn user_credentials(&self, user: &str) -> Option<Credentials> {
         let site = self.shared.site.read().unwrap_or_else(|e| e.into_inner());
-        let u = site.users.iter().find(|u| u.account_id == user || u.username == user || u.email == user)?;
+        let u = site
+            .users
+            .iter()
+            .find(|u| u.account_id == user || u.username == user || u.email == user)?;
         Some(match self.shared.opts.flavor {
-            Flavor::Cloud => Credentials { email: Some(u.email.clone()), api_token: Some(u.secret.clone()), ..Credentials::default() },
+            Flavor::Cloud => Credentials {
+                email: Some(u.email.clone()),
+                api_token: Some(u.secret.clone()),
+                ..Credentials::default()
+            },
             f if api::uses_pat(f, self.shared.opts.data_center_auth) => Credentials {
                 personal_access_token: Some(api::pat_for(site.seed, &u.username)),
                 ..Credentials::default()
             },
-            _ => Credentials { username: Some(u.username.clone()), password: Some(u.secret.clone()), ..Credentials::default() },
+            _ => Credentials {
+                username: Some(u.username.clone()),
+                password: Some(u.secret.clone()),
+                ..Credentials::default()
+            },
         })
     }
 
@@ -181,7 +207,9 @@ impl RunningSim {
 
     /// Mutations and fault control.
     pub fn admin(&self) -> Admin {
-        Admin { shared: self.shared.clone() }
+        Admin {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Confluence requests served so far (admin routes are not counted).
@@ -191,7 +219,11 @@ impl RunningSim {
 
     /// Approximate heap bytes held by the site model.
     pub fn model_bytes(&self) -> usize {
-        self.shared.site.read().unwrap_or_else(|e| e.into_inner()).approx_heap_bytes()
+        self.shared
+            .site
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .approx_heap_bytes()
     }
 
     /// Stops accepting connections, lets open ones finish (up to 2 s), and waits.

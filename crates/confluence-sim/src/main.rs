@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use confluence_sim::{DcAuth, FaultPlan, Flavor, Latency, SimOptions, SiteSize};
 
 #[derive(Parser)]
-#[command(name = "confluence-sim", version, about = "A faithful Confluence Cloud, Server and Data Center REST API over a deterministic site")]
+#[command(
+    name = "confluence-sim",
+    version,
+    about = "A faithful Confluence Cloud, Server and Data Center REST API over a deterministic site"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -67,10 +71,12 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut err = None;
             confluence_sim::truth_of(flavor, size, seed, |d| {
-                if err.is_none() {
-                    if let Err(e) = serde_json::to_writer(&mut out, &d).map_err(anyhow::Error::from).and_then(|_| out.write_all(b"\n").map_err(Into::into)) {
-                        err = Some(e);
-                    }
+                if err.is_none()
+                    && let Err(e) = serde_json::to_writer(&mut out, &d)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|_| out.write_all(b"\n").map_err(Into::into))
+                {
+                    err = Some(e);
                 }
             });
             if let Some(e) = err {
@@ -79,9 +85,21 @@ fn main() -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
-        Cmd::Serve { flavor, size, seed, port, context_path, latency, faults, dc_auth, no_extender } => {
+        Cmd::Serve {
+            flavor,
+            size,
+            seed,
+            port,
+            context_path,
+            latency,
+            faults,
+            dc_auth,
+            no_extender,
+        } => {
             tracing_init();
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async move {
                 let opts = SimOptions {
                     flavor,
@@ -94,10 +112,14 @@ fn main() -> anyhow::Result<()> {
                     data_center_auth: dc_auth,
                     extender: !no_extender,
                 };
-                let sim = confluence_sim::start(opts).await.context("starting the simulator")?;
+                let sim = confluence_sim::start(opts)
+                    .await
+                    .context("starting the simulator")?;
                 println!("{}", sim.info());
                 std::io::stdout().flush()?;
-                tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+                tokio::signal::ctrl_c()
+                    .await
+                    .context("waiting for Ctrl-C")?;
                 sim.shutdown().await;
                 Ok(())
             })

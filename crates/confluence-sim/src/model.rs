@@ -184,7 +184,10 @@ pub(crate) const ADMIN: u32 = 1;
 impl Site {
     /// A live (not deleted) content item by id.
     pub(crate) fn content_by_id(&self, id: u64) -> Option<u32> {
-        self.by_id.get(&id).copied().filter(|&i| !self.contents[i as usize].deleted)
+        self.by_id
+            .get(&id)
+            .copied()
+            .filter(|&i| !self.contents[i as usize].deleted)
     }
 
     /// A content item.
@@ -194,17 +197,26 @@ impl Site {
 
     /// A space by key (case-insensitive, as Confluence resolves keys).
     pub(crate) fn space_by_key(&self, key: &str) -> Option<u32> {
-        self.spaces.iter().position(|s| s.key.eq_ignore_ascii_case(key)).map(|i| i as u32)
+        self.spaces
+            .iter()
+            .position(|s| s.key.eq_ignore_ascii_case(key))
+            .map(|i| i as u32)
     }
 
     /// A group by name (case-insensitive).
     pub(crate) fn group_by_name(&self, name: &str) -> Option<u32> {
-        self.groups.iter().position(|g| g.name.eq_ignore_ascii_case(name)).map(|i| i as u32)
+        self.groups
+            .iter()
+            .position(|g| g.name.eq_ignore_ascii_case(name))
+            .map(|i| i as u32)
     }
 
     /// A group by Cloud id.
     pub(crate) fn group_by_id(&self, id: &str) -> Option<u32> {
-        self.groups.iter().position(|g| g.id == id).map(|i| i as u32)
+        self.groups
+            .iter()
+            .position(|g| g.id == id)
+            .map(|i| i as u32)
     }
 
     /// A user by any identifier the flavor uses (account id, user name or user key).
@@ -229,12 +241,16 @@ impl Site {
 
     /// Whether user `u` is a member of group `g`.
     pub(crate) fn in_group(&self, u: u32, g: u32) -> bool {
-        self.groups.get(g as usize).is_some_and(|g| g.members.binary_search(&u).is_ok())
+        self.groups
+            .get(g as usize)
+            .is_some_and(|g| g.members.binary_search(&u).is_ok())
     }
 
     /// Groups of a user, in group order.
     pub(crate) fn groups_of(&self, u: u32) -> Vec<u32> {
-        (0..self.groups.len() as u32).filter(|&g| self.in_group(u, g)).collect()
+        (0..self.groups.len() as u32)
+            .filter(|&g| self.in_group(u, g))
+            .collect()
     }
 
     /// Whether the caller may view the space.
@@ -297,7 +313,8 @@ impl Site {
         match caller {
             None => false,
             Some(u) => {
-                c.restrict_users.contains(&u) || c.restrict_groups.iter().any(|&g| self.in_group(u, g))
+                c.restrict_users.contains(&u)
+                    || c.restrict_groups.iter().any(|&g| self.in_group(u, g))
             }
         }
     }
@@ -309,12 +326,16 @@ impl Site {
         if c.deleted || !self.can_view_space(caller, c.space) {
             return false;
         }
-        self.restriction_layers(idx).iter().all(|&l| self.restriction_admits(caller, l))
+        self.restriction_layers(idx)
+            .iter()
+            .all(|&l| self.restriction_admits(caller, l))
     }
 
     /// Active users who may view a space, sorted by index.
     pub(crate) fn space_readers(&self, s: u32) -> Vec<u32> {
-        (0..self.users.len() as u32).filter(|&u| self.can_view_space(Some(u), s)).collect()
+        (0..self.users.len() as u32)
+            .filter(|&u| self.can_view_space(Some(u), s))
+            .collect()
     }
 
     /// Active users who may read a content item, given the space's readers.
@@ -400,7 +421,11 @@ impl Site {
 
     /// Label names of an item.
     pub(crate) fn label_names(&self, idx: u32) -> Vec<String> {
-        self.c(idx).labels.iter().map(|&l| self.labels[l as usize].clone()).collect()
+        self.c(idx)
+            .labels
+            .iter()
+            .map(|&l| self.labels[l as usize].clone())
+            .collect()
     }
 
     /// Interns a label name.
@@ -415,7 +440,11 @@ impl Site {
 
     /// Live content of a space, in id order.
     pub(crate) fn space_contents(&self, s: u32) -> impl Iterator<Item = u32> + '_ {
-        self.spaces[s as usize].contents.iter().copied().filter(|&i| !self.c(i).deleted)
+        self.spaces[s as usize]
+            .contents
+            .iter()
+            .copied()
+            .filter(|&i| !self.c(i).deleted)
     }
 
     /// Approximate heap bytes held by the site (for the memory figures in tests).

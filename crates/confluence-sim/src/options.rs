@@ -52,7 +52,11 @@ pub struct ParseError {
 
 impl ParseError {
     fn new(what: &'static str, value: &str, reason: impl Into<String>) -> Self {
-        ParseError { what, value: value.to_owned(), reason: reason.into() }
+        ParseError {
+            what,
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -63,7 +67,11 @@ impl FromStr for Flavor {
             "cloud" => Ok(Flavor::Cloud),
             "server" => Ok(Flavor::Server),
             "datacenter" | "data-center" | "dc" => Ok(Flavor::DataCenter),
-            _ => Err(ParseError::new("flavor", s, "expected `cloud`, `server` or `datacenter`")),
+            _ => Err(ParseError::new(
+                "flavor",
+                s,
+                "expected `cloud`, `server` or `datacenter`",
+            )),
         }
     }
 }
@@ -128,7 +136,11 @@ impl SiteSize {
             tiny: false,
         };
         match self {
-            SiteSize::Tiny => Counts { extras: false, tiny: true, ..c(2, 7, 2, 0.4, 0.3, 8, 2) },
+            SiteSize::Tiny => Counts {
+                extras: false,
+                tiny: true,
+                ..c(2, 7, 2, 0.4, 0.3, 8, 2)
+            },
             SiteSize::Small => c(4, 32, 5, 0.5, 0.4, 30, 4),
             SiteSize::Medium => c(10, 170, 30, 0.5, 0.5, 200, 12),
             SiteSize::Large => c(25, 760, 100, 0.5, 0.5, 1000, 30),
@@ -184,8 +196,14 @@ impl FromStr for SiteSize {
                 .split_once('=')
                 .ok_or_else(|| ParseError::new("size", s, "expected a name or key=value pairs"))?;
             let v = v.trim();
-            let int = || v.parse::<usize>().map_err(|e| ParseError::new("size", s, e.to_string()));
-            let float = || v.parse::<f32>().map_err(|e| ParseError::new("size", s, e.to_string()));
+            let int = || {
+                v.parse::<usize>()
+                    .map_err(|e| ParseError::new("size", s, e.to_string()))
+            };
+            let float = || {
+                v.parse::<f32>()
+                    .map_err(|e| ParseError::new("size", s, e.to_string()))
+            };
             match k.trim() {
                 "spaces" => sp = int()?,
                 "pages" | "pages_per_space" => pg = int()?,
@@ -225,7 +243,11 @@ impl FromStr for DcAuth {
         match s.to_ascii_lowercase().as_str() {
             "basic" => Ok(DcAuth::Basic),
             "pat" | "personal_access_token" | "bearer" => Ok(DcAuth::Pat),
-            _ => Err(ParseError::new("Data Center auth", s, "expected `basic` or `pat`")),
+            _ => Err(ParseError::new(
+                "Data Center auth",
+                s,
+                "expected `basic` or `pat`",
+            )),
         }
     }
 }
@@ -247,7 +269,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "ms"),
     };
-    let v: f64 = num.trim().parse().map_err(|_| err("expected a number with ms, s or us"))?;
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| err("expected a number with ms, s or us"))?;
     if !v.is_finite() || v < 0.0 {
         return Err(err("must be a non-negative number"));
     }
@@ -269,7 +294,11 @@ impl FromStr for Latency {
             Some((a, b)) => {
                 let (a, b) = (parse_duration(a)?, parse_duration(b)?);
                 if b < a {
-                    return Err(ParseError::new("latency", s, "upper bound below lower bound"));
+                    return Err(ParseError::new(
+                        "latency",
+                        s,
+                        "upper bound below lower bound",
+                    ));
                 }
                 Ok(Latency::Between(a, b))
             }
@@ -370,11 +399,16 @@ impl FromStr for FaultPlan {
                 if (0.0..=1.0).contains(&p) {
                     Ok(p)
                 } else {
-                    Err(ParseError::new("fault", item, "probability must be within 0..=1"))
+                    Err(ParseError::new(
+                        "fault",
+                        item,
+                        "probability must be within 0..=1",
+                    ))
                 }
             };
             let int = || -> Result<u64, ParseError> {
-                v.parse().map_err(|_| ParseError::new("fault", item, "expected an integer"))
+                v.parse()
+                    .map_err(|_| ParseError::new("fault", item, "expected an integer"))
             };
             match k {
                 "429" => plan.rate_limit = prob()?,
@@ -472,15 +506,33 @@ mod tests {
 
     #[test]
     fn parses_flavors_sizes_and_latency() {
-        assert_eq!("datacenter".parse::<Flavor>().ok(), Some(Flavor::DataCenter));
+        assert_eq!(
+            "datacenter".parse::<Flavor>().ok(),
+            Some(Flavor::DataCenter)
+        );
         assert!("nope".parse::<Flavor>().is_err());
         assert_eq!("tiny".parse::<SiteSize>().ok(), Some(SiteSize::Tiny));
-        let custom: SiteSize = "spaces=20,pages=5000,users=100".parse().unwrap_or(SiteSize::Tiny);
-        assert!(matches!(custom, SiteSize::Custom { spaces: 20, pages_per_space: 5000, .. }));
-        assert_eq!("50ms".parse::<Latency>().ok(), Some(Latency::Fixed(Duration::from_millis(50))));
+        let custom: SiteSize = "spaces=20,pages=5000,users=100"
+            .parse()
+            .unwrap_or(SiteSize::Tiny);
+        assert!(matches!(
+            custom,
+            SiteSize::Custom {
+                spaces: 20,
+                pages_per_space: 5000,
+                ..
+            }
+        ));
+        assert_eq!(
+            "50ms".parse::<Latency>().ok(),
+            Some(Latency::Fixed(Duration::from_millis(50)))
+        );
         assert_eq!(
             "10ms..20ms".parse::<Latency>().ok(),
-            Some(Latency::Between(Duration::from_millis(10), Duration::from_millis(20)))
+            Some(Latency::Between(
+                Duration::from_millis(10),
+                Duration::from_millis(20)
+            ))
         );
     }
 

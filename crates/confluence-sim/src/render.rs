@@ -15,18 +15,30 @@ pub(crate) struct Expand(Vec<String>);
 impl Expand {
     /// Parses `a,b.c, d`.
     pub(crate) fn parse(s: &str) -> Expand {
-        Expand(s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())
+        Expand(
+            s.split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
     }
 
     /// Whether `path` or something below it was asked for.
     pub(crate) fn has(&self, path: &str) -> bool {
-        self.0.iter().any(|p| p == path || (p.starts_with(path) && p.as_bytes().get(path.len()) == Some(&b'.')))
+        self.0.iter().any(|p| {
+            p == path || (p.starts_with(path) && p.as_bytes().get(path.len()) == Some(&b'.'))
+        })
     }
 
     /// The expansions below `path`.
     pub(crate) fn sub(&self, path: &str) -> Expand {
         let prefix = format!("{path}.");
-        Expand(self.0.iter().filter_map(|p| p.strip_prefix(&prefix).map(str::to_owned)).collect())
+        Expand(
+            self.0
+                .iter()
+                .filter_map(|p| p.strip_prefix(&prefix).map(str::to_owned))
+                .collect(),
+        )
     }
 
     /// The terms as given.
@@ -41,7 +53,11 @@ impl Expand {
 
     /// Number of sub-expansion steps (dots plus terms), for the "maximum 8" check.
     pub(crate) fn depth(&self) -> usize {
-        self.0.iter().map(|p| p.split('.').count()).max().unwrap_or(0)
+        self.0
+            .iter()
+            .map(|p| p.split('.').count())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether any `body.*` expansion (at any prefix) is present.
@@ -132,10 +148,15 @@ impl R<'_> {
             v["status"] = json!(if user.active { "Active" } else { "Deactivated" });
             v["_expandable"] = json!({});
         }
-        if self.cloud() && exp.has("personalSpace") {
-            if let Some(s) = self.site.spaces.iter().position(|s| s.personal && s.admins.contains(&u)) {
-                v["personalSpace"] = self.space(s as u32, &Expand::default());
-            }
+        if self.cloud()
+            && exp.has("personalSpace")
+            && let Some(s) = self
+                .site
+                .spaces
+                .iter()
+                .position(|s| s.personal && s.admins.contains(&u))
+        {
+            v["personalSpace"] = self.space(s as u32, &Expand::default());
         }
         v
     }
@@ -155,7 +176,11 @@ impl R<'_> {
     /// The space's `webui` link.
     pub(crate) fn space_webui(&self, s: u32) -> String {
         let key = &self.site.spaces[s as usize].key;
-        if self.cloud() { format!("/spaces/{}", enc(key)) } else { format!("/display/{}", enc(key)) }
+        if self.cloud() {
+            format!("/spaces/{}", enc(key))
+        } else {
+            format!("/display/{}", enc(key))
+        }
     }
 
     /// A space object.
@@ -166,7 +191,21 @@ impl R<'_> {
         o.insert("key".into(), json!(sp.key));
         o.insert("name".into(), json!(sp.name));
         let mut expandable = Map::new();
-        for k in ["settings", "metadata", "identifiers", "roles", "icon", "typeSettings", "description", "history", "operations", "lookAndFeel", "permissions", "theme", "homepage"] {
+        for k in [
+            "settings",
+            "metadata",
+            "identifiers",
+            "roles",
+            "icon",
+            "typeSettings",
+            "description",
+            "history",
+            "operations",
+            "lookAndFeel",
+            "permissions",
+            "theme",
+            "homepage",
+        ] {
             expandable.insert(k.into(), json!(""));
         }
         if !self.cloud() {
@@ -176,7 +215,10 @@ impl R<'_> {
             expandable.remove("history");
         }
         if let Some(h) = sp.homepage {
-            expandable.insert("homepage".into(), json!(format!("/rest/api/content/{}", self.site.c(h).id)));
+            expandable.insert(
+                "homepage".into(),
+                json!(format!("/rest/api/content/{}", self.site.c(h).id)),
+            );
         }
         if exp.has("icon") {
             o.insert("icon".into(), json!({"path": "/images/logo/default-space-logo-256.png", "width": 48, "height": 48, "isDefault": true}));
@@ -186,7 +228,13 @@ impl R<'_> {
             let d = exp.sub("description");
             let mut desc = Map::new();
             let mut dexp = Map::new();
-            for (rep, value) in [("plain", sp.description.clone()), ("view", format!("<p>{}</p>", text::xml_escape(&sp.description)))] {
+            for (rep, value) in [
+                ("plain", sp.description.clone()),
+                (
+                    "view",
+                    format!("<p>{}</p>", text::xml_escape(&sp.description)),
+                ),
+            ] {
                 if d.has(rep) {
                     desc.insert(rep.into(), json!({"value": value, "representation": rep, "embeddedContent": [], "_expandable": {"content": ""}}));
                 } else {
@@ -203,14 +251,23 @@ impl R<'_> {
             }
             expandable.remove("homepage");
         }
-        o.insert("type".into(), json!(if sp.personal { "personal" } else { "global" }));
-        o.insert("status".into(), json!(if sp.archived { "archived" } else { "current" }));
+        o.insert(
+            "type".into(),
+            json!(if sp.personal { "personal" } else { "global" }),
+        );
+        o.insert(
+            "status".into(),
+            json!(if sp.archived { "archived" } else { "current" }),
+        );
         if exp.has("permissions") {
             o.insert("permissions".into(), self.space_permissions(s));
             expandable.remove("permissions");
         }
         if exp.has("history") && self.cloud() {
-            o.insert("history".into(), json!({"createdDate": iso(sp.created), "createdBy": self.user(sp.creator)}));
+            o.insert(
+                "history".into(),
+                json!({"createdDate": iso(sp.created), "createdBy": self.user(sp.creator)}),
+            );
             expandable.remove("history");
         }
         if exp.has("metadata") {
@@ -218,10 +275,13 @@ impl R<'_> {
             expandable.remove("metadata");
         }
         o.insert("_expandable".into(), Value::Object(expandable));
-        o.insert("_links".into(), json!({
-            "webui": self.space_webui(s),
-            "self": format!("{}/rest/api/space/{}", self.base, enc(&sp.key))
-        }));
+        o.insert(
+            "_links".into(),
+            json!({
+                "webui": self.space_webui(s),
+                "self": format!("{}/rest/api/space/{}", self.base, enc(&sp.key))
+            }),
+        );
         Value::Object(o)
     }
 
@@ -253,7 +313,13 @@ impl R<'_> {
             push_user(&mut out, u, "administer", "space", &mut n);
         }
         for &g in &sp.read_groups {
-            for (op, target) in [("read", "space"), ("create", "page"), ("create", "blogpost"), ("create", "comment"), ("create", "attachment")] {
+            for (op, target) in [
+                ("read", "space"),
+                ("create", "page"),
+                ("create", "blogpost"),
+                ("create", "comment"),
+                ("create", "attachment"),
+            ] {
                 n += 1;
                 out.push(json!({
                     "id": pid(n),
@@ -286,8 +352,16 @@ impl R<'_> {
         match (c.kind, self.cloud()) {
             (Kind::Page, true) => format!("/spaces/{}/pages/{}/{}", enc(key), c.id, slug(&c.title)),
             (Kind::Page, false) => format!("/display/{}/{}", enc(key), slug(&c.title)),
-            (Kind::BlogPost, true) => format!("/spaces/{}/blog/{}/{}/{}", enc(key), date(), c.id, slug(&c.title)),
-            (Kind::BlogPost, false) => format!("/display/{}/{}/{}", enc(key), date(), slug(&c.title)),
+            (Kind::BlogPost, true) => format!(
+                "/spaces/{}/blog/{}/{}/{}",
+                enc(key),
+                date(),
+                c.id,
+                slug(&c.title)
+            ),
+            (Kind::BlogPost, false) => {
+                format!("/display/{}/{}/{}", enc(key), date(), slug(&c.title))
+            }
             (Kind::Comment, _) => {
                 let holder = c.parent.unwrap_or(idx);
                 let base = self.webui(holder);
@@ -299,7 +373,10 @@ impl R<'_> {
             }
             (Kind::Attachment, _) => {
                 let p = c.parent.map_or(0, |p| site.c(p).id);
-                format!("/pages/viewpageattachments.action?pageId={p}&preview={}", enc(&format!("/{p}/{}/{}", c.id, c.title)))
+                format!(
+                    "/pages/viewpageattachments.action?pageId={p}&preview={}",
+                    enc(&format!("/{p}/{}/{}", c.id, c.title))
+                )
             }
         }
     }
@@ -344,7 +421,12 @@ impl R<'_> {
             "_links": {"self": format!("{}/rest/api/content/{}/history", self.base, self.site.id_str(idx))}
         });
         let mut expandable = Map::new();
-        for k in ["lastUpdated", "previousVersion", "contributors", "nextVersion"] {
+        for k in [
+            "lastUpdated",
+            "previousVersion",
+            "contributors",
+            "nextVersion",
+        ] {
             expandable.insert(k.into(), json!(""));
         }
         if exp.has("lastUpdated") {
@@ -370,7 +452,13 @@ impl R<'_> {
     }
 
     /// A collection envelope.
-    pub(crate) fn collection(&self, results: Vec<Value>, start: usize, limit: usize, links: Value) -> Value {
+    pub(crate) fn collection(
+        &self,
+        results: Vec<Value>,
+        start: usize,
+        limit: usize,
+        links: Value,
+    ) -> Value {
         let size = results.len();
         json!({"results": results, "start": start, "limit": limit, "size": size, "_links": links})
     }
@@ -382,7 +470,14 @@ impl R<'_> {
     }
 
     /// The read restriction of an item (`ContentRestriction`).
-    pub(crate) fn restriction(&self, idx: u32, op: &str, exp: &Expand, start: usize, limit: usize) -> Value {
+    pub(crate) fn restriction(
+        &self,
+        idx: u32,
+        op: &str,
+        exp: &Expand,
+        start: usize,
+        limit: usize,
+    ) -> Value {
         let c = self.site.c(idx);
         let id = self.site.id_str(idx);
         let (users, groups): (Vec<u32>, Vec<u32>) = if op == "read" {
@@ -400,7 +495,12 @@ impl R<'_> {
             col["size"] = json!(b - a);
             restrictions.insert("user".into(), col);
         } else {
-            rexp.insert("user".into(), json!(format!("/rest/api/content/{id}/restriction/byOperation/{op}/user")));
+            rexp.insert(
+                "user".into(),
+                json!(format!(
+                    "/rest/api/content/{id}/restriction/byOperation/{op}/user"
+                )),
+            );
         }
         if exp.has("restrictions.group") || exp.has("group") {
             let (a, b) = page(groups.len());
@@ -409,7 +509,12 @@ impl R<'_> {
             col["size"] = json!(b - a);
             restrictions.insert("group".into(), col);
         } else {
-            rexp.insert("group".into(), json!(format!("/rest/api/content/{id}/restriction/byOperation/{op}/group")));
+            rexp.insert(
+                "group".into(),
+                json!(format!(
+                    "/rest/api/content/{id}/restriction/byOperation/{op}/group"
+                )),
+            );
         }
         if !rexp.is_empty() {
             restrictions.insert("_expandable".into(), Value::Object(rexp));
@@ -441,7 +546,10 @@ impl R<'_> {
             ("metadata", String::new()),
             ("operations", String::new()),
             ("children", format!("{self_link}/child")),
-            ("restrictions", format!("{self_link}/restriction/byOperation")),
+            (
+                "restrictions",
+                format!("{self_link}/restriction/byOperation"),
+            ),
             ("history", format!("{self_link}/history")),
             ("ancestors", String::new()),
             ("body", String::new()),
@@ -452,7 +560,10 @@ impl R<'_> {
             expandable.insert(k.into(), json!(v));
         }
         if let (Some(p), Kind::Comment | Kind::Attachment) = (c.parent, c.kind) {
-            expandable.insert("container".into(), json!(format!("/rest/api/content/{}", site.id_str(p))));
+            expandable.insert(
+                "container".into(),
+                json!(format!("/rest/api/content/{}", site.id_str(p))),
+            );
         }
         if exp.has("space") {
             o.insert("space".into(), self.space(c.space, &exp.sub("space")));
@@ -472,13 +583,18 @@ impl R<'_> {
                 Kind::Comment => c.reply_to.into_iter().collect(),
                 _ => Vec::new(),
             };
-            let list: Vec<Value> = anc.iter().map(|&a| self.content(a, &Expand::default())).collect();
+            let list: Vec<Value> = anc
+                .iter()
+                .map(|&a| self.content(a, &Expand::default()))
+                .collect();
             o.insert("ancestors".into(), Value::Array(list));
             expandable.remove("ancestors");
         }
         if exp.has("container") {
             let v = match (c.kind, c.parent) {
-                (Kind::Comment | Kind::Attachment, Some(p)) => self.content(p, &exp.sub("container")),
+                (Kind::Comment | Kind::Attachment, Some(p)) => {
+                    self.content(p, &exp.sub("container"))
+                }
                 _ => self.space(c.space, &exp.sub("container")),
             };
             o.insert("container".into(), v);
@@ -489,7 +605,16 @@ impl R<'_> {
             let storage = text::storage_body(site, idx);
             let mut body = Map::new();
             let mut bexp = Map::new();
-            for rep in ["storage", "view", "export_view", "styled_view", "editor", "anonymous_export_view", "atlas_doc_format", "dynamic"] {
+            for rep in [
+                "storage",
+                "view",
+                "export_view",
+                "styled_view",
+                "editor",
+                "anonymous_export_view",
+                "atlas_doc_format",
+                "dynamic",
+            ] {
                 if b.has(rep) {
                     let value = match rep {
                         "storage" | "editor" => storage.clone(),
@@ -514,9 +639,20 @@ impl R<'_> {
             let mut m = Map::new();
             for kind in [Kind::Attachment, Kind::Comment, Kind::Page] {
                 if d.has(kind.as_str()) {
-                    let all: Vec<u32> = site.descendants(idx).into_iter().filter(|&x| site.c(x).kind == kind && site.can_read(self.caller, x)).collect();
-                    let rows: Vec<Value> = all.iter().take(25).map(|&x| self.content(x, &Expand::default())).collect();
-                    m.insert(kind.as_str().into(), self.collection(rows, 0, 25, json!({})));
+                    let all: Vec<u32> = site
+                        .descendants(idx)
+                        .into_iter()
+                        .filter(|&x| site.c(x).kind == kind && site.can_read(self.caller, x))
+                        .collect();
+                    let rows: Vec<Value> = all
+                        .iter()
+                        .take(25)
+                        .map(|&x| self.content(x, &Expand::default()))
+                        .collect();
+                    m.insert(
+                        kind.as_str().into(),
+                        self.collection(rows, 0, 25, json!({})),
+                    );
                 }
             }
             o.insert("descendants".into(), Value::Object(m));
@@ -540,12 +676,21 @@ impl R<'_> {
             let r = exp.sub("restrictions");
             let mut m = Map::new();
             if r.has("read") {
-                m.insert("read".into(), self.restriction(idx, "read", &r.sub("read"), 0, 200));
+                m.insert(
+                    "read".into(),
+                    self.restriction(idx, "read", &r.sub("read"), 0, 200),
+                );
             }
             if r.has("update") {
-                m.insert("update".into(), self.restriction(idx, "update", &r.sub("update"), 0, 200));
+                m.insert(
+                    "update".into(),
+                    self.restriction(idx, "update", &r.sub("update"), 0, 200),
+                );
             }
-            m.insert("_links".into(), json!({"self": format!("{}{self_link}/restriction/byOperation", self.base)}));
+            m.insert(
+                "_links".into(),
+                json!({"self": format!("{}{self_link}/restriction/byOperation", self.base)}),
+            );
             o.insert("restrictions".into(), Value::Object(m));
             expandable.remove("restrictions");
         }
@@ -570,7 +715,14 @@ impl R<'_> {
                 let p = c.parent.map_or(0, |p| site.c(p).id);
                 let file_id = {
                     let mut r = rng::Rng::new(site.seed, &[0xF11D, c.id]);
-                    format!("{}-{}-{}-{}-{}", r.hex(8), r.hex(4), r.hex(4), r.hex(4), r.hex(12))
+                    format!(
+                        "{}-{}-{}-{}-{}",
+                        r.hex(8),
+                        r.hex(4),
+                        r.hex(4),
+                        r.hex(4),
+                        r.hex(12)
+                    )
                 };
                 let ext = if self.cloud() {
                     json!({
@@ -603,7 +755,13 @@ impl R<'_> {
             Kind::Attachment => {
                 links["download"] = json!(self.download(idx));
                 if self.cloud() {
-                    links["thumbnail"] = json!(format!("/download/thumbnails/{}/{}?version={}&modificationDate={}&cacheVersion=1&api=v2", c.parent.map_or(0, |p| site.c(p).id), enc(&c.title), c.version, c.modified));
+                    links["thumbnail"] = json!(format!(
+                        "/download/thumbnails/{}/{}?version={}&modificationDate={}&cacheVersion=1&api=v2",
+                        c.parent.map_or(0, |p| site.c(p).id),
+                        enc(&c.title),
+                        c.version,
+                        c.modified
+                    ));
                 }
             }
             Kind::Comment => {}
@@ -618,27 +776,50 @@ impl R<'_> {
         let id = site.id_str(idx);
         let mut m = Map::new();
         let mut cexp = Map::new();
-        for (name, kind) in [("attachment", Kind::Attachment), ("comment", Kind::Comment), ("page", Kind::Page)] {
+        for (name, kind) in [
+            ("attachment", Kind::Attachment),
+            ("comment", Kind::Comment),
+            ("page", Kind::Page),
+        ] {
             if exp.has(name) {
                 let all: Vec<u32> = if kind == Kind::Page {
                     site.child_pages(idx)
                 } else {
-                    site.children_of_kind(idx, kind).into_iter().filter(|&x| kind != Kind::Comment || site.c(x).reply_to.is_none()).collect()
+                    site.children_of_kind(idx, kind)
+                        .into_iter()
+                        .filter(|&x| kind != Kind::Comment || site.c(x).reply_to.is_none())
+                        .collect()
                 };
-                let all: Vec<u32> = all.into_iter().filter(|&x| site.can_read(self.caller, x)).collect();
+                let all: Vec<u32> = all
+                    .into_iter()
+                    .filter(|&x| site.can_read(self.caller, x))
+                    .collect();
                 let limit = 25;
-                let rows: Vec<Value> = all.iter().take(limit).map(|&x| self.content(x, &exp.sub(name))).collect();
-                let mut links = json!({"self": format!("{}/rest/api/content/{id}/child/{name}", self.base)});
+                let rows: Vec<Value> = all
+                    .iter()
+                    .take(limit)
+                    .map(|&x| self.content(x, &exp.sub(name)))
+                    .collect();
+                let mut links =
+                    json!({"self": format!("{}/rest/api/content/{id}/child/{name}", self.base)});
                 if all.len() > limit {
-                    links["next"] = json!(format!("/rest/api/content/{id}/child/{name}?limit={limit}&start={limit}"));
+                    links["next"] = json!(format!(
+                        "/rest/api/content/{id}/child/{name}?limit={limit}&start={limit}"
+                    ));
                 }
                 m.insert(name.into(), self.collection(rows, 0, limit, links));
             } else {
-                cexp.insert(name.into(), json!(format!("/rest/api/content/{id}/child/{name}")));
+                cexp.insert(
+                    name.into(),
+                    json!(format!("/rest/api/content/{id}/child/{name}")),
+                );
             }
         }
         m.insert("_expandable".into(), Value::Object(cexp));
-        m.insert("_links".into(), json!({"self": format!("{}/rest/api/content/{id}/child", self.base)}));
+        m.insert(
+            "_links".into(),
+            json!({"self": format!("{}/rest/api/content/{id}/child", self.base)}),
+        );
         Value::Object(m)
     }
 }

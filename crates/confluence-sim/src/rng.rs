@@ -87,7 +87,11 @@ impl Rng {
         let spread = self.below(3) as f64 - 1.0; // -1, 0, +1 around the mean
         let frac = mean - base;
         let v = base + if self.chance(frac) { 1.0 } else { 0.0 };
-        if base >= 1.0 { (v + spread).max(0.0) as usize } else { v as usize }
+        if base >= 1.0 {
+            (v + spread).max(0.0) as usize
+        } else {
+            v as usize
+        }
     }
 
     /// Lower-case hexadecimal digits.

@@ -23,23 +23,79 @@ const ADJ: &[&str] = &[
     "urban", "vivid", "woolly", "young", "zesty", "crimson", "golden", "hidden", "lunar", "polar",
 ];
 const NOUN: &[&str] = &[
-    "falcon", "turbine", "harbor", "lantern", "glacier", "meadow", "compass", "orchard", "beacon",
-    "canyon", "ledger", "pipeline", "cluster", "gateway", "reactor", "archive", "sensor",
-    "satellite", "monsoon", "kestrel", "quarry", "tundra", "citadel", "prism", "vessel", "bridge",
-    "anvil", "summit", "delta", "spindle",
+    "falcon",
+    "turbine",
+    "harbor",
+    "lantern",
+    "glacier",
+    "meadow",
+    "compass",
+    "orchard",
+    "beacon",
+    "canyon",
+    "ledger",
+    "pipeline",
+    "cluster",
+    "gateway",
+    "reactor",
+    "archive",
+    "sensor",
+    "satellite",
+    "monsoon",
+    "kestrel",
+    "quarry",
+    "tundra",
+    "citadel",
+    "prism",
+    "vessel",
+    "bridge",
+    "anvil",
+    "summit",
+    "delta",
+    "spindle",
 ];
 const VERB: &[&str] = &[
-    "calibrates", "inspects", "reroutes", "archives", "monitors", "rebuilds", "audits", "tunes",
-    "migrates", "balances", "indexes", "restores", "validates", "schedules", "mirrors", "patches",
+    "calibrates",
+    "inspects",
+    "reroutes",
+    "archives",
+    "monitors",
+    "rebuilds",
+    "audits",
+    "tunes",
+    "migrates",
+    "balances",
+    "indexes",
+    "restores",
+    "validates",
+    "schedules",
+    "mirrors",
+    "patches",
 ];
 const PLACE: &[&str] = &[
     "Lisbon", "Oslo", "Nairobi", "Osaka", "Quito", "Tallinn", "Perth", "Recife", "Lyon", "Hanoi",
     "Cusco", "Bergen", "Dakar", "Kyoto", "Tromso", "Malmo",
 ];
 pub(crate) const TOPICS: &[&str] = &[
-    "Runbook", "Architecture", "Onboarding", "Postmortem", "Roadmap", "Release notes",
-    "Meeting notes", "How-to", "FAQ", "Design review", "Retrospective", "Checklist", "Policy",
-    "Budget", "Incident report", "Test plan", "Style guide", "Glossary", "Requirements",
+    "Runbook",
+    "Architecture",
+    "Onboarding",
+    "Postmortem",
+    "Roadmap",
+    "Release notes",
+    "Meeting notes",
+    "How-to",
+    "FAQ",
+    "Design review",
+    "Retrospective",
+    "Checklist",
+    "Policy",
+    "Budget",
+    "Incident report",
+    "Test plan",
+    "Style guide",
+    "Glossary",
+    "Requirements",
     "Decision log",
 ];
 pub(crate) const SPACE_WORDS: &[(&str, &str)] = &[
@@ -60,15 +116,45 @@ pub(crate) const SPACE_WORDS: &[(&str, &str)] = &[
     ("RND", "Research"),
 ];
 pub(crate) const LABELS: &[&str] = &[
-    "runbook", "howto", "architecture", "onboarding", "meeting-notes", "decision", "draft",
-    "archived-info", "q1", "q2", "q3", "q4", "customer", "internal", "security", "incident",
-    "release", "roadmap", "faq", "policy", "template", "kb", "team", "okr", "api", "infra",
-    "frontend", "backend", "data", "legal",
+    "runbook",
+    "howto",
+    "architecture",
+    "onboarding",
+    "meeting-notes",
+    "decision",
+    "draft",
+    "archived-info",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "customer",
+    "internal",
+    "security",
+    "incident",
+    "release",
+    "roadmap",
+    "faq",
+    "policy",
+    "template",
+    "kb",
+    "team",
+    "okr",
+    "api",
+    "infra",
+    "frontend",
+    "backend",
+    "data",
+    "legal",
 ];
 
 /// A lower-case word for a seed stream.
 pub(crate) fn word(r: &mut Rng) -> &'static str {
-    if r.chance(0.5) { *r.pick(ADJ) } else { *r.pick(NOUN) }
+    if r.chance(0.5) {
+        r.pick::<&str>(ADJ)
+    } else {
+        r.pick::<&str>(NOUN)
+    }
 }
 
 /// The distinctive sentence of an item: unique per (id, version) and easy to find in a
@@ -118,7 +204,13 @@ pub(crate) fn page_title(r: &mut Rng) -> String {
 
 /// A blog post title (not yet made unique).
 pub(crate) fn blog_title(r: &mut Rng) -> String {
-    let kinds = ["Weekly update", "Announcing", "Lessons from", "A look at", "Notes on"];
+    let kinds = [
+        "Weekly update",
+        "Announcing",
+        "Lessons from",
+        "A look at",
+        "Notes on",
+    ];
     format!("{} the {} {}", r.pick(&kinds), r.pick(ADJ), r.pick(NOUN))
 }
 
@@ -280,7 +372,9 @@ fn strip_ac(s: &str) -> String {
         let name = tag.trim_start_matches(['<', '/']);
         if name.starts_with("ac:parameter") && !tag.starts_with("</") {
             // Skip parameter values entirely.
-            let close = rest[tag_end..].find("</ac:parameter>").map_or(rest.len(), |e| tag_end + e + 15);
+            let close = rest[tag_end..]
+                .find("</ac:parameter>")
+                .map_or(rest.len(), |e| tag_end + e + 15);
             rest = &rest[close..];
             continue;
         }
@@ -337,9 +431,13 @@ mod tests {
 
     #[test]
     fn plain_text_keeps_cdata_and_decodes() {
-        let t = plain_text("<p>a &amp; b</p><ac:plain-text-body><![CDATA[x < y]]></ac:plain-text-body>");
+        let t = plain_text(
+            "<p>a &amp; b</p><ac:plain-text-body><![CDATA[x < y]]></ac:plain-text-body>",
+        );
         assert_eq!(t, "a & b x < y");
-        let v = view_body("<ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">py</ac:parameter><ac:plain-text-body><![CDATA[a<b]]></ac:plain-text-body></ac:structured-macro>");
+        let v = view_body(
+            "<ac:structured-macro ac:name=\"code\"><ac:parameter ac:name=\"language\">py</ac:parameter><ac:plain-text-body><![CDATA[a<b]]></ac:plain-text-body></ac:structured-macro>",
+        );
         assert_eq!(v, "<pre>a&lt;b</pre>");
     }
 }

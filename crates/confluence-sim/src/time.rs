@@ -11,7 +11,10 @@ pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// The current time in milliseconds since the epoch.
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
@@ -49,15 +52,20 @@ pub(crate) fn iso(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, milli) =
-        (rem / 3_600_000, (rem / 60_000) % 60, (rem / 1000) % 60, rem % 1000);
+    let (h, mi, s, milli) = (
+        rem / 3_600_000,
+        (rem / 60_000) % 60,
+        (rem / 1000) % 60,
+        rem % 1000,
+    );
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
 }
 
 /// `Mar 01, 2024`, the `friendlyLastModified` form.
 pub(crate) fn friendly(ms: i64) -> String {
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     format!("{} {d:02}, {y}", MONTHS[(m - 1) as usize])
 }
@@ -139,10 +147,19 @@ mod tests {
 
     #[test]
     fn parses_cql_dates() {
-        assert_eq!(parse_cql_date("2014/09/01"), Some(ms_from_civil(2014, 9, 1, 0, 0)));
-        assert_eq!(parse_cql_date("2014-09-01 13:05"), Some(ms_from_civil(2014, 9, 1, 13, 5)));
+        assert_eq!(
+            parse_cql_date("2014/09/01"),
+            Some(ms_from_civil(2014, 9, 1, 0, 0))
+        );
+        assert_eq!(
+            parse_cql_date("2014-09-01 13:05"),
+            Some(ms_from_civil(2014, 9, 1, 13, 5))
+        );
         assert_eq!(parse_cql_date("2026-05-12T09:00:00.000Z"), None);
         assert_eq!(parse_cql_date("2014-02-30"), None);
-        assert_eq!(add_months(ms_from_civil(2024, 1, 31, 0, 0), 1), ms_from_civil(2024, 2, 29, 0, 0));
+        assert_eq!(
+            add_months(ms_from_civil(2024, 1, 31, 0, 0), 1),
+            ms_from_civil(2024, 2, 29, 0, 0)
+        );
     }
 }

@@ -63,7 +63,10 @@ fn text_of(site: &Site, idx: u32) -> Option<String> {
 /// its content in id order.
 pub(crate) fn for_each(site: &Site, mut f: impl FnMut(TruthDoc)) {
     let ident = |readers: &[u32]| -> Vec<String> {
-        let mut v: Vec<String> = readers.iter().map(|&u| site.user_ident(u).to_owned()).collect();
+        let mut v: Vec<String> = readers
+            .iter()
+            .map(|&u| site.user_ident(u).to_owned())
+            .collect();
         v.sort();
         v
     };
@@ -96,7 +99,11 @@ pub(crate) fn for_each(site: &Site, mut f: impl FnMut(TruthDoc)) {
             }
             let c = site.c(i);
             let holder = site.permission_holder(i);
-            let mut ancestors: Vec<String> = site.ancestors(holder).iter().map(|&a| site.id_str(a)).collect();
+            let mut ancestors: Vec<String> = site
+                .ancestors(holder)
+                .iter()
+                .map(|&a| site.id_str(a))
+                .collect();
             if holder != i {
                 ancestors.push(site.id_str(holder));
             }

@@ -11,6 +11,7 @@
 //! - [`Store`]: the local SQLite state; [`ConnectionSummary`] is what the connections list shows.
 //! - [`sink::elasticsearch::EsIndex`]: one Elasticsearch index, created with an explicit mapping.
 
+pub mod check;
 pub mod config;
 pub mod confluence;
 pub mod document;
@@ -22,6 +23,7 @@ pub mod sandbox;
 pub mod sink;
 mod store;
 pub mod sync;
+pub mod target;
 pub mod text;
 
 pub use error::{Error, Result};

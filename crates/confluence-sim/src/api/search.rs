@@ -14,23 +14,32 @@ use crate::time::{friendly, iso};
 
 fn cql_error(c: &Call<'_>, e: &CqlError) -> Resp {
     if c.flavor().is_server_like() {
-        if let CqlError::Unsupported(m) = e {
-            if m == "parameters should not be empty" {
-                return Resp::json(400, &json!({"statusCode": 400, "message": m, "reason": "Bad Request"}));
-            }
+        if let CqlError::Unsupported(m) = e
+            && m == "parameters should not be empty"
+        {
+            return Resp::json(
+                400,
+                &json!({"statusCode": 400, "message": m, "reason": "Bad Request"}),
+            );
         }
-        Resp::json(400, &json!({
-            "statusCode": 400,
-            "data": {"authorized": true, "valid": true, "allowedInReadOnlyMode": true, "errors": [], "successful": true},
-            "message": e.to_string(),
-            "reason": "Bad Request"
-        }))
+        Resp::json(
+            400,
+            &json!({
+                "statusCode": 400,
+                "data": {"authorized": true, "valid": true, "allowedInReadOnlyMode": true, "errors": [], "successful": true},
+                "message": e.to_string(),
+                "reason": "Bad Request"
+            }),
+        )
     } else {
-        Resp::json(400, &json!({
-            "statusCode": 400,
-            "data": {"authorized": true, "valid": true, "errors": [], "successful": true},
-            "message": e.to_string()
-        }))
+        Resp::json(
+            400,
+            &json!({
+                "statusCode": 400,
+                "data": {"authorized": true, "valid": true, "errors": [], "successful": true},
+                "message": e.to_string()
+            }),
+        )
     }
 }
 
@@ -39,7 +48,10 @@ fn has_empty_sitesearch(e: &Expr) -> bool {
         Expr::And(l, r) | Expr::Or(l, r) => has_empty_sitesearch(l) || has_empty_sitesearch(r),
         Expr::Not(x) => has_empty_sitesearch(x),
         Expr::Clause { field, values, .. } => {
-            field == "sitesearch" && values.iter().any(|v| matches!(v, CqlValue::Lit(s) if s.trim().is_empty()))
+            field == "sitesearch"
+                && values
+                    .iter()
+                    .any(|v| matches!(v, CqlValue::Lit(s) if s.trim().is_empty()))
         }
     }
 }
@@ -51,10 +63,18 @@ fn text_terms(e: &Expr, out: &mut Vec<String>) {
             text_terms(r, out);
         }
         Expr::Not(_) => {}
-        Expr::Clause { field, op: cql::Op::Contains, values } if matches!(field.as_str(), "text" | "title" | "sitesearch") => {
+        Expr::Clause {
+            field,
+            op: cql::Op::Contains,
+            values,
+        } if matches!(field.as_str(), "text" | "title" | "sitesearch") => {
             for v in values {
                 if let CqlValue::Lit(s) = v {
-                    out.extend(s.split(|ch: char| !ch.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase));
+                    out.extend(
+                        s.split(|ch: char| !ch.is_alphanumeric())
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_lowercase),
+                    );
                 }
             }
         }
@@ -101,14 +121,25 @@ fn prepare(c: &Call<'_>) -> Result<Prepared, Resp> {
     let cql_text = c.q().get("cql").unwrap_or("").to_owned();
     let query = cql::parse(&cql_text, c.flavor()).map_err(|e| cql_error(c, &e))?;
     if query.expr.as_ref().is_some_and(has_empty_sitesearch) {
-        return Err(Resp::json(500, &json!({"statusCode": 500, "message": "java.lang.NullPointerException: query parameter is required."})));
+        return Err(Resp::json(
+            500,
+            &json!({"statusCode": 500, "message": "java.lang.NullPointerException: query parameter is required."}),
+        ));
     }
-    Ok(Prepared { qhash: rng::hash_str(&cql_text), cql: cql_text, query })
+    Ok(Prepared {
+        qhash: rng::hash_str(&cql_text),
+        cql: cql_text,
+        query,
+    })
 }
 
 fn encode_cursor(pos: usize, qhash: u64) -> String {
     let b = base64::engine::general_purpose::STANDARD;
-    format!("_f_{}_sa_{}", b.encode(pos.to_string()), b.encode(format!("[\"{qhash:x}\"]")))
+    format!(
+        "_f_{}_sa_{}",
+        b.encode(pos.to_string()),
+        b.encode(format!("[\"{qhash:x}\"]"))
+    )
 }
 
 fn decode_cursor(s: &str, qhash: u64) -> Option<usize> {
@@ -132,7 +163,12 @@ fn cap_for(exp: &Expand) -> usize {
 }
 
 /// Cloud cursor window: position, page size (jittered short pages) and the `next` cursor.
-fn cursor_window(c: &Call<'_>, p: &Prepared, total: usize, limit: usize) -> Result<(usize, usize, Option<String>), Resp> {
+fn cursor_window(
+    c: &Call<'_>,
+    p: &Prepared,
+    total: usize,
+    limit: usize,
+) -> Result<(usize, usize, Option<String>), Resp> {
     let pos = match c.q().get("cursor") {
         None | Some("") => 0,
         Some(cur) => decode_cursor(cur, p.qhash).ok_or_else(|| {
@@ -141,14 +177,22 @@ fn cursor_window(c: &Call<'_>, p: &Prepared, total: usize, limit: usize) -> Resu
     };
     let mut n = limit.min(total.saturating_sub(pos));
     if pos + n < total && n > 1 {
-        let jitter = (rng::hash(c.site.seed, &[p.qhash, pos as u64]) % (limit as u64 / 25 + 1)) as usize;
+        let jitter =
+            (rng::hash(c.site.seed, &[p.qhash, pos as u64]) % (limit as u64 / 25 + 1)) as usize;
         n = (n - jitter.min(n - 1)).max(1);
     }
     let next = (pos + n < total && n > 0).then(|| encode_cursor(pos + n, p.qhash));
     Ok((pos, n, next))
 }
 
-fn cursor_links(c: &Call<'_>, api_path: &str, p: &Prepared, limit: usize, next: Option<String>, drop: &[&str]) -> Value {
+fn cursor_links(
+    c: &Call<'_>,
+    api_path: &str,
+    p: &Prepared,
+    limit: usize,
+    next: Option<String>,
+    drop: &[&str],
+) -> Value {
     let mut links = json!({
         "base": c.sh.base(),
         "context": c.sh.context(),
@@ -159,7 +203,11 @@ fn cursor_links(c: &Call<'_>, api_path: &str, p: &Prepared, limit: usize, next: 
         s.append_pair("next", "true");
         s.append_pair("cursor", &cur);
         for (k, v) in &c.req.query {
-            if !matches!(k.as_str(), "cql" | "cursor" | "next" | "prev" | "limit" | "start") && !drop.contains(&k.as_str()) {
+            if !matches!(
+                k.as_str(),
+                "cql" | "cursor" | "next" | "prev" | "limit" | "start"
+            ) && !drop.contains(&k.as_str())
+            {
                 s.append_pair(k, v);
             }
         }
@@ -180,16 +228,41 @@ pub(super) fn content_search(c: &Call<'_>) -> Res {
     let cap = cap_for(&exp);
     let p = c.paging(25, Some(cap))?;
     let hits = evaluate(c, &prepared.query, false).map_err(|e| cql_error(c, &e))?;
-    let items: Vec<u32> = hits.iter().filter_map(|h| if let Hit::Content(i) = h { Some(*i) } else { None }).collect();
+    let items: Vec<u32> = hits
+        .iter()
+        .filter_map(|h| {
+            if let Hit::Content(i) = h {
+                Some(*i)
+            } else {
+                None
+            }
+        })
+        .collect();
     if c.cloud() {
         let (pos, n, next) = cursor_window(c, &prepared, items.len(), p.limit)?;
-        let rows: Vec<Value> = items[pos.min(items.len())..(pos + n).min(items.len())].iter().map(|&i| c.r.content(i, &exp)).collect();
-        let links = cursor_links(c, "/rest/api/content/search", &prepared, p.requested, next, &[]);
+        let rows: Vec<Value> = items[pos.min(items.len())..(pos + n).min(items.len())]
+            .iter()
+            .map(|&i| c.r.content(i, &exp))
+            .collect();
+        let links = cursor_links(
+            c,
+            "/rest/api/content/search",
+            &prepared,
+            p.requested,
+            next,
+            &[],
+        );
         let mut v = c.r.collection(rows, pos, p.requested, links);
         v["cqlQuery"] = json!(prepared.cql);
         return Ok(Resp::json(200, &v));
     }
-    let mut v = c.offset_collection("/rest/api/content/search", &items, p, |i| c.r.content(i, &exp), false);
+    let mut v = c.offset_collection(
+        "/rest/api/content/search",
+        &items,
+        p,
+        |i| c.r.content(i, &exp),
+        false,
+    );
     v["totalSize"] = json!(items.len());
     v["cqlQuery"] = json!(prepared.cql);
     Ok(Resp::json(200, &v))
@@ -205,7 +278,11 @@ fn search_row(c: &Call<'_>, h: Hit, exp: &Expand, terms: &[String], excerpt_mode
                 String::new()
             } else {
                 let text = plain_text(&storage_body(site, i));
-                let short: String = text.split_whitespace().take(30).collect::<Vec<_>>().join(" ");
+                let short: String = text
+                    .split_whitespace()
+                    .take(30)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if excerpt_mode.starts_with("highlight") || excerpt_mode.starts_with("indexed") {
                     highlight(&xml_escape(&short), terms)
                 } else {
@@ -268,9 +345,23 @@ pub(super) fn search(c: &Call<'_>) -> Res {
     if c.cloud() {
         let p = c.paging(25, Some(1000))?;
         let (pos, n, next) = cursor_window(c, &prepared, hits.len(), p.limit)?;
-        let estimate = if next.is_some() { hits.len() + (rng::hash(c.site.seed, &[prepared.qhash, pos as u64, 7]) % 3) as usize } else { hits.len() };
-        let rows: Vec<Value> = hits[pos.min(hits.len())..(pos + n).min(hits.len())].iter().map(|&h| search_row(c, h, &exp, &terms, &excerpt_mode)).collect();
-        let links = cursor_links(c, "/rest/api/search", &prepared, p.requested, next, &["excerpt"]);
+        let estimate = if next.is_some() {
+            hits.len() + (rng::hash(c.site.seed, &[prepared.qhash, pos as u64, 7]) % 3) as usize
+        } else {
+            hits.len()
+        };
+        let rows: Vec<Value> = hits[pos.min(hits.len())..(pos + n).min(hits.len())]
+            .iter()
+            .map(|&h| search_row(c, h, &exp, &terms, &excerpt_mode))
+            .collect();
+        let links = cursor_links(
+            c,
+            "/rest/api/search",
+            &prepared,
+            p.requested,
+            next,
+            &["excerpt"],
+        );
         let mut v = c.r.collection(rows, pos, p.requested, links);
         v["totalSize"] = json!(estimate);
         v["cqlQuery"] = json!(prepared.cql);
@@ -278,10 +369,21 @@ pub(super) fn search(c: &Call<'_>) -> Res {
         v["archivedResultCount"] = json!(0);
         return Ok(Resp::json(200, &v));
     }
-    let cap = if exp.mentions("body") { 50 } else if exp.is_empty() { 1000 } else { 200 };
+    let cap = if exp.mentions("body") {
+        50
+    } else if exp.is_empty() {
+        1000
+    } else {
+        200
+    };
     let p: Paging = c.paging(25, Some(cap))?;
     let end = (p.start + p.limit).min(hits.len());
-    let rows: Vec<Value> = hits.get(p.start..end).unwrap_or(&[]).iter().map(|&h| search_row(c, h, &exp, &terms, &excerpt_mode)).collect();
+    let rows: Vec<Value> = hits
+        .get(p.start..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&h| search_row(c, h, &exp, &terms, &excerpt_mode))
+        .collect();
     let links = c.offset_links("/rest/api/search", p, rows.len(), end < hits.len());
     let mut v = c.r.collection(rows, p.start, p.limit, links);
     v["totalSize"] = json!(hits.len());
@@ -301,6 +403,9 @@ mod tests {
         assert_eq!(decode_cursor(&c, 99), Some(25));
         assert_eq!(decode_cursor(&c, 98), None);
         assert_eq!(decode_cursor("garbage", 99), None);
-        assert_eq!(highlight("Deploy runbook", &["runbook".into()]), "Deploy @@@hl@@@runbook@@@endhl@@@");
+        assert_eq!(
+            highlight("Deploy runbook", &["runbook".into()]),
+            "Deploy @@@hl@@@runbook@@@endhl@@@"
+        );
     }
 }

@@ -14,17 +14,28 @@ fn user_param(c: &Call<'_>) -> Result<u32, Resp> {
     let found = if c.cloud() {
         match q.get("accountId") {
             Some(a) => site.users.iter().position(|u| u.account_id == a),
-            None => return Err(c.bare(400, "java.lang.IllegalArgumentException: accountId is required")),
+            None => {
+                return Err(c.bare(
+                    400,
+                    "java.lang.IllegalArgumentException: accountId is required",
+                ));
+            }
         }
     } else if let Some(name) = q.get("username") {
-        site.users.iter().position(|u| u.username.eq_ignore_ascii_case(name))
+        site.users
+            .iter()
+            .position(|u| u.username.eq_ignore_ascii_case(name))
     } else if let Some(key) = q.get("key") {
         site.users.iter().position(|u| u.user_key == key)
     } else {
         return Err(c.error(400, "A username or key must be supplied"));
     };
     found.map(|u| u as u32).ok_or_else(|| {
-        let what = q.get("accountId").or(q.get("username")).or(q.get("key")).unwrap_or("");
+        let what = q
+            .get("accountId")
+            .or(q.get("username"))
+            .or(q.get("key"))
+            .unwrap_or("");
         c.error(404, &format!("No user found with identifier : {what}"))
     })
 }
@@ -37,10 +48,15 @@ pub(super) fn user(c: &Call<'_>) -> Res {
 
 /// `GET /user/current`.
 pub(super) fn current(c: &Call<'_>) -> Res {
-    Ok(Resp::json(200, &match c.caller {
-        Some(u) => c.r.user_expanded(u, &c.expand("")),
-        None => json!({"type": "anonymous", "profilePicture": {"path": "/images/icons/profilepics/anonymous.svg", "width": 48, "height": 48, "isDefault": true}, "displayName": "Anonymous", "_links": {}}),
-    }))
+    Ok(Resp::json(
+        200,
+        &match c.caller {
+            Some(u) => c.r.user_expanded(u, &c.expand("")),
+            None => {
+                json!({"type": "anonymous", "profilePicture": {"path": "/images/icons/profilepics/anonymous.svg", "width": 48, "height": 48, "isDefault": true}, "displayName": "Anonymous", "_links": {}})
+            }
+        },
+    ))
 }
 
 /// `GET /user/memberof`.
@@ -48,7 +64,13 @@ pub(super) fn memberof(c: &Call<'_>) -> Res {
     let u = user_param(c)?;
     let p = c.paging(200, Some(200))?;
     let groups = c.site.groups_of(u);
-    let v = c.offset_collection("/rest/api/user/memberof", &groups, p, |g| c.r.group(g), false);
+    let v = c.offset_collection(
+        "/rest/api/user/memberof",
+        &groups,
+        p,
+        |g| c.r.group(g),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
@@ -57,7 +79,13 @@ pub(super) fn user_list(c: &Call<'_>) -> Res {
     let p = c.paging(200, Some(1000))?;
     let exp = c.expand("");
     let all: Vec<u32> = (0..c.site.users.len() as u32).collect();
-    let v = c.offset_collection("/rest/api/user/list", &all, p, |u| c.r.user_expanded(u, &exp), false);
+    let v = c.offset_collection(
+        "/rest/api/user/list",
+        &all,
+        p,
+        |u| c.r.user_expanded(u, &exp),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
@@ -65,14 +93,26 @@ pub(super) fn user_list(c: &Call<'_>) -> Res {
 pub(super) fn active_users(c: &Call<'_>) -> Res {
     let p = c.paging(200, Some(1000))?;
     let exp = c.expand("");
-    let all: Vec<u32> = (0..c.site.users.len() as u32).filter(|&u| c.site.users[u as usize].active).collect();
-    let v = c.offset_collection("/rest/api/admin/users/list/active", &all, p, |u| c.r.user_expanded(u, &exp), false);
+    let all: Vec<u32> = (0..c.site.users.len() as u32)
+        .filter(|&u| c.site.users[u as usize].active)
+        .collect();
+    let v = c.offset_collection(
+        "/rest/api/admin/users/list/active",
+        &all,
+        p,
+        |u| c.r.user_expanded(u, &exp),
+        false,
+    );
     Ok(Resp::json(200, &v))
 }
 
 fn sorted_groups(c: &Call<'_>) -> Vec<u32> {
     let mut g: Vec<u32> = (0..c.site.groups.len() as u32).collect();
-    g.sort_by(|a, b| c.site.groups[*a as usize].name.cmp(&c.site.groups[*b as usize].name));
+    g.sort_by(|a, b| {
+        c.site.groups[*a as usize]
+            .name
+            .cmp(&c.site.groups[*b as usize].name)
+    });
     g
 }
 
@@ -80,45 +120,73 @@ fn sorted_groups(c: &Call<'_>) -> Vec<u32> {
 pub(super) fn groups(c: &Call<'_>) -> Res {
     let p = c.paging(200, Some(200))?;
     let g = sorted_groups(c);
-    Ok(Resp::json(200, &c.offset_collection("/rest/api/group", &g, p, |x| c.r.group(x), false)))
+    Ok(Resp::json(
+        200,
+        &c.offset_collection("/rest/api/group", &g, p, |x| c.r.group(x), false),
+    ))
 }
 
 fn members(c: &Call<'_>, g: u32, api_path: &str, p: crate::api::Paging) -> Resp {
     let exp = c.expand("");
     let m = c.site.groups[g as usize].members.clone();
-    Resp::json(200, &c.offset_collection(api_path, &m, p, |u| c.r.user_expanded(u, &exp), false))
+    Resp::json(
+        200,
+        &c.offset_collection(api_path, &m, p, |u| c.r.user_expanded(u, &exp), false),
+    )
 }
 
 /// `GET /group/member?name=` (Cloud).
 pub(super) fn group_member_by_name(c: &Call<'_>) -> Res {
     let name = c.q().get("name").unwrap_or("").to_owned();
-    let g = c.site.group_by_name(&name).ok_or_else(|| c.error(404, &format!("No group found with name : {name}")))?;
+    let g = c
+        .site
+        .group_by_name(&name)
+        .ok_or_else(|| c.error(404, &format!("No group found with name : {name}")))?;
     let p = c.paging(200, Some(200))?;
     let mut r = members(c, g, "/rest/api/group/member", p);
-    if c.q().get("shouldReturnTotalSize") == Some("true") {
-        if let Ok(mut v) = serde_json::from_slice::<Value>(&r.body) {
-            v["totalSize"] = json!(c.site.groups[g as usize].members.len());
-            r = Resp::json(200, &v);
-        }
+    if c.q().get("shouldReturnTotalSize") == Some("true")
+        && let Ok(mut v) = serde_json::from_slice::<Value>(&r.body)
+    {
+        v["totalSize"] = json!(c.site.groups[g as usize].members.len());
+        r = Resp::json(200, &v);
     }
     Ok(r)
 }
 
 /// `GET /group/{groupId}/membersByGroupId` (Cloud): `limit` above 200 is refused.
 pub(super) fn members_by_group_id(c: &Call<'_>, gid: &str) -> Res {
-    let g = c.site.group_by_id(gid).ok_or_else(|| c.error(404, &format!("No group found with id : {gid}")))?;
+    let g = c
+        .site
+        .group_by_id(gid)
+        .ok_or_else(|| c.error(404, &format!("No group found with id : {gid}")))?;
     let p = c.paging(200, None)?;
     if p.requested > 200 {
-        return Err(c.bare(400, "java.lang.IllegalArgumentException: Limit must be less than or equal to 200"));
+        return Err(c.bare(
+            400,
+            "java.lang.IllegalArgumentException: Limit must be less than or equal to 200",
+        ));
     }
-    Ok(members(c, g, &format!("/rest/api/group/{gid}/membersByGroupId"), p))
+    Ok(members(
+        c,
+        g,
+        &format!("/rest/api/group/{gid}/membersByGroupId"),
+        p,
+    ))
 }
 
 /// `GET /group/{name}/member`.
 pub(super) fn group_member(c: &Call<'_>, name: &str) -> Res {
-    let g = c.site.group_by_name(name).ok_or_else(|| c.error(404, &format!("No group found with name : {name}")))?;
+    let g = c
+        .site
+        .group_by_name(name)
+        .ok_or_else(|| c.error(404, &format!("No group found with name : {name}")))?;
     let p = c.paging(200, Some(200))?;
-    Ok(members(c, g, &format!("/rest/api/group/{}/member", enc(name)), p))
+    Ok(members(
+        c,
+        g,
+        &format!("/rest/api/group/{}/member", enc(name)),
+        p,
+    ))
 }
 
 /// `GET /search/user?cql=` (Cloud): at most 100 rows while echoing the requested limit, no
@@ -127,7 +195,10 @@ pub(super) fn search_user(c: &Call<'_>) -> Res {
     let q = c.q();
     let cql = q.get("cql").unwrap_or("").trim().to_owned();
     if cql.is_empty() {
-        return Err(Resp::json(400, &json!({"statusCode": 400, "message": "com.atlassian.confluence.api.service.exceptions.api.BadRequestException: cql query parameter is required"})));
+        return Err(Resp::json(
+            400,
+            &json!({"statusCode": 400, "message": "com.atlassian.confluence.api.service.exceptions.api.BadRequestException: cql query parameter is required"}),
+        ));
     }
     let p = c.paging(25, Some(100))?;
     let site = c.site;
@@ -144,11 +215,23 @@ pub(super) fn search_user(c: &Call<'_>) -> Res {
         }
         if let Some(v) = value_after(cl, "~").filter(|_| cl_l.starts_with("user.fullname~")) {
             if v.is_empty() {
-                return Ok(Resp::json(500, &json!({"statusCode": 500, "message": "java.lang.NullPointerException"})));
+                return Ok(Resp::json(
+                    500,
+                    &json!({"statusCode": 500, "message": "java.lang.NullPointerException"}),
+                ));
             }
-            let words: Vec<String> = v.to_lowercase().split_whitespace().map(str::to_owned).collect();
+            let words: Vec<String> = v
+                .to_lowercase()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
             filters.push(Box::new(move |u| {
-                let name: Vec<String> = site.users[u as usize].display_name.to_lowercase().split_whitespace().map(str::to_owned).collect();
+                let name: Vec<String> = site.users[u as usize]
+                    .display_name
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
                 // Ordered word-prefix match.
                 let mut k = 0;
                 for w in &name {
@@ -162,16 +245,27 @@ pub(super) fn search_user(c: &Call<'_>) -> Res {
             let v = value_after(cl, "=").unwrap_or_default();
             filters.push(Box::new(move |u| site.users[u as usize].account_id == v));
         } else if cl_l.starts_with("userin(") {
-            let inner = cl.split_once('(').map(|x| x.1).unwrap_or("").trim_end_matches(')');
-            let ids: Vec<String> = inner.split(',').map(|s| s.trim().trim_matches(['"', '\'']).to_owned()).collect();
-            filters.push(Box::new(move |u| ids.contains(&site.users[u as usize].account_id)));
+            let inner = cl
+                .split_once('(')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .trim_end_matches(')');
+            let ids: Vec<String> = inner
+                .split(',')
+                .map(|s| s.trim().trim_matches(['"', '\'']).to_owned())
+                .collect();
+            filters.push(Box::new(move |u| {
+                ids.contains(&site.users[u as usize].account_id)
+            }));
         } else {
             supported = false;
         }
     }
     let _ = lower;
     if supported {
-        matched = (0..site.users.len() as u32).filter(|&u| site.users[u as usize].active && filters.iter().all(|f| f(u))).collect();
+        matched = (0..site.users.len() as u32)
+            .filter(|&u| site.users[u as usize].active && filters.iter().all(|f| f(u)))
+            .collect();
     }
     let end = (p.start + p.limit).min(matched.len());
     let rows: Vec<Value> = matched
@@ -194,16 +288,19 @@ pub(super) fn search_user(c: &Call<'_>) -> Res {
         })
         .collect();
     let n = rows.len();
-    Ok(Resp::json(200, &json!({
-        "results": rows,
-        "start": p.start,
-        "limit": p.requested,
-        "size": n,
-        "totalSize": n,
-        "cqlQuery": cql,
-        "searchDuration": 8,
-        "_links": {"base": c.sh.base(), "context": c.sh.context()}
-    })))
+    Ok(Resp::json(
+        200,
+        &json!({
+            "results": rows,
+            "start": p.start,
+            "limit": p.requested,
+            "size": n,
+            "totalSize": n,
+            "cqlQuery": cql,
+            "searchDuration": 8,
+            "_links": {"base": c.sh.base(), "context": c.sh.context()}
+        }),
+    ))
 }
 
 fn split_and(s: &str) -> Vec<&str> {
@@ -239,14 +336,19 @@ fn value_after(clause: &str, op: &str) -> Option<String> {
 /// DC 9.x `GET /space/{key}/permissions` and `/permissions/anonymous`.
 pub(super) fn dc_space_permissions(c: &Call<'_>, key: &str, anonymous: bool) -> Res {
     let site = c.site;
-    let s = site.space_by_key(key).filter(|&s| site.can_view_space(c.caller, s)).ok_or_else(|| c.error(404, &format!("No space with key : {key}")))?;
+    let s = site
+        .space_by_key(key)
+        .filter(|&s| site.can_view_space(c.caller, s))
+        .ok_or_else(|| c.error(404, &format!("No space with key : {key}")))?;
     let sp = &site.spaces[s as usize];
-    let entry = |op: &str, subject: Value| json!({
-        "operation": {"targetType": "space", "operationKey": op},
-        "subject": subject,
-        "spaceKey": sp.key,
-        "spaceId": sp.id
-    });
+    let entry = |op: &str, subject: Value| {
+        json!({
+            "operation": {"targetType": "space", "operationKey": op},
+            "subject": subject,
+            "spaceKey": sp.key,
+            "spaceId": sp.id
+        })
+    };
     let mut out = Vec::new();
     if anonymous {
         if sp.anonymous {
@@ -261,14 +363,29 @@ pub(super) fn dc_space_permissions(c: &Call<'_>, key: &str, anonymous: bool) -> 
         }
     }
     for &u in &readers {
-        out.push(entry("read", json!({"type": "user", "userKey": site.users[u as usize].user_key})));
+        out.push(entry(
+            "read",
+            json!({"type": "user", "userKey": site.users[u as usize].user_key}),
+        ));
     }
     for &u in &sp.admins {
-        out.push(entry("administer", json!({"type": "user", "userKey": site.users[u as usize].user_key})));
+        out.push(entry(
+            "administer",
+            json!({"type": "user", "userKey": site.users[u as usize].user_key}),
+        ));
     }
     for &g in &sp.read_groups {
-        for op in ["read", "create_page", "create_blogpost", "comment", "create_attachment"] {
-            out.push(entry(op, json!({"type": "group", "name": site.groups[g as usize].name})));
+        for op in [
+            "read",
+            "create_page",
+            "create_blogpost",
+            "comment",
+            "create_attachment",
+        ] {
+            out.push(entry(
+                op,
+                json!({"type": "group", "name": site.groups[g as usize].name}),
+            ));
         }
     }
     Ok(Resp::json(200, &Value::Array(out)))
@@ -287,18 +404,43 @@ fn extender_user(c: &Call<'_>, u: u32, extended: bool) -> Value {
 
 fn ext_page(c: &Call<'_>) -> (usize, usize) {
     let q = c.q();
-    let start = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0usize);
-    let max = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(1000usize).min(1000);
+    let start = q
+        .get("startAt")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0usize);
+    let max = q
+        .get("maxResults")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000usize)
+        .min(1000);
     (start, max)
 }
 
-const SPACE_PERMS: &[&str] = &["VIEWSPACE", "EDITSPACE", "EXPORTSPACE", "SETSPACEPERMISSIONS", "REMOVEPAGE", "EDITBLOG", "REMOVEBLOG", "COMMENT", "REMOVECOMMENT", "CREATEATTACHMENT", "REMOVEATTACHMENT", "REMOVEOWNCONTENT", "SETPAGEPERMISSIONS", "REMOVEMAIL"];
+const SPACE_PERMS: &[&str] = &[
+    "VIEWSPACE",
+    "EDITSPACE",
+    "EXPORTSPACE",
+    "SETSPACEPERMISSIONS",
+    "REMOVEPAGE",
+    "EDITBLOG",
+    "REMOVEBLOG",
+    "COMMENT",
+    "REMOVECOMMENT",
+    "CREATEATTACHMENT",
+    "REMOVEATTACHMENT",
+    "REMOVEOWNCONTENT",
+    "SETPAGEPERMISSIONS",
+    "REMOVEMAIL",
+];
 
 fn actors(c: &Call<'_>, s: u32, perm: &str) -> Value {
     let sp = &c.site.spaces[s as usize];
     let mut users: Vec<u32> = Vec::new();
     let mut groups: Vec<u32> = Vec::new();
-    let admin_only = matches!(perm, "SETSPACEPERMISSIONS" | "SETPAGEPERMISSIONS" | "REMOVEMAIL" | "EXPORTSPACE");
+    let admin_only = matches!(
+        perm,
+        "SETSPACEPERMISSIONS" | "SETPAGEPERMISSIONS" | "REMOVEMAIL" | "EXPORTSPACE"
+    );
     for &a in &sp.admins {
         users.push(a);
     }
@@ -324,7 +466,9 @@ pub(super) fn extender(c: &Call<'_>, path: &str) -> Resp {
     let not_found = |m: &str| Resp::json(404, &json!({"message": m, "status-code": 404}));
     match segs.as_slice() {
         ["permission", "space", key, "getSpacePermissionActors", perm] => {
-            let Some(s) = site.space_by_key(key) else { return not_found("Space not found") };
+            let Some(s) = site.space_by_key(key) else {
+                return not_found("Space not found");
+            };
             let sp = &site.spaces[s as usize];
             let mut perms = serde_json::Map::new();
             if *perm == "ALL" {
@@ -334,33 +478,69 @@ pub(super) fn extender(c: &Call<'_>, path: &str) -> Resp {
             } else if SPACE_PERMS.contains(perm) {
                 perms.insert((*perm).into(), actors(c, s, perm));
             } else {
-                return Resp::json(400, &json!({"message": format!("Unknown permission {perm}"), "status-code": 400}));
+                return Resp::json(
+                    400,
+                    &json!({"message": format!("Unknown permission {perm}"), "status-code": 400}),
+                );
             }
-            Resp::json(200, &json!({"name": sp.name, "key": sp.key, "permissions": perms}))
+            Resp::json(
+                200,
+                &json!({"name": sp.name, "key": sp.key, "permissions": perms}),
+            )
         }
         ["user", "getUsersWithConfluenceAccess"] => {
             let (start, max) = ext_page(c);
             let extended = c.q().get("showExtendedDetails") == Some("true");
-            let all: Vec<u32> = (0..site.users.len() as u32).filter(|&u| site.users[u as usize].active).collect();
-            let rows: Vec<Value> = all.iter().skip(start).take(max).map(|&u| extender_user(c, u, extended)).collect();
-            Resp::json(200, &json!({"total": all.len(), "maxResults": max, "startAt": start, "users": rows}))
+            let all: Vec<u32> = (0..site.users.len() as u32)
+                .filter(|&u| site.users[u as usize].active)
+                .collect();
+            let rows: Vec<Value> = all
+                .iter()
+                .skip(start)
+                .take(max)
+                .map(|&u| extender_user(c, u, extended))
+                .collect();
+            Resp::json(
+                200,
+                &json!({"total": all.len(), "maxResults": max, "startAt": start, "users": rows}),
+            )
         }
         ["group", "getGroups"] => {
             let (start, max) = ext_page(c);
             let mut names: Vec<String> = site.groups.iter().map(|g| g.name.clone()).collect();
             names.sort();
             let rows: Vec<String> = names.iter().skip(start).take(max).cloned().collect();
-            Resp::json(200, &json!({"total": names.len(), "maxResults": max, "startAt": start, "groups": rows}))
+            Resp::json(
+                200,
+                &json!({"total": names.len(), "maxResults": max, "startAt": start, "groups": rows}),
+            )
         }
         ["group", "getUsers", group] => {
-            let Some(g) = site.group_by_name(group) else { return not_found("Group not found") };
+            let Some(g) = site.group_by_name(group) else {
+                return not_found("Group not found");
+            };
             let (start, max) = ext_page(c);
             let m = &site.groups[g as usize].members;
-            let rows: Vec<Value> = m.iter().skip(start).take(max).map(|&u| extender_user(c, u, true)).collect();
-            Resp::json(200, &json!({"total": m.len(), "maxResults": max, "startAt": start, "users": rows}))
+            let rows: Vec<Value> = m
+                .iter()
+                .skip(start)
+                .take(max)
+                .map(|&u| extender_user(c, u, true))
+                .collect();
+            Resp::json(
+                200,
+                &json!({"total": m.len(), "maxResults": max, "startAt": start, "users": rows}),
+            )
         }
-        ["permission", "space", key, which @ ("allUsersWithAnyPermission" | "allGroupsWithAnyPermission")] => {
-            let Some(s) = site.space_by_key(key) else { return not_found("Space not found") };
+        [
+            "permission",
+            "space",
+            key,
+            which @ ("allUsersWithAnyPermission" | "allGroupsWithAnyPermission"),
+        ] => {
+            let Some(s) = site.space_by_key(key) else {
+                return not_found("Space not found");
+            };
             let sp = &site.spaces[s as usize];
             let (start, max) = ext_page(c);
             if *which == "allUsersWithAnyPermission" {
@@ -370,28 +550,71 @@ pub(super) fn extender(c: &Call<'_>, path: &str) -> Resp {
                         users.push(u);
                     }
                 }
-                let rows: Vec<Value> = users.iter().skip(start).take(max).map(|&u| extender_user(c, u, false)).collect();
-                Resp::json(200, &json!({"total": users.len(), "maxResults": max, "startAt": start, "users": rows}))
+                let rows: Vec<Value> = users
+                    .iter()
+                    .skip(start)
+                    .take(max)
+                    .map(|&u| extender_user(c, u, false))
+                    .collect();
+                Resp::json(
+                    200,
+                    &json!({"total": users.len(), "maxResults": max, "startAt": start, "users": rows}),
+                )
             } else {
-                let rows: Vec<String> = sp.read_groups.iter().skip(start).take(max).map(|&g| site.groups[g as usize].name.clone()).collect();
-                Resp::json(200, &json!({"total": sp.read_groups.len(), "maxResults": max, "startAt": start, "groups": rows}))
+                let rows: Vec<String> = sp
+                    .read_groups
+                    .iter()
+                    .skip(start)
+                    .take(max)
+                    .map(|&g| site.groups[g as usize].name.clone())
+                    .collect();
+                Resp::json(
+                    200,
+                    &json!({"total": sp.read_groups.len(), "maxResults": max, "startAt": start, "groups": rows}),
+                )
             }
         }
-        ["permission", "user", user, "getPermissionsForSpace", "space", key] => {
-            let (Some(s), Some(u)) = (site.space_by_key(key), site.users.iter().position(|x| x.username.eq_ignore_ascii_case(user))) else {
+        [
+            "permission",
+            "user",
+            user,
+            "getPermissionsForSpace",
+            "space",
+            key,
+        ] => {
+            let (Some(s), Some(u)) = (
+                site.space_by_key(key),
+                site.users
+                    .iter()
+                    .position(|x| x.username.eq_ignore_ascii_case(user)),
+            ) else {
                 return not_found("Not found");
             };
             let u = u as u32;
             let sp = &site.spaces[s as usize];
             let mut perms = Vec::new();
             if site.can_view_space(Some(u), s) {
-                perms.extend(["VIEWSPACE", "EDITSPACE", "COMMENT", "CREATEATTACHMENT", "EDITBLOG"]);
+                perms.extend([
+                    "VIEWSPACE",
+                    "EDITSPACE",
+                    "COMMENT",
+                    "CREATEATTACHMENT",
+                    "EDITBLOG",
+                ]);
             }
             if sp.admins.contains(&u) {
-                perms.extend(["SETSPACEPERMISSIONS", "SETPAGEPERMISSIONS", "EXPORTSPACE", "REMOVEPAGE"]);
+                perms.extend([
+                    "SETSPACEPERMISSIONS",
+                    "SETPAGEPERMISSIONS",
+                    "EXPORTSPACE",
+                    "REMOVEPAGE",
+                ]);
             }
             let x = &site.users[u as usize];
-            Resp::json(200, &json!({"name": x.username, "key": x.user_key, "permissions": perms}))
+            Resp::json(
+                200,
+                &json!({"name": x.username, "key": x.user_key, "permissions": perms}),
+            )
         }
         _ => not_found("null for uri"),
     }
@@ -420,7 +643,11 @@ fn jira_user(c: &Call<'_>, u: u32, exp: &Expand) -> Value {
         v["groups"] = json!({"size": items.len(), "items": items});
     }
     if exp.has("applicationRoles") {
-        let items = if user.active && !user.app { vec![json!({"key": "confluence", "name": "Confluence"})] } else { Vec::new() };
+        let items = if user.active && !user.app {
+            vec![json!({"key": "confluence", "name": "Confluence"})]
+        } else {
+            Vec::new()
+        };
         v["applicationRoles"] = json!({"size": items.len(), "items": items});
     }
     v
@@ -433,15 +660,35 @@ pub(super) fn jira(c: &Call<'_>, path: &str) -> Resp {
     let exp = Expand::parse(&q.joined("expand").unwrap_or_default());
     match path.trim_end_matches('/') {
         "users/search" | "users" => {
-            let start = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0usize);
-            let max = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50usize).min(1000);
-            let rows: Vec<Value> = (0..c.site.users.len() as u32).skip(start).take(max).map(|u| jira_user(c, u, &exp)).collect();
+            let start = q
+                .get("startAt")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0usize);
+            let max = q
+                .get("maxResults")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(50usize)
+                .min(1000);
+            let rows: Vec<Value> = (0..c.site.users.len() as u32)
+                .skip(start)
+                .take(max)
+                .map(|u| jira_user(c, u, &exp))
+                .collect();
             Resp::json(200, &Value::Array(rows))
         }
-        "user" => match q.get("accountId").and_then(|a| c.site.users.iter().position(|u| u.account_id == a)) {
+        "user" => match q
+            .get("accountId")
+            .and_then(|a| c.site.users.iter().position(|u| u.account_id == a))
+        {
             Some(u) => Resp::json(200, &jira_user(c, u as u32, &exp)),
-            None => Resp::json(404, &json!({"errorMessages": ["Specified user does not exist or you do not have required permissions"], "errors": {}})),
+            None => Resp::json(
+                404,
+                &json!({"errorMessages": ["Specified user does not exist or you do not have required permissions"], "errors": {}}),
+            ),
         },
-        _ => Resp::json(404, &json!({"errorMessages": ["null for uri"], "errors": {}})),
+        _ => Resp::json(
+            404,
+            &json!({"errorMessages": ["null for uri"], "errors": {}}),
+        ),
     }
 }

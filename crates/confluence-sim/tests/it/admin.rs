@@ -15,28 +15,74 @@ async fn mutations_change_truth_and_listings_alike() {
     let security = find("Security runbooks");
     let arch = find("Architecture overview");
 
-    let id = admin.add_page("ENG", Some(&home.id), "Fresh page", "<p>Brand new words here.</p>").expect("add");
-    let v = admin.update_page(&arch.id, Some("Architecture overview v2"), None).expect("update");
+    let id = admin
+        .add_page(
+            "ENG",
+            Some(&home.id),
+            "Fresh page",
+            "<p>Brand new words here.</p>",
+        )
+        .expect("add");
+    let v = admin
+        .update_page(&arch.id, Some("Architecture overview v2"), None)
+        .expect("update");
     assert_eq!(v, arch.version + 1);
     admin.move_page(&id, Some(&security.id)).expect("move");
-    admin.delete_content(&find("Service catalogue").id).expect("delete");
+    admin
+        .delete_content(&find("Service catalogue").id)
+        .expect("delete");
     admin.add_label(&home.id, "fresh").expect("label");
     let eng_users = home.readers.clone();
-    admin.set_read_restriction(&find("Team calendar archive").id, &[&eng_users[0]], &[]).expect("restrict");
-    admin.remove_group_member("security-team", &security.readers.iter().find(|r| **r != eng_users[0]).cloned().unwrap_or_default()).ok();
-    admin.add_comment(&home.id, "<p>Nice page.</p>", false).expect("comment");
-    admin.add_attachment(&home.id, "notes.csv", Some(9_000)).expect("attachment");
+    admin
+        .set_read_restriction(&find("Team calendar archive").id, &[&eng_users[0]], &[])
+        .expect("restrict");
+    admin
+        .remove_group_member(
+            "security-team",
+            &security
+                .readers
+                .iter()
+                .find(|r| **r != eng_users[0])
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .ok();
+    admin
+        .add_comment(&home.id, "<p>Nice page.</p>", false)
+        .expect("comment");
+    admin
+        .add_attachment(&home.id, "notes.csv", Some(9_000))
+        .expect("attachment");
 
     let after = sim.truth();
-    let fresh = after.iter().find(|d| d.id == id).expect("fresh page in truth");
+    let fresh = after
+        .iter()
+        .find(|d| d.id == id)
+        .expect("fresh page in truth");
     assert_eq!(fresh.parent_id.as_deref(), Some(security.id.as_str()));
-    assert_eq!(fresh.readers, after.iter().find(|d| d.id == security.id).map(|d| d.readers.clone()).unwrap_or_default());
+    assert_eq!(
+        fresh.readers,
+        after
+            .iter()
+            .find(|d| d.id == security.id)
+            .map(|d| d.readers.clone())
+            .unwrap_or_default()
+    );
     assert!(!after.iter().any(|d| d.title == "Service catalogue"));
     // The deleted page's child moved up to its grandparent.
-    let deep = after.iter().find(|d| d.title == "Search service design").expect("child kept");
+    let deep = after
+        .iter()
+        .find(|d| d.title == "Search service design")
+        .expect("child kept");
     assert_eq!(deep.parent_id.as_deref(), Some(arch.id.as_str()));
-    assert!(after.iter().any(|d| d.title == "Architecture overview v2" && d.version == arch.version + 1));
-    assert!(after.iter().any(|d| d.id == home.id && d.labels.contains(&"fresh".to_owned()) && d.version == home.version));
+    assert!(
+        after
+            .iter()
+            .any(|d| d.title == "Architecture overview v2" && d.version == arch.version + 1)
+    );
+    assert!(after.iter().any(|d| d.id == home.id
+        && d.labels.contains(&"fresh".to_owned())
+        && d.version == home.version));
 
     let c = Client::for_sim(&sim);
     let found = crawl(&c, Flavor::Cloud, true).await;
@@ -49,24 +95,65 @@ async fn admin_http_routes_mirror_the_api() {
     let sim = start(Flavor::Server, SiteSize::Tiny).await;
     let http = reqwest::Client::new();
     let host = format!("http://127.0.0.1:{}", sim.port());
-    let info: serde_json::Value = http.get(format!("{host}/__sim/info")).send().await.expect("info").json().await.expect("json");
+    let info: serde_json::Value = http
+        .get(format!("{host}/__sim/info"))
+        .send()
+        .await
+        .expect("info")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(info["base_url"], sim.base_url());
     assert_eq!(info["username"], "svc-search");
-    let r = http.post(format!("{host}/__sim/pages")).json(&serde_json::json!({"space_key": "DOCS", "title": "Via HTTP", "body": "<p>hello</p>"})).send().await.expect("post");
+    let r = http
+        .post(format!("{host}/__sim/pages"))
+        .json(
+            &serde_json::json!({"space_key": "DOCS", "title": "Via HTTP", "body": "<p>hello</p>"}),
+        )
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status().as_u16(), 200);
-    let id = r.json::<serde_json::Value>().await.expect("json")["id"].as_str().unwrap_or("").to_owned();
-    let lines = http.get(format!("{host}/__sim/truth")).send().await.expect("truth").text().await.expect("text");
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let lines = http
+        .get(format!("{host}/__sim/truth"))
+        .send()
+        .await
+        .expect("truth")
+        .text()
+        .await
+        .expect("text");
     assert_eq!(lines.lines().count(), sim.truth().len());
     assert!(lines.contains(&format!("\"id\":\"{id}\"")));
-    let r = http.delete(format!("{host}/__sim/content/{id}")).send().await.expect("delete");
+    let r = http
+        .delete(format!("{host}/__sim/content/{id}"))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(r.status().as_u16(), 200);
-    let r = http.post(format!("{host}/__sim/content/999999999/update")).json(&serde_json::json!({"title": "x"})).send().await.expect("post");
+    let r = http
+        .post(format!("{host}/__sim/content/999999999/update"))
+        .json(&serde_json::json!({"title": "x"}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status().as_u16(), 404);
-    let r = http.post(format!("{host}/__sim/faults/plan")).json(&serde_json::json!({"spec": "429=1"})).send().await.expect("post");
+    let r = http
+        .post(format!("{host}/__sim/faults/plan"))
+        .json(&serde_json::json!({"spec": "429=1"}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status().as_u16(), 200);
     let c = Client::for_sim(&sim);
     assert_eq!(c.api("/space").await.0, 429);
-    http.delete(format!("{host}/__sim/faults")).send().await.expect("clear");
+    http.delete(format!("{host}/__sim/faults"))
+        .send()
+        .await
+        .expect("clear");
     assert_eq!(c.api("/space").await.0, 200);
     sim.shutdown().await;
 }

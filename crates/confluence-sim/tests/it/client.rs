@@ -16,8 +16,22 @@ pub fn auth_header(c: &Credentials) -> String {
     let b = base64::engine::general_purpose::STANDARD;
     match (c, &c.personal_access_token) {
         (_, Some(pat)) => format!("Bearer {pat}"),
-        (Credentials { email: Some(e), api_token: Some(t), .. }, _) => format!("Basic {}", b.encode(format!("{e}:{t}"))),
-        (Credentials { username: Some(u), password: Some(p), .. }, _) => format!("Basic {}", b.encode(format!("{u}:{p}"))),
+        (
+            Credentials {
+                email: Some(e),
+                api_token: Some(t),
+                ..
+            },
+            _,
+        ) => format!("Basic {}", b.encode(format!("{e}:{t}"))),
+        (
+            Credentials {
+                username: Some(u),
+                password: Some(p),
+                ..
+            },
+            _,
+        ) => format!("Basic {}", b.encode(format!("{u}:{p}"))),
         _ => String::new(),
     }
 }
@@ -58,7 +72,10 @@ impl Client {
         let r = self.raw(url).await;
         let status = r.status().as_u16();
         let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn ok(&self, path_and_query: &str) -> Value {
@@ -90,7 +107,13 @@ impl Client {
 }
 
 pub async fn start(flavor: Flavor, size: SiteSize) -> RunningSim {
-    confluence_sim::start(SimOptions { flavor, size, ..SimOptions::default() }).await.expect("start")
+    confluence_sim::start(SimOptions {
+        flavor,
+        size,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("start")
 }
 
 pub fn enc(s: &str) -> String {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod cli;
 mod client;
 mod cql;
 mod crawl;

@@ -36,7 +36,8 @@ impl Default for BulkOptions {
 /// Memory stays bounded: at most one batch being filled plus `max_in_flight` batches in flight.
 /// A batch whose whole request fails (after the sink's own retries) is not lost: each of its
 /// documents is reported in [`BulkOutcome::failed`] with `status: None` and the request's error,
-/// so the caller's counters and error monitor see every document.
+/// so the caller's counters and error monitor see every document. Dropping the writer without
+/// [`BulkWriter::finish`] aborts the requests in flight.
 pub struct BulkWriter<S: Sink + 'static> {
     sink: Arc<S>,
     options: BulkOptions,

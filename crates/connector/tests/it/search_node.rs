@@ -17,16 +17,17 @@ fn sink(url: &str, prefix: &str) -> EsSink {
 
 fn page(i: usize) -> IndexDoc {
     let id = format!("page-{i:05}");
+    let space_key = if i.is_multiple_of(2) { "ENG" } else { "OPS" };
     IndexDoc {
         id: id.clone(),
-        space_key: Some(if i % 2 == 0 { "ENG" } else { "OPS" }.to_owned()),
+        space_key: Some(space_key.to_owned()),
         timestamp: "2026-11-01T10:00:00Z".to_owned(),
         source: json!({
             "id": id,
             "type": "page",
             "title": format!("Page number {i}"),
             "body": "Some text about releases",
-            "space_key": if i % 2 == 0 { "ENG" } else { "OPS" },
+            "space_key": space_key,
             "_timestamp": "2026-11-01T10:00:00Z",
             "size": i,
         }),
