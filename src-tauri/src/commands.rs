@@ -8,6 +8,8 @@ use crate::state::AppState;
 
 /// Every saved connection with its last sync.
 #[tauri::command]
-pub fn list_connections(state: State<'_, AppState>) -> Result<Vec<ConnectionSummary>, CommandError> {
+pub fn list_connections(
+    state: State<'_, AppState>,
+) -> Result<Vec<ConnectionSummary>, CommandError> {
     Ok(state.store()?.list_connections()?)
 }

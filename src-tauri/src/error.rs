@@ -20,6 +20,9 @@ impl From<connector::Error> for CommandError {
             connector::Error::Elasticsearch(_) => "elasticsearch",
             _ => "internal",
         };
-        CommandError { kind: kind.to_owned(), message: err.to_string() }
+        CommandError {
+            kind: kind.to_owned(),
+            message: err.to_string(),
+        }
     }
 }

@@ -18,7 +18,9 @@ impl AppState {
     pub fn open(dir: &Path) -> Result<AppState, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let store = Store::open(&dir.join("state.sqlite"))?;
-        Ok(AppState { store: Mutex::new(store) })
+        Ok(AppState {
+            store: Mutex::new(store),
+        })
     }
 
     /// The store, for one command's duration.

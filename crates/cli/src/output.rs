@@ -10,7 +10,11 @@ use serde_json::json;
 
 /// A spinner on stderr that follows a sync's events; hidden when `quiet` or not on a terminal.
 pub fn progress(quiet: bool) -> (ProgressBar, EventHandler) {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -29,7 +33,10 @@ pub fn progress(quiet: bool) -> (ProgressBar, EventHandler) {
         SyncEvent::SpaceStarted { .. } => handle.set_prefix("crawling"),
         SyncEvent::Progress(p) => {
             let waits = if p.rate_limit_waits > 0 {
-                format!(" · {} rate-limit waits ({:.0} s)", p.rate_limit_waits, p.rate_limit_wait_s)
+                format!(
+                    " · {} rate-limit waits ({:.0} s)",
+                    p.rate_limit_waits, p.rate_limit_wait_s
+                )
             } else {
                 String::new()
             };
@@ -40,7 +47,9 @@ pub fn progress(quiet: bool) -> (ProgressBar, EventHandler) {
                 p.spaces_done,
                 p.spaces_total,
                 p.requests,
-                p.eta_s.map(|s| format!(" · ETA {s:.0} s")).unwrap_or_default(),
+                p.eta_s
+                    .map(|s| format!(" · ETA {s:.0} s"))
+                    .unwrap_or_default(),
             ));
         }
         SyncEvent::Warning { message } => handle.println(format!("warning: {message}")),
@@ -75,10 +84,17 @@ pub fn summary_json(job: &JobRecord, target: &str) -> serde_json::Value {
 pub fn print_summary(job: &JobRecord, target: &str) {
     let c = &job.counters;
     let duration = job.duration_s.unwrap_or_default();
-    let rate = if duration > 0.0 { c.indexed_document_count as f64 / duration } else { 0.0 };
+    let rate = if duration > 0.0 {
+        c.indexed_document_count as f64 / duration
+    } else {
+        0.0
+    };
     println!(
         "Sync {} into {target} in {duration:.1} s: {} indexed ({} created, {} updated), {} deleted, {} failed; {:.0} docs/s, {} requests to Confluence",
-        serde_json::to_value(job.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        serde_json::to_value(job.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         c.indexed_document_count,
         c.created,
         c.updated,

@@ -14,7 +14,8 @@ pub fn default_data_dir() -> PathBuf {
 
 /// The state database under `data_dir`, created with its directory if needed.
 pub fn open_store(data_dir: &Path) -> anyhow::Result<connector::Store> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| anyhow::anyhow!("creating the data directory `{}`: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        anyhow::anyhow!("creating the data directory `{}`: {e}", data_dir.display())
+    })?;
     Ok(connector::Store::open(&data_dir.join("state.sqlite"))?)
 }

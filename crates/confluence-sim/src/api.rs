@@ -232,6 +232,23 @@ impl<'a> Call<'a> {
         )
     }
 
+    /// As [`Call::offset_collection`], but returning at most `take` rows (a short page) while
+    /// the links and the echoed `limit` keep the requested page size.
+    pub(crate) fn offset_collection_take(
+        &self,
+        api_path: &str,
+        items: &[u32],
+        p: Paging,
+        take: usize,
+        render: impl Fn(u32) -> Value,
+    ) -> Value {
+        let end = (p.start + p.limit.min(take)).min(items.len());
+        let slice = items.get(p.start..end).unwrap_or(&[]);
+        let rows: Vec<Value> = slice.iter().map(|&i| render(i)).collect();
+        let links = self.offset_links(api_path, p, rows.len(), end < items.len());
+        self.r.collection(rows, p.start, p.limit, links)
+    }
+
     /// The `expand` parameter, or `default` when absent.
     pub(crate) fn expand(&self, default: &str) -> Expand {
         match self.q().joined("expand") {
@@ -467,6 +484,7 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
             base: sh.base(),
             context: sh.context(),
             caller,
+            api_download: sh.opts.api_download_links,
         },
     };
     if req.method != axum::http::Method::GET && req.method != axum::http::Method::HEAD {
@@ -592,15 +610,13 @@ fn spaces(c: &Call<'_>) -> Res {
                 .cmp(&site.spaces[*b as usize].key)
         });
     }
-    let mut p = p;
-    if c.cloud() && p.start == 0 && p.limit > 200 {
-        // Short first pages while more exist (limit=250 → 200 rows at start=0).
-        p.limit = 200;
-    }
-    let mut v = c.offset_collection("/rest/api/space", &list, p, |s| c.r.space(s, &exp), false);
-    if c.cloud() {
-        v["limit"] = json!(p.requested.min(1000));
-    }
+    // Cloud returns short first pages while more exist (limit=250 → 200 rows at start=0).
+    let take = if c.cloud() && p.start == 0 {
+        200
+    } else {
+        usize::MAX
+    };
+    let v = c.offset_collection_take("/rest/api/space", &list, p, take, |s| c.r.space(s, &exp));
     Ok(Resp::json(200, &v))
 }
 
@@ -1088,6 +1104,10 @@ pub(crate) fn evaluate(
         caller: c.caller,
         now: now_ms(),
     };
+    let indexed_until =
+        c.sh.opts
+            .index_lag
+            .map_or(i64::MAX, |lag| ctx.now - lag.as_millis() as i64);
     let mut hits: Vec<Hit> = Vec::new();
     let scope = query.expr.as_ref().and_then(cql::space_scope);
     let spaces: Vec<u32> = match &scope {
@@ -1115,6 +1135,9 @@ pub(crate) fn evaluate(
             continue;
         }
         for i in site.space_contents(s) {
+            if site.c(i).created > indexed_until {
+                continue;
+            }
             let ok = query
                 .expr
                 .as_ref()

@@ -48,6 +48,12 @@ enum Cmd {
         /// Leave the Extender for Confluence app out (its routes answer 404).
         #[arg(long)]
         no_extender: bool,
+        /// How long new content stays invisible to CQL search, e.g. `60s`.
+        #[arg(long, value_parser = confluence_sim::parse_duration)]
+        index_lag: Option<std::time::Duration>,
+        /// Cloud: print attachment download links in the API form.
+        #[arg(long)]
+        api_download_links: bool,
     },
     /// Print the ground truth as JSON lines, one document a line.
     Truth {
@@ -95,6 +101,8 @@ fn main() -> anyhow::Result<()> {
             faults,
             dc_auth,
             no_extender,
+            index_lag,
+            api_download_links,
         } => {
             tracing_init();
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -111,6 +119,8 @@ fn main() -> anyhow::Result<()> {
                     faults: faults.unwrap_or_default(),
                     data_center_auth: dc_auth,
                     extender: !no_extender,
+                    index_lag,
+                    api_download_links,
                 };
                 let sim = confluence_sim::start(opts)
                     .await

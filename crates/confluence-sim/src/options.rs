@@ -462,6 +462,13 @@ pub struct SimOptions {
     /// Server/DC: whether the Extender for Confluence app is installed (`/rest/extender/1.0`);
     /// when false its routes answer 404.
     pub extender: bool,
+    /// How long new content stays invisible to CQL search (Confluence's index lags writes by
+    /// about a minute); `None` indexes at once. Listings that do not search see it at once.
+    pub index_lag: Option<Duration>,
+    /// Cloud only: print attachment `_links.download` in the API form
+    /// (`/rest/api/content/{pageId}/child/attachment/{attId}/download`) instead of the classic
+    /// `/download/attachments/...?version=..&modificationDate=..&cacheVersion=1&api=v2`.
+    pub api_download_links: bool,
 }
 
 impl Default for SimOptions {
@@ -476,6 +483,8 @@ impl Default for SimOptions {
             faults: FaultPlan::none(),
             data_center_auth: DcAuth::Basic,
             extender: true,
+            index_lag: None,
+            api_download_links: false,
         }
     }
 }

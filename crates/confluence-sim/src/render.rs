@@ -75,6 +75,8 @@ pub(crate) struct R<'a> {
     /// `_links.context`.
     pub context: String,
     pub caller: Caller,
+    /// Cloud attachment download links in the API form.
+    pub api_download: bool,
 }
 
 /// Percent-encodes a path segment.
@@ -385,6 +387,12 @@ impl R<'_> {
     pub(crate) fn download(&self, idx: u32) -> String {
         let c = self.site.c(idx);
         let p = c.parent.map_or(0, |p| self.site.c(p).id);
+        if self.api_download && self.cloud() {
+            return format!(
+                "/rest/api/content/{p}/child/attachment/att{}/download",
+                c.id
+            );
+        }
         format!(
             "/download/attachments/{p}/{}?version={}&modificationDate={}&cacheVersion=1&api=v2",
             enc(&c.title),

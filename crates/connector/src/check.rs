@@ -38,8 +38,20 @@ pub struct Check {
     pub field: Option<String>,
 }
 
-fn check(id: &str, label: &str, status: CheckStatus, message: impl Into<String>, field: Option<&str>) -> Check {
-    Check { id: id.into(), label: label.into(), status, message: message.into(), field: field.map(Into::into) }
+fn check(
+    id: &str,
+    label: &str,
+    status: CheckStatus,
+    message: impl Into<String>,
+    field: Option<&str>,
+) -> Check {
+    Check {
+        id: id.into(),
+        label: label.into(),
+        status,
+        message: message.into(),
+        field: field.map(Into::into),
+    }
 }
 
 fn credentials_field(config: &ConnectorConfig) -> &'static str {
@@ -62,7 +74,13 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     let client = match ConfluenceClient::from_config(config, secrets) {
         Ok(client) => Some(client),
         Err(err) => {
-            checks.push(check("confluence", CONFLUENCE, CheckStatus::Failed, err.to_string(), Some("confluence_url")));
+            checks.push(check(
+                "confluence",
+                CONFLUENCE,
+                CheckStatus::Failed,
+                err.to_string(),
+                Some("confluence_url"),
+            ));
             None
         }
     };
@@ -70,24 +88,53 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     if let Some(client) = &client {
         match client.ping().await {
             Ok(()) => {
-                checks.push(check("confluence", CONFLUENCE, CheckStatus::Passed, format!("signed in to {}", config.confluence_url), None));
+                checks.push(check(
+                    "confluence",
+                    CONFLUENCE,
+                    CheckStatus::Passed,
+                    format!("signed in to {}", config.confluence_url),
+                    None,
+                ));
                 match client.spaces() {
                     Ok(pager) => match pager.collect_all().await {
                         Ok(all) => spaces = Some(all),
-                        Err(err) => checks.push(check("spaces", SPACES, CheckStatus::Failed, format!("listing spaces failed: {err}"), Some("spaces"))),
+                        Err(err) => checks.push(check(
+                            "spaces",
+                            SPACES,
+                            CheckStatus::Failed,
+                            format!("listing spaces failed: {err}"),
+                            Some("spaces"),
+                        )),
                     },
-                    Err(err) => checks.push(check("spaces", SPACES, CheckStatus::Failed, err.to_string(), Some("spaces"))),
+                    Err(err) => checks.push(check(
+                        "spaces",
+                        SPACES,
+                        CheckStatus::Failed,
+                        err.to_string(),
+                        Some("spaces"),
+                    )),
                 }
             }
             Err(err) => {
                 let (message, field) = match &err {
                     ClientError::Unauthorized { .. } | ClientError::Forbidden { .. } => (
-                        format!("Confluence refused the credentials ({err}); check the user name, the token or password, and that the account may use Confluence"),
+                        format!(
+                            "Confluence refused the credentials ({err}); check the user name, the token or password, and that the account may use Confluence"
+                        ),
                         credentials_field(config),
                     ),
-                    _ => (format!("Confluence could not be reached: {err}"), "confluence_url"),
+                    _ => (
+                        format!("Confluence could not be reached: {err}"),
+                        "confluence_url",
+                    ),
                 };
-                checks.push(check("confluence", CONFLUENCE, CheckStatus::Failed, message, Some(field)));
+                checks.push(check(
+                    "confluence",
+                    CONFLUENCE,
+                    CheckStatus::Failed,
+                    message,
+                    Some(field),
+                ));
             }
         }
     }
@@ -95,25 +142,51 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
         Some(all) => {
             let keys: Vec<&str> = all.iter().filter_map(|s| s.key.as_deref()).collect();
             if config.spaces.is_empty() || config.spaces.iter().any(|k| k == "*") {
-                checks.push(check("spaces", SPACES, CheckStatus::Passed, format!("all {} spaces will be synced", keys.len()), None));
+                checks.push(check(
+                    "spaces",
+                    SPACES,
+                    CheckStatus::Passed,
+                    format!("all {} spaces will be synced", keys.len()),
+                    None,
+                ));
             } else {
-                let missing: Vec<&str> =
-                    config.spaces.iter().map(String::as_str).filter(|k| !keys.contains(k)).collect();
+                let missing: Vec<&str> = config
+                    .spaces
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|k| !keys.contains(k))
+                    .collect();
                 if missing.is_empty() {
-                    checks.push(check("spaces", SPACES, CheckStatus::Passed, format!("{} configured spaces are available", config.spaces.len()), None));
+                    checks.push(check(
+                        "spaces",
+                        SPACES,
+                        CheckStatus::Passed,
+                        format!("{} configured spaces are available", config.spaces.len()),
+                        None,
+                    ));
                 } else {
                     checks.push(check(
                         "spaces",
                         SPACES,
                         CheckStatus::Failed,
-                        format!("Spaces '{}' are not available. Available spaces are: '{}'", missing.join(", "), keys.join(", ")),
+                        format!(
+                            "Spaces '{}' are not available. Available spaces are: '{}'",
+                            missing.join(", "),
+                            keys.join(", ")
+                        ),
                         Some("spaces"),
                     ));
                 }
             }
         }
         None if !checks.iter().any(|c| c.id == "spaces") => {
-            checks.push(check("spaces", SPACES, CheckStatus::Skipped, "needs a working Confluence connection", None));
+            checks.push(check(
+                "spaces",
+                SPACES,
+                CheckStatus::Skipped,
+                "needs a working Confluence connection",
+                None,
+            ));
         }
         None => {}
     }
@@ -125,29 +198,71 @@ async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {
     const TARGET: &str = "Search index";
     let es = match &config.target {
         Target::Local { index_name } => {
-            return check("target", TARGET, CheckStatus::Passed, format!("the embedded local index `{index_name}` needs no server"), None);
+            return check(
+                "target",
+                TARGET,
+                CheckStatus::Passed,
+                format!("the embedded local index `{index_name}` needs no server"),
+                None,
+            );
         }
         Target::Elasticsearch(es) => es,
     };
     let sink = match EsSink::new(&crate::target::es_options(es, secrets)) {
         Ok(sink) => sink,
-        Err(err) => return check("target", TARGET, CheckStatus::Failed, err.to_string(), Some("es_url")),
+        Err(err) => {
+            return check(
+                "target",
+                TARGET,
+                CheckStatus::Failed,
+                err.to_string(),
+                Some("es_url"),
+            );
+        }
     };
     match sink.check().await {
         Ok(cluster) => {
-            let about = format!("{} {} (cluster `{}`)", cluster.distribution, cluster.version, cluster.cluster_name);
+            let about = format!(
+                "{} {} (cluster `{}`)",
+                cluster.distribution, cluster.version, cluster.cluster_name
+            );
             match cluster.privileges {
-                PrivilegeCheck::Granted => check("target", TARGET, CheckStatus::Passed, format!("reached {about}; the credentials may create and write `{}`", es.index_name), None),
+                PrivilegeCheck::Granted => check(
+                    "target",
+                    TARGET,
+                    CheckStatus::Passed,
+                    format!(
+                        "reached {about}; the credentials may create and write `{}`",
+                        es.index_name
+                    ),
+                    None,
+                ),
                 PrivilegeCheck::Missing(missing) => check(
                     "target",
                     TARGET,
                     CheckStatus::Failed,
-                    format!("reached {about}, but the credentials lack {} on `{}`", missing.join(", "), es.index_name),
+                    format!(
+                        "reached {about}, but the credentials lack {} on `{}`",
+                        missing.join(", "),
+                        es.index_name
+                    ),
                     Some("es_api_key"),
                 ),
-                PrivilegeCheck::NotChecked(why) => check("target", TARGET, CheckStatus::Warning, format!("reached {about}; privileges not checked: {why}"), None),
+                PrivilegeCheck::NotChecked(why) => check(
+                    "target",
+                    TARGET,
+                    CheckStatus::Warning,
+                    format!("reached {about}; privileges not checked: {why}"),
+                    None,
+                ),
             }
         }
-        Err(err) => check("target", TARGET, CheckStatus::Failed, format!("the search cluster could not be used: {err}"), Some("es_url")),
+        Err(err) => check(
+            "target",
+            TARGET,
+            CheckStatus::Failed,
+            format!("the search cluster could not be used: {err}"),
+            Some("es_url"),
+        ),
     }
 }

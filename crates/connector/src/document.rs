@@ -133,7 +133,10 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extraction_note: Option<String>,
     /// Identities allowed to read the document, when document-level security is on.
-    #[serde(rename = "_allow_access_control", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "_allow_access_control",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub allow_access_control: Option<Vec<String>>,
 }
 
@@ -146,7 +149,9 @@ pub struct SiteLinks {
 impl SiteLinks {
     /// Links relative to `base`, e.g. `https://acme.atlassian.net/wiki` or `http://host/confluence`.
     pub fn new(base: &str) -> SiteLinks {
-        SiteLinks { base: base.trim_end_matches('/').to_owned() }
+        SiteLinks {
+            base: base.trim_end_matches('/').to_owned(),
+        }
     }
 
     /// The absolute form of a `webui` link.
@@ -233,16 +238,28 @@ impl Document {
 
     /// A page, blog post or comment, with `body` already converted to text by the caller.
     /// Returns `None` for content without an id or of an unknown type.
-    pub fn from_content(content: &Content, body: Option<String>, links: &SiteLinks) -> Option<Document> {
+    pub fn from_content(
+        content: &Content,
+        body: Option<String>,
+        links: &SiteLinks,
+    ) -> Option<Document> {
         let id = content.id.clone()?;
         let kind = DocType::from_content_type(content.kind.as_deref()?)?;
         let history = content.history.as_ref();
-        let version = content.version.as_ref().or_else(|| history.and_then(|h| h.last_updated.as_ref()));
+        let version = content
+            .version
+            .as_ref()
+            .or_else(|| history.and_then(|h| h.last_updated.as_ref()));
         let timestamp = version
             .and_then(|v| v.when.clone())
             .or_else(|| history.and_then(|h| h.created_date.clone()))
             .unwrap_or_else(|| NO_TIMESTAMP.to_owned());
-        let mut doc = Document::new(id, kind, content.title.clone().unwrap_or_default(), timestamp);
+        let mut doc = Document::new(
+            id,
+            kind,
+            content.title.clone().unwrap_or_default(),
+            timestamp,
+        );
         doc.body = body;
         doc.url = links.absolute(content.links.webui.as_deref());
         if let Some(space) = &content.space {
@@ -252,9 +269,15 @@ impl Document {
         doc.ancestors = content
             .ancestors
             .iter()
-            .map(|a| Ancestor { title: a.title.clone().unwrap_or_default() })
+            .map(|a| Ancestor {
+                title: a.title.clone().unwrap_or_default(),
+            })
             .collect();
-        doc.ancestor_ids = content.ancestors.iter().filter_map(|a| a.id.clone()).collect();
+        doc.ancestor_ids = content
+            .ancestors
+            .iter()
+            .filter_map(|a| a.id.clone())
+            .collect();
         doc.parent_id = match kind {
             DocType::Page | DocType::Blogpost => doc.ancestor_ids.last().cloned(),
             _ => content.container.as_ref().and_then(|c| c.id.clone()),
@@ -271,12 +294,21 @@ impl Document {
     }
 
     /// An attachment's metadata document; `container` is the page or blog post it belongs to.
-    pub fn from_attachment(attachment: &Content, container: &Document, links: &SiteLinks) -> Option<Document> {
+    pub fn from_attachment(
+        attachment: &Content,
+        container: &Document,
+        links: &SiteLinks,
+    ) -> Option<Document> {
         let mut doc = Document::from_content(attachment, None, links)?;
         let extensions = attachment.extensions.as_ref();
         doc.size = Some(extensions.and_then(|e| e.file_size).unwrap_or(0));
         doc.media_type = extensions.and_then(|e| e.media_type.clone()).or_else(|| {
-            attachment.metadata.as_ref()?.get("mediaType")?.as_str().map(str::to_owned)
+            attachment
+                .metadata
+                .as_ref()?
+                .get("mediaType")?
+                .as_str()
+                .map(str::to_owned)
         });
         doc.extension = file_extension(&doc.title);
         doc.inherit_container(container);
@@ -287,10 +319,15 @@ impl Document {
     pub fn inherit_container(&mut self, container: &Document) {
         self.parent_id = Some(container.id.clone());
         self.space = self.space.take().or_else(|| container.space.clone());
-        self.space_key = self.space_key.take().or_else(|| container.space_key.clone());
+        self.space_key = self
+            .space_key
+            .take()
+            .or_else(|| container.space_key.clone());
         if self.ancestor_ids.is_empty() {
             self.ancestors = container.ancestors.clone();
-            self.ancestors.push(Ancestor { title: container.title.clone() });
+            self.ancestors.push(Ancestor {
+                title: container.title.clone(),
+            });
             self.ancestor_ids = container.ancestor_ids.clone();
             self.ancestor_ids.push(container.id.clone());
         }
@@ -336,10 +373,16 @@ mod tests {
         let source = doc.to_source();
         assert_eq!(source["id"], "1001");
         assert_eq!(source["type"], "page");
-        assert_eq!(source["url"], "https://acme.atlassian.net/wiki/spaces/ENG/pages/1001/Runbook");
+        assert_eq!(
+            source["url"],
+            "https://acme.atlassian.net/wiki/spaces/ENG/pages/1001/Runbook"
+        );
         assert_eq!(source["space"], "Engineering");
         assert_eq!(source["space_key"], "ENG");
-        assert_eq!(source["ancestors"], json!([{"title": "Ops"}, {"title": "Oncall"}]));
+        assert_eq!(
+            source["ancestors"],
+            json!([{"title": "Ops"}, {"title": "Oncall"}])
+        );
         assert_eq!(source["ancestor_ids"], json!(["900", "950"]));
         assert_eq!(source["parent_id"], "950");
         assert_eq!(source["author"], "Ann");
@@ -347,7 +390,10 @@ mod tests {
         assert_eq!(source["createdDate"], "2024-01-02T10:00:00.000Z");
         assert_eq!(source["_timestamp"], "2024-03-01T09:30:00.000Z");
         assert_eq!(source["version"], 7);
-        assert!(source.get("_allow_access_control").is_none(), "no ACL field unless DLS is on");
+        assert!(
+            source.get("_allow_access_control").is_none(),
+            "no ACL field unless DLS is on"
+        );
     }
 
     #[test]

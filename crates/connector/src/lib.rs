@@ -9,7 +9,11 @@
 //! adapters over the types re-exported here.
 //!
 //! - [`Store`]: the local SQLite state; [`ConnectionSummary`] is what the connections list shows.
-//! - [`sink::elasticsearch::EsIndex`]: one Elasticsearch index, created with an explicit mapping.
+//! - [`config`]: the connector configuration, its validation and its secrets.
+//! - [`confluence::ConfluenceClient`]: the Confluence REST client.
+//! - [`sync::full_sync`]: a full sync into any [`sink::Sink`]: [`sink::EsSink`] or
+//!   [`sink::LocalIndex`], or the configured one through [`target::AnySink`].
+//! - [`check::remote`]: the "Test connection" checks.
 
 pub mod check;
 pub mod config;

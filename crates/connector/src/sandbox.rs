@@ -19,12 +19,18 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts a simulator with `options` on a free port of 127.0.0.1.
     pub async fn start(options: SimOptions) -> Result<Sandbox> {
-        let sim = confluence_sim::start(options).await.map_err(|err| Error::Io {
-            context: "starting the built-in Confluence simulator".to_owned(),
-            source: std::io::Error::other(err.to_string()),
-        })?;
+        let sim = confluence_sim::start(options)
+            .await
+            .map_err(|err| Error::Io {
+                context: "starting the built-in Confluence simulator".to_owned(),
+                source: std::io::Error::other(err.to_string()),
+            })?;
         let (config, secrets) = config_for(&sim);
-        Ok(Sandbox { sim, config, secrets })
+        Ok(Sandbox {
+            sim,
+            config,
+            secrets,
+        })
     }
 
     /// Stops the simulator.
@@ -63,7 +69,10 @@ pub fn config_for(sim: &RunningSim) -> (ConnectorConfig, Secrets) {
                 None => {
                     config.data_center_auth_method = DataCenterAuthMethod::Basic;
                     config.data_center_username = creds.username.unwrap_or_default();
-                    secrets.set(SecretField::DataCenterPassword, creds.password.unwrap_or_default());
+                    secrets.set(
+                        SecretField::DataCenterPassword,
+                        creds.password.unwrap_or_default(),
+                    );
                 }
             }
         }

@@ -35,7 +35,10 @@ pub fn es_options(target: &crate::config::ElasticsearchTarget, secrets: &Secrets
         },
         EsAuthMethod::Basic => EsAuth::Basic {
             username: target.username.clone(),
-            password: secrets.get(SecretField::EsPassword).unwrap_or_default().to_owned(),
+            password: secrets
+                .get(SecretField::EsPassword)
+                .unwrap_or_default()
+                .to_owned(),
         },
     };
     options.ca_certificate_pem =
@@ -57,7 +60,9 @@ impl AnySink {
                 }
                 Ok(AnySink::Local(LocalIndex::open(&path)?))
             }
-            Target::Elasticsearch(es) => Ok(AnySink::Elasticsearch(EsSink::new(&es_options(es, secrets))?)),
+            Target::Elasticsearch(es) => Ok(AnySink::Elasticsearch(EsSink::new(&es_options(
+                es, secrets,
+            ))?)),
         }
     }
 

@@ -49,7 +49,9 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         );
     }
     let mut config = sandbox.config.clone();
-    config.target = Target::Local { index_name: DEMO_INDEX.to_owned() };
+    config.target = Target::Local {
+        index_name: DEMO_INDEX.to_owned(),
+    };
     // Each demo starts from an empty index: another flavor or size is another site.
     if let AnySink::Local(index) = AnySink::open(&config.target, &sandbox.secrets, data_dir)? {
         index.clear().await?;
@@ -69,7 +71,9 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
             let total = sink.search(&request).await?.total;
             println!("  {total:>6} {kind}s");
         }
-        println!("\nSearch it with:\n  confluence-connector search --index {DEMO_INDEX} \"release notes\"");
+        println!(
+            "\nSearch it with:\n  confluence-connector search --index {DEMO_INDEX} \"release notes\""
+        );
     }
     Ok(exit_code(&job))
 }

@@ -23,7 +23,9 @@ pub fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if jobs.is_empty() {
-        println!("No sync job yet: run `confluence-connector demo` or `confluence-connector sync --config FILE`.");
+        println!(
+            "No sync job yet: run `confluence-connector demo` or `confluence-connector sync --config FILE`."
+        );
     }
     for job in &jobs {
         let status = serde_json::to_value(job.status)?;

@@ -48,7 +48,12 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
                     data_dir.display()
                 );
             }
-            (Target::Local { index_name: args.index.clone() }, Secrets::new())
+            (
+                Target::Local {
+                    index_name: args.index.clone(),
+                },
+                Secrets::new(),
+            )
         }
     };
     let sink = AnySink::open(&target, &secrets, data_dir)?;
@@ -60,10 +65,19 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         filters.push(("space_key".to_owned(), space.clone()));
     }
     let page = sink
-        .search(&SearchRequest { query: args.query.clone(), filters, size: args.size, ..SearchRequest::default() })
+        .search(&SearchRequest {
+            query: args.query.clone(),
+            filters,
+            size: args.size,
+            ..SearchRequest::default()
+        })
         .await?;
     if args.json {
-        let hits: Vec<_> = page.hits.iter().map(|h| serde_json::json!({"id": h.id, "score": h.score, "source": h.source})).collect();
+        let hits: Vec<_> = page
+            .hits
+            .iter()
+            .map(|h| serde_json::json!({"id": h.id, "score": h.score, "source": h.source}))
+            .collect();
         println!("{}", serde_json::json!({"total": page.total, "hits": hits}));
         return Ok(ExitCode::SUCCESS);
     }

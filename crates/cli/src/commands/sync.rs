@@ -39,8 +39,10 @@ pub enum TargetKind {
 
 /// Reads a configuration file in either shape and fills its secrets from the environment.
 pub fn load_config(path: &Path) -> anyhow::Result<(ConnectorConfig, Secrets)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let imported = connector_json::import(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
+    let imported =
+        connector_json::import(&text).with_context(|| format!("reading `{}`", path.display()))?;
     for warning in &imported.warnings {
         eprintln!("warning: {warning}");
     }
@@ -53,10 +55,14 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let (mut config, secrets) = load_config(&args.config)?;
     match (args.target, &config.target) {
         (Some(TargetKind::Local), Target::Elasticsearch(es)) => {
-            config.target = Target::Local { index_name: es.index_name.clone() };
+            config.target = Target::Local {
+                index_name: es.index_name.clone(),
+            };
         }
         (Some(TargetKind::Elasticsearch), Target::Local { .. }) => {
-            anyhow::bail!("--target elasticsearch: the configuration has no Elasticsearch target; add one (url, index_name) to it")
+            anyhow::bail!(
+                "--target elasticsearch: the configuration has no Elasticsearch target; add one (url, index_name) to it"
+            )
         }
         _ => {}
     }
@@ -105,5 +111,9 @@ pub async fn run_sync(
 
 /// 0 when the sync completed, 1 otherwise.
 pub fn exit_code(job: &JobRecord) -> ExitCode {
-    if job.status == JobStatus::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if job.status == JobStatus::Completed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -31,11 +31,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     failed |= checks.iter().any(|c| c.status == CheckStatus::Failed);
     if args.json {
-        println!("{}", serde_json::json!({ "valid": !failed, "problems": problems, "checks": checks }));
-        return Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        println!(
+            "{}",
+            serde_json::json!({ "valid": !failed, "problems": problems, "checks": checks })
+        );
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     for p in &problems {
-        let level = if p.severity == Severity::Error { "error" } else { "warning" };
+        let level = if p.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
         println!("{level}: {}: {}", p.field, p.message);
     }
     for c in &checks {
@@ -50,5 +61,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !failed {
         println!("The configuration is valid.");
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

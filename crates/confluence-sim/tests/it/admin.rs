@@ -157,3 +157,28 @@ async fn admin_http_routes_mirror_the_api() {
     assert_eq!(c.api("/space").await.0, 200);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn new_content_reaches_search_after_the_index_lag() {
+    use std::time::Duration;
+    let opts = confluence_sim::SimOptions {
+        index_lag: Some(Duration::from_millis(400)),
+        ..confluence_sim::SimOptions::default()
+    };
+    let sim = confluence_sim::start(opts).await.expect("start");
+    let id = sim
+        .admin()
+        .add_page("ENG", None, "Lagging page", "<p>later</p>")
+        .expect("add");
+    let c = Client::for_sim(&sim);
+    let cql = crate::client::enc("title = \"Lagging page\"");
+    assert_eq!(c.ok(&format!("/content/search?cql={cql}")).await["size"], 0);
+    assert_eq!(
+        c.api(&format!("/content/{id}")).await.0,
+        200,
+        "direct reads see it at once"
+    );
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(c.ok(&format!("/content/search?cql={cql}")).await["size"], 1);
+    sim.shutdown().await;
+}

@@ -554,3 +554,14 @@ async fn cloud_small_crawl_downloads_the_big_file() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn cloud_tiny_crawl_with_api_download_links_matches_truth() {
+    let opts = SimOptions {
+        flavor: Flavor::Cloud,
+        api_download_links: true,
+        ..SimOptions::default()
+    };
+    let sim = crawl_and_compare(opts, true).await;
+    sim.shutdown().await;
+}

@@ -10,3 +10,4 @@ mod crawl;
 mod faults;
 mod paging;
 mod scale;
+mod schema;

@@ -14,20 +14,52 @@ pub struct Extraction {
 
 impl Extraction {
     fn text(text: String) -> Extraction {
-        Extraction { text: Some(text), note: None }
+        Extraction {
+            text: Some(text),
+            note: None,
+        }
     }
 
     /// No text, for the given reason.
     pub fn none(note: impl Into<String>) -> Extraction {
-        Extraction { text: None, note: Some(note.into()) }
+        Extraction {
+            text: None,
+            note: Some(note.into()),
+        }
     }
 }
 
 /// Extensions whose files are text, read as UTF-8.
 const PLAIN: &[&str] = &[
-    "txt", "text", "md", "markdown", "rst", "csv", "tsv", "json", "xml", "yaml", "yml", "log",
-    "py", "rb", "sh", "js", "ts", "java", "go", "rs", "c", "h", "cpp", "cs", "sql", "toml", "ini",
-    "properties", "svg",
+    "txt",
+    "text",
+    "md",
+    "markdown",
+    "rst",
+    "csv",
+    "tsv",
+    "json",
+    "xml",
+    "yaml",
+    "yml",
+    "log",
+    "py",
+    "rb",
+    "sh",
+    "js",
+    "ts",
+    "java",
+    "go",
+    "rs",
+    "c",
+    "h",
+    "cpp",
+    "cs",
+    "sql",
+    "toml",
+    "ini",
+    "properties",
+    "svg",
 ];
 
 /// Extensions read as HTML.
@@ -58,10 +90,19 @@ mod tests {
 
     #[test]
     fn text_formats_are_decoded_and_others_explain_themselves() {
-        assert_eq!(extract(b"  hello world \n", "TXT").text.as_deref(), Some("hello world"));
-        let html = extract(b"<html><body><h1>Title</h1><p>Body &amp; soul</p></body></html>", "html");
+        assert_eq!(
+            extract(b"  hello world \n", "TXT").text.as_deref(),
+            Some("hello world")
+        );
+        let html = extract(
+            b"<html><body><h1>Title</h1><p>Body &amp; soul</p></body></html>",
+            "html",
+        );
         let text = html.text.unwrap();
-        assert!(text.contains("Title") && text.contains("Body & soul"), "{text}");
+        assert!(
+            text.contains("Title") && text.contains("Body & soul"),
+            "{text}"
+        );
         let png = extract(&[0x89, b'P', b'N', b'G'], "png");
         assert_eq!(png.text, None);
         assert!(png.note.unwrap().contains(".png"));

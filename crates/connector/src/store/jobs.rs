@@ -94,7 +94,8 @@ pub struct JobRecord {
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     fn json<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
-        text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+        text.and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
     }
     let job_type: String = row.get("job_type")?;
     let status: String = row.get("status")?;
@@ -201,16 +202,24 @@ mod tests {
     #[test]
     fn a_job_is_recorded_when_it_starts_and_updated_when_it_ends() {
         let store = Store::open_in_memory().unwrap();
-        store.add_connection("c1", "Docs", "confluence_cloud").unwrap();
+        store
+            .add_connection("c1", "Docs", "confluence_cloud")
+            .unwrap();
         let mut j = job("j1", "2026-11-29T05:00:00.000Z");
         store.insert_job(&j).unwrap();
-        assert_eq!(store.get_job("j1").unwrap().unwrap().status, JobStatus::Running);
+        assert_eq!(
+            store.get_job("j1").unwrap().unwrap().status,
+            JobStatus::Running
+        );
 
         j.status = JobStatus::Partial;
         j.ended_at = Some("2026-11-29T05:01:00.000Z".to_owned());
         j.duration_s = Some(60.0);
         j.counters.indexed_document_count = 12;
-        j.errors.push(JobError { context: "space ENG".into(), message: "listing failed".into() });
+        j.errors.push(JobError {
+            context: "space ENG".into(),
+            message: "listing failed".into(),
+        });
         store.finish_job(&j).unwrap();
         assert_eq!(store.get_job("j1").unwrap().unwrap(), j);
         assert_eq!(store.get_job("nope").unwrap(), None);
@@ -219,18 +228,30 @@ mod tests {
     #[test]
     fn jobs_are_listed_newest_first_and_feed_the_connections_list() {
         let store = Store::open_in_memory().unwrap();
-        store.add_connection("c1", "Docs", "confluence_cloud").unwrap();
+        store
+            .add_connection("c1", "Docs", "confluence_cloud")
+            .unwrap();
         let mut old = job("old", "2026-11-28T05:00:00.000Z");
         old.status = JobStatus::Completed;
         old.ended_at = Some("2026-11-28T05:01:00.000Z".to_owned());
         old.counters.indexed_document_count = 3;
         store.insert_job(&old).unwrap();
         store.finish_job(&old).unwrap();
-        store.insert_job(&job("new", "2026-11-29T05:00:00.000Z")).unwrap();
-        let ids: Vec<_> = store.list_jobs(Some("c1"), 10).unwrap().into_iter().map(|j| j.id).collect();
+        store
+            .insert_job(&job("new", "2026-11-29T05:00:00.000Z"))
+            .unwrap();
+        let ids: Vec<_> = store
+            .list_jobs(Some("c1"), 10)
+            .unwrap()
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
         assert_eq!(ids, ["new", "old"]);
         // The running job has not finished: the list shows the last finished one.
-        let last = store.list_connections().unwrap()[0].last_sync.clone().unwrap();
+        let last = store.list_connections().unwrap()[0]
+            .last_sync
+            .clone()
+            .unwrap();
         assert_eq!(last.status, "completed");
         assert_eq!(last.indexed_document_count, 3);
     }

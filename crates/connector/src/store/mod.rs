@@ -101,7 +101,12 @@ impl Store {
     }
 
     /// Adds a connection and returns its summary.
-    pub fn add_connection(&self, id: &str, name: &str, data_source: &str) -> Result<ConnectionSummary> {
+    pub fn add_connection(
+        &self,
+        id: &str,
+        name: &str,
+        data_source: &str,
+    ) -> Result<ConnectionSummary> {
         self.conn.execute(
             "INSERT INTO connections (id, name, data_source, created_at) VALUES (?1, ?2, ?3, datetime('now'))",
             (id, name, data_source),
@@ -123,7 +128,9 @@ mod tests {
     fn a_new_database_has_no_connections_and_lists_what_is_added() {
         let store = Store::open_in_memory().unwrap();
         assert!(store.list_connections().unwrap().is_empty());
-        store.add_connection("c1", "Docs", "confluence_cloud").unwrap();
+        store
+            .add_connection("c1", "Docs", "confluence_cloud")
+            .unwrap();
         let listed = store.list_connections().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].name, "Docs");
@@ -134,7 +141,10 @@ mod tests {
     fn reopening_a_database_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.sqlite");
-        Store::open(&path).unwrap().add_connection("c1", "Docs", "confluence_server").unwrap();
+        Store::open(&path)
+            .unwrap()
+            .add_connection("c1", "Docs", "confluence_server")
+            .unwrap();
         let store = Store::open(&path).unwrap();
         assert_eq!(store.list_connections().unwrap()[0].id, "c1");
     }

@@ -45,9 +45,13 @@ impl Crawl<'_> {
     /// Crawls every space in scope. `Err` only when the spaces themselves could not be listed.
     pub async fn run(self) -> Result<Vec<SpaceOutcome>> {
         let spaces = self.spaces_in_scope().await?;
-        self.live.spaces_total.store(spaces.len() as u64, Ordering::Relaxed);
+        self.live
+            .spaces_total
+            .store(spaces.len() as u64, Ordering::Relaxed);
         let links = site_links(self.client);
-        let downloads = Arc::new(Semaphore::new(self.config.concurrent_downloads.clamp(1, 50) as usize));
+        let downloads = Arc::new(Semaphore::new(
+            self.config.concurrent_downloads.clamp(1, 50) as usize,
+        ));
         let outcomes = stream::iter(spaces)
             .map(|space| self.space(space, &links, &downloads))
             .buffer_unordered(self.options.space_concurrency.max(1))
@@ -79,17 +83,29 @@ impl Crawl<'_> {
                 ),
             );
         }
-        Ok(all.into_iter().filter(|s| s.key.as_ref().is_some_and(|k| wanted.contains(k))).collect())
+        Ok(all
+            .into_iter()
+            .filter(|s| s.key.as_ref().is_some_and(|k| wanted.contains(k)))
+            .collect())
     }
 
     async fn send(&self, doc: Document) -> bool {
         self.tx.send(doc).await.is_ok()
     }
 
-    async fn space(&self, space: Space, links: &SiteLinks, downloads: &Arc<Semaphore>) -> SpaceOutcome {
+    async fn space(
+        &self,
+        space: Space,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+    ) -> SpaceOutcome {
         let key = space.key.clone().unwrap_or_default();
         (self.events)(&SyncEvent::SpaceStarted { key: key.clone() });
-        self.live.current.lock().map(|mut c| c.push(key.clone())).ok();
+        self.live
+            .current
+            .lock()
+            .map(|mut c| c.push(key.clone()))
+            .ok();
         let mut complete = true;
         if let Some(doc) = Document::from_space(&space, links) {
             self.send(doc).await;
@@ -101,12 +117,23 @@ impl Crawl<'_> {
             }
             if let Err(err) = self.content_of(&key, kind, links, downloads).await {
                 complete = false;
-                self.live.error(self.events, format!("space {key}"), format!("listing {}s failed: {err}", kind.as_str()));
+                self.live.error(
+                    self.events,
+                    format!("space {key}"),
+                    format!("listing {}s failed: {err}", kind.as_str()),
+                );
             }
         }
-        self.live.current.lock().map(|mut c| c.retain(|k| k != &key)).ok();
+        self.live
+            .current
+            .lock()
+            .map(|mut c| c.retain(|k| k != &key))
+            .ok();
         self.live.spaces_done.fetch_add(1, Ordering::Relaxed);
-        (self.events)(&SyncEvent::SpaceFinished { key: key.clone(), complete });
+        (self.events)(&SyncEvent::SpaceFinished {
+            key: key.clone(),
+            complete,
+        });
         SpaceOutcome { key, complete }
     }
 
@@ -146,7 +173,12 @@ impl Crawl<'_> {
 
     /// One page or blog post with its labels, attachments and comments. An error here means a
     /// child listing failed, which makes the space incomplete.
-    async fn item(&self, content: Content, links: &SiteLinks, downloads: &Arc<Semaphore>) -> Result<()> {
+    async fn item(
+        &self,
+        content: Content,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+    ) -> Result<()> {
         let body = content.storage().map(text::storage_to_text);
         let Some(mut doc) = Document::from_content(&content, body, links) else {
             return Ok(());
@@ -164,7 +196,11 @@ impl Crawl<'_> {
             .and_then(|c| c.attachment.as_ref())
             .is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
         if has_attachments {
-            let attachments: Vec<Content> = self.client.attachments(&container.id)?.collect_all().await?;
+            let attachments: Vec<Content> = self
+                .client
+                .attachments(&container.id)?
+                .collect_all()
+                .await?;
             let docs = stream::iter(attachments)
                 .map(|att| self.attachment(att, &container, links, downloads))
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
@@ -205,7 +241,10 @@ impl Crawl<'_> {
             return Some(doc);
         }
         if doc.size.unwrap_or(0) > cap {
-            doc.extraction_note = Some(format!("file larger than the {} MiB download cap", cap / (1024 * 1024)));
+            doc.extraction_note = Some(format!(
+                "file larger than the {} MiB download cap",
+                cap / (1024 * 1024)
+            ));
             return Some(doc);
         }
         let Some(link) = att.links.download.as_deref() else {
@@ -216,7 +255,9 @@ impl Crawl<'_> {
         match self.client.download(link).await {
             Ok(download) => match download.bytes().await {
                 Ok(bytes) => {
-                    self.live.downloaded_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    self.live
+                        .downloaded_bytes
+                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     let extraction = extract::extract(&bytes, &extension);
                     doc.body = extraction.text;
                     doc.extraction_note = extraction.note;
@@ -233,7 +274,11 @@ impl Crawl<'_> {
             ClientError::TooLarge { .. } => "file larger than the download cap".to_owned(),
             other => format!("download failed: {other}"),
         };
-        self.live.error(self.events, format!("attachment {}", doc.id), message.clone());
+        self.live.error(
+            self.events,
+            format!("attachment {}", doc.id),
+            message.clone(),
+        );
         doc.extraction_note = Some(message);
     }
 }

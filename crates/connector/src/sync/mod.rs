@@ -83,10 +83,20 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    pub(crate) fn error(&self, events: &EventHandler, context: impl Into<String>, message: impl Into<String>) {
-        let error = JobError { context: context.into(), message: message.into() };
+    pub(crate) fn error(
+        &self,
+        events: &EventHandler,
+        context: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        let error = JobError {
+            context: context.into(),
+            message: message.into(),
+        };
         tracing::warn!(context = %error.context, message = %error.message, "sync problem");
-        events(&SyncEvent::Warning { message: format!("{}: {}", error.context, error.message) });
+        events(&SyncEvent::Warning {
+            message: format!("{}: {}", error.context, error.message),
+        });
         let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
         if errors.len() < MAX_JOB_ERRORS {
             errors.push(error);
@@ -135,7 +145,17 @@ pub async fn full_sync<S: Sink + 'static>(
     lock(store).insert_job(&job)?;
 
     let live = Arc::new(Live::default());
-    let outcome = run(config, secrets, sink, options, &events, &cancel, &live, &mut job.counters).await;
+    let outcome = run(
+        config,
+        secrets,
+        sink,
+        options,
+        &events,
+        &cancel,
+        &live,
+        &mut job.counters,
+    )
+    .await;
     let (status, requests) = match outcome {
         Ok(run) => (run.status, run.requests),
         Err((err, requests)) => {
@@ -149,7 +169,9 @@ pub async fn full_sync<S: Sink + 'static>(
     job.ended_at = Some(now());
     job.duration_s = Some(started.elapsed().as_secs_f64());
     lock(store).finish_job(&job)?;
-    events(&SyncEvent::Phase { phase: SyncPhase::Finished });
+    events(&SyncEvent::Phase {
+        phase: SyncPhase::Finished,
+    });
     Ok(job)
 }
 
@@ -174,7 +196,9 @@ async fn run<S: Sink + 'static>(
     counters: &mut Counters,
 ) -> std::result::Result<RunOutcome, (Error, u64)> {
     let started = Instant::now();
-    events(&SyncEvent::Phase { phase: SyncPhase::Validating });
+    events(&SyncEvent::Phase {
+        phase: SyncPhase::Validating,
+    });
     let problems: Vec<_> = crate::config::validate(config, secrets)
         .into_iter()
         .filter(|p| p.severity == crate::config::Severity::Error)
@@ -184,13 +208,20 @@ async fn run<S: Sink + 'static>(
     }
     let client = ConfluenceClient::from_config(config, secrets).map_err(|e| (e.into(), 0))?;
     let requests = |client: &ConfluenceClient| client.stats().requests;
-    client.ping().await.map_err(|e| (e.into(), requests(&client)))?;
+    client
+        .ping()
+        .await
+        .map_err(|e| (e.into(), requests(&client)))?;
     sink.prepare().await.map_err(|e| (e, requests(&client)))?;
 
     // Progress ticker: a snapshot of the counters every `progress_every`.
     let ticker = {
-        let (live, client, events, every) =
-            (live.clone(), client.clone(), events.clone(), options.progress_every);
+        let (live, client, events, every) = (
+            live.clone(),
+            client.clone(),
+            events.clone(),
+            options.progress_every,
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -199,11 +230,16 @@ async fn run<S: Sink + 'static>(
         })
     };
 
-    let result = crawl_and_reconcile(config, &client, sink, options, events, cancel, live, counters).await;
+    let result = crawl_and_reconcile(
+        config, &client, sink, options, events, cancel, live, counters,
+    )
+    .await;
     ticker.abort();
     events(&SyncEvent::Progress(snapshot(live, &client, started)));
     let requests = requests(&client);
-    result.map(|status| RunOutcome { status, requests }).map_err(|e| (e, requests))
+    result
+        .map(|status| RunOutcome { status, requests })
+        .map_err(|e| (e, requests))
 }
 
 fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progress {
@@ -216,7 +252,11 @@ fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progres
         .then(|| elapsed / spaces_done as f64 * (spaces_total - spaces_done) as f64);
     Progress {
         elapsed_s: elapsed,
-        docs_per_second: if elapsed > 0.0 { live.docs_seen.load(Ordering::Relaxed) as f64 / elapsed } else { 0.0 },
+        docs_per_second: if elapsed > 0.0 {
+            live.docs_seen.load(Ordering::Relaxed) as f64 / elapsed
+        } else {
+            0.0
+        },
         docs_seen: live.docs_seen.load(Ordering::Relaxed),
         counters: Counters {
             indexed_document_count: indexed,
@@ -247,10 +287,15 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
     counters: &mut Counters,
 ) -> Result<JobStatus> {
     std::fs::create_dir_all(&options.work_dir).map_err(|source| Error::Io {
-        context: format!("creating the work directory `{}`", options.work_dir.display()),
+        context: format!(
+            "creating the work directory `{}`",
+            options.work_dir.display()
+        ),
         source,
     })?;
-    let seen_path = options.work_dir.join(format!("seen-{}.sqlite", uuid::Uuid::new_v4()));
+    let seen_path = options
+        .work_dir
+        .join(format!("seen-{}.sqlite", uuid::Uuid::new_v4()));
     let seen = SeenSet::create(&seen_path)?;
 
     // The writer: every document is recorded as seen, then batched to the target.
@@ -273,7 +318,8 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
                 })
                 .await?;
                 let totals = bulk.totals();
-                live.indexed.store(totals.created + totals.updated, Ordering::Relaxed);
+                live.indexed
+                    .store(totals.created + totals.updated, Ordering::Relaxed);
                 live.volume.store(totals.bytes, Ordering::Relaxed);
             }
             let totals = bulk.finish().await?;
@@ -282,12 +328,23 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
         })
     };
 
-    events(&SyncEvent::Phase { phase: SyncPhase::ListingSpaces });
-    let crawl = crawl::Crawl { config, client, options, events, cancel, live, tx };
+    events(&SyncEvent::Phase {
+        phase: SyncPhase::ListingSpaces,
+    });
+    let crawl = crawl::Crawl {
+        config,
+        client,
+        options,
+        events,
+        cancel,
+        live,
+        tx,
+    };
     let spaces = crawl.run().await;
-    let (mut seen, totals) = writer
-        .await
-        .map_err(|e| Error::Io { context: "the index writer stopped".into(), source: std::io::Error::other(e) })??;
+    let (mut seen, totals) = writer.await.map_err(|e| Error::Io {
+        context: "the index writer stopped".into(),
+        source: std::io::Error::other(e),
+    })??;
 
     counters.created = totals.created;
     counters.updated = totals.updated;
@@ -296,7 +353,11 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
     counters.downloaded_bytes = live.downloaded_bytes.load(Ordering::Relaxed);
     counters.failed = live.failed_docs.load(Ordering::Relaxed) + totals.failed.len() as u64;
     for item in totals.failed.iter().take(MAX_JOB_ERRORS) {
-        live.error(events, format!("document {}", item.id), format!("the target rejected it: {}", item.reason));
+        live.error(
+            events,
+            format!("document {}", item.id),
+            format!("the target rejected it: {}", item.reason),
+        );
     }
 
     let spaces = match spaces {
@@ -309,7 +370,9 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
     }
     let incomplete: Vec<&SpaceOutcome> = spaces.iter().filter(|s| !s.complete).collect();
 
-    events(&SyncEvent::Phase { phase: SyncPhase::Deleting });
+    events(&SyncEvent::Phase {
+        phase: SyncPhase::Deleting,
+    });
     sink.refresh().await?;
     let crawled: HashSet<&str> = spaces.iter().map(|s| s.key.as_str()).collect();
     let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
@@ -321,7 +384,10 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
         let candidates: Vec<&str> = page
             .iter()
             .filter(|d| match d.space_key.as_deref() {
-                Some(space) => !keep_space.contains(space) && (crawled.contains(space) || incomplete.is_empty()),
+                Some(space) => {
+                    !keep_space.contains(space)
+                        && (crawled.contains(space) || incomplete.is_empty())
+                }
                 None => false,
             })
             .map(|d| d.id.as_str())
@@ -358,10 +424,18 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
         let outcome = sink.delete(chunk.to_vec()).await?;
         counters.deleted_document_count += outcome.deleted;
         for item in outcome.failed {
-            live.error(events, format!("document {}", item.id), format!("could not be deleted: {}", item.reason));
+            live.error(
+                events,
+                format!("document {}", item.id),
+                format!("could not be deleted: {}", item.reason),
+            );
         }
     }
     sink.refresh().await?;
     let _ = seen.len();
-    Ok(if incomplete.is_empty() && counters.failed == 0 { JobStatus::Completed } else { JobStatus::Partial })
+    Ok(if incomplete.is_empty() && counters.failed == 0 {
+        JobStatus::Completed
+    } else {
+        JobStatus::Partial
+    })
 }

@@ -25,12 +25,17 @@ impl SeenSet {
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
              CREATE TABLE seen (id TEXT PRIMARY KEY, space_key TEXT) WITHOUT ROWID;",
         )?;
-        Ok(SeenSet { conn, path: path.to_owned(), pending: Vec::new() })
+        Ok(SeenSet {
+            conn,
+            path: path.to_owned(),
+            pending: Vec::new(),
+        })
     }
 
     /// Records an id; written in batches.
     pub fn insert(&mut self, id: &str, space_key: Option<&str>) -> Result<()> {
-        self.pending.push((id.to_owned(), space_key.map(str::to_owned)));
+        self.pending
+            .push((id.to_owned(), space_key.map(str::to_owned)));
         if self.pending.len() >= FLUSH_EVERY {
             self.flush()?;
         }
@@ -44,7 +49,8 @@ impl SeenSet {
         }
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO seen (id, space_key) VALUES (?1, ?2)")?;
+            let mut stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO seen (id, space_key) VALUES (?1, ?2)")?;
             for (id, space) in self.pending.drain(..) {
                 stmt.execute(params![id, space])?;
             }
@@ -56,7 +62,9 @@ impl SeenSet {
     /// How many distinct ids were recorded.
     pub fn len(&mut self) -> Result<u64> {
         self.flush()?;
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM seen", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM seen", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// Whether no id was recorded.
@@ -67,7 +75,9 @@ impl SeenSet {
     /// The ids of `ids` that were not seen.
     pub fn unseen<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
         self.flush()?;
-        let mut stmt = self.conn.prepare_cached("SELECT 1 FROM seen WHERE id = ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM seen WHERE id = ?1")?;
         let mut out = Vec::new();
         for id in ids {
             if !stmt.exists([id])? {
@@ -98,7 +108,10 @@ mod tests {
         }
         seen.insert("id1", Some("ENG")).unwrap();
         assert_eq!(seen.len().unwrap(), 2500);
-        assert_eq!(seen.unseen(["id0", "id2499", "gone", "id2500"]).unwrap(), ["gone", "id2500"]);
+        assert_eq!(
+            seen.unseen(["id0", "id2499", "gone", "id2500"]).unwrap(),
+            ["gone", "id2500"]
+        );
         drop(seen);
         assert!(!path.exists());
     }

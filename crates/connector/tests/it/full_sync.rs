@@ -26,11 +26,28 @@ async fn sandbox(flavor: Flavor, dc_auth: DcAuth) -> Sandbox {
     .unwrap()
 }
 
-async fn sync<S: Sink + 'static>(sandbox: &Sandbox, sink: &Arc<S>, store: &Mutex<Store>, work: &std::path::Path) -> JobRecord {
-    let options = SyncOptions { work_dir: work.to_owned(), trigger: "test".into(), ..SyncOptions::default() };
-    full_sync(&sandbox.config, &sandbox.secrets, sink.clone(), store, &options, ignore_events(), CancellationToken::new())
-        .await
-        .unwrap()
+async fn sync<S: Sink + 'static>(
+    sandbox: &Sandbox,
+    sink: &Arc<S>,
+    store: &Mutex<Store>,
+    work: &std::path::Path,
+) -> JobRecord {
+    let options = SyncOptions {
+        work_dir: work.to_owned(),
+        trigger: "test".into(),
+        ..SyncOptions::default()
+    };
+    full_sync(
+        &sandbox.config,
+        &sandbox.secrets,
+        sink.clone(),
+        store,
+        &options,
+        ignore_events(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Every document of the index: id -> source.
@@ -38,7 +55,10 @@ async fn indexed<S: Sink>(sink: &S) -> BTreeMap<String, Value> {
     sink.refresh().await.unwrap();
     let total = sink.count().await.unwrap() as usize;
     let page = sink
-        .search(&SearchRequest { size: total.max(1), ..SearchRequest::default() })
+        .search(&SearchRequest {
+            size: total.max(1),
+            ..SearchRequest::default()
+        })
         .await
         .unwrap();
     page.hits.into_iter().map(|h| (h.id, h.source)).collect()
@@ -51,7 +71,10 @@ fn assert_matches_truth(index: &BTreeMap<String, Value>, truth: &[TruthDoc]) {
     let got: BTreeSet<&str> = index.keys().map(String::as_str).collect();
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, unexpected {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, unexpected {extra:?}"
+    );
     let mut bodies_checked = 0;
     for t in truth {
         let doc = &index[&t.id];
@@ -60,10 +83,17 @@ fn assert_matches_truth(index: &BTreeMap<String, Value>, truth: &[TruthDoc]) {
         assert_eq!(doc["space_key"], t.space_key, "space of {}", t.id);
         assert_eq!(doc["id"], t.id);
         let extracted = t.r#type != "attachment"
-            || doc["extension"].as_str().is_some_and(connector::extract::is_supported);
+            || doc["extension"]
+                .as_str()
+                .is_some_and(connector::extract::is_supported);
         if let (Some(text), true) = (&t.text, extracted) {
             let body = doc["body"].as_str().unwrap_or_default();
-            assert!(body.contains(text.as_str()), "body of {} ({}) lacks {text:?}: {body:?}", t.id, t.r#type);
+            assert!(
+                body.contains(text.as_str()),
+                "body of {} ({}) lacks {text:?}: {body:?}",
+                t.id,
+                t.r#type
+            );
             bodies_checked += 1;
         }
     }
@@ -96,7 +126,10 @@ async fn full_sync_matches_truth(flavor: Flavor, dc_auth: DcAuth) {
     // The job is on record with its configuration, without secrets.
     let recorded = store.lock().unwrap().get_job(&job.id).unwrap().unwrap();
     assert_eq!(recorded, job);
-    assert_eq!(recorded.config["confluence_url"], sandbox.config.confluence_url);
+    assert_eq!(
+        recorded.config["confluence_url"],
+        sandbox.config.confluence_url
+    );
     sandbox.shutdown().await;
 }
 
@@ -127,7 +160,10 @@ async fn a_second_sync_removes_exactly_what_was_deleted_in_confluence() {
 
     // Delete one page (its attachments and comments go with it) and one blog post.
     let truth = sandbox.sim.truth();
-    let page = truth.iter().find(|t| t.r#type == "page" && truth.iter().any(|c| c.parent_id.as_deref() == Some(&t.id))).unwrap();
+    let page = truth
+        .iter()
+        .find(|t| t.r#type == "page" && truth.iter().any(|c| c.parent_id.as_deref() == Some(&t.id)))
+        .unwrap();
     let blog = truth.iter().find(|t| t.r#type == "blogpost").unwrap();
     sandbox.sim.admin().delete_content(&page.id).unwrap();
     sandbox.sim.admin().delete_content(&blog.id).unwrap();
@@ -149,7 +185,10 @@ async fn a_listing_that_fails_midway_deletes_nothing() {
     let work = tempfile::tempdir().unwrap();
     let store = Mutex::new(Store::open_in_memory().unwrap());
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
-    assert_eq!(sync(&sandbox, &sink, &store, work.path()).await.status, JobStatus::Completed);
+    assert_eq!(
+        sync(&sandbox, &sink, &store, work.path()).await.status,
+        JobStatus::Completed
+    );
     let before: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
 
     // Content really is deleted, but the content listings now fail after their first page,
@@ -157,21 +196,39 @@ async fn a_listing_that_fails_midway_deletes_nothing() {
     let truth = sandbox.sim.truth();
     let page = truth.iter().find(|t| t.r#type == "page").unwrap();
     sandbox.sim.admin().delete_content(&page.id).unwrap();
-    sandbox.sim.admin().fail_requests_matching("content/search", 500, 1);
+    sandbox
+        .sim
+        .admin()
+        .fail_requests_matching("content/search", 500, 1);
 
     let second = sync(&sandbox, &sink, &store, work.path()).await;
     assert_eq!(second.status, JobStatus::Partial, "{:?}", second.errors);
     assert_eq!(second.counters.deleted_document_count, 0);
-    assert!(second.errors.iter().any(|e| e.message.contains("listing")), "{:?}", second.errors);
+    assert!(
+        second.errors.iter().any(|e| e.message.contains("listing")),
+        "{:?}",
+        second.errors
+    );
     let after: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
-    assert_eq!(after, before, "nothing may be deleted when a listing failed");
+    assert_eq!(
+        after, before,
+        "nothing may be deleted when a listing failed"
+    );
 
     // Once Confluence answers again, a rerun finishes the job.
     sandbox.sim.admin().clear_faults();
     let third = sync(&sandbox, &sink, &store, work.path()).await;
     assert_eq!(third.status, JobStatus::Completed, "{:?}", third.errors);
     let now: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
-    assert_eq!(now, sandbox.sim.truth().into_iter().map(|t| t.id).collect::<BTreeSet<_>>());
+    assert_eq!(
+        now,
+        sandbox
+            .sim
+            .truth()
+            .into_iter()
+            .map(|t| t.id)
+            .collect::<BTreeSet<_>>()
+    );
     sandbox.shutdown().await;
 }
 
@@ -184,19 +241,96 @@ async fn the_deletion_threshold_refuses_to_empty_the_index() {
     sync(&sandbox, &sink, &store, work.path()).await;
     let before = indexed(&*sink).await.len();
     // Most of the site disappears at once (a space deleted by mistake, say).
-    let spaces: Vec<_> = sandbox.sim.truth().into_iter().filter(|t| t.r#type == "space").collect();
+    let spaces: Vec<_> = sandbox
+        .sim
+        .truth()
+        .into_iter()
+        .filter(|t| t.r#type == "space")
+        .collect();
     for space in spaces.iter().skip(1) {
-        for t in sandbox.sim.truth().iter().filter(|t| t.space_key == space.space_key && t.r#type == "page") {
+        for t in sandbox
+            .sim
+            .truth()
+            .iter()
+            .filter(|t| t.space_key == space.space_key && t.r#type == "page")
+        {
             let _ = sandbox.sim.admin().delete_content(&t.id);
         }
     }
-    let options = SyncOptions { work_dir: work.path().to_owned(), max_deletion_ratio: 0.1, ..SyncOptions::default() };
-    let job = full_sync(&sandbox.config, &sandbox.secrets, sink.clone(), &store, &options, ignore_events(), CancellationToken::new())
-        .await
-        .unwrap();
+    let options = SyncOptions {
+        work_dir: work.path().to_owned(),
+        max_deletion_ratio: 0.1,
+        ..SyncOptions::default()
+    };
+    let job = full_sync(
+        &sandbox.config,
+        &sandbox.secrets,
+        sink.clone(),
+        &store,
+        &options,
+        ignore_events(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.counters.deleted_document_count, 0);
-    assert!(job.errors.iter().any(|e| e.message.contains("safety threshold")), "{:?}", job.errors);
+    assert!(
+        job.errors
+            .iter()
+            .any(|e| e.message.contains("safety threshold")),
+        "{:?}",
+        job.errors
+    );
     assert_eq!(indexed(&*sink).await.len(), before);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_the_engine_rejects_are_counted_and_reported() {
+    let Some(url) = search_url() else { return };
+    let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Mutex::new(Store::open_in_memory().unwrap());
+    // An index someone created by hand, where `size` only holds small numbers: every attachment
+    // over 32 KiB is refused by the engine, item by item, while the rest of the bulk succeeds.
+    let index = unique_index("rejects");
+    let created = reqwest::Client::new()
+        .put(format!("{url}/{index}"))
+        .json(&serde_json::json!({"mappings": {"properties": {
+            "id": {"type": "keyword"},
+            "space_key": {"type": "keyword"},
+            "size": {"type": "short"}
+        }}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let truth = sandbox.sim.truth();
+    let sink = Arc::new(EsSink::new(&EsOptions::new(url, index)).unwrap());
+    let job = sync(&sandbox, &sink, &store, work.path()).await;
+    let index_now = indexed(&*sink).await;
+    let rejected: Vec<&TruthDoc> = truth
+        .iter()
+        .filter(|t| !index_now.contains_key(&t.id))
+        .collect();
+    assert!(!rejected.is_empty(), "the site has attachments over 32 KiB");
+    assert!(rejected.iter().all(|t| t.r#type == "attachment"));
+    assert_eq!(job.status, JobStatus::Partial, "{:?}", job.errors);
+    assert_eq!(job.counters.failed, rejected.len() as u64);
+    assert_eq!(
+        job.counters.indexed_document_count,
+        (truth.len() - rejected.len()) as u64
+    );
+    for t in &rejected {
+        assert!(
+            job.errors.iter().any(
+                |e| e.context == format!("document {}", t.id) && e.message.contains("rejected")
+            ),
+            "no error for {}: {:?}",
+            t.id,
+            job.errors
+        );
+    }
     sandbox.shutdown().await;
 }
