@@ -62,7 +62,8 @@ setup_ui() {
 # The browser-less end-to-end stack: Xvfb, WebKitWebDriver, D-Bus, and tauri-driver.
 setup_e2e() {
   apt_install xvfb xauth webkit2gtk-driver dbus-x11 gnome-keyring
-  if ! command -v tauri-driver >/dev/null || [[ "$(tauri-driver --version 2>/dev/null)" != *2.1.0* ]]; then
+  # tauri-driver has no --version; cargo's install record says which version is there.
+  if ! command -v tauri-driver >/dev/null || ! cargo install --list 2>/dev/null | grep -q '^tauri-driver v2\.1\.0:'; then
     say "installing tauri-driver 2.1.0 (about a minute)"
     cargo install --quiet --locked tauri-driver --version 2.1.0
   fi

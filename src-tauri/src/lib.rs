@@ -6,6 +6,7 @@
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod dto;
 mod error;
 mod state;
 
@@ -26,7 +27,39 @@ pub fn run() {
             app.manage(state);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::list_connections])
+        .invoke_handler(tauri::generate_handler![
+            commands::connections::list_connections,
+            commands::connections::create_sandbox_connection,
+            commands::connections::duplicate_connection,
+            commands::connections::delete_connection,
+            commands::config::config_form,
+            commands::config::load_connection,
+            commands::config::validate_connection,
+            commands::config::test_connection,
+            commands::config::save_connection,
+            commands::config::import_connector_json,
+            commands::config::export_connector_json,
+            commands::sync::sync_kinds,
+            commands::sync::start_sync,
+            commands::sync::cancel_sync,
+            commands::sync::running_syncs,
+            commands::sync::list_jobs,
+            commands::documents::search_documents,
+            commands::documents::get_document,
+            commands::acl::acl_users,
+            commands::acl::acl_user_access,
+            commands::acl::acl_explain_document,
+            commands::acl::acl_diff,
+            commands::rules::load_rules,
+            commands::rules::save_draft_rules,
+            commands::rules::validate_rules,
+            commands::rules::activate_rules,
+            commands::rules::revert_rules,
+            commands::rules::cql_tokens,
+            commands::rules::cql_problems,
+            commands::rules::cql_complete,
+            commands::rules::preview_rules,
+        ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");
 }

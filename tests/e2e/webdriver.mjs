@@ -97,6 +97,47 @@ export class Session {
     }
   }
 
+  /** Every element matching a CSS selector (possibly none), without waiting. */
+  async findAll(selector) {
+    const found = await this.command("POST", "/elements", { using: "css selector", value: selector });
+    return found.map((f) => Object.values(f)[0]);
+  }
+
+  /** Waits until `predicate` (an async function) returns a truthy value, and returns it. */
+  async waitFor(predicate, what, timeoutMs = 60000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await predicate().catch(() => undefined);
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(250);
+    }
+  }
+
+  /** Types `text` into an element (after clearing it). */
+  async type(elementId, text) {
+    await this.command("POST", `/element/${elementId}/clear`, {});
+    return this.command("POST", `/element/${elementId}/value`, { text });
+  }
+
+  /** Runs `script` (a function body; `arguments` holds `args`) in the page and returns its value. */
+  execute(script, args = []) {
+    return this.command("POST", "/execute/sync", { script, args });
+  }
+
+  /** Calls an app command through the page's IPC, as the UI would, and returns its answer. */
+  invoke(command, args = {}) {
+    return this.command("POST", "/execute/async", {
+      script:
+        "const done = arguments[arguments.length - 1];" +
+        "window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ err: e }));",
+      args: [command, args],
+    }).then((r) => {
+      if (r && "err" in r) throw new Error(`${command}: ${JSON.stringify(r.err)}`);
+      return r?.ok;
+    });
+  }
+
   text(elementId) {
     return this.command("GET", `/element/${elementId}/text`);
   }

@@ -33,6 +33,12 @@ enum Command {
     Search(commands::search::Args),
     /// List recent sync jobs.
     Jobs(commands::jobs::Args),
+    /// Print the text the engine extracts from a local file, or why there is none.
+    Extract(commands::extract::Args),
+    /// Validate sync rules (offline or against Confluence) and preview what they select.
+    Rules(commands::rules::Args),
+    /// Inspect document-level security: a document's ACL, a user's access, changes between syncs.
+    Acl(commands::acl::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,9 @@ fn main() -> ExitCode {
             Command::Validate(args) => commands::validate::run(args).await,
             Command::Search(args) => commands::search::run(args, &data_dir).await,
             Command::Jobs(args) => commands::jobs::run(args, &data_dir),
+            Command::Extract(args) => commands::extract::run(args).await,
+            Command::Rules(args) => commands::rules::run(args).await,
+            Command::Acl(args) => commands::acl::run(args, &data_dir).await,
         }
     });
     match result {

@@ -508,6 +508,7 @@ fn api(c: &Call<'_>, path: &str) -> Resp {
     let res = match segs.as_slice() {
         ["space"] => spaces(c),
         ["space", key] => space_one(c, key),
+        ["space", _, "permission"] => Err(c.error(405, "Method Not Allowed")),
         ["space", key, "content"] => space_content_both(c, key),
         ["space", key, "content", ty] => space_content(c, key, ty),
         ["space", key, "permissions"] if c.flavor() == Flavor::DataCenter => {

@@ -34,6 +34,8 @@ struct Gen {
     r: Rng,
     titles: HashMap<u32, HashSet<String>>,
     counts: Counts,
+    /// Human user indexes, filled once the users exist.
+    humans: Vec<u32>,
 }
 
 /// Generates the site of a flavor, size and seed.
@@ -55,8 +57,10 @@ pub(crate) fn generate(flavor: Flavor, size: SiteSize, seed: u64) -> Site {
         r: Rng::new(seed, &[0x6E4E]),
         titles: HashMap::new(),
         counts,
+        humans: Vec::new(),
     };
     g.users();
+    g.humans = g.humans();
     g.groups();
     if counts.tiny {
         g.tiny_spaces();
@@ -207,8 +211,13 @@ impl Gen {
     }
 
     fn space(&mut self, key: String, name: String, personal: bool, creator: u32) -> u32 {
-        let id = self.site.next_space_id;
+        let mut id = self.site.next_space_id;
         self.site.next_space_id += 1 + self.r.below(4) * 32_768;
+        // Space and content ids come from one generator in Confluence: never reuse a content id.
+        while self.site.content_by_id(id).is_some() {
+            id = self.site.next_space_id;
+            self.site.next_space_id += 1;
+        }
         let created = site_epoch() - (700 + self.r.below(1500) as i64) * DAY_MS;
         let description = format!(
             "{} {}",
@@ -254,8 +263,10 @@ impl Gen {
     }
 
     fn random_human(&mut self) -> u32 {
-        let humans = self.humans();
-        *self.r.pick(&humans)
+        if self.humans.is_empty() {
+            return ADMIN;
+        }
+        self.humans[self.r.index(self.humans.len())]
     }
 
     /// Adds a content item with generated history.

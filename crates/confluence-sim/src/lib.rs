@@ -22,6 +22,8 @@
 //! [`Admin`] (mutations and faults between syncs), [`TruthDoc`] (the ground truth), and
 //! [`cql::parse`] (the CQL validator the search routes use).
 
+#![warn(missing_docs)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -203,6 +205,12 @@ impl RunningSim {
     pub fn truth_for_each(&self, f: impl FnMut(TruthDoc)) {
         let site = self.shared.site.read().unwrap_or_else(|e| e.into_inner());
         truth::for_each(&site, f);
+    }
+
+    /// How many documents the ground truth holds, without building it.
+    pub fn document_count(&self) -> usize {
+        let site = self.shared.site.read().unwrap_or_else(|e| e.into_inner());
+        truth::count(&site)
     }
 
     /// Mutations and fault control.

@@ -413,10 +413,17 @@ impl Site {
     }
 
     /// Hands out a new content id.
+    ///
+    /// Confluence draws space and content ids from one generator, so they never coincide; the
+    /// generator here steps over the ids that spaces already hold.
     pub(crate) fn alloc_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1 + (crate::rng::hash(self.seed, &[id]) % 3);
-        id
+        loop {
+            let id = self.next_id;
+            self.next_id += 1 + (crate::rng::hash(self.seed, &[id]) % 3);
+            if !self.spaces.iter().any(|s| s.id == id) {
+                return id;
+            }
+        }
     }
 
     /// Label names of an item.

@@ -59,6 +59,19 @@ fn text_of(site: &Site, idx: u32) -> Option<String> {
     }
 }
 
+/// The number of documents [`for_each`] yields.
+pub(crate) fn count(site: &Site) -> usize {
+    (0..site.spaces.len() as u32)
+        .filter(|&s| site.can_view_space(Some(CRAWLER), s))
+        .map(|s| {
+            1 + site
+                .space_contents(s)
+                .filter(|&i| site.can_read(Some(CRAWLER), i))
+                .count()
+        })
+        .sum()
+}
+
 /// Calls `f` with every document of the ground truth: each space the crawler can view, then
 /// its content in id order.
 pub(crate) fn for_each(site: &Site, mut f: impl FnMut(TruthDoc)) {

@@ -138,7 +138,7 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
             }
         }
     }
-    match spaces {
+    match &spaces {
         Some(all) => {
             let keys: Vec<&str> = all.iter().filter_map(|s| s.key.as_deref()).collect();
             if config.spaces.is_empty() || config.spaces.iter().any(|k| k == "*") {
@@ -190,8 +190,46 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
         }
         None => {}
     }
+    if config.use_document_level_security
+        && let Some(client) = &client
+        && checks.iter().all(|c| c.status != CheckStatus::Failed)
+    {
+        checks.push(dls(config, client, spaces.as_deref()).await);
+    }
     checks.push(target(config, secrets).await);
     checks
+}
+
+/// Document-level security needs a way to read space permissions: on Server and Data Center
+/// the native API (9.1+) or the Extender app.
+async fn dls(
+    config: &ConnectorConfig,
+    client: &ConfluenceClient,
+    spaces: Option<&[Space]>,
+) -> Check {
+    const DLS: &str = "Document-level security";
+    let probe = config
+        .spaces
+        .iter()
+        .find(|k| k.as_str() != "*")
+        .cloned()
+        .or_else(|| spaces?.iter().find_map(|s| s.key.clone()));
+    match crate::acl::prereq::detect(client, probe.as_deref(), &config.confluence_url).await {
+        Ok(source) => check(
+            "dls",
+            DLS,
+            CheckStatus::Passed,
+            format!("space permissions are read from the {}", source.describe()),
+            None,
+        ),
+        Err(err) => check(
+            "dls",
+            DLS,
+            CheckStatus::Failed,
+            err.to_string(),
+            Some("use_document_level_security"),
+        ),
+    }
 }
 
 async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {

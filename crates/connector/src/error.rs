@@ -33,6 +33,15 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A connection, job or document that was asked for does not exist.
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// A caller passed a value the engine cannot use; the message says which and why.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Document-level security cannot work with this site or configuration.
+    #[error("{0}")]
+    Acl(#[from] crate::acl::AclError),
 }
 
 impl From<elasticsearch::http::transport::BuildError> for Error {

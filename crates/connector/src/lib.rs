@@ -14,7 +14,9 @@
 //! - [`sync::full_sync`]: a full sync into any [`sink::Sink`]: [`sink::EsSink`] or
 //!   [`sink::LocalIndex`], or the configured one through [`target::AnySink`].
 //! - [`check::remote`]: the "Test connection" checks.
+//! - [`acl`]: document-level security: ACL resolution, access-control syncs, the inspector.
 
+pub mod acl;
 pub mod check;
 pub mod config;
 pub mod confluence;
@@ -22,6 +24,7 @@ pub mod document;
 mod error;
 pub mod events;
 pub mod extract;
+pub mod rules;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sink;
@@ -31,4 +34,8 @@ pub mod target;
 pub mod text;
 
 pub use error::{Error, Result};
-pub use store::{ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, Store};
+pub use store::{
+    ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, SavedConnection, Store,
+};
+pub use store::{DocAclRecord, UserSnapshot};
+pub use store::{RuleState, StoredRules};

@@ -33,6 +33,25 @@ impl Sandbox {
         })
     }
 
+    /// `stored` (a saved sandbox connection's configuration) pointed at this simulator: its
+    /// address, data source and account come from the simulator, everything else (spaces, rules
+    /// options, document-level security, the target) from `stored`.
+    pub fn connect(&self, stored: &ConnectorConfig) -> ConnectorConfig {
+        let sim = &self.config;
+        ConnectorConfig {
+            data_source: sim.data_source,
+            username: sim.username.clone(),
+            data_center_auth_method: sim.data_center_auth_method,
+            data_center_username: sim.data_center_username.clone(),
+            account_email: sim.account_email.clone(),
+            confluence_url: sim.confluence_url.clone(),
+            ssl_enabled: false,
+            ssl_ca: String::new(),
+            tls_insecure_skip_verify: false,
+            ..stored.clone()
+        }
+    }
+
     /// Stops the simulator.
     pub async fn shutdown(self) {
         self.sim.shutdown().await;

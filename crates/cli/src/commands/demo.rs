@@ -26,9 +26,14 @@ pub struct Args {
     /// Seed of the generated site.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Print the summary as one JSON object.
+    /// Print the summary as one JSON object (with --dls, one per job: content, then access
+    /// control).
     #[arg(long)]
     pub json: bool,
+    /// Document-level security: compute each document's ACL, then run an access-control sync
+    /// (inspect the result with `confluence-connector acl`).
+    #[arg(long)]
+    pub dls: bool,
 }
 
 pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -52,13 +57,31 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
     config.target = Target::Local {
         index_name: DEMO_INDEX.to_owned(),
     };
+    config.use_document_level_security = args.dls;
     // Each demo starts from an empty index: another flavor or size is another site.
     if let AnySink::Local(index) = AnySink::open(&config.target, &sandbox.secrets, data_dir)? {
         index.clear().await?;
     }
     let job = run_sync(&config, &sandbox.secrets, data_dir, "demo", args.json).await;
+    let acl_job = match (&job, args.dls) {
+        (Ok(_), true) => Some(
+            super::acl::run_access_control_sync(
+                &config,
+                &sandbox.secrets,
+                data_dir,
+                "demo",
+                args.json,
+            )
+            .await,
+        ),
+        _ => None,
+    };
     sandbox.shutdown().await;
     let job = job?;
+    let acl_ok = match acl_job {
+        Some(acl_job) => super::acl::completed(&acl_job?),
+        None => true,
+    };
     if !args.json {
         let sink = AnySink::open(&config.target, &sandbox_free_secrets(), data_dir)?;
         println!("\nThe local index now holds:");
@@ -74,6 +97,14 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         println!(
             "\nSearch it with:\n  confluence-connector search --index {DEMO_INDEX} \"release notes\""
         );
+        if args.dls {
+            println!(
+                "\nInspect document-level security with:\n  confluence-connector acl doc <ID>\n  confluence-connector acl user <NAME>"
+            );
+        }
+    }
+    if !acl_ok {
+        return Ok(ExitCode::FAILURE);
     }
     Ok(exit_code(&job))
 }

@@ -1,6 +1,8 @@
 //! The `confluence-connector` binary, run as a user would, against the simulator.
 
+mod acl;
 mod demo;
+mod rules;
 mod secrets;
 
 use std::path::Path;

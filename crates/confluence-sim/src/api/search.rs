@@ -252,8 +252,7 @@ pub(super) fn content_search(c: &Call<'_>) -> Res {
             next,
             &[],
         );
-        let mut v = c.r.collection(rows, pos, p.requested, links);
-        v["cqlQuery"] = json!(prepared.cql);
+        let v = c.r.collection(rows, pos, p.requested, links);
         return Ok(Resp::json(200, &v));
     }
     let mut v = c.offset_collection(
@@ -264,7 +263,6 @@ pub(super) fn content_search(c: &Call<'_>) -> Res {
         false,
     );
     v["totalSize"] = json!(items.len());
-    v["cqlQuery"] = json!(prepared.cql);
     Ok(Resp::json(200, &v))
 }
 

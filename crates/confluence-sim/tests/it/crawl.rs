@@ -476,6 +476,7 @@ async fn crawl_and_compare(opts: SimOptions, download: bool) -> RunningSim {
     let c = Client::for_sim(&sim);
     let found = crawl(&c, sim.flavor(), download).await;
     let truth = sim.truth();
+    assert_eq!(sim.document_count(), truth.len());
     assert!(
         truth.iter().any(|d| d.r#type == "attachment")
             && truth.iter().any(|d| d.r#type == "comment")

@@ -36,8 +36,7 @@ async fn a_100k_document_site_serves_with_modest_memory() {
     })
     .await
     .expect("start");
-    let mut docs = 0usize;
-    sim.truth_for_each(|_| docs += 1);
+    let docs = sim.document_count();
     let grown = rss_kib().saturating_sub(before);
     let model = sim.model_bytes();
     eprintln!(

@@ -70,6 +70,9 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
         if let Some(http) = ext.get("http") {
             config.http = serde_json::from_value::<HttpSettings>(http.clone())?;
         }
+        if let Some(extraction) = ext.get("extraction") {
+            config.extraction = serde_json::from_value(extraction.clone())?;
+        }
         if let Some(target) = ext.get("target") {
             config.target = serde_json::from_value::<Target>(target.clone())?;
         }
@@ -110,6 +113,7 @@ pub fn export(config: &ConnectorConfig) -> Value {
         "configuration": entries,
         EXTENSION_KEY: {
             "http": config.http,
+            "extraction": config.extraction,
             "target": config.target,
         },
     })
@@ -151,7 +155,7 @@ fn join(items: &[Value]) -> String {
         .join(",")
 }
 
-fn current_value(c: &ConnectorConfig, key: &str) -> Value {
+pub(super) fn current_value(c: &ConnectorConfig, key: &str) -> Value {
     match key {
         "data_source" => json!(c.data_source.as_str()),
         "username" => json!(c.username),
@@ -167,13 +171,18 @@ fn current_value(c: &ConnectorConfig, key: &str) -> Value {
         "concurrent_downloads" => json!(c.concurrent_downloads),
         "use_document_level_security" => json!(c.use_document_level_security),
         "use_text_extraction_service" => json!(c.use_text_extraction_service),
+        "extraction_service_url" => json!(c.extraction.service_url),
         "tls_insecure_skip_verify" => json!(c.tls_insecure_skip_verify),
         _ => Value::Null,
     }
 }
 
 /// Sets `key` from `value`; `Ok(false)` for an unknown key.
-fn apply(c: &mut ConnectorConfig, key: &str, value: &Value) -> Result<bool, ConfigError> {
+pub(super) fn apply(
+    c: &mut ConnectorConfig,
+    key: &str,
+    value: &Value,
+) -> Result<bool, ConfigError> {
     match key {
         "data_source" => {
             if let Some(s) = text(value) {
@@ -218,6 +227,11 @@ fn apply(c: &mut ConnectorConfig, key: &str, value: &Value) -> Result<bool, Conf
         }
         "use_text_extraction_service" => {
             c.use_text_extraction_service = boolean(key, value, c.use_text_extraction_service)?
+        }
+        "extraction_service_url" => {
+            if let Some(url) = value.as_str() {
+                c.extraction.service_url = url.trim().to_owned();
+            }
         }
         "retry_count" => c.retry_count = integer(key, value, c.retry_count)?,
         "concurrent_downloads" => {

@@ -288,6 +288,12 @@ pub fn fields() -> Vec<FieldSpec> {
             .toggle()
             .tooltip("Sends attachments to an external extraction service (e.g. Apache Tika) instead of extracting them in-process.")
             .advanced(),
+        Builder::new("extraction_service_url", "Text extraction service URL")
+            .optional()
+            .default(json!(super::ExtractionSettings::default().service_url))
+            .when("use_text_extraction_service", json!(true))
+            .tooltip("The Apache Tika server (tika-server 3.x) that attachments are sent to; files of any size go there.")
+            .advanced(),
         Builder::new("tls_insecure_skip_verify", "Skip TLS certificate verification (insecure)")
             .toggle()
             .tooltip("Accept any certificate, including forged ones. Only for tests against a server you control.")
@@ -344,7 +350,7 @@ mod tests {
     #[test]
     fn eighteen_reference_fields_plus_ours() {
         let f = fields();
-        assert_eq!(f.len(), 19);
+        assert_eq!(f.len(), 20);
         assert_eq!(f[0].key, "data_source");
         assert_eq!(f[17].key, "use_text_extraction_service");
         let sensitive: Vec<_> = f
@@ -372,6 +378,7 @@ mod tests {
                 "retry_count",
                 "concurrent_downloads",
                 "use_text_extraction_service",
+                "extraction_service_url",
                 "tls_insecure_skip_verify"
             ]
         );

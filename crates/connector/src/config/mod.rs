@@ -6,10 +6,12 @@
 //!   [`EnvSecrets`] and [`KeyringStore`] fill it (see [`SecretField`] for the variable names).
 //! - [`fields`] and [`target_fields`] describe the form a UI shows ([`FieldSpec`]).
 //! - [`validate`] returns every problem at once, each tied to a field ([`FieldError`]).
+//! - [`form`] turns a configuration into the flat values a form edits, and back.
 //! - [`connector_json`] imports and exports Elastic's `connector.json` shape, without secrets.
 
 pub mod connector_json;
 mod fields;
+pub mod form;
 mod model;
 mod secrets;
 mod validate;
@@ -20,7 +22,7 @@ pub use fields::{
 };
 pub use model::{
     ConnectorConfig, DEFAULT_INDEX_NAME, DataCenterAuthMethod, DataSource, ElasticsearchTarget,
-    EsAuthMethod, HttpSettings, Target, split_spaces,
+    EsAuthMethod, ExtractionSettings, HttpSettings, Target, split_spaces,
 };
 pub use secrets::{
     EnvSecrets, KEYRING_SERVICE, KeyringStore, MemorySecrets, SecretField, SecretSource,

@@ -109,6 +109,36 @@ impl Default for HttpSettings {
     }
 }
 
+/// Limits of attachment text extraction, and where the extraction service is. Not part of the
+/// reference's 18 fields; the download cap is [`HttpSettings::max_download_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct ExtractionSettings {
+    /// Text kept per attachment, in bytes; longer text is cut and the cut noted.
+    #[ts(type = "number")]
+    pub max_text_bytes: u64,
+    /// Seconds allowed to extract the text of one file in-process.
+    #[ts(type = "number")]
+    pub timeout_secs: u64,
+    /// The Apache Tika server used when `use_text_extraction_service` is on.
+    pub service_url: String,
+    /// Seconds allowed for the extraction service to answer for one file.
+    #[ts(type = "number")]
+    pub service_timeout_secs: u64,
+}
+
+impl Default for ExtractionSettings {
+    fn default() -> Self {
+        ExtractionSettings {
+            max_text_bytes: 2 * 1024 * 1024,
+            timeout_secs: 60,
+            service_url: "http://127.0.0.1:9998".to_string(),
+            service_timeout_secs: 300,
+        }
+    }
+}
+
 /// How the connector authenticates to Elasticsearch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -223,6 +253,8 @@ pub struct ConnectorConfig {
     pub use_text_extraction_service: bool,
     /// Timeouts, concurrency and rate caps of the Confluence client.
     pub http: HttpSettings,
+    /// Limits of attachment text extraction, and the extraction service.
+    pub extraction: ExtractionSettings,
     /// Where the documents go.
     pub target: Target,
 }
@@ -246,6 +278,7 @@ impl Default for ConnectorConfig {
             use_document_level_security: false,
             use_text_extraction_service: false,
             http: HttpSettings::default(),
+            extraction: ExtractionSettings::default(),
             target: Target::default(),
         }
     }

@@ -228,6 +228,26 @@ impl ConfluenceClient {
         Ok(self.cql_pager(url, limit.max(1)))
     }
 
+    /// `rest/api/search` with the caller's expansions (advanced sync rules, previews), `limit`
+    /// per page, rows as `T` ([`SearchResult`] or raw JSON); paged like [`Self::search_cql`].
+    pub fn search_cql_with<T>(
+        &self,
+        cql: &str,
+        limit: usize,
+        expand: &str,
+    ) -> Result<Pager<T>, ClientError>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let limit_s = limit.max(1).to_string();
+        let mut query = vec![("cql", cql), ("limit", limit_s.as_str())];
+        if !expand.is_empty() {
+            query.push(("expand", expand));
+        }
+        let url = self.api_url("rest/api/search", &[], &query)?;
+        Ok(self.cql_pager(url, limit.max(1)))
+    }
+
     /// [`Self::search_cql`] with the reference's page size (100).
     pub fn search(&self, cql: &str) -> Result<Pager<SearchResult>, ClientError> {
         self.search_cql(cql, SEARCH_LIMIT)

@@ -134,7 +134,12 @@ impl ClientOptions {
             requests_per_second: h
                 .max_requests_per_second
                 .filter(|r| r.is_finite() && *r > 0.0),
-            max_download_bytes: h.max_download_bytes,
+            // The extraction service reads any size (the reference's rule); in-process, the cap.
+            max_download_bytes: if config.use_text_extraction_service {
+                u64::MAX
+            } else {
+                h.max_download_bytes
+            },
             extra_ca_pem: (config.ssl_enabled && !config.ssl_ca.trim().is_empty())
                 .then(|| config.ssl_ca.clone()),
             danger_accept_invalid_certs: config.tls_insecure_skip_verify,

@@ -394,7 +394,7 @@ async fn pagination_follows_relative_next_links_with_a_context_path() {
     assert_eq!(
         uris,
         [
-            "/confluence/rest/api/space?limit=100",
+            "/confluence/rest/api/space?limit=100&expand=description.plain",
             "/confluence/rest/api/space?limit=2&start=2"
         ]
     );

@@ -1,7 +1,48 @@
 //! Attachment text: what the engine can read out of a downloaded file.
 //!
-//! Text formats (plain text, Markdown, CSV/TSV, JSON, XML, HTML, source code) are decoded here.
-//! Other formats get a metadata-only document whose `extraction_note` says why it has no text.
+//! One module per format family, all in-process and in pure Rust:
+//!
+//! | formats | module | how |
+//! | --- | --- | --- |
+//! | TXT, Markdown, reST, CSV/TSV, JSON, YAML, logs, source code, `.paper` | `plain` | UTF-8, or UTF-16 with a byte-order mark |
+//! | HTML, XHTML, ASPX | `plain` | the storage-format converter ([`crate::text`]) |
+//! | XML, SVG | `plain` | the text nodes (quick-xml) |
+//! | PDF | `pdf` | pdf-extract (over lopdf); encrypted files tried with the empty password |
+//! | DOCX, DOCM, DOTX, PPTX, PPTM, POTX, PPSX, VSDX, VSDM | `ooxml` | zip + quick-xml over the parts that hold text |
+//! | XLSX, XLSM, XLSB, XLS | `sheet` | calamine, one line per row, cells separated by tabs |
+//! | ODT, ODS, ODP (and their templates) | `odf` | zip + quick-xml over `content.xml` |
+//! | RTF | `rtf` | a small tokenizer: groups, control words, hex and Unicode escapes |
+//! | DOC, PPT, MSG | `ole` | cfb (compound files): the Word piece table, PowerPoint text atoms, Outlook properties |
+//!
+//! Every other extension gets a metadata-only document whose `extraction_note` says why it has
+//! no text. [`Extractor`] adds the limits of a sync (the download cap, a cap on the text kept, a
+//! time limit per file, panics caught) and, when `use_text_extraction_service` is on, sends files
+//! to an Apache Tika server instead ([`tika`]).
+
+mod formats;
+mod limits;
+mod odf;
+mod ole;
+mod ooxml;
+mod pdf;
+mod plain;
+mod rtf;
+mod sheet;
+pub mod tika;
+mod xml;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use formats::{ALLOW_LIST, Format};
+pub use limits::Limits;
+
+use crate::config::ConnectorConfig;
 
 /// What came out of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,101 +51,323 @@ pub struct Extraction {
     pub text: Option<String>,
     /// Why there is no text, or what was left out.
     pub note: Option<String>,
+    /// Whether the note reports a failure (a corrupt or encrypted file, a time-out, the service
+    /// failing) rather than a policy (an unsupported format, a cap): the sync warns about these.
+    pub failed: bool,
 }
 
 impl Extraction {
-    fn text(text: String) -> Extraction {
-        Extraction {
-            text: Some(text),
-            note: None,
-        }
-    }
-
     /// No text, for the given reason.
     pub fn none(note: impl Into<String>) -> Extraction {
         Extraction {
             text: None,
             note: Some(note.into()),
+            failed: false,
+        }
+    }
+
+    /// No text, because reading the file failed.
+    pub fn failure(note: impl Into<String>) -> Extraction {
+        Extraction {
+            failed: true,
+            ..Extraction::none(note)
         }
     }
 }
 
-/// Extensions whose files are text, read as UTF-8.
-const PLAIN: &[&str] = &[
-    "txt",
-    "text",
-    "md",
-    "markdown",
-    "rst",
-    "csv",
-    "tsv",
-    "json",
-    "xml",
-    "yaml",
-    "yml",
-    "log",
-    "py",
-    "rb",
-    "sh",
-    "js",
-    "ts",
-    "java",
-    "go",
-    "rs",
-    "c",
-    "h",
-    "cpp",
-    "cs",
-    "sql",
-    "toml",
-    "ini",
-    "properties",
-    "svg",
-];
+/// Why a format reader gave up.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The file is protected by a password.
+    Encrypted,
+    /// The file is not what its extension says, or is damaged.
+    Corrupt(String),
+}
 
-/// Extensions read as HTML.
-const HTML: &[&str] = &["html", "htm", "xhtml", "aspx"];
+impl Failure {
+    fn corrupt(what: &str, err: impl std::fmt::Display) -> Failure {
+        Failure::Corrupt(format!("{what}: {err}"))
+    }
 
-/// Whether `extension` names a format the engine extracts text from.
+    fn note(&self, ext: &str) -> String {
+        match self {
+            Failure::Encrypted => format!("the `.{ext}` file is encrypted (password-protected)"),
+            Failure::Corrupt(why) => format!("the `.{ext}` file could not be read: {why}"),
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Self {
+        Failure::Corrupt(format!("read error: {err}"))
+    }
+}
+
+/// A file to read: bytes in memory or a file on disk (a streamed download).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Input<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+/// A reader that can also seek (zip, compound files, spreadsheets).
+pub(crate) trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+impl<'a> Input<'a> {
+    /// A seekable reader over the whole input.
+    fn open(self) -> io::Result<Box<dyn ReadSeek + 'a>> {
+        Ok(match self {
+            Input::Bytes(b) => Box::new(io::Cursor::new(b)),
+            Input::File(p) => Box::new(io::BufReader::new(std::fs::File::open(p)?)),
+        })
+    }
+
+    /// The first `max` bytes (all of a file that is no longer).
+    fn head(self, max: usize) -> io::Result<Cow<'a, [u8]>> {
+        Ok(match self {
+            Input::Bytes(b) => Cow::Borrowed(&b[..b.len().min(max)]),
+            Input::File(p) => {
+                let mut out = Vec::new();
+                std::fs::File::open(p)?
+                    .take(max as u64)
+                    .read_to_end(&mut out)?;
+                Cow::Owned(out)
+            }
+        })
+    }
+
+    /// The whole input in memory.
+    fn all(self) -> io::Result<Cow<'a, [u8]>> {
+        self.head(usize::MAX)
+    }
+}
+
+/// Whether `extension` names a format the engine extracts text from in-process.
 pub fn is_supported(extension: &str) -> bool {
-    let ext = extension.to_ascii_lowercase();
-    PLAIN.contains(&ext.as_str()) || HTML.contains(&ext.as_str())
+    Format::of(extension).is_some()
 }
 
-/// Extracts the text of a file from its bytes and extension.
+/// Why a file with `extension` gets no text in-process.
+pub fn unsupported_note(extension: &str) -> String {
+    let ext = extension.trim_start_matches('.').to_ascii_lowercase();
+    if ext.is_empty() {
+        "the file has no extension, so its format is unknown".to_owned()
+    } else {
+        format!(
+            "no in-process text extraction for `.{ext}` files (the text extraction service may read them)"
+        )
+    }
+}
+
+/// Extracts the text of a file from its bytes and extension, with the default limits and no
+/// time limit. Never panics: a panic in a format reader becomes a note.
 pub fn extract(bytes: &[u8], extension: &str) -> Extraction {
-    let ext = extension.to_ascii_lowercase();
-    if PLAIN.contains(&ext.as_str()) {
-        return Extraction::text(String::from_utf8_lossy(bytes).trim().to_owned());
-    }
-    if HTML.contains(&ext.as_str()) {
-        let html = String::from_utf8_lossy(bytes);
-        return Extraction::text(crate::text::storage_to_text(&html));
-    }
-    Extraction::none(format!("no text extraction for `.{ext}` files"))
+    extract_with(Input::Bytes(bytes), extension, &Limits::default())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Extracts the text of a file on disk, without a time limit (see [`extract_file`]).
+pub fn extract_path(path: &Path, extension: &str, limits: &Limits) -> Extraction {
+    extract_with(Input::File(path), extension, limits)
+}
 
-    #[test]
-    fn text_formats_are_decoded_and_others_explain_themselves() {
-        assert_eq!(
-            extract(b"  hello world \n", "TXT").text.as_deref(),
-            Some("hello world")
-        );
-        let html = extract(
-            b"<html><body><h1>Title</h1><p>Body &amp; soul</p></body></html>",
-            "html",
-        );
-        let text = html.text.unwrap();
-        assert!(
-            text.contains("Title") && text.contains("Body & soul"),
-            "{text}"
-        );
-        let png = extract(&[0x89, b'P', b'N', b'G'], "png");
-        assert_eq!(png.text, None);
-        assert!(png.note.unwrap().contains(".png"));
+fn extract_with(input: Input<'_>, extension: &str, limits: &Limits) -> Extraction {
+    let ext = extension.trim_start_matches('.').to_ascii_lowercase();
+    let Some(format) = Format::of(&ext) else {
+        return Extraction::none(unsupported_note(&ext));
+    };
+    let mut out = limits::TextOut::new(limits.max_text_bytes);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        format.read(input, &mut out)
+    }));
+    match result {
+        Ok(Ok(())) => out.finish(&ext),
+        Ok(Err(failure)) => {
+            let note = failure.note(&ext);
+            Extraction::failure(note)
+        }
+        Err(_) => {
+            let note = format!("the `.{ext}` file could not be read: the reader crashed on it");
+            Extraction::failure(note)
+        }
     }
+}
+
+/// Extracts the text of a file on disk on a blocking thread, within `limits.timeout`.
+/// A file that takes longer yields a note; its thread is left to finish in the background.
+pub async fn extract_file(path: PathBuf, extension: String, limits: Limits) -> Extraction {
+    let timeout = limits.timeout;
+    let ext = extension.clone();
+    let task = tokio::task::spawn_blocking(move || extract_path(&path, &extension, &limits));
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(extraction)) => extraction,
+        Ok(Err(err)) => Extraction::failure(format!(
+            "the `.{ext}` file could not be read: the reader stopped ({err})"
+        )),
+        Err(_) => {
+            let note = format!(
+                "text extraction of the `.{ext}` file took longer than {}",
+                limits::human_duration(timeout)
+            );
+            Extraction::failure(note)
+        }
+    }
+}
+
+/// The attachment policy of a sync: which files to download, and how to get their text.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    limits: Limits,
+    /// Largest file downloaded in-process mode; the service has no cap (the reference's rule).
+    max_download_bytes: u64,
+    service: Option<tika::Tika>,
+}
+
+impl Extractor {
+    /// The policy a configuration asks for.
+    pub fn new(config: &ConnectorConfig) -> Extractor {
+        let e = &config.extraction;
+        Extractor {
+            limits: Limits::from_settings(e),
+            max_download_bytes: config.http.max_download_bytes,
+            service: config.use_text_extraction_service.then(|| {
+                tika::Tika::new(
+                    &e.service_url,
+                    Duration::from_secs(e.service_timeout_secs.max(1)),
+                )
+            }),
+        }
+    }
+
+    /// An in-process policy with these limits.
+    pub fn in_process(limits: Limits, max_download_bytes: u64) -> Extractor {
+        Extractor {
+            limits,
+            max_download_bytes,
+            service: None,
+        }
+    }
+
+    /// A policy that sends every file to the Tika server at `service`.
+    pub fn with_service(limits: Limits, service: tika::Tika) -> Extractor {
+        Extractor {
+            limits,
+            max_download_bytes: u64::MAX,
+            service: Some(service),
+        }
+    }
+
+    /// Whether files go to the extraction service.
+    pub fn uses_service(&self) -> bool {
+        self.service.is_some()
+    }
+
+    /// Why a file of this extension and size is not downloaded, or `None` to download it.
+    pub fn skip_reason(&self, extension: &str, size: Option<u64>) -> Option<String> {
+        let ext = extension.trim_start_matches('.').to_ascii_lowercase();
+        if ext.is_empty() {
+            return Some(unsupported_note(&ext));
+        }
+        if size == Some(0) {
+            return Some("the file is empty".to_owned());
+        }
+        if self.service.is_some() {
+            return None;
+        }
+        if !is_supported(&ext) {
+            return Some(unsupported_note(&ext));
+        }
+        match size {
+            Some(size) if size > self.max_download_bytes => {
+                Some(limits::too_large_note(size, self.max_download_bytes))
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of a downloaded file, within the limits.
+    pub async fn extract(&self, path: &Path, extension: &str) -> Extraction {
+        match &self.service {
+            Some(service) => {
+                let extraction = service.extract_file(path).await;
+                let mut out = limits::TextOut::new(self.limits.max_text_bytes);
+                match extraction {
+                    Ok(text) => {
+                        out.push(&text);
+                        out.finish(extension)
+                    }
+                    Err(err) => {
+                        Extraction::failure(format!("the text extraction service failed: {err}"))
+                    }
+                }
+            }
+            None => extract_file(path.to_owned(), extension.to_owned(), self.limits.clone()).await,
+        }
+    }
+}
+
+/// A download written to a temporary file (deleted when dropped), named with the extension so
+/// that the extraction service can tell the type.
+#[derive(Debug)]
+pub struct Spooled {
+    file: tempfile::NamedTempFile,
+    len: u64,
+}
+
+impl Spooled {
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Why a download could not be spooled.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    /// The download failed (including [`crate::confluence::ClientError::TooLarge`]).
+    #[error(transparent)]
+    Download(#[from] crate::confluence::ClientError),
+    /// The temporary file could not be written.
+    #[error("could not write the download to a temporary file: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Streams a download chunk by chunk into a temporary file: memory stays at one chunk.
+pub async fn spool(
+    download: crate::confluence::Download,
+    extension: &str,
+) -> Result<Spooled, SpoolError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+
+    let ext: String = extension
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let file = tempfile::Builder::new()
+        .prefix("confluence-attachment-")
+        .suffix(&format!(".{ext}"))
+        .tempfile()?;
+    let mut writer =
+        tokio::io::BufWriter::with_capacity(64 * 1024, tokio::fs::File::from_std(file.reopen()?));
+    let mut stream = download.into_stream();
+    let mut len = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        len += chunk.len() as u64;
+        writer.write_all(&chunk).await?;
+    }
+    writer.flush().await?;
+    Ok(Spooled { file, len })
 }

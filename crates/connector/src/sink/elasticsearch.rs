@@ -17,6 +17,8 @@ use super::{
 };
 use crate::Result;
 
+mod dls;
+
 /// How to reach the cluster and which index to write.
 #[derive(Clone)]
 pub struct EsOptions {

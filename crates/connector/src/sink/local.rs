@@ -20,6 +20,8 @@ use super::{
 use super::{Sink, SinkError};
 use crate::Result;
 
+mod acl;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS docs (
     seq INTEGER PRIMARY KEY,

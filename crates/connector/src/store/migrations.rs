@@ -26,6 +26,39 @@ const MIGRATIONS: &[&str] = &[
         rules TEXT NOT NULL
     );
     CREATE INDEX sync_jobs_by_connection ON sync_jobs (connection_id, started_at);",
+    // The full configuration of a connection (without secrets), and whether it is the sandbox.
+    "ALTER TABLE connections ADD COLUMN config TEXT;
+    ALTER TABLE connections ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;",
+    // Document-level security: per-job snapshots of every document's access (and how it was
+    // derived) and of every user's identities, deduplicated through `acl_blobs`.
+    "CREATE TABLE acl_blobs (
+        id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE acl_doc_snapshots (
+        job_id TEXT NOT NULL REFERENCES sync_jobs(id) ON DELETE CASCADE,
+        doc_id TEXT NOT NULL,
+        access INTEGER NOT NULL REFERENCES acl_blobs(id),
+        derivation INTEGER NOT NULL REFERENCES acl_blobs(id),
+        PRIMARY KEY (job_id, doc_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX acl_doc_snapshots_by_doc ON acl_doc_snapshots (doc_id);
+    CREATE TABLE acl_user_snapshots (
+        job_id TEXT NOT NULL REFERENCES sync_jobs(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        identities INTEGER NOT NULL REFERENCES acl_blobs(id),
+        PRIMARY KEY (job_id, user_id)
+    ) WITHOUT ROWID;",
+    // Sync rules of a connection: a draft and the active version.
+    "CREATE TABLE rule_sets (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('draft', 'active')),
+        version INTEGER NOT NULL,
+        rules TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connection_id, state)
+    );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

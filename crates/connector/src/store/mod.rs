@@ -2,12 +2,18 @@
 //!
 //! Secrets never reach this database: a connection row holds its configuration without them.
 
+mod acl_snapshots;
+mod connections;
 mod jobs;
 mod migrations;
+mod rules;
 
 use std::path::Path;
 
+pub use acl_snapshots::{DocAclRecord, UserSnapshot};
+pub use connections::SavedConnection;
 pub use jobs::{JobError, JobRecord, JobStatus, JobType};
+pub use rules::{RuleState, StoredRules};
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -26,6 +32,8 @@ pub struct ConnectionSummary {
     pub data_source: String,
     /// The last finished sync, if any.
     pub last_sync: Option<LastSync>,
+    /// True for the sandbox connection (the built-in simulator and the local index).
+    pub sandbox: bool,
 }
 
 /// The outcome of a connection's most recent sync.
@@ -67,7 +75,7 @@ impl Store {
     /// Every connection, oldest first, with its last sync.
     pub fn list_connections(&self) -> Result<Vec<ConnectionSummary>> {
         let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.name, c.data_source, j.ended_at, j.status, j.counters
+            "SELECT c.id, c.name, c.data_source, j.ended_at, j.status, j.counters, c.sandbox
              FROM connections c
              LEFT JOIN sync_jobs j ON j.rowid = (
                  SELECT rowid FROM sync_jobs WHERE connection_id = c.id AND ended_at IS NOT NULL
@@ -95,6 +103,7 @@ impl Store {
                 name: row.get(1)?,
                 data_source: row.get(2)?,
                 last_sync,
+                sandbox: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -116,6 +125,7 @@ impl Store {
             name: name.to_owned(),
             data_source: data_source.to_owned(),
             last_sync: None,
+            sandbox: false,
         })
     }
 }

@@ -10,6 +10,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::{CancellationToken, Live, SyncOptions};
+use crate::acl::{Access, AclResolver, Derivation};
 use crate::config::ConnectorConfig;
 use crate::confluence::{ClientError, ConfluenceClient, Content, ContentType, Space};
 use crate::document::{Document, SiteLinks};
@@ -25,7 +26,7 @@ pub struct SpaceOutcome {
     pub complete: bool,
 }
 
-pub(super) struct Crawl<'a> {
+pub(crate) struct Crawl<'a> {
     pub config: &'a ConnectorConfig,
     pub client: &'a ConfluenceClient,
     pub options: &'a SyncOptions,
@@ -33,10 +34,12 @@ pub(super) struct Crawl<'a> {
     pub cancel: &'a CancellationToken,
     pub live: &'a Arc<Live>,
     pub tx: mpsc::Sender<Document>,
+    /// Document-level security: computes each document's `_allow_access_control`.
+    pub acl: Option<Arc<AclResolver>>,
 }
 
 /// The base that `webui` links are relative to: the API base without `rest/api/`.
-fn site_links(client: &ConfluenceClient) -> SiteLinks {
+pub(crate) fn site_links(client: &ConfluenceClient) -> SiteLinks {
     let api = client.api_base().as_str();
     SiteLinks::new(api.trim_end_matches('/').trim_end_matches("/rest/api"))
 }
@@ -107,7 +110,11 @@ impl Crawl<'_> {
             .map(|mut c| c.push(key.clone()))
             .ok();
         let mut complete = true;
-        if let Some(doc) = Document::from_space(&space, links) {
+        if let Some(mut doc) = Document::from_space(&space, links) {
+            if let Some(acl) = &self.acl {
+                let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
+                self.apply_acl(&mut doc, &access, &derivation);
+            }
             self.send(doc).await;
         }
         for kind in [ContentType::Page, ContentType::BlogPost] {
@@ -183,6 +190,14 @@ impl Crawl<'_> {
         let Some(mut doc) = Document::from_content(&content, body, links) else {
             return Ok(());
         };
+        let container_acl = match &self.acl {
+            Some(acl) => {
+                let (access, derivation) = acl.content_access(&content).await;
+                self.apply_acl(&mut doc, &access, &derivation);
+                Some((access, derivation))
+            }
+            None => None,
+        };
         if self.config.index_labels {
             let labels = self.client.labels(&doc.id)?.collect_all().await?;
             doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
@@ -206,7 +221,8 @@ impl Crawl<'_> {
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
             futures_util::pin_mut!(docs);
             while let Some(doc) = docs.next().await {
-                if let Some(doc) = doc {
+                if let Some(mut doc) = doc {
+                    self.inherit_acl(&mut doc, &container, container_acl.as_ref());
                     self.send(doc).await;
                 }
             }
@@ -218,15 +234,47 @@ impl Crawl<'_> {
             let body = comment.storage().map(text::storage_to_text);
             if let Some(mut doc) = Document::from_content(&comment, body, links) {
                 doc.inherit_container(&container);
+                self.inherit_acl(&mut doc, &container, container_acl.as_ref());
                 self.send(doc).await;
             }
         }
         Ok(())
     }
 
+    /// Sets a document's `_allow_access_control` and records its access; a document that fails
+    /// closed is reported on the job, once per distinct reason.
+    pub(crate) fn apply_acl(&self, doc: &mut Document, access: &Access, derivation: &Derivation) {
+        doc.allow_access_control = access.field();
+        if let Some(acl) = &self.acl
+            && let Some(reason) = acl.recorder().record(&doc.id, access, derivation)
+        {
+            self.live.error(
+                self.events,
+                format!("document {}", doc.id),
+                format!("written with the deny marker, readable by nobody: {reason}"),
+            );
+        }
+    }
+
+    /// Attachments and comments take their container's access.
+    pub(crate) fn inherit_acl(
+        &self,
+        doc: &mut Document,
+        container: &Document,
+        container_acl: Option<&(Access, Derivation)>,
+    ) {
+        if let Some((access, derivation)) = container_acl {
+            let derivation = Derivation {
+                inherited_from: Some(container.id.clone()),
+                ..derivation.clone()
+            };
+            self.apply_acl(doc, access, &derivation);
+        }
+    }
+
     /// An attachment's document, with the text of its file when the format is supported and
     /// the file is within the download cap. A failed download leaves a metadata document.
-    async fn attachment(
+    pub(crate) async fn attachment(
         &self,
         att: Content,
         container: &Document,
@@ -234,37 +282,44 @@ impl Crawl<'_> {
         downloads: &Arc<Semaphore>,
     ) -> Option<Document> {
         let mut doc = Document::from_attachment(&att, container, links)?;
-        let cap = self.client.options().max_download_bytes;
+        let extractor = extract::Extractor::new(self.config);
         let extension = doc.extension.clone().unwrap_or_default();
-        if !extract::is_supported(&extension) {
-            doc.extraction_note = Some(extract::extract(&[], &extension).note.unwrap_or_default());
-            return Some(doc);
-        }
-        if doc.size.unwrap_or(0) > cap {
-            doc.extraction_note = Some(format!(
-                "file larger than the {} MiB download cap",
-                cap / (1024 * 1024)
-            ));
+        if let Some(reason) = extractor.skip_reason(&extension, doc.size) {
+            doc.extraction_note = Some(reason);
             return Some(doc);
         }
         let Some(link) = att.links.download.as_deref() else {
             doc.extraction_note = Some("Confluence gave no download link".to_owned());
             return Some(doc);
         };
+        // The permit covers the download and the extraction: at most `concurrent_downloads`
+        // files are on disk or being read at once.
         let _permit = downloads.acquire().await.ok()?;
-        match self.client.download(link).await {
-            Ok(download) => match download.bytes().await {
-                Ok(bytes) => {
+        let spooled = match self.client.download(link).await {
+            Ok(download) => extract::spool(download, &extension).await,
+            Err(err) => Err(err.into()),
+        };
+        match spooled {
+            Ok(file) => {
+                self.live
+                    .downloaded_bytes
+                    .fetch_add(file.len(), Ordering::Relaxed);
+                let extraction = extractor.extract(file.path(), &extension).await;
+                if extraction.failed {
+                    let note = extraction.note.clone().unwrap_or_default();
                     self.live
-                        .downloaded_bytes
-                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    let extraction = extract::extract(&bytes, &extension);
-                    doc.body = extraction.text;
-                    doc.extraction_note = extraction.note;
+                        .error(self.events, format!("attachment {}", doc.id), note);
                 }
-                Err(err) => self.download_failed(&mut doc, err),
-            },
-            Err(err) => self.download_failed(&mut doc, err),
+                doc.body = extraction.text;
+                doc.extraction_note = extraction.note;
+            }
+            Err(extract::SpoolError::Download(err)) => self.download_failed(&mut doc, err),
+            Err(err) => {
+                let note = err.to_string();
+                self.live
+                    .error(self.events, format!("attachment {}", doc.id), note.clone());
+                doc.extraction_note = Some(note);
+            }
         }
         Some(doc)
     }

@@ -17,6 +17,7 @@
 //! code and no-format bodies verbatim; link labels (`ac:link-body`, `ac:plain-text-link-body`,
 //! else the linked page title, attachment file name or space key); table cells separated by
 //! ` | `, one row per line; panel, info, note, warning, tip and expand bodies with their title;
+//! `include` and `excerpt-include` macros as placeholders naming the page (`[include: Title]`);
 //! user mentions as display names through a [`UserResolver`]; tasks as `[ ]` / `[x]`; image alt
 //! text; `<time datetime>` dates.
 //!
@@ -381,6 +382,8 @@ impl Converter<'_> {
                 let keep = match self.macro_name() {
                     Some(m) if TITLED_MACROS.contains(&m) => param == "title",
                     Some("jira") => param == "key",
+                    // The included page: shown as a placeholder naming it.
+                    Some("include" | "excerpt-include") => param.is_empty() || param == "page",
                     _ => false,
                 };
                 if keep {
@@ -516,6 +519,11 @@ impl Converter<'_> {
             Frame::Param => {
                 let title = self.captures.pop().unwrap_or_default();
                 if !title.trim().is_empty() {
+                    let title = match self.macro_name() {
+                        Some("include") => format!("[include: {}]", title.trim()),
+                        Some("excerpt-include") => format!("[excerpt from: {}]", title.trim()),
+                        _ => title,
+                    };
                     self.block_break();
                     self.text(&title);
                     self.block_break();

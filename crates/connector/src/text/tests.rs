@@ -188,3 +188,40 @@ fn pseudo_random_garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn include_and_excerpt_include_are_placeholders() {
+    let body = r#"<ac:structured-macro ac:name="include" ac:schema-version="1"><ac:parameter ac:name=""><ac:link><ri:page ri:space-key="OPS" ri:content-title="Shared setup"/></ac:link></ac:parameter></ac:structured-macro><ac:structured-macro ac:name="excerpt-include"><ac:parameter ac:name="nopanel">true</ac:parameter><ac:parameter ac:name=""><ac:link><ri:page ri:content-title="Release policy"/></ac:link></ac:parameter></ac:structured-macro><ac:structured-macro ac:name="excerpt"><ac:parameter ac:name="hidden">false</ac:parameter><ac:rich-text-body><p>Short summary.</p></ac:rich-text-body></ac:structured-macro>"#;
+    assert_eq!(
+        t(body),
+        "[include: Shared setup]\n[excerpt from: Release policy]\nShort summary."
+    );
+}
+
+/// A whole page as Confluence Cloud's editor stores it, and its text written out in full.
+#[test]
+fn a_realistic_page_snapshot() {
+    let body = r#"<ac:layout><ac:layout-section ac:type="two_equal"><ac:layout-cell><h2>Runbook: payments API</h2><p>Owner: <ac:link><ri:user ri:account-id="5b10ac8d82e05b22cc7d4ef5"/></ac:link> &middot; updated <time datetime="2024-03-05"/></p><ac:structured-macro ac:name="info" ac:schema-version="1" ac:macro-id="9d1"><ac:parameter ac:name="title">Before you start</ac:parameter><ac:rich-text-body><p>Read the <ac:link><ri:page ri:content-title="On-call guide"/><ac:plain-text-link-body><![CDATA[on-call guide]]></ac:plain-text-link-body></ac:link> first <ac:emoticon ac:name="smile" ac:emoji-shortname=":slight_smile:" ac:emoji-fallback="🙂"/>.</p></ac:rich-text-body></ac:structured-macro></ac:layout-cell><ac:layout-cell><ac:structured-macro ac:name="toc"><ac:parameter ac:name="maxLevel">2</ac:parameter></ac:structured-macro></ac:layout-cell></ac:layout-section><ac:layout-section ac:type="single"><ac:layout-cell><h3>Restart</h3><ac:structured-macro ac:name="code" ac:schema-version="1"><ac:parameter ac:name="language">bash</ac:parameter><ac:parameter ac:name="theme">Midnight</ac:parameter><ac:plain-text-body><![CDATA[kubectl rollout restart deploy/payments
+kubectl rollout status deploy/payments --timeout=5m]]></ac:plain-text-body></ac:structured-macro><ac:task-list><ac:task><ac:task-id>3</ac:task-id><ac:task-status>complete</ac:task-status><ac:task-body>Page the <strong>SRE</strong> channel</ac:task-body></ac:task><ac:task><ac:task-id>4</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>Check <ac:link><ri:attachment ri:filename="dashboard.png"/></ac:link></ac:task-body></ac:task></ac:task-list><table data-layout="default"><colgroup><col style="width: 200.0px;"/><col/></colgroup><tbody><tr><th><p><strong>Alert</strong></p></th><th><p><strong>Action</strong></p></th></tr><tr><td><p>5xx &gt; 2%</p></td><td><p>Roll back</p></td></tr></tbody></table><ac:structured-macro ac:name="warning"><ac:rich-text-body><p>Never restart during settlement (02:00&ndash;03:00 UTC).</p></ac:rich-text-body></ac:structured-macro><ac:structured-macro ac:name="expand"><ac:parameter ac:name="title">History</ac:parameter><ac:rich-text-body><ul><li><p>2023: moved to Kubernetes</p></li></ul></ac:rich-text-body></ac:structured-macro><ac:structured-macro ac:name="include"><ac:parameter ac:name=""><ac:link><ri:page ri:content-title="Escalation contacts"/></ac:link></ac:parameter></ac:structured-macro></ac:layout-cell></ac:layout-section></ac:layout>"#;
+    let resolver = |m: &Mention<'_>| {
+        (m.account_id == Some("5b10ac8d82e05b22cc7d4ef5")).then(|| "Priya Raman".to_string())
+    };
+    assert_eq!(
+        storage_to_text_with(body, &resolver),
+        "Runbook: payments API\n\
+         Owner: Priya Raman \u{b7} updated 2024-03-05\n\
+         Before you start\n\
+         Read the on-call guide first .\n\
+         Restart\n\
+         kubectl rollout restart deploy/payments\n\
+         kubectl rollout status deploy/payments --timeout=5m\n\
+         [x] Page the SRE channel\n\
+         [ ] Check dashboard.png\n\
+         Alert | Action\n\
+         5xx > 2% | Roll back\n\
+         Never restart during settlement (02:00\u{2013}03:00 UTC).\n\
+         History\n\
+         2023: moved to Kubernetes\n\
+         [include: Escalation contacts]"
+    );
+}

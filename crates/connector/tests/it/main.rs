@@ -3,6 +3,10 @@
 
 mod support;
 
+mod dls;
 mod es_retry;
+mod extract;
+mod extract_files;
 mod full_sync;
+mod rules;
 mod search_node;

@@ -5,7 +5,8 @@
  */
 export type CommandError = { 
 /**
- * A stable machine-readable category, such as `store` or `internal`.
+ * A stable machine-readable category: `store`, `config`, `keyring`, `confluence`,
+ * `elasticsearch`, `target`, `invalid`, `not_found`, `busy` or `internal`.
  */
 kind: string, 
 /**

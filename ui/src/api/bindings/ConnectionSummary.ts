@@ -20,4 +20,8 @@ data_source: string,
 /**
  * The last finished sync, if any.
  */
-last_sync: LastSync | null, };
+last_sync: LastSync | null, 
+/**
+ * True for the sandbox connection (the built-in simulator and the local index).
+ */
+sandbox: boolean, };

@@ -1,0 +1,253 @@
+//! `confluence-connector acl`: the ACL inspector. `doc ID` explains a document's ACL, `user NAME`
+//! lists what a user can read (found by running the user's own query template), `diff JOB1 JOB2`
+//! shows who gained or lost access between two syncs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use connector::acl::{self, Access, DocExplanation, UserAccess};
+use connector::config::{ConnectorConfig, Secrets, Target};
+use connector::sync::{CancellationToken, SyncOptions};
+use connector::target::AnySink;
+use connector::{JobRecord, JobStatus};
+
+use crate::{output, paths};
+
+/// Arguments of `acl`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: AclCommand,
+    /// The local index to inspect [default: the index of the last sync, else `search-confluence`].
+    #[arg(long, global = true)]
+    pub index: Option<String>,
+    /// Inspect the target of this configuration instead of a local index.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// What to inspect.
+#[derive(clap::Subcommand)]
+pub enum AclCommand {
+    /// A document's ACL and how it was derived (space permission, restriction layers, failures).
+    Doc {
+        /// The document id.
+        id: String,
+    },
+    /// A user's identities and the documents their own query template finds.
+    User {
+        /// User id, username, display name, e-mail or prefixed identity.
+        name: String,
+    },
+    /// Who gained or lost access to which document between two syncs.
+    Diff {
+        /// The earlier job id.
+        from: String,
+        /// The later job id.
+        to: String,
+    },
+}
+
+/// The target to inspect: `--config`'s, `--index`, or the local index of the last sync.
+fn target(args: &Args, data_dir: &Path) -> anyhow::Result<(Target, Secrets)> {
+    if let Some(path) = &args.config {
+        let (config, secrets) = super::sync::load_config(path)?;
+        return Ok((config.target, secrets));
+    }
+    let index = match &args.index {
+        Some(index) => index.clone(),
+        None => {
+            let store = paths::open_store(data_dir)?;
+            store
+                .list_jobs(None, 1)?
+                .first()
+                .and_then(|job| serde_json::from_value::<ConnectorConfig>(job.config.clone()).ok())
+                .and_then(|config| match config.target {
+                    Target::Local { index_name } => Some(index_name),
+                    Target::Elasticsearch(_) => None,
+                })
+                .unwrap_or_else(|| connector::config::DEFAULT_INDEX_NAME.to_owned())
+        }
+    };
+    let path = connector::target::local_index_path(data_dir, &index);
+    if !path.exists() {
+        anyhow::bail!(
+            "there is no local index `{index}` in `{}`: run `confluence-connector demo --dls` first",
+            data_dir.display()
+        );
+    }
+    Ok((Target::Local { index_name: index }, Secrets::new()))
+}
+
+pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let store = Mutex::new(paths::open_store(data_dir)?);
+    if let AclCommand::Diff { from, to } = &args.command {
+        let diff = acl::diff(&store, from, to)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&diff)?);
+        } else {
+            println!(
+                "Access from job {} to job {}: {} documents changed",
+                diff.from_job,
+                diff.to_job,
+                diff.changes.len()
+            );
+            for change in &diff.changes {
+                println!(
+                    "  {}: gained [{}], lost [{}]",
+                    change.doc_id,
+                    change.gained.join(", "),
+                    change.lost.join(", ")
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (target, secrets) = target(&args, data_dir)?;
+    let sink = AnySink::open(&target, &secrets, data_dir)?;
+    match &args.command {
+        AclCommand::Doc { id } => {
+            let explained = acl::explain_doc(&sink, &store, id).await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&explained)?);
+            } else {
+                print_doc(&explained);
+            }
+        }
+        AclCommand::User { name } => {
+            let access = acl::user_access(&sink, name).await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&access)?);
+            } else {
+                print_user(&access);
+            }
+        }
+        AclCommand::Diff { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_doc(d: &DocExplanation) {
+    println!(
+        "Document {} ({}{}{})",
+        d.id,
+        d.kind.as_deref().unwrap_or("not in the index"),
+        d.title
+            .as_deref()
+            .map(|t| format!(" \"{t}\""))
+            .unwrap_or_default(),
+        d.space_key
+            .as_deref()
+            .map(|k| format!(", space {k}"))
+            .unwrap_or_default()
+    );
+    match &d.allow_access_control {
+        None => println!("  _allow_access_control: absent (readable by everybody)"),
+        Some(list) => println!("  _allow_access_control: {}", list.join(", ")),
+    }
+    match &d.access {
+        Some(Access::Public) => println!("  access: public"),
+        Some(Access::Identities { identities }) => {
+            println!("  access: {} identities", identities.len());
+        }
+        Some(Access::Denied { reason }) => println!("  access: denied (fail closed): {reason}"),
+        None => println!("  access: not recorded (was the sync run with --dls?)"),
+    }
+    if let Some(job) = &d.job_id {
+        println!("  computed by job {job}");
+    }
+    if let Some(derivation) = &d.derivation {
+        if let Some(from) = &derivation.inherited_from {
+            println!("  inherited from its container {from}");
+        }
+        if let Some(space) = &derivation.space {
+            println!(
+                "  space {} permission ({}): {}users [{}], groups [{}]",
+                derivation.space_key.as_deref().unwrap_or("?"),
+                space.source.map(|s| s.describe()).unwrap_or("?"),
+                if space.anonymous {
+                    "anonymous access, "
+                } else {
+                    ""
+                },
+                space.users.join(", "),
+                space.groups.join(", ")
+            );
+        }
+        for layer in &derivation.layers {
+            println!(
+                "  read restriction of {} ({}): users [{}], groups [{}]",
+                layer.content_id,
+                if layer.own { "own" } else { "ancestor" },
+                layer.users.join(", "),
+                layer.groups.join(", ")
+            );
+        }
+        if !derivation.expanded_groups.is_empty() {
+            println!(
+                "  members listed for: {}",
+                derivation.expanded_groups.join(", ")
+            );
+        }
+        if let Some(failure) = &derivation.failure {
+            println!("  failed closed: {failure}");
+        }
+    }
+    println!("  readers ({}): {}", d.readers.len(), d.readers.join(", "));
+}
+
+fn print_user(u: &UserAccess) {
+    println!("User {} ({})", u.name, u.user);
+    println!("  identities: {}", u.identities.join(", "));
+    println!("  can read {} documents:", u.readable.len());
+    for id in &u.readable {
+        println!("    {id}");
+    }
+}
+
+/// Runs an access-control sync of `config` into its target and prints its summary (one JSON
+/// object with `--json`).
+pub async fn run_access_control_sync(
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    data_dir: &Path,
+    trigger: &str,
+    json: bool,
+) -> anyhow::Result<JobRecord> {
+    let store = Mutex::new(paths::open_store(data_dir)?);
+    let sink = Arc::new(AnySink::open(&config.target, secrets, data_dir)?);
+    let target = format!("identity documents of {}", sink.describe());
+    let options = SyncOptions {
+        trigger: trigger.to_owned(),
+        work_dir: data_dir.join("work"),
+        ..SyncOptions::default()
+    };
+    let (bar, events) = output::progress(json);
+    let job = acl::access_control_sync(
+        config,
+        secrets,
+        sink.as_ref(),
+        &store,
+        &options,
+        events,
+        CancellationToken::new(),
+    )
+    .await;
+    bar.finish_and_clear();
+    let job = job?;
+    if json {
+        println!("{}", output::summary_json(&job, &target));
+    } else {
+        output::print_summary(&job, &target);
+    }
+    Ok(job)
+}
+
+/// Whether a job ended well enough for exit code 0.
+pub fn completed(job: &JobRecord) -> bool {
+    job.status == JobStatus::Completed
+}

@@ -1,0 +1,103 @@
+// View logic of the sync dashboard: fold the engine's events into what the screen shows, and
+// turn progress snapshots into a throughput series.
+import type { Progress, RunningSync, SyncEvent, SyncPhase } from "../api/commands";
+
+/** One point of the throughput chart. */
+export interface Sample {
+  /** Seconds since the sync started. */
+  t: number;
+  /** Documents per second over the last interval. */
+  rate: number;
+}
+
+export interface LiveSync {
+  phase: SyncPhase | null;
+  progress: Progress | null;
+  warnings: string[];
+  samples: Sample[];
+  canceling: boolean;
+  startedAt: string;
+}
+
+const KEPT_WARNINGS = 20;
+const KEPT_SAMPLES = 600;
+
+/** The live state of a sync the dashboard learned about from `running_syncs` or `start_sync`. */
+export function fromRunning(running: RunningSync): LiveSync {
+  return {
+    phase: running.phase,
+    progress: running.progress,
+    warnings: [...running.warnings],
+    samples: [],
+    canceling: running.canceling,
+    startedAt: running.started_at,
+  };
+}
+
+/** `live` after `event`. */
+export function applyEvent(live: LiveSync, event: SyncEvent): LiveSync {
+  switch (event.event) {
+    case "phase":
+      return { ...live, phase: event.phase };
+    case "warning":
+      return { ...live, warnings: [...live.warnings, event.message].slice(-KEPT_WARNINGS) };
+    case "progress": {
+      const { event: _tag, ...progress } = event;
+      void _tag;
+      const prev = live.progress;
+      const dt = prev ? progress.elapsed_s - prev.elapsed_s : progress.elapsed_s;
+      const docs = prev ? progress.docs_seen - prev.docs_seen : progress.docs_seen;
+      const samples =
+        dt > 0 ? [...live.samples, { t: progress.elapsed_s, rate: Math.max(0, docs / dt) }].slice(-KEPT_SAMPLES) : live.samples;
+      return { ...live, progress, samples };
+    }
+    default:
+      return live;
+  }
+}
+
+const PHASE_WORDS: Record<SyncPhase, string> = {
+  validating: "Checking the configuration and connections",
+  listing_spaces: "Listing spaces",
+  crawling: "Crawling and indexing content",
+  deleting: "Deleting documents that are gone",
+  finished: "Finishing",
+};
+
+/** The phase for people. */
+export function phaseWord(phase: SyncPhase | null): string {
+  return phase ? PHASE_WORDS[phase] : "Starting";
+}
+
+/** "about 12 s left", or how it is estimated when there is no estimate yet. */
+export function etaText(progress: Progress | null): string {
+  if (!progress || progress.eta_s === null) return "estimating (after the first space)";
+  const s = Math.max(0, Math.round(progress.eta_s));
+  return s < 60 ? `about ${s} s left` : `about ${Math.round(s / 60)} min left`;
+}
+
+/** Share of spaces done, 0 to 1 (0 while spaces are being listed). */
+export function spaceShare(progress: Progress | null): number {
+  if (!progress || progress.spaces_total === 0) return 0;
+  return Math.min(1, progress.spaces_done / progress.spaces_total);
+}
+
+/** The SVG polyline points of `samples` in a `width` x `height` box (time left to right). */
+export function chartPoints(samples: Sample[], width: number, height: number): string {
+  if (samples.length === 0) return "";
+  const t0 = samples[0].t;
+  const span = Math.max(1e-6, samples[samples.length - 1].t - t0);
+  const top = Math.max(1, ...samples.map((s) => s.rate));
+  return samples
+    .map((s) => {
+      const x = samples.length === 1 ? width : ((s.t - t0) / span) * width;
+      const y = height - (s.rate / top) * height;
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(" ");
+}
+
+/** The highest rate of `samples` (the chart's scale). */
+export function peakRate(samples: Sample[]): number {
+  return samples.reduce((m, s) => Math.max(m, s.rate), 0);
+}
