@@ -61,7 +61,7 @@ setup_ui() {
 
 # The browser-less end-to-end stack: Xvfb, WebKitWebDriver, D-Bus, and tauri-driver.
 setup_e2e() {
-  apt_install xvfb xauth webkit2gtk-driver dbus-x11 gnome-keyring
+  apt_install xvfb xauth webkit2gtk-driver dbus-x11 gnome-keyring chromium
   # tauri-driver has no --version; cargo's install record says which version is there.
   if ! command -v tauri-driver >/dev/null || ! cargo install --list 2>/dev/null | grep -q '^tauri-driver v2\.1\.0:'; then
     say "installing tauri-driver 2.1.0 (about a minute)"

@@ -11,7 +11,8 @@ let running = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function replaySync(id, jobType) {
-  const events = fx.sync_events.filter((m) => jobType === "full");
+  // The recorded events are a full sync's; an access-control sync only ends.
+  const events = jobType === "full" ? fx.sync_events : [];
   for (const message of events) {
     await sleep(40);
     await emit("sync-event", { ...message, connection_id: id });
