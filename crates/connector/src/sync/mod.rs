@@ -506,7 +506,6 @@ async fn crawl_and_reconcile<S: Sink + 'static>(
         }
     }
     sink.refresh().await?;
-    let _ = seen.len();
     Ok(if incomplete.is_empty() && counters.failed == 0 {
         JobStatus::Completed
     } else {
