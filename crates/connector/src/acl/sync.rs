@@ -14,23 +14,15 @@ use super::identity::{IdentityDoc, identity_doc_body};
 use super::store::AclStore;
 use crate::config::{ConnectorConfig, Secrets};
 use crate::confluence::{ClientError, CloudUser, ConfluenceClient, Flavor};
-use crate::events::{Counters, EventHandler, SyncEvent, SyncPhase};
+use crate::events::{EventHandler, SyncEvent, SyncPhase};
 use crate::store::{JobError, JobRecord, JobStatus, JobType, Store, UserSnapshot};
-use crate::sync::{CancellationToken, SyncOptions};
+use crate::sync::{CancellationToken, SyncOptions, lock, new_job, now};
 use crate::{Error, Result};
 
 /// Identity documents per write.
 const BATCH: usize = 500;
 /// Cloud user details fetched at once.
 const DETAIL_CONCURRENCY: usize = 8;
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The users' identity documents, and whether the listing was complete (only then may users
 /// who were not listed be deleted).
@@ -53,21 +45,7 @@ pub async fn access_control_sync<A: AclStore>(
     cancel: CancellationToken,
 ) -> Result<JobRecord> {
     let started = Instant::now();
-    let mut job = JobRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        connection_id: options.connection_id.clone(),
-        job_type: JobType::AccessControl,
-        trigger: options.trigger.clone(),
-        status: JobStatus::Running,
-        started_at: now(),
-        ended_at: None,
-        duration_s: None,
-        counters: Counters::default(),
-        requests: 0,
-        errors: Vec::new(),
-        config: serde_json::to_value(config).unwrap_or(Value::Null),
-        rules: Value::Null,
-    };
+    let mut job = new_job(JobType::AccessControl, config, options);
     lock(store).insert_job(&job)?;
     events(&SyncEvent::Phase {
         phase: SyncPhase::Validating,

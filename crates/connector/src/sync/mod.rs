@@ -109,13 +109,32 @@ impl Live {
     }
 }
 
-fn now() -> String {
+/// The current time, RFC 3339 with milliseconds.
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The configuration as recorded on a job: every non-secret value.
-fn recorded_config(config: &ConnectorConfig) -> Value {
-    serde_json::to_value(config).unwrap_or(Value::Null)
+/// A job of `job_type` that starts now, with the configuration in force (no secrets).
+pub(crate) fn new_job(
+    job_type: JobType,
+    config: &ConnectorConfig,
+    options: &SyncOptions,
+) -> JobRecord {
+    JobRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        connection_id: options.connection_id.clone(),
+        job_type,
+        trigger: options.trigger.clone(),
+        status: JobStatus::Running,
+        started_at: now(),
+        ended_at: None,
+        duration_s: None,
+        counters: Counters::default(),
+        requests: 0,
+        errors: Vec::new(),
+        config: serde_json::to_value(config).unwrap_or(Value::Null),
+        rules: Value::Null,
+    }
 }
 
 /// Runs a full sync of `config` into `sink` and returns the finished job record.
@@ -132,24 +151,11 @@ pub async fn full_sync<S: Sink + 'static>(
     cancel: CancellationToken,
 ) -> Result<JobRecord> {
     let started = Instant::now();
-    let mut job = JobRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        connection_id: options.connection_id.clone(),
-        job_type: JobType::Full,
-        trigger: options.trigger.clone(),
-        status: JobStatus::Running,
-        started_at: now(),
-        ended_at: None,
-        duration_s: None,
-        counters: Counters::default(),
-        requests: 0,
-        errors: Vec::new(),
-        config: recorded_config(config),
-        rules: options
-            .rules
-            .as_ref()
-            .map_or(Value::Null, crate::rules::RuleSet::recorded),
-    };
+    let mut job = new_job(JobType::Full, config, options);
+    job.rules = options
+        .rules
+        .as_ref()
+        .map_or(Value::Null, crate::rules::RuleSet::recorded);
     lock(store).insert_job(&job)?;
 
     let live = Arc::new(Live::default());
@@ -205,7 +211,8 @@ pub async fn full_sync<S: Sink + 'static>(
     Ok(job)
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+/// The store, even after a panic elsewhere poisoned its lock.
+pub(crate) fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
 use connector::events::ignore_events;
 use connector::sandbox::Sandbox;
-use connector::sink::{EsOptions, EsSink, LocalIndex, SearchRequest, Sink};
+use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
 use connector::sync::{CancellationToken, SyncOptions, full_sync};
 use connector::{JobRecord, JobStatus, Store};
 use serde_json::Value;
 
+use crate::support::indexed;
 use crate::support::{search_url, unique_index};
 
 async fn sandbox(flavor: Flavor, dc_auth: DcAuth) -> Sandbox {
@@ -48,20 +49,6 @@ async fn sync<S: Sink + 'static>(
     )
     .await
     .unwrap()
-}
-
-/// Every document of the index: id -> source.
-async fn indexed<S: Sink>(sink: &S) -> BTreeMap<String, Value> {
-    sink.refresh().await.unwrap();
-    let total = sink.count().await.unwrap() as usize;
-    let page = sink
-        .search(&SearchRequest {
-            size: total.max(1),
-            ..SearchRequest::default()
-        })
-        .await
-        .unwrap();
-    page.hits.into_iter().map(|h| (h.id, h.source)).collect()
 }
 
 /// Checks that the index holds exactly the ground truth: same ids, types, titles and spaces,

@@ -14,11 +14,12 @@ use connector::rules::{
     self, AdvancedRule, BasicOp, BasicRule, Policy, PreviewOptions, RuleKind, RuleSet,
 };
 use connector::sandbox::Sandbox;
-use connector::sink::{EsOptions, EsSink, LocalIndex, SearchRequest, Sink};
+use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
 use connector::sync::{CancellationToken, SyncOptions, full_sync};
 use connector::{JobRecord, JobStatus, Store};
 use serde_json::Value;
 
+use crate::support::indexed;
 use crate::support::{search_url, unique_index};
 
 async fn sandbox(flavor: Flavor, size: SiteSize) -> Sandbox {
@@ -58,19 +59,6 @@ async fn sync<S: Sink + 'static>(
     )
     .await
     .unwrap()
-}
-
-async fn indexed<S: Sink>(sink: &S) -> BTreeMap<String, Value> {
-    sink.refresh().await.unwrap();
-    let total = sink.count().await.unwrap() as usize;
-    let page = sink
-        .search(&SearchRequest {
-            size: total.max(1),
-            ..SearchRequest::default()
-        })
-        .await
-        .unwrap();
-    page.hits.into_iter().map(|h| (h.id, h.source)).collect()
 }
 
 /// The ids the simulator's own CQL evaluation returns for `cql`, read straight from its search

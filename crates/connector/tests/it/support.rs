@@ -27,3 +27,20 @@ pub fn unique_index(prefix: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// Every document of the index, refreshed first: id -> source.
+pub async fn indexed<S: connector::sink::Sink>(
+    sink: &S,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use connector::sink::SearchRequest;
+    sink.refresh().await.unwrap();
+    let total = sink.count().await.unwrap() as usize;
+    let page = sink
+        .search(&SearchRequest {
+            size: total.max(1),
+            ..SearchRequest::default()
+        })
+        .await
+        .unwrap();
+    page.hits.into_iter().map(|h| (h.id, h.source)).collect()
+}
