@@ -39,6 +39,9 @@ pub enum Error {
     /// A caller passed a value the engine cannot use; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
+    /// A sync of the same connection is already running (in this process or another).
+    #[error("{}", .0.busy_message())]
+    Busy(Box<crate::store::LeaseHolder>),
     /// Document-level security cannot work with this site or configuration.
     #[error("{0}")]
     Acl(#[from] crate::acl::AclError),

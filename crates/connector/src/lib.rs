@@ -35,7 +35,8 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use store::{
-    ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, SavedConnection, Store,
+    ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, LeaseHolder,
+    SavedConnection, Store,
 };
 pub use store::{DocAclRecord, UserSnapshot};
 pub use store::{RuleState, StoredRules};

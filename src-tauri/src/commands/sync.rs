@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use connector::acl::access_control_sync;
 use connector::events::{EventHandler, SyncEvent};
-use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::sync::{CancellationToken, Job, SyncOptions};
 use connector::target::AnySink;
 use connector::{JobRecord, JobType};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -84,15 +83,12 @@ pub async fn start_sync(
         work_dir: state.data_dir().join("work"),
         ..SyncOptions::default()
     };
-    let store = state.shared_store();
+    let job = Job::new(job_type, config, secrets, sink, state.shared_store())
+        .with_options(options)
+        .with_events(events)
+        .with_cancel(cancel);
     tauri::async_runtime::spawn(async move {
-        let result = match job_type {
-            JobType::AccessControl => {
-                access_control_sync(&config, &secrets, &*sink, &store, &options, events, cancel)
-                    .await
-            }
-            _ => full_sync(&config, &secrets, sink, &store, &options, events, cancel).await,
-        };
+        let result = job.run().await;
         let state = app.state::<AppState>();
         if let Ok(mut running) = state.running() {
             running.remove(&id);

@@ -4,15 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use connector::acl::{self, Access, DocExplanation, UserAccess};
 use connector::config::{ConnectorConfig, Secrets, Target};
-use connector::sync::{CancellationToken, SyncOptions};
+use connector::sync::SyncOptions;
 use connector::target::AnySink;
 use connector::{JobRecord, JobStatus};
 
-use crate::{output, paths};
+use crate::paths;
 
 /// Arguments of `acl`.
 #[derive(clap::Args)]
@@ -218,33 +218,19 @@ pub async fn run_access_control_sync(
     trigger: &str,
     json: bool,
 ) -> anyhow::Result<JobRecord> {
-    let store = Mutex::new(paths::open_store(data_dir)?);
-    let sink = Arc::new(AnySink::open(&config.target, secrets, data_dir)?);
-    let target = format!("identity documents of {}", sink.describe());
     let options = SyncOptions {
         trigger: trigger.to_owned(),
-        work_dir: data_dir.join("work"),
         ..SyncOptions::default()
     };
-    let (bar, events) = output::progress(json);
-    let job = acl::access_control_sync(
+    super::sync::run_job(
+        connector::JobType::AccessControl,
         config,
         secrets,
-        sink.as_ref(),
-        &store,
-        &options,
-        events,
-        CancellationToken::new(),
+        options,
+        data_dir,
+        json,
     )
-    .await;
-    bar.finish_and_clear();
-    let job = job?;
-    if json {
-        println!("{}", output::summary_json(&job, &target));
-    } else {
-        output::print_summary(&job, &target);
-    }
-    Ok(job)
+    .await
 }
 
 /// Whether a job ended well enough for exit code 0.

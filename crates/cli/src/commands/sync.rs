@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use connector::config::{ConnectorConfig, EnvSecrets, Secrets, Target, connector_json};
-use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::sync::{CancellationToken, Job, SyncOptions};
 use connector::target::AnySink;
-use connector::{JobRecord, JobStatus};
+use connector::{JobRecord, JobStatus, JobType};
 
 use crate::{output, paths};
 
@@ -78,13 +78,31 @@ pub async fn run_sync(
     trigger: &str,
     json: bool,
 ) -> anyhow::Result<JobRecord> {
-    let store = Mutex::new(paths::open_store(data_dir)?);
-    let sink = Arc::new(AnySink::open(&config.target, secrets, data_dir)?);
-    let target = sink.describe();
     let options = SyncOptions {
         trigger: trigger.to_owned(),
-        work_dir: data_dir.join("work"),
         ..SyncOptions::default()
+    };
+    run_job(JobType::Full, config, secrets, options, data_dir, json).await
+}
+
+/// Runs one job of `kind` with a progress bar (Ctrl-C cancels it) and prints its summary.
+pub async fn run_job(
+    kind: JobType,
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    options: SyncOptions,
+    data_dir: &Path,
+    json: bool,
+) -> anyhow::Result<JobRecord> {
+    let store = Arc::new(Mutex::new(paths::open_store(data_dir)?));
+    let sink = Arc::new(AnySink::open(&config.target, secrets, data_dir)?);
+    let target = match kind {
+        JobType::AccessControl => format!("identity documents of {}", sink.describe()),
+        _ => sink.describe(),
+    };
+    let options = SyncOptions {
+        work_dir: data_dir.join("work"),
+        ..options
     };
     let cancel = CancellationToken::new();
     let on_ctrl_c = {
@@ -97,7 +115,12 @@ pub async fn run_sync(
         })
     };
     let (bar, events) = output::progress(json);
-    let job = full_sync(config, secrets, sink, &store, &options, events, cancel).await;
+    let job = Job::new(kind, config.clone(), secrets.clone(), sink, store)
+        .with_options(options)
+        .with_events(events)
+        .with_cancel(cancel)
+        .run()
+        .await;
     on_ctrl_c.abort();
     bar.finish_and_clear();
     let job = job?;

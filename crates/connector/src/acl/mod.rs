@@ -13,19 +13,18 @@
 //! - [`Dialect`]: one prefixed identity vocabulary per data source, shared by content ACLs and
 //!   identity documents (`account_id:` / `group_id:` on Cloud, `user:` / `group:` on Server and
 //!   Data Center), so a user who may read a document matches it.
-//! - [`access_control_sync`]: the identity documents in `.search-acl-filter-<index>` (or the local
+//! - The access-control sync (`sync::access_control`) writes the identity documents in `.search-acl-filter-<index>` (or the local
 //!   index's identity table), one per active human user, with the reference's shape.
 //! - [`inspect`]: [`explain_doc`], [`user_access`] and [`diff`] for the CLI and the desktop UI.
 
 mod dialect;
-mod fetch;
-mod identity;
+pub(crate) mod fetch;
+pub(crate) mod identity;
 pub mod inspect;
 mod intersect;
 pub mod prereq;
 mod resolve;
 mod store;
-mod sync;
 
 pub use dialect::{DENY_MARKER, Dialect};
 pub use identity::{IdentityDoc, SEARCH_TEMPLATE, identity_doc_body};
@@ -36,7 +35,6 @@ pub use intersect::Grant;
 pub use prereq::PermissionSource;
 pub use resolve::{Access, AclRecorder, AclResolver, Derivation, LayerInfo, SpaceGrantInfo};
 pub use store::AclStore;
-pub use sync::access_control_sync;
 
 /// What can go wrong with document-level security before a sync can start.
 #[derive(Debug, thiserror::Error)]

@@ -255,6 +255,9 @@ pub struct ConnectorConfig {
     pub http: HttpSettings,
     /// Limits of attachment text extraction, and the extraction service.
     pub extraction: ExtractionSettings,
+    /// The safety threshold of deletions: a full sync that would delete more than this share
+    /// of the index (in percent) without explanation deletes nothing and fails.
+    pub deletion_threshold_percent: u32,
     /// Where the documents go.
     pub target: Target,
 }
@@ -279,6 +282,7 @@ impl Default for ConnectorConfig {
             use_text_extraction_service: false,
             http: HttpSettings::default(),
             extraction: ExtractionSettings::default(),
+            deletion_threshold_percent: 50,
             target: Target::default(),
         }
     }

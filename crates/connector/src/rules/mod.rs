@@ -18,7 +18,7 @@
 pub mod advanced;
 pub mod basic;
 pub mod cql;
-pub mod execute;
+pub mod editor_context;
 pub mod preview;
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use ts_rs::TS;
 
 pub use advanced::AdvancedRule;
 pub use basic::{BasicFilter, BasicOp, BasicRule, Policy, RuleMatches};
-pub use execute::editor_context;
+pub use editor_context::editor_context;
 pub use preview::{Preview, PreviewItem, PreviewOptions, RulePreview, preview};
 
 use crate::config::Severity;

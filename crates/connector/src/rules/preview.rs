@@ -15,12 +15,11 @@ use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::execute::{Built, Row, build};
 use super::{BasicFilter, RuleSet, cql};
 use crate::config::ConnectorConfig;
 use crate::confluence::{ConfluenceClient, Flavor};
-use crate::document::Document;
-use crate::sync::crawl::site_links;
+use crate::document::search_row::{Built, Row, build};
+use crate::document::{Document, site_links};
 
 /// How much a preview fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -33,18 +33,23 @@ pub enum JobStatus {
     Partial,
     /// The job could not do its work.
     Failed,
-    /// Stopped on request; nothing was deleted.
+    /// Stopped on request; nothing was deleted. The next run resumes from its checkpoints.
     Canceled,
+    /// The process running it died (killed, crashed, power lost); found by the next start.
+    /// Nothing was deleted; the next run resumes from its checkpoints.
+    Interrupted,
 }
 
 impl JobStatus {
-    fn as_str(self) -> &'static str {
+    /// The status as stored and shown: `running`, `completed`, ...
+    pub fn as_str(self) -> &'static str {
         match self {
             JobStatus::Running => "running",
             JobStatus::Completed => "completed",
             JobStatus::Partial => "partial",
             JobStatus::Failed => "failed",
             JobStatus::Canceled => "canceled",
+            JobStatus::Interrupted => "interrupted",
         }
     }
 }
@@ -150,6 +155,22 @@ impl Store {
                 job.status.as_str(),
                 job.ended_at,
                 job.duration_s,
+                job.requests as i64,
+                serde_json::to_string(&job.counters)?,
+                serde_json::to_string(&job.errors)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Saves a running job's counters and errors so far (its heartbeat), so that a job whose
+    /// process dies still shows what it had done.
+    pub fn update_job_progress(&self, job: &JobRecord) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_jobs SET requests = ?2, counters = ?3, errors = ?4
+             WHERE id = ?1 AND status = 'running'",
+            params![
+                job.id,
                 job.requests as i64,
                 serde_json::to_string(&job.counters)?,
                 serde_json::to_string(&job.errors)?,

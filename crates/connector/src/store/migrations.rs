@@ -59,6 +59,38 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (connection_id, state)
     );",
+    // One sync per connection at a time, across processes: the holder's job, process and host,
+    // and a heartbeat that tells a live holder from a dead one.
+    "CREATE TABLE sync_leases (
+        key TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        job_type TEXT NOT NULL,
+        connection_id TEXT,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+    );
+    ALTER TABLE sync_jobs ADD COLUMN scope_key TEXT;",
+    // Documents that failed (download, extraction, rejected by the target), retried next run.
+    "CREATE TABLE failed_documents (
+        scope_key TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        failed_at TEXT NOT NULL,
+        PRIMARY KEY (scope_key, doc_id)
+    ) WITHOUT ROWID;",
+    // Schedules per connection and kind of sync, as in Kibana: an interval or a cron expression.
+    "CREATE TABLE schedules (
+        connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        job_type TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        next_run_at TEXT,
+        last_run_at TEXT,
+        PRIMARY KEY (connection_id, job_type)
+    );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -5,6 +5,7 @@
 mod acl_snapshots;
 mod connections;
 mod jobs;
+mod leases;
 mod migrations;
 mod rules;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 pub use acl_snapshots::{DocAclRecord, UserSnapshot};
 pub use connections::SavedConnection;
 pub use jobs::{JobError, JobRecord, JobStatus, JobType};
+pub use leases::{HEARTBEAT_EVERY, LeaseHolder};
 pub use rules::{RuleState, StoredRules};
 
 use rusqlite::Connection;
@@ -67,6 +69,8 @@ impl Store {
 
     fn init(mut conn: Connection) -> Result<Store> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // The app, the CLI and the scheduler share this file: wait for a writer, never fail.
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
         Ok(Store { conn })

@@ -13,7 +13,7 @@ use super::{CancellationToken, Live, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
 use crate::config::ConnectorConfig;
 use crate::confluence::{ClientError, ConfluenceClient, Content, ContentType, Space};
-use crate::document::{Document, SiteLinks};
+use crate::document::{Document, SiteLinks, site_links};
 use crate::events::{EventHandler, SyncEvent};
 use crate::{Error, Result, extract, text};
 
@@ -36,12 +36,6 @@ pub(crate) struct Crawl<'a> {
     pub tx: mpsc::Sender<Document>,
     /// Document-level security: computes each document's `_allow_access_control`.
     pub acl: Option<Arc<AclResolver>>,
-}
-
-/// The base that `webui` links are relative to: the API base without `rest/api/`.
-pub(crate) fn site_links(client: &ConfluenceClient) -> SiteLinks {
-    let api = client.api_base().as_str();
-    SiteLinks::new(api.trim_end_matches('/').trim_end_matches("/rest/api"))
 }
 
 impl Crawl<'_> {

@@ -14,7 +14,7 @@ use connector::confluence::ConfluenceClient;
 use connector::events::ignore_events;
 use connector::sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, SearchRequest, Sink};
-use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};
 use serde_json::Value;
 
@@ -48,7 +48,7 @@ impl Rng {
 struct Synced {
     sandbox: Sandbox,
     sink: EsSink,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
     config: ConnectorConfig,
     full: JobRecord,
     acl: JobRecord,
@@ -91,29 +91,33 @@ async fn sync_both(
     config: &ConnectorConfig,
     secrets: &Secrets,
     sink: &Arc<EsSink>,
-    store: &Mutex<Store>,
+    store: &Arc<Mutex<Store>>,
     work: &tempfile::TempDir,
 ) -> (JobRecord, JobRecord) {
-    let full = full_sync(
-        config,
-        secrets,
-        sink.clone(),
-        store,
-        &options(work),
-        ignore_events(),
-        CancellationToken::new(),
+    let full = connector::sync::Job::new(
+        connector::JobType::Full,
+        (config).clone(),
+        (secrets).clone(),
+        Arc::clone(sink),
+        Arc::clone(store),
     )
+    .with_options((&options(work)).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap();
-    let acl = acl::access_control_sync(
-        config,
-        secrets,
-        sink.as_ref(),
-        store,
-        &options(work),
-        ignore_events(),
-        CancellationToken::new(),
+    let acl = connector::sync::Job::new(
+        connector::JobType::AccessControl,
+        (config).clone(),
+        (secrets).clone(),
+        Arc::clone(sink),
+        Arc::clone(store),
     )
+    .with_options((&options(work)).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap();
     (full, acl)
@@ -123,7 +127,7 @@ async fn synced(sandbox: Sandbox, url: &str) -> Synced {
     let index = unique_index("dls");
     let (config, secrets) = dls_config(&sandbox, &index);
     let sink = Arc::new(EsSink::new(&EsOptions::new(url, index)).unwrap());
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let work = tempfile::tempdir().unwrap();
     let (full, acl) = sync_both(&config, &secrets, &sink, &store, &work).await;
     let sink = Arc::try_unwrap(sink).unwrap_or_else(|_| panic!("sink still shared"));
@@ -536,18 +540,20 @@ async fn server_without_a_permission_api_is_a_configuration_error() {
     assert_eq!(dls.field.as_deref(), Some("use_document_level_security"));
     assert!(dls.message.contains("Extender"), "{}", dls.message);
 
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let work = tempfile::tempdir().unwrap();
     let sink = Arc::new(connector::sink::LocalIndex::open_in_memory().unwrap());
-    let job = full_sync(
-        &config,
-        &sandbox.secrets,
-        sink.clone(),
-        &store,
-        &options(&work),
-        ignore_events(),
-        CancellationToken::new(),
+    let job = connector::sync::Job::new(
+        connector::JobType::Full,
+        (&config).clone(),
+        (&sandbox.secrets).clone(),
+        Arc::clone(&sink),
+        Arc::clone(&store),
     )
+    .with_options((&options(&work)).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap();
     assert_eq!(job.status, JobStatus::Failed);
@@ -569,20 +575,22 @@ async fn access_control_sync_upserts_and_deletes_users_on_the_local_index() {
     let sandbox = start(Flavor::DataCenter, SiteSize::Tiny, 5, false).await;
     let mut config = sandbox.config.clone();
     config.use_document_level_security = true;
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let work = tempfile::tempdir().unwrap();
-    let local = connector::sink::LocalIndex::open_in_memory().unwrap();
+    let local = Arc::new(connector::sink::LocalIndex::open_in_memory().unwrap());
     let opts = options(&work);
     let run = || {
-        acl::access_control_sync(
-            &config,
-            &sandbox.secrets,
-            &local,
-            &store,
-            &opts,
-            ignore_events(),
-            CancellationToken::new(),
+        connector::sync::Job::new(
+            connector::JobType::AccessControl,
+            (&config).clone(),
+            (&sandbox.secrets).clone(),
+            Arc::clone(&local),
+            Arc::clone(&store),
         )
+        .with_options((&opts).clone())
+        .with_events(ignore_events())
+        .with_cancel(CancellationToken::new())
+        .run()
     };
     let first = run().await.unwrap();
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);

@@ -8,7 +8,7 @@ use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
 use connector::events::ignore_events;
 use connector::sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
-use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};
 use serde_json::Value;
 
@@ -27,10 +27,10 @@ async fn sandbox(flavor: Flavor, dc_auth: DcAuth) -> Sandbox {
     .unwrap()
 }
 
-async fn sync<S: Sink + 'static>(
+async fn sync<S: Sink + connector::acl::AclStore + 'static>(
     sandbox: &Sandbox,
     sink: &Arc<S>,
-    store: &Mutex<Store>,
+    store: &Arc<Mutex<Store>>,
     work: &std::path::Path,
 ) -> JobRecord {
     let options = SyncOptions {
@@ -38,15 +38,17 @@ async fn sync<S: Sink + 'static>(
         trigger: "test".into(),
         ..SyncOptions::default()
     };
-    full_sync(
-        &sandbox.config,
-        &sandbox.secrets,
-        sink.clone(),
-        store,
-        &options,
-        ignore_events(),
-        CancellationToken::new(),
+    connector::sync::Job::new(
+        connector::JobType::Full,
+        (&sandbox.config).clone(),
+        (&sandbox.secrets).clone(),
+        Arc::clone(&sink),
+        Arc::clone(store),
     )
+    .with_options((&options).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap()
 }
@@ -90,7 +92,9 @@ fn assert_matches_truth(index: &BTreeMap<String, Value>, truth: &[TruthDoc]) {
 async fn full_sync_matches_truth(flavor: Flavor, dc_auth: DcAuth) {
     let sandbox = sandbox(flavor, dc_auth).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open(&work.path().join("state.sqlite")).unwrap());
+    let store = Arc::new(Mutex::new(
+        Store::open(&work.path().join("state.sqlite")).unwrap(),
+    ));
     let truth = sandbox.sim.truth();
     let job = match search_url() {
         Some(url) => {
@@ -139,7 +143,7 @@ async fn data_center_full_sync_with_a_personal_access_token_indexes_exactly_the_
 async fn a_second_sync_removes_exactly_what_was_deleted_in_confluence() {
     let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
     let first = sync(&sandbox, &sink, &store, work.path()).await;
     assert_eq!(first.status, JobStatus::Completed);
@@ -170,7 +174,7 @@ async fn a_second_sync_removes_exactly_what_was_deleted_in_confluence() {
 async fn a_listing_that_fails_midway_deletes_nothing() {
     let sandbox = sandbox(Flavor::Server, DcAuth::Basic).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
     assert_eq!(
         sync(&sandbox, &sink, &store, work.path()).await.status,
@@ -223,7 +227,7 @@ async fn a_listing_that_fails_midway_deletes_nothing() {
 async fn the_deletion_threshold_refuses_to_empty_the_index() {
     let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
     sync(&sandbox, &sink, &store, work.path()).await;
     let before = indexed(&*sink).await.len();
@@ -246,18 +250,20 @@ async fn the_deletion_threshold_refuses_to_empty_the_index() {
     }
     let options = SyncOptions {
         work_dir: work.path().to_owned(),
-        max_deletion_ratio: 0.1,
+        max_deletion_ratio: Some(0.1),
         ..SyncOptions::default()
     };
-    let job = full_sync(
-        &sandbox.config,
-        &sandbox.secrets,
-        sink.clone(),
-        &store,
-        &options,
-        ignore_events(),
-        CancellationToken::new(),
+    let job = connector::sync::Job::new(
+        connector::JobType::Full,
+        (&sandbox.config).clone(),
+        (&sandbox.secrets).clone(),
+        Arc::clone(&sink),
+        Arc::clone(&store),
     )
+    .with_options((&options).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap();
     assert_eq!(job.status, JobStatus::Failed);
@@ -278,7 +284,7 @@ async fn documents_the_engine_rejects_are_counted_and_reported() {
     let Some(url) = search_url() else { return };
     let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     // An index someone created by hand, where `size` only holds small numbers: every attachment
     // over 32 KiB is refused by the engine, item by item, while the rest of the bulk succeeds.
     let index = unique_index("rejects");

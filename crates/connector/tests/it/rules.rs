@@ -15,7 +15,7 @@ use connector::rules::{
 };
 use connector::sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
-use connector::sync::{CancellationToken, SyncOptions, full_sync};
+use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};
 use serde_json::Value;
 
@@ -34,10 +34,10 @@ async fn sandbox(flavor: Flavor, size: SiteSize) -> Sandbox {
     .unwrap()
 }
 
-async fn sync<S: Sink + 'static>(
+async fn sync<S: Sink + connector::acl::AclStore + 'static>(
     sandbox: &Sandbox,
     sink: &Arc<S>,
-    store: &Mutex<Store>,
+    store: &Arc<Mutex<Store>>,
     work: &std::path::Path,
     rules: Option<RuleSet>,
 ) -> JobRecord {
@@ -45,18 +45,20 @@ async fn sync<S: Sink + 'static>(
         work_dir: work.to_owned(),
         trigger: "test".into(),
         rules,
-        max_deletion_ratio: 1.0,
+        max_deletion_ratio: Some(1.0),
         ..SyncOptions::default()
     };
-    full_sync(
-        &sandbox.config,
-        &sandbox.secrets,
-        sink.clone(),
-        store,
-        &options,
-        ignore_events(),
-        CancellationToken::new(),
+    connector::sync::Job::new(
+        connector::JobType::Full,
+        (&sandbox.config).clone(),
+        (&sandbox.secrets).clone(),
+        Arc::clone(&sink),
+        Arc::clone(store),
     )
+    .with_options((&options).clone())
+    .with_events(ignore_events())
+    .with_cancel(CancellationToken::new())
+    .run()
     .await
     .unwrap()
 }
@@ -151,7 +153,7 @@ async fn advanced_rules_index_exactly_the_simulators_results(flavor: Flavor, dls
     let mut sandbox = sandbox(flavor, size).await;
     sandbox.config.use_document_level_security = dls;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     // Overlapping queries: every type, one space twice, labels, dates, ordering.
     let spaces: Vec<String> = sandbox
         .sim
@@ -281,7 +283,7 @@ async fn advanced_rules_with_dls_get_the_same_acls_as_the_standard_path() {
 async fn switching_to_narrower_rules_deletes_what_they_no_longer_select() {
     let sandbox = sandbox(Flavor::Server, SiteSize::Tiny).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
     let first = sync(&sandbox, &sink, &store, work.path(), None).await;
     assert_eq!(first.status, JobStatus::Completed);
@@ -341,7 +343,7 @@ async fn switching_to_narrower_rules_deletes_what_they_no_longer_select() {
 async fn basic_rules_filter_count_and_delete_at_the_next_full_sync() {
     let sandbox = sandbox(Flavor::Cloud, SiteSize::Tiny).await;
     let work = tempfile::tempdir().unwrap();
-    let store = Mutex::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
     let first = sync(&sandbox, &sink, &store, work.path(), None).await;
     assert_eq!(first.status, JobStatus::Completed);

@@ -5,9 +5,18 @@
 //! spaces carry a stable timestamp. Our additions: `space_key`, `ancestor_ids`, `parent_id`,
 //! `version`, `last_modifier`, `status`, `extension`, `media_type`, `comment_location`.
 
+pub mod search_row;
+
 use serde::Serialize;
 
-use crate::confluence::{Content, Space, User};
+use crate::confluence::{ConfluenceClient, Content, Space, User};
+
+/// The base that `webui` links of `client`'s site are relative to: the API base without
+/// `rest/api/`.
+pub fn site_links(client: &ConfluenceClient) -> SiteLinks {
+    let api = client.api_base().as_str();
+    SiteLinks::new(api.trim_end_matches('/').trim_end_matches("/rest/api"))
+}
 
 /// The `type` of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -2,21 +2,19 @@
 //! documents of users who are gone deleted. Every user is paged through (no 1000-user cap).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
-use std::time::Instant;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::dialect::Dialect;
-use super::fetch;
-use super::identity::{IdentityDoc, identity_doc_body};
-use super::store::AclStore;
+use super::job::Run;
+use super::{CancellationToken, lock, now};
+use crate::acl::fetch;
+use crate::acl::identity::{IdentityDoc, identity_doc_body};
+use crate::acl::{AclStore, Dialect};
 use crate::config::{ConnectorConfig, Secrets};
 use crate::confluence::{ClientError, CloudUser, ConfluenceClient, Flavor};
 use crate::events::{EventHandler, SyncEvent, SyncPhase};
-use crate::store::{JobError, JobRecord, JobStatus, JobType, Store, UserSnapshot};
-use crate::sync::{CancellationToken, SyncOptions, lock, new_job, now};
+use crate::store::{JobError, JobRecord, JobStatus, UserSnapshot};
 use crate::{Error, Result};
 
 /// Identity documents per write.
@@ -32,29 +30,26 @@ struct Listing {
     errors: Vec<JobError>,
 }
 
-/// Runs an access-control sync of `config` into `target`'s identity documents and returns the
-/// finished job (type [`JobType::AccessControl`]). Users no longer listed are deleted only when
-/// every user was listed.
-pub async fn access_control_sync<A: AclStore>(
-    config: &ConnectorConfig,
-    secrets: &Secrets,
-    target: &A,
-    store: &Mutex<Store>,
-    options: &SyncOptions,
-    events: EventHandler,
-    cancel: CancellationToken,
-) -> Result<JobRecord> {
-    let started = Instant::now();
-    let mut job = new_job(JobType::AccessControl, config, options);
-    lock(store).insert_job(&job)?;
+/// Runs an access-control sync into the target's identity documents and fills `job`. Users no
+/// longer listed are deleted only when every user was listed.
+pub(crate) async fn run<S: AclStore>(run: &Run<'_, S>, job: &mut JobRecord) -> Result<()> {
+    let Run { job: this, events } = run;
     events(&SyncEvent::Phase {
         phase: SyncPhase::Validating,
     });
-    let outcome = run(config, secrets, target, &events, &cancel, &mut job).await;
+    let outcome = sync(
+        &this.config,
+        &this.secrets,
+        &*this.sink,
+        events,
+        &this.cancel,
+        job,
+    )
+    .await;
     match outcome {
         Ok((status, users)) => {
             job.status = status;
-            lock(store).record_user_identities(&job.id, &users)?;
+            lock(&this.store).record_user_identities(&job.id, &users)?;
         }
         Err((err, requests)) => {
             job.requests = requests;
@@ -68,16 +63,10 @@ pub async fn access_control_sync<A: AclStore>(
             });
         }
     }
-    job.ended_at = Some(now());
-    job.duration_s = Some(started.elapsed().as_secs_f64());
-    lock(store).finish_job(&job)?;
-    events(&SyncEvent::Phase {
-        phase: SyncPhase::Finished,
-    });
-    Ok(job)
+    Ok(())
 }
 
-async fn run<A: AclStore>(
+async fn sync<A: AclStore>(
     config: &ConnectorConfig,
     secrets: &Secrets,
     target: &A,

@@ -1,0 +1,276 @@
+//! [`Job`]: one run of the engine, whatever its kind. It carries everything a run needs (the
+//! configuration and secrets, the rules, the target, the state store, the event handler and the
+//! cancellation token) and owns the run's lifecycle: the lease that keeps it the only sync of its
+//! connection, the heartbeat that tells the other processes it is alive, the job record and how
+//! it ends.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{CancellationToken, SyncOptions, lock, now};
+use crate::acl::AclStore;
+use crate::config::{ConnectorConfig, Secrets, Target};
+use crate::events::{Counters, EventHandler, SyncEvent, SyncPhase, ignore_events};
+use crate::sink::Sink;
+use crate::store::{HEARTBEAT_EVERY, JobError, JobRecord, JobStatus, JobType, Store};
+use crate::{Error, Result};
+
+/// One sync: full, incremental or access-control, of one configuration into one target.
+///
+/// ```ignore
+/// let job = Job::new(JobType::Full, config, secrets, sink, store)
+///     .with_options(options)
+///     .with_events(events);
+/// let record = job.run().await?;
+/// ```
+pub struct Job<S> {
+    pub(crate) kind: JobType,
+    pub(crate) config: ConnectorConfig,
+    pub(crate) secrets: Secrets,
+    pub(crate) sink: Arc<S>,
+    pub(crate) store: Arc<Mutex<Store>>,
+    pub(crate) options: SyncOptions,
+    pub(crate) events: EventHandler,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl<S> Job<S> {
+    /// A job of `kind` with default options, no events and its own cancellation token.
+    pub fn new(
+        kind: JobType,
+        config: ConnectorConfig,
+        secrets: Secrets,
+        sink: Arc<S>,
+        store: Arc<Mutex<Store>>,
+    ) -> Job<S> {
+        Job {
+            kind,
+            config,
+            secrets,
+            sink,
+            store,
+            options: SyncOptions::default(),
+            events: ignore_events(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// Sets the run's options (connection, trigger, rules, tuning, deletion settings).
+    pub fn with_options(mut self, options: SyncOptions) -> Job<S> {
+        self.options = options;
+        self
+    }
+
+    /// Sets the handler that receives the run's progress events.
+    pub fn with_events(mut self, events: EventHandler) -> Job<S> {
+        self.events = events;
+        self
+    }
+
+    /// Sets the token that cancels the run (it finishes what is in flight and deletes nothing).
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Job<S> {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The key of the run's lease and checkpoints: the connection id, or the target for a run
+    /// of a configuration file (two runs into the same index must not overlap either).
+    pub fn scope_key(&self) -> String {
+        scope_key(self.options.connection_id.as_deref(), &self.config)
+    }
+}
+
+impl<S: Sink + AclStore + 'static> Job<S> {
+    /// Runs the job to its end and returns its record (also saved in the store).
+    ///
+    /// Fails without running with [`Error::Busy`] when a sync of the same connection is running
+    /// (in this process or another), and with [`Error::InvalidInput`] for a kind this version
+    /// cannot run. Every other problem ends the job `failed` with its errors on the record.
+    pub async fn run(self) -> Result<JobRecord> {
+        if self.kind == JobType::Incremental {
+            return Err(Error::InvalidInput(
+                "incremental syncs are not available in this version of the engine yet; \
+                 run a full sync (it resumes an interrupted one)"
+                    .to_owned(),
+            ));
+        }
+        let started = Instant::now();
+        let key = self.scope_key();
+        let mut job = new_record(self.kind, &self.config, &self.options);
+        {
+            let mut store = lock(&self.store);
+            store.recover_interrupted()?;
+            store.acquire_lease(
+                &key,
+                &job.id,
+                job_type_str(self.kind),
+                self.options.connection_id.as_deref(),
+            )?;
+            if let Err(err) = store.insert_job(&job) {
+                let _ = store.release_lease(&key, &job.id);
+                return Err(err);
+            }
+        }
+        let lease = LeaseGuard {
+            store: self.store.clone(),
+            key: key.clone(),
+            job_id: job.id.clone(),
+        };
+
+        // The heartbeat renews the lease and saves the counters so far, so that a job whose
+        // process dies still shows what it had done.
+        let latest = Arc::new(Mutex::new(Counters::default()));
+        let events = tap_counters(self.events.clone(), latest.clone());
+        let heartbeat = {
+            let (store, key, id, latest) = (
+                self.store.clone(),
+                key.clone(),
+                job.id.clone(),
+                latest.clone(),
+            );
+            let mut snapshot = job.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(HEARTBEAT_EVERY).await;
+                    snapshot.counters = latest.lock().map(|c| c.clone()).unwrap_or_default();
+                    let store = lock(&store);
+                    if let Err(err) = store.heartbeat(&key, &id) {
+                        tracing::warn!(%err, "could not renew the sync lease");
+                    }
+                    let _ = store.update_job_progress(&snapshot);
+                }
+            })
+        };
+
+        let run = Run {
+            job: &self,
+            events: &events,
+        };
+        let outcome = match self.kind {
+            JobType::Full => super::full::run(&run, &mut job).await,
+            JobType::AccessControl => super::access_control::run(&run, &mut job).await,
+            JobType::Incremental => unreachable!("refused above"),
+        };
+        heartbeat.abort();
+        if let Err(err) = outcome {
+            tracing::warn!(%err, "sync failed");
+            events(&SyncEvent::Warning {
+                message: format!("sync: {err}"),
+            });
+            job.errors.push(JobError {
+                context: "sync".to_owned(),
+                message: err.to_string(),
+            });
+            job.status = JobStatus::Failed;
+        }
+        if job.status == JobStatus::Running {
+            job.status = JobStatus::Failed;
+        }
+        job.ended_at = Some(now());
+        job.duration_s = Some(started.elapsed().as_secs_f64());
+        lock(&self.store).finish_job(&job)?;
+        drop(lease);
+        events(&SyncEvent::Phase {
+            phase: SyncPhase::Finished,
+        });
+        Ok(job)
+    }
+}
+
+/// What a kind of sync receives: the job, and its event handler (which also feeds the
+/// heartbeat).
+pub(crate) struct Run<'a, S> {
+    pub job: &'a Job<S>,
+    pub events: &'a EventHandler,
+}
+
+/// The lease and checkpoint key of a run (see [`Job::scope_key`]).
+pub fn scope_key(connection_id: Option<&str>, config: &ConnectorConfig) -> String {
+    match connection_id {
+        Some(id) => id.to_owned(),
+        None => match &config.target {
+            Target::Local { index_name } => format!("target:local/{index_name}"),
+            Target::Elasticsearch(es) => format!(
+                "target:{}/{}",
+                es.url.trim().trim_end_matches('/'),
+                es.index_name.trim()
+            ),
+        },
+    }
+}
+
+fn job_type_str(kind: JobType) -> &'static str {
+    match kind {
+        JobType::Full => "full",
+        JobType::Incremental => "incremental",
+        JobType::AccessControl => "access_control",
+    }
+}
+
+/// A job of `kind` that starts now, with the configuration and rules in force (no secrets).
+fn new_record(kind: JobType, config: &ConnectorConfig, options: &SyncOptions) -> JobRecord {
+    JobRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        connection_id: options.connection_id.clone(),
+        job_type: kind,
+        trigger: options.trigger.clone(),
+        status: JobStatus::Running,
+        started_at: now(),
+        ended_at: None,
+        duration_s: None,
+        counters: Counters::default(),
+        requests: 0,
+        errors: Vec::new(),
+        config: serde_json::to_value(config).unwrap_or(Value::Null),
+        rules: options
+            .rules
+            .as_ref()
+            .map_or(Value::Null, crate::rules::RuleSet::recorded),
+    }
+}
+
+/// Passes every event on, keeping the counters of the latest progress snapshot.
+fn tap_counters(events: EventHandler, latest: Arc<Mutex<Counters>>) -> EventHandler {
+    Arc::new(move |event: &SyncEvent| {
+        if let SyncEvent::Progress(progress) = event
+            && let Ok(mut counters) = latest.lock()
+        {
+            *counters = progress.counters.clone();
+        }
+        events(event);
+    })
+}
+
+/// Gives the lease back when the run ends, however it ends.
+struct LeaseGuard {
+    store: Arc<Mutex<Store>>,
+    key: String,
+    job_id: String,
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        if let Err(err) = lock(&self.store).release_lease(&self.key, &self.job_id) {
+            tracing::warn!(%err, "could not release the sync lease");
+        }
+    }
+}
+
+/// How long [`wait_for_lease`] polls.
+const LEASE_POLL: Duration = Duration::from_millis(200);
+
+/// Waits until no sync holds lease `key` or `timeout` passes; `true` when the lease is free.
+pub async fn wait_for_lease(store: &Mutex<Store>, key: &str, timeout: Duration) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if lock(store).lease(key)?.is_none() {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(LEASE_POLL).await;
+    }
+}
