@@ -31,6 +31,8 @@ fn export_everything(dir: &Path) {
     export::<crate::dto::RunningSync>(&cfg);
     export::<crate::dto::SyncEventMessage>(&cfg);
     export::<crate::dto::SyncFinished>(&cfg);
+    export::<crate::dto::DeletionCheck>(&cfg);
+    export::<connector::schedule::Schedule>(&cfg);
     export::<crate::dto::DocumentQuery>(&cfg);
     export::<crate::dto::DocumentPage>(&cfg);
     export::<crate::dto::AclUser>(&cfg);

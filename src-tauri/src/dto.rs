@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use connector::JobRecord;
-use connector::JobType;
+use connector::sync::DeletionPreview;
+use connector::{JobRecord, JobType, LeaseHolder};
 use connector::check::Check;
 use connector::config::{FieldError, FieldSpec};
 use connector::events::{Progress, SyncEvent, SyncPhase};
@@ -111,6 +111,80 @@ pub struct RunningSync {
     pub warnings: Vec<String>,
     /// True once cancellation was asked for.
     pub canceling: bool,
+    /// The job's id, once the engine recorded it.
+    pub job_id: Option<String>,
+    /// What started it: `manual` or `scheduled` in this app, `cli` and others elsewhere.
+    pub trigger: String,
+    /// True when this app runs the sync (and can cancel it); false when another process does.
+    pub own: bool,
+    /// The process that runs it.
+    pub pid: u32,
+    /// The machine it runs on, once known.
+    pub host: Option<String>,
+}
+
+impl RunningSync {
+    /// A sync this app starts now.
+    pub fn here(connection_id: &str, job_type: JobType, trigger: &str) -> RunningSync {
+        RunningSync {
+            connection_id: connection_id.to_owned(),
+            job_type,
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            phase: None,
+            progress: None,
+            warnings: vec![],
+            canceling: false,
+            job_id: None,
+            trigger: trigger.to_owned(),
+            own: true,
+            pid: std::process::id(),
+            host: None,
+        }
+    }
+
+    /// A sync another process runs, as its lease and its job's last heartbeat describe it.
+    pub fn elsewhere(lease: &LeaseHolder, job: Option<&JobRecord>) -> RunningSync {
+        let elapsed_s = chrono::DateTime::parse_from_rfc3339(&lease.started_at)
+            .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).as_seconds_f64())
+            .unwrap_or_default();
+        RunningSync {
+            connection_id: lease.connection_id.clone().unwrap_or_default(),
+            job_type: job.map_or(JobType::Full, |j| j.job_type),
+            started_at: lease.started_at.clone(),
+            phase: None,
+            progress: job.map(|j| Progress {
+                elapsed_s,
+                counters: j.counters.clone(),
+                requests: j.requests,
+                ..Progress::default()
+            }),
+            warnings: vec![],
+            canceling: false,
+            job_id: Some(lease.job_id.clone()),
+            trigger: job.map_or_else(String::new, |j| j.trigger.clone()),
+            own: false,
+            pid: lease.pid,
+            host: Some(lease.host.clone()),
+        }
+    }
+}
+
+/// What the next full sync would remove on purpose, and the engine's sentence for it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeletionCheck {
+    /// The engine's preview.
+    pub preview: DeletionPreview,
+    /// "this will remove N of M documents from the index (…)", or `None` when nothing goes.
+    pub message: Option<String>,
+}
+
+impl From<DeletionPreview> for DeletionCheck {
+    fn from(preview: DeletionPreview) -> Self {
+        DeletionCheck {
+            message: preview.message(),
+            preview,
+        }
+    }
 }
 
 /// The payload of [`SYNC_EVENT`].

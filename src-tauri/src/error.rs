@@ -52,6 +52,7 @@ impl From<connector::Error> for CommandError {
             E::Config(_) | E::Invalid(_) => "config",
             E::NotFound(_) => "not_found",
             E::InvalidInput(_) => "invalid",
+            E::Busy(_) => "busy",
             _ => "internal",
         };
         CommandError::new(kind, err.to_string())

@@ -8,6 +8,7 @@ mod bindings;
 mod commands;
 mod dto;
 mod error;
+mod scheduler;
 mod state;
 
 pub use error::CommandError;
@@ -24,7 +25,14 @@ pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
             let state = state::AppState::open(&state::data_dir(app.handle())?)?;
+            // Jobs whose process died (the app or the CLI killed mid-sync) show as interrupted.
+            if let Ok(mut store) = state.store()
+                && let Err(err) = store.recover_interrupted()
+            {
+                tracing::warn!(%err, "could not look for interrupted syncs");
+            }
             app.manage(state);
+            scheduler::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -44,6 +52,9 @@ pub fn run() {
             commands::sync::cancel_sync,
             commands::sync::running_syncs,
             commands::sync::list_jobs,
+            commands::sync::deletion_preview,
+            commands::schedules::list_schedules,
+            commands::schedules::save_schedule,
             commands::documents::search_documents,
             commands::documents::get_document,
             commands::acl::acl_users,

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use confluence_sim::{SimOptions, SiteSize};
-use connector::config::{ConnectorConfig, KeyringStore, Secrets};
+use connector::config::{ConnectorConfig, Secrets};
 use connector::confluence::ConfluenceClient;
+use connector::connections::{self, KeyringVault, Resolved, SecretVault, SiteOverlay};
 use connector::rules::cql::EditorContext;
-use connector::sandbox::Sandbox;
+use connector_sandbox::Sandbox;
 use connector::sync::CancellationToken;
 use connector::{SavedConnection, Store};
 use tauri::{AppHandle, Manager, Runtime};
@@ -89,13 +90,44 @@ impl AppState {
             .ok_or_else(|| CommandError::not_found(id))
     }
 
+    /// Where the app keeps secrets: the OS keyring.
+    pub fn vault(&self) -> &dyn SecretVault {
+        &KeyringVault
+    }
+
+    /// The sandbox's site (the simulator started on first use) when `saved` is the sandbox.
+    pub async fn overlay_for(
+        &self,
+        saved: &SavedConnection,
+    ) -> Result<Option<SiteOverlay>, CommandError> {
+        Ok(if saved.sandbox {
+            Some(self.sandbox().await?.overlay())
+        } else {
+            None
+        })
+    }
+
     /// The stored secrets of connection `id`: the simulator's for the sandbox, else the keyring's.
     pub async fn secrets(&self, saved: &SavedConnection) -> Result<Secrets, CommandError> {
-        if saved.sandbox {
-            return Ok(self.sandbox().await?.secrets.clone());
-        }
-        let store = KeyringStore::new(saved.id.clone());
-        Ok(Secrets::load(&store).map_err(connector::Error::from)?)
+        let overlay = self.overlay_for(saved).await?;
+        Ok(connections::secrets_of(
+            saved,
+            self.vault(),
+            overlay.as_ref(),
+        )?)
+    }
+
+    /// Connection `id` ready to run: configuration, secrets and active rules (see
+    /// [`connections::resolve`]).
+    pub async fn resolved(&self, id: &str) -> Result<Resolved, CommandError> {
+        let saved = self.saved(id)?;
+        let overlay = self.overlay_for(&saved).await?;
+        Ok(connections::resolve(
+            &*self.store()?,
+            self.vault(),
+            overlay.as_ref(),
+            id,
+        )?)
     }
 
     /// Connection `id` ready to use: its configuration (the sandbox's pointed at the running
@@ -104,14 +136,8 @@ impl AppState {
         &self,
         id: &str,
     ) -> Result<(SavedConnection, ConnectorConfig, Secrets), CommandError> {
-        let saved = self.saved(id)?;
-        let secrets = self.secrets(&saved).await?;
-        let config = if saved.sandbox {
-            self.sandbox().await?.connect(&saved.config)
-        } else {
-            saved.config.clone()
-        };
-        Ok((saved, config, secrets))
+        let resolved = self.resolved(id).await?;
+        Ok((resolved.saved, resolved.config, resolved.secrets))
     }
 
     /// The latest progress of the sync of `connection`, if one runs.

@@ -25,8 +25,16 @@ struct Cli {
 enum Command {
     /// Start the built-in Confluence simulator and sync it into the local index.
     Demo(commands::demo::Args),
-    /// Run a full sync of a configuration file.
+    /// Run a sync (full, incremental, access-control) of a saved connection or a configuration file.
     Sync(commands::sync::Args),
+    /// List, show, import, export and delete saved connections (the desktop app's too).
+    Connections(commands::connections::Args),
+    /// List and set the schedules of the saved connections.
+    Schedule(commands::schedule::Args),
+    /// Run every due scheduled job once and exit (for cron or a systemd timer).
+    RunScheduled(commands::schedule::RunArgs),
+    /// Keep running due scheduled jobs until Ctrl-C.
+    Daemon(commands::schedule::DaemonArgs),
     /// Check a configuration file, and with --remote also Confluence and the target.
     Validate(commands::validate::Args),
     /// Search an index.
@@ -62,6 +70,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Demo(args) => commands::demo::run(args, &data_dir).await,
             Command::Sync(args) => commands::sync::run(args, &data_dir).await,
+            Command::Connections(args) => commands::connections::run(args, &data_dir).await,
+            Command::Schedule(args) => commands::schedule::run(args, &data_dir).await,
+            Command::RunScheduled(args) => commands::schedule::run_scheduled(args, &data_dir).await,
+            Command::Daemon(args) => commands::schedule::daemon(args, &data_dir).await,
             Command::Validate(args) => commands::validate::run(args).await,
             Command::Search(args) => commands::search::run(args, &data_dir).await,
             Command::Jobs(args) => commands::jobs::run(args, &data_dir),

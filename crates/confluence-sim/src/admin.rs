@@ -548,6 +548,42 @@ impl Admin {
         });
     }
 
+    /// Runs `action` when a Confluence request whose path (or path and query) contains
+    /// `path_substring` arrives, before that request is served, so that the request already
+    /// sees what `action` changed. With `once`, only the first matching request runs it;
+    /// otherwise every matching request does, until [`Admin::clear_request_hooks`].
+    ///
+    /// This is how a test deletes a page exactly between the crawler listing it and the
+    /// crawler listing its comments (`content/{id}/child/comment`). The action runs on the
+    /// server's task with no lock held; it may call any admin operation. Admin routes under
+    /// `/__sim/` never trigger hooks.
+    pub fn on_request_matching(
+        &self,
+        path_substring: &str,
+        once: bool,
+        action: impl Fn(&Admin) + Send + Sync + 'static,
+    ) {
+        self.shared
+            .hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(crate::http::RequestHook {
+                path_contains: path_substring.to_owned(),
+                once,
+                fired: 0,
+                action: Arc::new(action),
+            });
+    }
+
+    /// Removes every request hook set with [`Admin::on_request_matching`].
+    pub fn clear_request_hooks(&self) {
+        self.shared
+            .hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Replaces the probabilistic fault plan.
     pub fn set_fault_plan(&self, plan: FaultPlan) {
         let mut st = self.faults();

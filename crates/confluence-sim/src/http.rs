@@ -108,6 +108,19 @@ pub(crate) struct FaultState {
     pub last_refill: Instant,
 }
 
+/// What a request hook does: any admin operation, run before the request is served.
+pub(crate) type HookAction = Arc<dyn Fn(&crate::admin::Admin) + Send + Sync>;
+
+/// A mutation set through [`crate::Admin::on_request_matching`], run when a matching request
+/// arrives and before it is answered.
+pub(crate) struct RequestHook {
+    pub path_contains: String,
+    /// Run on the first matching request only.
+    pub once: bool,
+    pub fired: u64,
+    pub action: HookAction,
+}
+
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub opts: SimOptions,
@@ -115,6 +128,7 @@ pub(crate) struct Shared {
     pub port: u16,
     pub requests: AtomicU64,
     pub faults: Mutex<FaultState>,
+    pub hooks: Mutex<Vec<RequestHook>>,
 }
 
 impl Shared {
@@ -224,6 +238,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
 
     let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    run_hooks(&shared, &req);
     let seed = shared.opts.seed;
     let (decision, latency, truncate, slow, slow_delay, rl_headers) = {
         let mut st = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
@@ -269,6 +284,34 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return Ok(slowed(resp, slow_delay));
     }
     Ok(to_response(resp, req.method == Method::HEAD))
+}
+
+/// Runs the request hooks that match `req`, outside every lock so that they may mutate the
+/// site (or add and clear hooks). A `once` hook is removed before it runs, so two concurrent
+/// matching requests never both run it.
+fn run_hooks(shared: &Arc<Shared>, req: &Req) {
+    let actions: Vec<HookAction> = {
+        let mut hooks = shared.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        if hooks.is_empty() {
+            return;
+        }
+        let with_query = format!("{}?{}", req.path, req.raw_query);
+        let mut actions = Vec::new();
+        for hook in hooks.iter_mut() {
+            if req.path.contains(&hook.path_contains) || with_query.contains(&hook.path_contains) {
+                hook.fired += 1;
+                actions.push(hook.action.clone());
+            }
+        }
+        hooks.retain(|h| !(h.once && h.fired > 0));
+        actions
+    };
+    let admin = crate::admin::Admin {
+        shared: shared.clone(),
+    };
+    for action in actions {
+        action(&admin);
+    }
 }
 
 fn rate_headers(st: &FaultState, server_like: bool) -> Vec<(String, String)> {

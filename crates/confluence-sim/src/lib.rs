@@ -86,6 +86,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
         site: RwLock::new(site),
         port: addr.port(),
         requests: AtomicU64::new(0),
+        hooks: Mutex::new(Vec::new()),
     });
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, shared.clone(), rx));

@@ -19,6 +19,15 @@ pub enum Error {
     /// Confluence could not be reached or refused a request.
     #[error("confluence: {0}")]
     Confluence(#[from] crate::confluence::ClientError),
+    /// A listing failed (after the client's retries): nothing it would have listed can be
+    /// deleted by this sync.
+    #[error("listing {what} failed: {source}")]
+    Listing {
+        /// What was being listed, e.g. `comments of page 123 ('Release notes')`.
+        what: String,
+        /// Why.
+        source: crate::confluence::ClientError,
+    },
     /// The configuration is unusable.
     #[error("configuration: {0}")]
     Config(#[from] crate::config::ConfigError),

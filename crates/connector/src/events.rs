@@ -26,6 +26,7 @@ pub enum SyncPhase {
 
 /// The counters of a sync job, named as in Elastic's connector where it has them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
 pub struct Counters {
     /// Documents the target accepted (created or updated).
     #[ts(type = "number")]
@@ -51,6 +52,10 @@ pub struct Counters {
     /// Attachment bytes downloaded from Confluence.
     #[ts(type = "number")]
     pub downloaded_bytes: u64,
+    /// Documents already written by an earlier, interrupted or cancelled run that this run
+    /// resumed: not fetched again.
+    #[ts(type = "number")]
+    pub resumed: u64,
 }
 
 /// A snapshot of a running sync, sent every few hundred milliseconds.

@@ -20,13 +20,13 @@ pub mod acl;
 pub mod check;
 pub mod config;
 pub mod confluence;
+pub mod connections;
 pub mod document;
 mod error;
 pub mod events;
 pub mod extract;
 pub mod rules;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
+pub mod schedule;
 pub mod sink;
 mod store;
 pub mod sync;
@@ -38,5 +38,5 @@ pub use store::{
     ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, LeaseHolder,
     SavedConnection, Store,
 };
-pub use store::{DocAclRecord, UserSnapshot};
+pub use store::{DocAclRecord, FailedDocument, UserSnapshot};
 pub use store::{RuleState, StoredRules};

@@ -3,9 +3,9 @@
 
 use connector::ConnectionSummary;
 use connector::config::{
-    self, ConnectorConfig, FieldError, KeyringStore, SecretField, SecretSource, SecretStore,
-    Secrets, connector_json, form,
+    self, ConnectorConfig, FieldError, SecretField, Secrets, connector_json, form,
 };
+use connector::connections::{self, SaveRequest};
 use tauri::State;
 
 use crate::dto::{ConfigForm, ConnectionDraft, ConnectionForm, ImportedForm, TestResult};
@@ -38,28 +38,24 @@ pub async fn load_connection(
         });
     };
     let saved = state.saved(&id)?;
-    let (secrets_set, keyring_problem) = if saved.sandbox {
-        let sandbox = state.sandbox().await?;
-        let set = sandbox.secrets.fields().map(|f| f.key().to_owned());
-        (set.collect(), None)
-    } else {
-        let store = KeyringStore::new(id.clone());
-        let mut set = vec![];
-        let mut problem = None;
-        for field in SecretField::ALL {
-            match store.secret(field) {
-                Ok(Some(_)) => set.push(field.key().to_owned()),
-                Ok(None) => {}
-                Err(err) => problem = Some(err.to_string()),
+    let overlay = state.overlay_for(&saved).await?;
+    let (secrets_set, keyring_problem) = match &overlay {
+        Some(site) => (site.secrets.fields().map(|f| f.key().to_owned()).collect(), None),
+        None => {
+            let store = state.vault().for_connection(&id);
+            let mut set = vec![];
+            let mut problem = None;
+            for field in SecretField::ALL {
+                match store.secret(field) {
+                    Ok(Some(_)) => set.push(field.key().to_owned()),
+                    Ok(None) => {}
+                    Err(err) => problem = Some(err.to_string()),
+                }
             }
+            (set, problem)
         }
-        (set, problem)
     };
-    let config = if saved.sandbox {
-        state.sandbox().await?.connect(&saved.config)
-    } else {
-        saved.config.clone()
-    };
+    let config = connections::config_of(&saved, overlay.as_ref())?;
     Ok(ConnectionForm {
         id: Some(id),
         name: saved.name,
@@ -87,8 +83,10 @@ async fn draft_config(
         Some(saved) => state.secrets(saved).await.unwrap_or_default(),
         None => Secrets::new(),
     };
-    if sandbox {
-        config = state.sandbox().await?.connect(&config);
+    if let Some(saved) = saved.as_ref().filter(|s| s.sandbox)
+        && let Some(site) = state.overlay_for(saved).await?
+    {
+        config = site.apply(&config);
     }
     for (key, value) in &draft.secrets {
         if let Some(field) = SecretField::from_key(key) {
@@ -146,26 +144,18 @@ pub async fn save_connection(
             format!("{}: {}", problem.field, problem.message),
         ));
     }
-    let sandbox = saved.as_ref().is_some_and(|s| s.sandbox);
-    let id = draft
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if !sandbox {
-        let keyring = KeyringStore::new(id.clone());
-        for (key, value) in &draft.secrets {
-            let Some(field) = SecretField::from_key(key) else {
-                continue;
-            };
-            match value.as_deref().map(str::trim) {
-                Some(v) if !v.is_empty() => keyring.store(field, v)?,
-                _ => keyring.delete(field)?,
-            }
-        }
-    }
-    Ok(state
-        .store()?
-        .save_connection(&id, &draft.name, &config, sandbox)?)
+    let secrets = draft
+        .secrets
+        .iter()
+        .filter_map(|(key, value)| Some((SecretField::from_key(key)?, value.clone())))
+        .collect();
+    let request = SaveRequest {
+        id: draft.id.clone(),
+        name: draft.name.clone(),
+        config,
+        secrets,
+    };
+    Ok(connections::save(&*state.store()?, state.vault(), &request)?)
 }
 
 /// Reads an Elastic `connector.json` (or a plain `{key: value}` map) into form values.
@@ -183,15 +173,36 @@ pub async fn import_connector_json(text: String) -> Result<ImportedForm, Command
     })
 }
 
-/// The draft as an Elastic `connector.json` document, every secret blanked.
+/// The draft as an Elastic `connector.json` document, every secret blanked: the form values
+/// over the saved configuration (so hidden settings such as HTTP tuning, extraction limits and
+/// the target survive), with the connection's name and active rules as the `filtering` block.
 #[tauri::command]
-pub async fn export_connector_json(draft: ConnectionDraft) -> Result<String, CommandError> {
-    let (config, problems) = form::from_values(&ConnectorConfig::default(), &draft.values);
+pub async fn export_connector_json(
+    state: State<'_, AppState>,
+    draft: ConnectionDraft,
+) -> Result<String, CommandError> {
+    let saved = match &draft.id {
+        Some(id) => Some(state.saved(id)?),
+        None => None,
+    };
+    let base = saved.as_ref().map(|s| s.config.clone()).unwrap_or_default();
+    let (config, problems) = form::from_values(&base, &draft.values);
     if let Some(problem) = problems.first() {
         return Err(CommandError::new(
             "invalid",
             format!("{}: {}", problem.field, problem.message),
         ));
     }
-    Ok(serde_json::to_string_pretty(&connector_json::export(&config)).unwrap_or_default())
+    let mut doc = match &saved {
+        Some(saved) => connections::export(&*state.store()?, &saved.id)?,
+        None => connector_json::export(&config),
+    };
+    if saved.is_some()
+        && let (serde_json::Value::Object(map), serde_json::Value::Object(fresh)) =
+            (&mut doc, connector_json::export(&config))
+    {
+        // The form's values win over the saved ones; name and filtering stay.
+        map.extend(fresh);
+    }
+    Ok(serde_json::to_string_pretty(&doc).unwrap_or_default())
 }

@@ -1,7 +1,8 @@
 //! The connections list: list, create the sandbox, duplicate, delete.
 
 use connector::ConnectionSummary;
-use connector::config::{ConnectorConfig, DataSource, KeyringStore, SecretStore, Secrets, Target};
+use connector::config::{ConnectorConfig, DataSource, Target};
+use connector::connections;
 use tauri::State;
 
 use crate::error::CommandError;
@@ -43,20 +44,18 @@ pub async fn create_sandbox_connection(
     Ok(store.save_connection(&id, "Sandbox (built-in simulator)", &config, true)?)
 }
 
-/// Copies a connection, its stored secrets included, as "<name> (copy)".
+/// Copies a connection, its stored secrets and active rules included, as "<name> (copy)".
 #[tauri::command]
 pub async fn duplicate_connection(
     state: State<'_, AppState>,
     id: String,
 ) -> Result<ConnectionSummary, CommandError> {
-    let saved = state.saved(&id)?;
-    let new_id = uuid::Uuid::new_v4().to_string();
-    if !saved.sandbox {
-        let secrets = Secrets::load(&KeyringStore::new(id.clone()))?;
-        KeyringStore::new(new_id.clone()).store_all(&secrets)?;
-    }
-    let name = format!("{} (copy)", saved.name);
-    Ok(state.store()?.duplicate_connection(&id, &new_id, &name)?)
+    Ok(connections::duplicate(
+        &mut *state.store()?,
+        state.vault(),
+        &id,
+        None,
+    )?)
 }
 
 /// Deletes a connection, its job history and its stored secrets; stops its running sync.
@@ -65,12 +64,6 @@ pub async fn delete_connection(state: State<'_, AppState>, id: String) -> Result
     if let Some(running) = state.running()?.get(&id) {
         running.cancel.cancel();
     }
-    let saved = state.saved(&id)?;
-    state.store()?.delete_connection(&id)?;
-    if !saved.sandbox
-        && let Err(err) = KeyringStore::new(id).store_all(&Secrets::new())
-    {
-        tracing::warn!(%err, "the deleted connection's secrets stay in the keyring");
-    }
+    connections::delete(&*state.store()?, state.vault(), &id)?;
     Ok(())
 }

@@ -6,4 +6,5 @@ pub mod config;
 pub mod connections;
 pub mod documents;
 pub mod rules;
+pub mod schedules;
 pub mod sync;

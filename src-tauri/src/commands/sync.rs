@@ -1,16 +1,20 @@
 //! The sync dashboard: start a sync in a background task, forward its events to the window,
-//! cancel it, and read the job history.
+//! cancel it, show the syncs other processes run, preview what a full sync would delete, and
+//! read the job history.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use connector::events::{EventHandler, SyncEvent};
-use connector::sync::{CancellationToken, Job, SyncOptions};
+use connector::rules::RuleSet;
+use connector::sync::{CancellationToken, Job, SyncOptions, scope_key};
 use connector::target::AnySink;
-use connector::{JobRecord, JobType};
+use connector::connections::Resolved;
+use connector::{JobRecord, JobType, Store};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::dto::{
-    RunningSync, SYNC_EVENT, SYNC_FINISHED, SyncEventMessage, SyncFinished, SyncKinds,
+    DeletionCheck, RunningSync, SYNC_EVENT, SYNC_FINISHED, SyncEventMessage, SyncFinished,
+    SyncKinds,
 };
 use crate::error::CommandError;
 use crate::state::{AppState, Running};
@@ -29,38 +33,70 @@ pub async fn sync_kinds() -> Result<SyncKinds, CommandError> {
 }
 
 /// Starts a sync of connection `id` in the background. Progress arrives as `sync-event`s, the
-/// end as one `sync-finished`.
+/// end as one `sync-finished`. `allow_deletions` is the user's confirmation of the removals a
+/// deliberate scope change causes (see [`deletion_preview`]).
 #[tauri::command]
 pub async fn start_sync(
     app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     job_type: JobType,
+    allow_deletions: bool,
 ) -> Result<RunningSync, CommandError> {
-    if job_type == JobType::Incremental {
-        return Err(CommandError::new(
-            "invalid",
-            "this version of the engine does not offer incremental syncs yet; run a full sync",
-        ));
+    let connection = resolved(&state, &id).await?;
+    let options = SyncOptions {
+        allow_deletions,
+        ..connection.sync_options("manual")
+    };
+    Ok(spawn_job(&app, connection, job_type, options)?)
+}
+
+/// Connection `id` ready to run: configuration, secrets and active rules.
+async fn resolved(state: &AppState, id: &str) -> Result<Resolved, CommandError> {
+    let (saved, config, secrets) = state.resolve(id).await?;
+    let rules = state
+        .store()?
+        .rules(id, connector::RuleState::Active)?
+        .map(|stored| stored.rules)
+        .filter(|rules| !rules.is_empty());
+    Ok(Resolved {
+        saved,
+        config,
+        secrets,
+        rules,
+    })
+}
+
+/// Starts a `job_type` job of `connection` with `options` in a task, as the dashboard and the
+/// scheduler both do: its events go to the window, the engine's lease keeps it the only sync of
+/// the connection across processes, and its end arrives as `sync-finished`. Fails at once with
+/// [`connector::Error::Busy`] when a sync of the connection runs (here or in another process).
+pub fn spawn_job(
+    app: &AppHandle,
+    connection: Resolved,
+    job_type: JobType,
+    options: SyncOptions,
+) -> connector::Result<RunningSync> {
+    let state = app.state::<AppState>();
+    let id = connection.saved.id.clone();
+    let Resolved {
+        config, secrets, ..
+    } = connection;
+    let store = state.shared_store();
+    if let Some(holder) = lock(&store).lease(&scope_key(Some(&id), &config))? {
+        return Err(connector::Error::Busy(Box::new(holder)));
     }
-    let (_, config, secrets) = state.resolve(&id).await?;
     let sink = Arc::new(AnySink::open(&config.target, &secrets, state.data_dir())?);
     let cancel = CancellationToken::new();
-    let view = RunningSync {
-        connection_id: id.clone(),
-        job_type,
-        started_at: chrono_now(),
-        phase: None,
-        progress: None,
-        warnings: vec![],
-        canceling: false,
-    };
+    let view = RunningSync::here(&id, job_type, &options.trigger);
     {
-        let mut running = state.running()?;
+        let mut running = state
+            .running()
+            .map_err(|err| connector::Error::InvalidInput(err.message))?;
         if running.contains_key(&id) {
-            return Err(CommandError::new(
-                "busy",
-                "a sync of this connection is already running; cancel it or wait for it to end",
+            return Err(connector::Error::InvalidInput(
+                "a sync of this connection is already starting; wait for it or cancel it"
+                    .to_owned(),
             ));
         }
         running.insert(
@@ -71,22 +107,16 @@ pub async fn start_sync(
             },
         );
     }
-    let events = forward_events(app.clone(), id.clone());
-    let rules = state
-        .store()?
-        .rules(&id, connector::RuleState::Active)?
-        .map(|stored| stored.rules);
     let options = SyncOptions {
         connection_id: Some(id.clone()),
-        rules,
-        trigger: "manual".to_owned(),
         work_dir: state.data_dir().join("work"),
-        ..SyncOptions::default()
+        ..options
     };
-    let job = Job::new(job_type, config, secrets, sink, state.shared_store())
+    let job = Job::new(job_type, config, secrets, sink, store)
         .with_options(options)
-        .with_events(events)
+        .with_events(forward_events(app.clone(), id.clone()))
         .with_cancel(cancel);
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let result = job.run().await;
         let state = app.state::<AppState>();
@@ -107,6 +137,11 @@ pub async fn start_sync(
         }
     });
     Ok(view)
+}
+
+/// The store, even after a panic elsewhere poisoned its lock.
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Sends each engine event to the window and keeps the dashboard's snapshot current.
@@ -134,7 +169,8 @@ fn forward_events(app: AppHandle, connection_id: String) -> EventHandler {
 }
 
 /// Asks the running sync of connection `id` to stop; it finishes what is in flight and deletes
-/// nothing. `false` when no sync was running.
+/// nothing. `false` when this app runs no sync of it (a sync of another process is stopped
+/// there).
 #[tauri::command]
 pub async fn cancel_sync(state: State<'_, AppState>, id: String) -> Result<bool, CommandError> {
     let mut running = state.running()?;
@@ -148,22 +184,65 @@ pub async fn cancel_sync(state: State<'_, AppState>, id: String) -> Result<bool,
     })
 }
 
-/// The syncs in flight, for a dashboard that opens mid-sync.
+/// The syncs in flight: this app's, with their live progress, and those another process (the
+/// CLI, another window of the app) runs on the same data, with the counters of their last
+/// heartbeat.
 #[tauri::command]
 pub async fn running_syncs(state: State<'_, AppState>) -> Result<Vec<RunningSync>, CommandError> {
-    state.running_views()
+    let mut views = state.running_views()?;
+    let store = state.store()?;
+    for lease in store.live_leases()? {
+        let Some(connection) = lease.connection_id.clone() else {
+            continue;
+        };
+        if lease.pid == std::process::id() {
+            if let Some(view) = views.iter_mut().find(|v| v.connection_id == connection) {
+                view.job_id = Some(lease.job_id.clone());
+                view.host = Some(lease.host.clone());
+            }
+            continue;
+        }
+        let job = store.get_job(&lease.job_id)?;
+        views.retain(|v| v.connection_id != connection);
+        views.push(RunningSync::elsewhere(&lease, job.as_ref()));
+    }
+    Ok(views)
 }
 
-/// The most recent jobs of connection `id`, newest first.
+/// What the next full sync of connection `id` would remove because its scope changed on purpose
+/// (spaces or rules changed since its last full sync), with `rules` (a draft) or else the active
+/// rules.
+#[tauri::command]
+pub async fn deletion_preview(
+    state: State<'_, AppState>,
+    id: String,
+    rules: Option<RuleSet>,
+) -> Result<DeletionCheck, CommandError> {
+    let Resolved {
+        config,
+        secrets,
+        rules: active,
+        ..
+    } = resolved(&state, &id).await?;
+    let rules = rules.or(active);
+    let sink = AnySink::open(&config.target, &secrets, state.data_dir())?;
+    let store = state.shared_store();
+    let key = scope_key(Some(&id), &config);
+    let preview =
+        connector::sync::deletion_preview(&store, &key, &config, &secrets, rules.as_ref(), &sink)
+            .await?;
+    Ok(DeletionCheck::from(preview))
+}
+
+/// The most recent jobs of connection `id`, newest first. Jobs whose process died are marked
+/// `interrupted` first.
 #[tauri::command]
 pub async fn list_jobs(
     state: State<'_, AppState>,
     id: String,
     limit: usize,
 ) -> Result<Vec<JobRecord>, CommandError> {
-    Ok(state.store()?.list_jobs(Some(&id), limit.clamp(1, 200))?)
-}
-
-fn chrono_now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    let mut store = state.store()?;
+    store.recover_interrupted()?;
+    Ok(store.list_jobs(Some(&id), limit.clamp(1, 200))?)
 }

@@ -23,6 +23,8 @@ import type { ConnectionDraft } from "./bindings/ConnectionDraft";
 import type { ConnectionForm } from "./bindings/ConnectionForm";
 import type { ConnectionSummary } from "./bindings/ConnectionSummary";
 import type { Counters } from "./bindings/Counters";
+import type { DeletionCheck } from "./bindings/DeletionCheck";
+import type { DeletionPreview } from "./bindings/DeletionPreview";
 import type { DocumentHit } from "./bindings/DocumentHit";
 import type { DocumentPage } from "./bindings/DocumentPage";
 import type { DocumentQuery } from "./bindings/DocumentQuery";
@@ -34,6 +36,7 @@ import type { JobRecord } from "./bindings/JobRecord";
 import type { JobType } from "./bindings/JobType";
 import type { Progress } from "./bindings/Progress";
 import type { RunningSync } from "./bindings/RunningSync";
+import type { Schedule } from "./bindings/Schedule";
 import type { SyncEvent } from "./bindings/SyncEvent";
 import type { SyncEventMessage } from "./bindings/SyncEventMessage";
 import type { SyncFinished } from "./bindings/SyncFinished";
@@ -63,6 +66,8 @@ export type {
   ConnectionForm,
   ConnectionSummary,
   Counters,
+  DeletionCheck,
+  DeletionPreview,
   DocumentHit,
   DocumentPage,
   DocumentQuery,
@@ -74,6 +79,7 @@ export type {
   JobType,
   Progress,
   RunningSync,
+  Schedule,
   SyncEvent,
   SyncEventMessage,
   SyncFinished,
@@ -148,9 +154,12 @@ export function syncKinds(): Promise<SyncKinds> {
   return invoke<SyncKinds>("sync_kinds");
 }
 
-/** Starts a sync in the background; progress arrives through `onSyncEvent`. */
-export function startSync(id: string, jobType: JobType): Promise<RunningSync> {
-  return invoke<RunningSync>("start_sync", { id, jobType });
+/**
+ * Starts a sync in the background; progress arrives through `onSyncEvent`. `allowDeletions` is the
+ * user's confirmation of the removals a deliberate scope change causes (see `deletionPreview`).
+ */
+export function startSync(id: string, jobType: JobType, allowDeletions = false): Promise<RunningSync> {
+  return invoke<RunningSync>("start_sync", { id, jobType, allowDeletions });
 }
 
 /** Asks a running sync to stop. */
@@ -158,7 +167,7 @@ export function cancelSync(id: string): Promise<boolean> {
   return invoke<boolean>("cancel_sync", { id });
 }
 
-/** The syncs in flight. */
+/** The syncs in flight: this app's and those another process (the CLI) runs on the same data. */
 export function runningSyncs(): Promise<RunningSync[]> {
   return invoke<RunningSync[]>("running_syncs");
 }
@@ -166,6 +175,14 @@ export function runningSyncs(): Promise<RunningSync[]> {
 /** A connection's most recent jobs, newest first. */
 export function listJobs(id: string, limit = 50): Promise<JobRecord[]> {
   return invoke<JobRecord[]>("list_jobs", { id, limit });
+}
+
+/**
+ * What the next full sync would remove because the scope changed on purpose, with `rules` (a
+ * draft) or the active rules (`null`).
+ */
+export function deletionPreview(id: string, rules: RuleSet | null): Promise<DeletionCheck> {
+  return invoke<DeletionCheck>("deletion_preview", { id, rules });
 }
 
 /** Calls `handler` with every progress event of every running sync. */
@@ -176,6 +193,21 @@ export function onSyncEvent(handler: (message: SyncEventMessage) => void): Promi
 /** Calls `handler` once per sync that ends. */
 export function onSyncFinished(handler: (message: SyncFinished) => void): Promise<UnlistenFn> {
   return listen<SyncFinished>("sync-finished", (e) => handler(e.payload));
+}
+
+// Schedules.
+
+/** The schedules of connection `id`, or of every connection (`null`). */
+export function listSchedules(id: string | null): Promise<Schedule[]> {
+  return invoke<Schedule[]>("list_schedules", { id });
+}
+
+/**
+ * Saves one schedule of a connection. A spec the engine cannot read rejects with kind `invalid` and
+ * the engine's message for the field.
+ */
+export function saveSchedule(id: string, jobType: JobType, enabled: boolean, spec: string): Promise<Schedule> {
+  return invoke<Schedule>("save_schedule", { id, jobType, enabled, spec });
 }
 
 // Documents.

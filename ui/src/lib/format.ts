@@ -62,6 +62,7 @@ const STATUS_WORDS: Record<string, string> = {
   partial: "Partial (some spaces failed)",
   failed: "Failed",
   canceled: "Canceled",
+  interrupted: "Interrupted",
 };
 
 /** A job status for people. */

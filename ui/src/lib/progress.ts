@@ -1,6 +1,6 @@
 // View logic of the sync dashboard: fold the engine's events into what the screen shows, and
 // turn progress snapshots into a throughput series.
-import type { Progress, RunningSync, SyncEvent, SyncPhase } from "../api/commands";
+import type { JobType, Progress, RunningSync, SyncEvent, SyncPhase } from "../api/commands";
 
 /** One point of the throughput chart. */
 export interface Sample {
@@ -17,6 +17,15 @@ export interface LiveSync {
   samples: Sample[];
   canceling: boolean;
   startedAt: string;
+  jobType: JobType;
+  /** The job's id, once known. */
+  jobId: string | null;
+  /** `manual`, `scheduled`, `cli`, ... */
+  trigger: string;
+  /** True when this app runs it (and can cancel it); false when another process does. */
+  own: boolean;
+  pid: number;
+  host: string | null;
 }
 
 const KEPT_WARNINGS = 20;
@@ -31,7 +40,43 @@ export function fromRunning(running: RunningSync): LiveSync {
     samples: [],
     canceling: running.canceling,
     startedAt: running.started_at,
+    jobType: running.job_type,
+    jobId: running.job_id,
+    trigger: running.trigger,
+    own: running.own,
+    pid: running.pid,
+    host: running.host,
   };
+}
+
+/**
+ * The dashboard's live sync of connection `id` after a poll of `running_syncs`: a sync of another
+ * process (or one the scheduler started) appears, a sync of another process follows its last
+ * heartbeat and, once gone, `ended` tells the dashboard to reload the history. This app's syncs
+ * follow their events and end with `sync-finished`.
+ */
+export function afterPoll(live: LiveSync | null, running: RunningSync[], id: string): { live: LiveSync | null; ended: boolean } {
+  const now = running.find((r) => r.connection_id === id);
+  if (!now) return live && !live.own ? { live: null, ended: true } : { live, ended: false };
+  if (!now.own) {
+    const next = fromRunning(now);
+    // Keep the throughput series across heartbeats of the same job.
+    if (live && !live.own && live.jobId === now.job_id && live.progress && now.progress) {
+      next.samples = applyEvent(live, { event: "progress", ...now.progress }).samples;
+    }
+    return { live: next, ended: false };
+  }
+  if (!live || !live.own) return { live: fromRunning(now), ended: live !== null };
+  return { live: { ...live, jobId: now.job_id ?? live.jobId }, ended: false };
+}
+
+/** Who runs the sync, for people: nothing for this app's manual syncs. */
+export function ownerText(live: LiveSync): string | null {
+  if (!live.own) {
+    const by = live.trigger ? ` (${live.trigger})` : "";
+    return `Started by another process${by}: pid ${live.pid}${live.host ? ` on ${live.host}` : ""}.`;
+  }
+  return live.trigger === "scheduled" ? "Started by its schedule." : null;
 }
 
 /** `live` after `event`. */

@@ -6,6 +6,7 @@ export const CONNECTION_SCREENS = [
   { id: "dashboard", label: "Sync dashboard" },
   { id: "config", label: "Configuration" },
   { id: "rules", label: "Sync rules" },
+  { id: "schedules", label: "Schedules" },
   { id: "documents", label: "Documents" },
   { id: "acl", label: "ACL inspector" },
 ] as const;

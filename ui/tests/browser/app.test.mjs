@@ -150,3 +150,107 @@ test("sync rules: CQL completion, error markers and the live preview", async () 
   assert.equal(await page.getByLabel("Value of rule 2").inputValue(), "attachment");
   await shot("rules-basic");
 });
+
+test("deletions: a narrowing rule shows the removal count, and the full sync asks once before removing", async () => {
+  await sandboxSynced();
+  await page.getByTestId("nav-rules").click();
+  await page.getByTestId("cql-add").click();
+  await page.locator("[data-testid=cql-rule-0] .cm-content").click();
+  await page.keyboard.type("space = ENG and type = page");
+  const removal = /This will remove 355 of 389 documents from the index \(advanced rules changed\)/;
+  await page.getByTestId("rules-deletions").getByText(removal).waitFor();
+  await shot("rules-deletions");
+  await page.getByTestId("rules-activate").click();
+  await page.getByText(/Activated version 1/).waitFor();
+
+  await page.getByTestId("nav-dashboard").click();
+  await page.getByTestId("deletion-notice").getByText(removal).waitFor();
+  const starts = () => page.evaluate(() => window.__calls.filter((c) => c.cmd === "start_sync").map((c) => c.args));
+  const before = (await starts()).length;
+  await page.getByTestId("sync-full").click();
+  const dialog = page.getByTestId("confirm-deletions");
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), removal);
+  await shot("dashboard-confirm-deletions");
+  // Declining starts nothing.
+  await page.getByTestId("confirm-deletions-no").click();
+  assert.equal(await dialog.count(), 0);
+  assert.equal((await starts()).length, before);
+  // Confirming starts the full sync with the deletions allowed, once.
+  await page.getByTestId("sync-full").click();
+  await page.getByTestId("confirm-deletions-yes").click();
+  await page.getByTestId("sync-outcome").getByText(/355 deleted/).waitFor();
+  const after = await starts();
+  assert.equal(after.length, before + 1);
+  assert.deepEqual(after.at(-1), { id: after.at(-1).id, jobType: "full", allowDeletions: true });
+  // The index now reflects the rules: nothing more to confirm.
+  await page.getByTestId("deletion-notice").waitFor({ state: "detached" });
+  await shot("dashboard-after-deletions");
+  assert.deepEqual(page.errors, []);
+});
+
+test("schedules: an invalid cron is refused at its field, and saved schedules stay after leaving the screen", async () => {
+  await sandboxSynced();
+  await page.getByTestId("nav-schedules").click();
+  await page.getByTestId("schedule-enabled-full").check();
+  await page.getByTestId("schedule-spec-full").fill("every 15m");
+  await page.getByTestId("schedule-enabled-access_control").check();
+  await page.getByTestId("schedule-spec-access_control").fill("0 3 * *");
+  assert.equal(await page.getByTestId("schedule-enabled-incremental").isDisabled(), true);
+  await page.getByTestId("schedules-save").click();
+  const problem = page.locator("[data-field=schedule-access_control]").getByTestId("schedule-problem-access_control");
+  await problem.getByText(/not a valid cron expression/).waitFor();
+  assert.match(await problem.textContent(), /0 3 \* \* \*/);
+  // The refused row keeps what was typed; the valid one is saved with its next run.
+  assert.equal(await page.getByTestId("schedule-spec-access_control").inputValue(), "0 3 * *");
+  assert.match(await page.getByTestId("schedule-next-full").textContent(), /\(in 15 min\)/);
+  await shot("schedules-invalid");
+  await page.getByTestId("schedule-spec-access_control").fill("0 3 * * *");
+  await page.getByTestId("schedules-save").click();
+  await page.getByTestId("schedules-saved").waitFor();
+  assert.equal(await problem.count(), 0);
+  await shot("schedules-saved");
+
+  // Leave the screen: the dashboard and the connections list show the next run.
+  await page.getByTestId("nav-dashboard").click();
+  await page.getByTestId("next-run").getByText(/Next scheduled run: Full content sync, .* \(in 15 min\)/).waitFor();
+  await shot("dashboard-next-run");
+  await page.locator(".sidebar .nav-item").first().click();
+  await page.getByTestId("next-run-cell").getByText(/Full content/).waitFor();
+  await shot("connections-next-run");
+  // Come back: the saved schedules are still there.
+  await page.getByRole("button", { name: "Sandbox" }).first().click();
+  await page.getByTestId("nav-schedules").click();
+  await page.getByTestId("schedule-spec-full").waitFor();
+  assert.equal(await page.getByTestId("schedule-spec-full").inputValue(), "every 15m");
+  assert.equal(await page.getByTestId("schedule-enabled-full").isChecked(), true);
+  assert.equal(await page.getByTestId("schedule-spec-access_control").inputValue(), "0 3 * * *");
+  assert.equal(await page.getByTestId("schedule-enabled-access_control").isChecked(), true);
+  assert.deepEqual(page.errors, []);
+});
+
+test("a sync the command-line tool runs: a start is refused in the engine's words, then it shows live without Cancel", async () => {
+  await sandboxSynced();
+  const id = await page.evaluate(() => window.__calls.find((c) => c.cmd === "start_sync").args.id);
+  // The sandbox's access-control sync follows its full sync: wait until both ended.
+  await page.waitForFunction(() => !document.querySelector("[data-testid=sync-full]").disabled);
+  // The CLI starts a sync just before the user clicks "Full sync" (in the same task, so the
+  // dashboard has not polled in between).
+  await page.evaluate((id) => {
+    window.__externalSync(id, 120);
+    document.querySelector("[data-testid=sync-full]").click();
+  }, id);
+  await page.getByRole("alert").getByText(/a full sync of this connection is already running since .*, by process 90210 on build-7/).waitFor();
+  const live = page.getByTestId("sync-live");
+  await live.getByText(/Started by another process \(cli\): pid 90210 on build-7/).waitFor();
+  assert.equal(await page.getByTestId("sync-cancel").isDisabled(), true);
+  assert.equal(await page.getByTestId("sync-full").isDisabled(), true);
+  // Its counters follow the heartbeats.
+  await page.evaluate((id) => window.__externalSync(id, 245), id);
+  await live.getByText("245", { exact: true }).waitFor();
+  await shot("dashboard-other-process");
+  await page.evaluate((id) => window.__externalSyncEnds(id), id);
+  await live.waitFor({ state: "detached" });
+  assert.equal(await page.getByTestId("sync-full").isDisabled(), false);
+  assert.deepEqual(page.errors, []);
+});

@@ -8,21 +8,63 @@ const sandbox = fx.list_connections[0];
 let connections = [];
 let jobs = [];
 let running = [];
+let schedules = [];
+let activeRules = null;
+let activeRulesSynced = false;
+let draftRules = null;
+// What the next full sync would remove: the recorded answer for rules that narrow the scope.
+const narrows = (rules) => !!rules && (rules.advanced.length > 0 || rules.basic.length > 0);
+const deletions = (rules) => (narrows(rules) ? fx["deletion_preview-narrowed"] : fx["deletion_preview-none"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function replaySync(id, jobType) {
+async function replaySync(id, jobType, allowDeletions) {
   // The recorded events are a full sync's; an access-control sync only ends.
   const events = jobType === "full" ? fx.sync_events : [];
   for (const message of events) {
     await sleep(40);
     await emit("sync-event", { ...message, connection_id: id });
   }
-  const job = fx.list_jobs.find((j) => j.job_type === jobType) ?? fx.list_jobs[0];
+  let job = fx.list_jobs.find((j) => j.job_type === jobType) ?? fx.list_jobs[0];
+  job = { ...job, id: `${job.id}-${jobs.length}`, started_at: new Date().toISOString() };
+  if (jobType === "full" && narrows(activeRules)) {
+    const removed = fx["deletion_preview-narrowed"].preview.removed;
+    job = { ...job, rules: activeRules, counters: { ...job.counters, deleted_document_count: allowDeletions ? removed : 0 } };
+    // The scope the index reflects now: nothing more to remove.
+    if (allowDeletions) activeRulesSynced = true;
+  }
   jobs = [job, ...jobs];
   running = running.filter((r) => r.connection_id !== id);
   connections = connections.map((c) => (c.id === id ? { ...c, last_sync: sandbox.last_sync } : c));
   await emit("sync-finished", { connection_id: id, job, error: null });
 }
+
+// A sync the command-line tool runs on the same data: `running_syncs` reports it with the counters
+// of its last heartbeat, and starting another sync of the connection is refused.
+const lastProgress = fx.sync_events.map((m) => m.event).filter((e) => e.event === "progress").at(-1);
+window.__externalSync = (id, indexed) => {
+  const busy = fx["start_sync-busy"].message;
+  const { event: _tag, ...progress } = lastProgress; // eslint-disable-line no-unused-vars
+  const view = {
+    connection_id: id,
+    job_type: "full",
+    started_at: busy.match(/since (\S+),/)[1],
+    phase: null,
+    progress: { ...progress, docs_seen: 0, docs_per_second: 0, counters: { ...progress.counters, indexed_document_count: indexed } },
+    warnings: [],
+    canceling: false,
+    job_id: busy.match(/\(job (\S+)\)/)[1],
+    trigger: "cli",
+    own: false,
+    pid: Number(busy.match(/by process (\d+)/)[1]),
+    host: busy.match(/ on (\S+) \(job/)[1],
+  };
+  running = [...running.filter((r) => r.connection_id !== id), view];
+};
+window.__externalSyncEnds = (id) => {
+  const job = { ...fx.list_jobs.find((j) => j.job_type === "full"), id: "cli-job", trigger: "cli", started_at: new Date().toISOString() };
+  jobs = [job, ...jobs];
+  running = running.filter((r) => r.connection_id !== id);
+};
 
 window.__calls = [];
 mockIPC(
@@ -39,11 +81,53 @@ mockIPC(
       case "running_syncs":
         return running;
       case "start_sync": {
-        const view = { connection_id: args.id, job_type: args.jobType, started_at: new Date().toISOString(), phase: null, progress: null, warnings: [], canceling: false };
+        if (running.some((r) => r.connection_id === args.id && !r.own)) throw fx["start_sync-busy"];
+        const view = {
+          connection_id: args.id,
+          job_type: args.jobType,
+          started_at: new Date().toISOString(),
+          phase: null,
+          progress: null,
+          warnings: [],
+          canceling: false,
+          job_id: null,
+          trigger: "manual",
+          own: true,
+          pid: 4321,
+          host: null,
+        };
         running = [...running, view];
-        setTimeout(() => replaySync(args.id, args.jobType), 300);
+        setTimeout(() => replaySync(args.id, args.jobType, args.allowDeletions), 300);
         return view;
       }
+      case "deletion_preview":
+        return args.rules ? deletions(args.rules) : activeRulesSynced ? fx["deletion_preview-none"] : deletions(activeRules);
+      case "list_schedules":
+        return schedules.filter((s) => args.id === null || s.connection_id === args.id);
+      case "save_schedule": {
+        const refused = fx["save_schedule-invalid"];
+        if (refused.message.startsWith(`\`${args.spec}\``)) throw refused;
+        const saved = {
+          connection_id: args.id,
+          job_type: args.jobType,
+          enabled: args.enabled,
+          spec: args.spec,
+          next_run_at: args.enabled ? new Date(Date.now() + 15 * 60000).toISOString() : null,
+          last_run_at: null,
+        };
+        schedules = [...schedules.filter((s) => !(s.connection_id === args.id && s.job_type === args.jobType)), saved];
+        return saved;
+      }
+      case "save_draft_rules":
+        draftRules = args.rules;
+        return { connection_id: args.id, state: "draft", version: 1, rules: args.rules, updated_at: new Date().toISOString() };
+      case "validate_rules":
+        return fx["validate_rules-valid"];
+      case "activate_rules":
+        activeRules = draftRules;
+        activeRulesSynced = false;
+        draftRules = null;
+        return { connection_id: args.id, state: "active", version: 1, rules: activeRules, updated_at: new Date().toISOString() };
       case "cancel_sync":
         return true;
       case "list_jobs":
@@ -69,7 +153,9 @@ mockIPC(
       case "acl_diff":
         return fx.acl_diff;
       case "load_rules":
-        return fx.load_rules;
+        return activeRules
+          ? { active: { connection_id: args.id, state: "active", version: 1, rules: activeRules, updated_at: new Date().toISOString() }, draft: null }
+          : fx.load_rules;
       case "cql_tokens":
         return args.text === "space = ENG and type = page" ? fx.cql_tokens : [];
       case "cql_complete":

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use connector::acl::{self, Access, DocExplanation, UserAccess};
-use connector::config::{ConnectorConfig, Secrets, Target};
+use connector::config::{ConnectorConfig, EnvSecrets, Secrets, Target};
+use connector::connections::{self, LayeredVault};
 use connector::sync::SyncOptions;
 use connector::target::AnySink;
 use connector::{JobRecord, JobStatus};
@@ -19,12 +20,16 @@ use crate::paths;
 pub struct Args {
     #[command(subcommand)]
     pub command: AclCommand,
-    /// The local index to inspect [default: the index of the last sync, else `search-confluence`].
+    /// The local index to inspect [default: the target of the last sync, else
+    /// `search-confluence`].
     #[arg(long, global = true)]
     pub index: Option<String>,
     /// Inspect the target of this configuration instead of a local index.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "connection")]
     pub config: Option<PathBuf>,
+    /// Inspect the target of this saved connection (name or id).
+    #[arg(long, global = true)]
+    pub connection: Option<String>,
     /// Print one JSON object.
     #[arg(long, global = true)]
     pub json: bool,
@@ -52,35 +57,81 @@ pub enum AclCommand {
     },
 }
 
-/// The target to inspect: `--config`'s, `--index`, or the local index of the last sync.
+/// The target to inspect: `--config`'s, `--connection`'s, `--index`, or the target of the last
+/// sync (a saved connection's with its secrets, a configuration file's with the environment's).
 fn target(args: &Args, data_dir: &Path) -> anyhow::Result<(Target, Secrets)> {
     if let Some(path) = &args.config {
         let (config, secrets) = super::sync::load_config(path)?;
         return Ok((config.target, secrets));
     }
+    let store = paths::open_store(data_dir)?;
+    if let Some(name) = &args.connection {
+        let saved = connections::find(&store, name)?;
+        return target_of_connection(&saved);
+    }
     let index = match &args.index {
         Some(index) => index.clone(),
         None => {
-            let store = paths::open_store(data_dir)?;
-            store
-                .list_jobs(None, 1)?
-                .first()
-                .and_then(|job| serde_json::from_value::<ConnectorConfig>(job.config.clone()).ok())
-                .and_then(|config| match config.target {
-                    Target::Local { index_name } => Some(index_name),
-                    Target::Elasticsearch(_) => None,
-                })
-                .unwrap_or_else(|| connector::config::DEFAULT_INDEX_NAME.to_owned())
+            let last = store.list_jobs(None, 1)?.into_iter().next();
+            let last_config = last
+                .as_ref()
+                .and_then(|job| serde_json::from_value::<ConnectorConfig>(job.config.clone()).ok());
+            let saved = match last.as_ref().and_then(|job| job.connection_id.as_deref()) {
+                Some(id) => store.load_connection(id)?,
+                None => None,
+            };
+            match (last_config, saved) {
+                (_, Some(saved)) => return target_of_connection(&saved),
+                (Some(config), None) => match config.target {
+                    Target::Local { index_name } => index_name,
+                    // A configuration file's cluster: its secrets come from the environment.
+                    target @ Target::Elasticsearch(_) => {
+                        return Ok((target, Secrets::load(&EnvSecrets)?));
+                    }
+                },
+                (None, None) => connector::config::DEFAULT_INDEX_NAME.to_owned(),
+            }
         }
     };
+    local(data_dir, index)
+}
+
+/// A saved connection's target, with its secrets (environment first, then the keyring).
+fn target_of_connection(saved: &connector::SavedConnection) -> anyhow::Result<(Target, Secrets)> {
+    let secrets = match &saved.config.target {
+        Target::Local { .. } => Secrets::new(),
+        Target::Elasticsearch(_) => {
+            connections::secrets_of(saved, &LayeredVault::env_over_keyring(), None)?
+        }
+    };
+    Ok((saved.config.target.clone(), secrets))
+}
+
+fn local(data_dir: &Path, index: String) -> anyhow::Result<(Target, Secrets)> {
     let path = connector::target::local_index_path(data_dir, &index);
     if !path.exists() {
         anyhow::bail!(
-            "there is no local index `{index}` in `{}`: run `confluence-connector demo --dls` first",
+            "there is no local index `{index}` in `{}`: run a sync first (`confluence-connector sync --connection NAME`, then `--kind access-control`), or `confluence-connector demo --dls`",
             data_dir.display()
         );
     }
     Ok((Target::Local { index_name: index }, Secrets::new()))
+}
+
+/// The names of the users the last access-control sync recorded, for a "who?" error.
+fn known_users(store: &Mutex<connector::Store>) -> Option<String> {
+    let store = store.lock().ok()?;
+    let job = store.list_jobs(None, 50).ok()?.into_iter().find(|j| {
+        j.job_type == connector::JobType::AccessControl && j.status == JobStatus::Completed
+    })?;
+    let users = store.user_identities(&job.id).ok()?;
+    if users.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = users.into_iter().map(|u| u.name).collect();
+    names.sort();
+    names.truncate(20);
+    Some(names.join(", "))
 }
 
 pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -119,7 +170,16 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
             }
         }
         AclCommand::User { name } => {
-            let access = acl::user_access(&sink, name).await?;
+            let access = match acl::user_access(&sink, name).await {
+                Ok(access) => access,
+                Err(err @ connector::Error::NotFound(_)) => match known_users(&store) {
+                    Some(names) => anyhow::bail!(
+                        "no user `{name}` in the identity documents; the last access-control sync listed: {names}"
+                    ),
+                    None => return Err(err.into()),
+                },
+                Err(err) => return Err(err.into()),
+            };
             if args.json {
                 println!("{}", serde_json::to_string(&access)?);
             } else {

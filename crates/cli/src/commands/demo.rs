@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize};
 use connector::config::Target;
-use connector::sandbox::Sandbox;
 use connector::sink::{SearchRequest, Sink};
 use connector::target::AnySink;
+use connector_sandbox::Sandbox;
 
 use super::sync::{exit_code, run_sync};
 

@@ -1,4 +1,5 @@
-//! `confluence-connector sync`: a full sync of a configuration file.
+//! `confluence-connector sync`: a sync (full, incremental or access-control) of a saved
+//! connection or of a configuration file.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,6 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use connector::config::{ConnectorConfig, EnvSecrets, Secrets, Target, connector_json};
+use connector::confluence::Flavor;
+use connector::connections::{self, LayeredVault};
+use connector::rules::RuleSet;
 use connector::sync::{CancellationToken, Job, SyncOptions};
 use connector::target::AnySink;
 use connector::{JobRecord, JobStatus, JobType};
@@ -17,15 +21,65 @@ use crate::{output, paths};
 pub struct Args {
     /// The configuration: Elastic's `connector.json`, or the app's export. Secrets come from
     /// the environment (CONFLUENCE_API_TOKEN, CONFLUENCE_PASSWORD, CONFLUENCE_DC_PASSWORD,
-    /// CONFLUENCE_PAT, ES_API_KEY, ES_PASSWORD).
+    /// CONFLUENCE_PAT, ES_API_KEY, ES_PASSWORD). Its `filtering` block (basic and advanced
+    /// rules) applies.
+    #[arg(
+        long,
+        required_unless_present = "connection",
+        conflicts_with = "connection"
+    )]
+    pub config: Option<PathBuf>,
+    /// A saved connection, by name or id (see `connections list`), with its active sync rules.
+    /// Secrets come from the environment, else the OS keyring.
     #[arg(long)]
-    pub config: PathBuf,
+    pub connection: Option<String>,
+    /// Which sync to run.
+    #[arg(long, value_enum, default_value = "full")]
+    pub kind: Kind,
+    /// Confirm the deletions of a deliberate scope change (rules or spaces changed since the
+    /// last sync): the safety threshold does not stop this run.
+    #[arg(long)]
+    pub allow_deletions: bool,
+    /// The deletion safety threshold for this run, in percent of the index (0 to 100)
+    /// [default: the configuration's `deletion_threshold_percent`].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_deletion_percent: Option<u32>,
     /// Override the configured target.
     #[arg(long, value_enum)]
     pub target: Option<TargetKind>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--kind` values.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Everything: index what is there, delete what is gone.
+    Full,
+    /// Only what changed since the last sync.
+    Incremental,
+    /// The identity documents of document-level security.
+    AccessControl,
+}
+
+impl From<Kind> for JobType {
+    fn from(kind: Kind) -> JobType {
+        match kind {
+            Kind::Full => JobType::Full,
+            Kind::Incremental => JobType::Incremental,
+            Kind::AccessControl => JobType::AccessControl,
+        }
+    }
+}
+
+/// How the CLI names a kind of sync: `full`, `incremental`, `access-control`.
+pub fn kind_name(kind: JobType) -> &'static str {
+    match kind {
+        JobType::Full => "full",
+        JobType::Incremental => "incremental",
+        JobType::AccessControl => "access-control",
+    }
 }
 
 /// `--target` values.
@@ -39,20 +93,77 @@ pub enum TargetKind {
 
 /// Reads a configuration file in either shape and fills its secrets from the environment.
 pub fn load_config(path: &Path) -> anyhow::Result<(ConnectorConfig, Secrets)> {
+    let (config, secrets, _) = load_config_and_rules(path)?;
+    Ok((config, secrets))
+}
+
+/// As [`load_config`], with the rules of the file's `filtering` block (checked as a sync
+/// checks them: a block the engine cannot honour is an error).
+pub fn load_config_and_rules(
+    path: &Path,
+) -> anyhow::Result<(ConnectorConfig, Secrets, Option<RuleSet>)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let imported =
-        connector_json::import(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("reading `{}`: not valid JSON", path.display()))?;
+    let imported = connector_json::import_value(&doc)
+        .with_context(|| format!("reading `{}`", path.display()))?;
     for warning in &imported.warnings {
         eprintln!("warning: {warning}");
     }
+    let rules = connections::filtering_rules(&doc, Flavor::from(imported.config.data_source))
+        .with_context(|| format!("reading `{}`", path.display()))?;
     let mut secrets = imported.secrets;
     secrets.fill_from(&EnvSecrets)?;
-    Ok((imported.config, secrets))
+    Ok((imported.config, secrets, rules))
 }
 
 pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let (mut config, secrets) = load_config(&args.config)?;
+    let kind = JobType::from(args.kind);
+    let mut sandbox = None;
+    let (mut config, secrets, mut options) = match (&args.connection, &args.config) {
+        (Some(name), _) => {
+            let store = paths::open_store(data_dir)?;
+            let saved = connections::find(&store, name)?;
+            sandbox = super::connections::sandbox_for(&saved).await?;
+            let overlay = sandbox.as_ref().map(|s| s.overlay());
+            let vault = LayeredVault::env_over_keyring();
+            let resolved = connections::resolve(&store, &vault, overlay.as_ref(), &saved.id)?;
+            if kind != JobType::AccessControl
+                && let Some(rules) = &resolved.rules
+            {
+                let (basic, advanced) = connections::rule_counts(rules);
+                eprintln!(
+                    "applying {basic} basic rules and {advanced} advanced rules (the active \
+                     rules of `{}`)",
+                    resolved.saved.name
+                );
+            }
+            let options = resolved.sync_options("cli");
+            (resolved.config, resolved.secrets, options)
+        }
+        (None, Some(path)) => {
+            let (config, secrets, rules) = load_config_and_rules(path)?;
+            let rules = match rules {
+                Some(rules) if kind != JobType::AccessControl => {
+                    let (basic, advanced) = connections::rule_counts(&rules);
+                    eprintln!(
+                        "applying {basic} basic rules and {advanced} advanced rules from the \
+                         file's filtering block"
+                    );
+                    Some(rules).filter(|r| !r.is_empty())
+                }
+                _ => None,
+            };
+            let options = SyncOptions {
+                trigger: "cli".to_owned(),
+                rules,
+                ..SyncOptions::default()
+            };
+            (config, secrets, options)
+        }
+        (None, None) => anyhow::bail!("give --connection NAME or --config FILE"),
+    };
     match (args.target, &config.target) {
         (Some(TargetKind::Local), Target::Elasticsearch(es)) => {
             config.target = Target::Local {
@@ -66,8 +177,13 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let job = run_sync(&config, &secrets, data_dir, "cli", args.json).await?;
-    Ok(exit_code(&job))
+    options.allow_deletions = args.allow_deletions;
+    options.max_deletion_ratio = args.max_deletion_percent.map(|p| f64::from(p) / 100.0);
+    let job = run_job(kind, &config, &secrets, options, data_dir, args.json).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    Ok(exit_code(&job?))
 }
 
 /// Runs a full sync with a progress bar and prints its summary.

@@ -1,9 +1,13 @@
 //! The `confluence-connector` binary, run as a user would, against the simulator.
 
 mod acl;
+mod concurrency;
+mod crash_resume;
+mod deleted_mid_sync;
 mod demo;
 mod rules;
 mod secrets;
+mod sim_sync;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -8,6 +8,7 @@ mod client;
 mod cql;
 mod crawl;
 mod faults;
+mod hooks;
 mod paging;
 mod scale;
 mod schema;

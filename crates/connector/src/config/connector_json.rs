@@ -4,7 +4,8 @@
 //! `{"configuration": {"data_source": {"label": "...", "value": "confluence_server", ...}, ...}}`.
 //! [`import`] accepts that, the bare `configuration` object, and plain `{key: value}` maps.
 //! [`export`] writes the full Kibana entries (label, value, type, display, depends_on, ...) with
-//! every sensitive value blanked, plus our own settings under `confluence_connector`.
+//! every sensitive value blanked, plus our own settings under `confluence_connector` (HTTP
+//! tuning, extraction limits, the target, the deletion safety threshold).
 
 use serde_json::{Map, Value, json};
 
@@ -15,6 +16,10 @@ use super::{
 
 /// The key under which [`export`] writes the settings Elastic's shape has no place for.
 pub const EXTENSION_KEY: &str = "confluence_connector";
+
+/// Fields of the form that [`export`] writes under [`EXTENSION_KEY`] rather than among
+/// Elastic's `configuration` entries (Kibana has no such setting).
+const EXTENSION_FIELDS: &[&str] = &["deletion_threshold_percent"];
 
 /// The result of [`import`].
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +67,12 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             }
             continue;
         }
-        if !apply(&mut config, key, value)? && key != EXTENSION_KEY {
+        // Top-level keys of the document itself, read elsewhere (or by the caller).
+        let document_key = matches!(
+            key.as_str(),
+            EXTENSION_KEY | "index_name" | "service_type" | "name" | "filtering" | "description"
+        );
+        if !apply(&mut config, key, value)? && !document_key {
             warnings.push(format!("ignored unknown field `{key}`"));
         }
     }
@@ -75,6 +85,11 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
         }
         if let Some(target) = ext.get("target") {
             config.target = serde_json::from_value::<Target>(target.clone())?;
+        }
+        for key in EXTENSION_FIELDS {
+            if let Some(value) = ext.get(*key) {
+                apply(&mut config, key, value)?;
+            }
         }
     }
     if root
@@ -100,6 +115,9 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
 pub fn export(config: &ConnectorConfig) -> Value {
     let mut entries = Map::new();
     for spec in fields() {
+        if EXTENSION_FIELDS.contains(&spec.key.as_str()) {
+            continue;
+        }
         let value = if spec.sensitive {
             json!("")
         } else {
@@ -115,6 +133,7 @@ pub fn export(config: &ConnectorConfig) -> Value {
             "http": config.http,
             "extraction": config.extraction,
             "target": config.target,
+            "deletion_threshold_percent": config.deletion_threshold_percent,
         },
     })
 }
@@ -173,6 +192,7 @@ pub(super) fn current_value(c: &ConnectorConfig, key: &str) -> Value {
         "use_text_extraction_service" => json!(c.use_text_extraction_service),
         "extraction_service_url" => json!(c.extraction.service_url),
         "tls_insecure_skip_verify" => json!(c.tls_insecure_skip_verify),
+        "deletion_threshold_percent" => json!(c.deletion_threshold_percent),
         _ => Value::Null,
     }
 }
@@ -236,6 +256,9 @@ pub(super) fn apply(
         "retry_count" => c.retry_count = integer(key, value, c.retry_count)?,
         "concurrent_downloads" => {
             c.concurrent_downloads = integer(key, value, c.concurrent_downloads)?
+        }
+        "deletion_threshold_percent" => {
+            c.deletion_threshold_percent = integer(key, value, c.deletion_threshold_percent)?
         }
         _ => return Ok(false),
     }
@@ -347,6 +370,39 @@ mod tests {
         let err = import(r#"{"retry_count": "many"}"#).unwrap_err();
         assert!(err.to_string().contains("retry_count"), "{err}");
         assert!(import("[1]").is_err());
+    }
+
+    #[test]
+    fn the_deletion_threshold_travels_under_our_extension_key() {
+        let config = ConnectorConfig {
+            deletion_threshold_percent: 85,
+            ..ConnectorConfig::default()
+        };
+        let doc = export(&config);
+        assert_eq!(doc[EXTENSION_KEY]["deletion_threshold_percent"], 85);
+        assert!(
+            doc["configuration"]
+                .get("deletion_threshold_percent")
+                .is_none()
+        );
+        assert_eq!(
+            import_value(&doc)
+                .unwrap()
+                .config
+                .deletion_threshold_percent,
+            85
+        );
+        // A plain map, and the default when absent.
+        let imp = import(r#"{"deletion_threshold_percent": "20"}"#).unwrap();
+        assert_eq!(imp.config.deletion_threshold_percent, 20);
+        assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+        assert_eq!(import("{}").unwrap().config.deletion_threshold_percent, 50);
+        let err = import(r#"{"confluence_connector": {"deletion_threshold_percent": "half"}}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("deletion_threshold_percent"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -202,7 +202,8 @@ const CLOUD: &str = "confluence_cloud";
 const SERVER: &str = "confluence_server";
 const DATA_CENTER: &str = "confluence_data_center";
 
-/// The connector's fields: the reference's 18 in its order, then `tls_insecure_skip_verify`.
+/// The connector's fields: the reference's 18 in its order, then ours: `extraction_service_url`,
+/// `tls_insecure_skip_verify` and `deletion_threshold_percent`.
 pub fn fields() -> Vec<FieldSpec> {
     let ds = "data_source";
     number(vec![
@@ -298,6 +299,15 @@ pub fn fields() -> Vec<FieldSpec> {
             .toggle()
             .tooltip("Accept any certificate, including forged ones. Only for tests against a server you control.")
             .advanced(),
+        Builder::new("deletion_threshold_percent", "Deletion safety threshold (%)")
+            .numeric(50)
+            .check("less_than", json!(101))
+            .tooltip(
+                "A full sync that would delete more than this share of the index without a \
+                 deliberate scope change deletes nothing and fails. 0 to 100; 100 turns the \
+                 guard off.",
+            )
+            .advanced(),
     ])
 }
 
@@ -350,7 +360,7 @@ mod tests {
     #[test]
     fn eighteen_reference_fields_plus_ours() {
         let f = fields();
-        assert_eq!(f.len(), 20);
+        assert_eq!(f.len(), 21);
         assert_eq!(f[0].key, "data_source");
         assert_eq!(f[17].key, "use_text_extraction_service");
         let sensitive: Vec<_> = f
@@ -379,7 +389,8 @@ mod tests {
                 "concurrent_downloads",
                 "use_text_extraction_service",
                 "extraction_service_url",
-                "tls_insecure_skip_verify"
+                "tls_insecure_skip_verify",
+                "deletion_threshold_percent"
             ]
         );
         let dc_pat = &f[6];

@@ -135,6 +135,29 @@ mod tests {
     }
 
     #[test]
+    fn the_deletion_threshold_is_a_form_value() {
+        let config = ConnectorConfig {
+            deletion_threshold_percent: 90,
+            ..ConnectorConfig::default()
+        };
+        let mut form = values(&config);
+        assert_eq!(form["deletion_threshold_percent"], 90);
+        form.insert("deletion_threshold_percent".into(), json!("75"));
+        let (back, problems) = from_values(&ConnectorConfig::default(), &form);
+        assert_eq!(problems, vec![]);
+        assert_eq!(back.deletion_threshold_percent, 75);
+        form.insert("deletion_threshold_percent".into(), json!("lots"));
+        let (_, problems) = from_values(&ConnectorConfig::default(), &form);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "deletion_threshold_percent");
+        assert!(
+            problems[0].message.contains("whole number"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
     fn unreadable_values_are_reported_per_field_and_secrets_ignored() {
         let form = json!({
             "retry_count": "many",

@@ -100,6 +100,16 @@ pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> 
             ),
         ));
     }
+    if config.deletion_threshold_percent > 100 {
+        out.push(FieldError::error(
+            "deletion_threshold_percent",
+            format!(
+                "expected a percentage from 0 to 100 (the share of the index a sync may delete \
+                 without a confirmed scope change), got {}",
+                config.deletion_threshold_percent
+            ),
+        ));
+    }
     check_http_settings(config, &mut out);
     check_target(&config.target, secrets, &mut out);
     out
@@ -372,6 +382,24 @@ mod tests {
     fn valid_server_config_passes() {
         let (cfg, s) = server();
         assert_eq!(validate(&cfg, &s), vec![]);
+    }
+
+    #[test]
+    fn the_deletion_threshold_is_a_percentage() {
+        let (mut cfg, s) = server();
+        for ok in [0, 50, 100] {
+            cfg.deletion_threshold_percent = ok;
+            assert_eq!(validate(&cfg, &s), vec![], "{ok}");
+        }
+        cfg.deletion_threshold_percent = 101;
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["deletion_threshold_percent"]);
+        assert!(
+            errs[0].message.contains("from 0 to 100"),
+            "{}",
+            errs[0].message
+        );
+        assert!(errs[0].message.contains("got 101"), "{}", errs[0].message);
     }
 
     #[test]

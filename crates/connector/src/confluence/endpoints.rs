@@ -200,6 +200,17 @@ impl ConfluenceClient {
         Ok(self.collection(url))
     }
 
+    /// Whether content item `id` still exists (`GET content/{id}`); `false` on a 404. Tells an
+    /// item deleted while a sync ran from a child listing that failed for another reason.
+    pub async fn content_exists(&self, content_id: &str) -> Result<bool, ClientError> {
+        let url = self.api_url("rest/api/content", &[content_id], &[])?;
+        match self.get_value(&url).await {
+            Ok(_) => Ok(true),
+            Err(ClientError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The read restriction of a content item; `Ok(None)` when the item is gone (404).
     pub async fn read_restrictions(
         &self,

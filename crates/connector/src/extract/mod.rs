@@ -346,6 +346,7 @@ pub enum SpoolError {
 pub async fn spool(
     download: crate::confluence::Download,
     extension: &str,
+    dir: Option<&std::path::Path>,
 ) -> Result<Spooled, SpoolError> {
     use futures_util::StreamExt;
     use tokio::io::AsyncWriteExt;
@@ -355,10 +356,16 @@ pub async fn spool(
         .filter(char::is_ascii_alphanumeric)
         .take(16)
         .collect();
-    let file = tempfile::Builder::new()
-        .prefix("confluence-attachment-")
-        .suffix(&format!(".{ext}"))
-        .tempfile()?;
+    let suffix = format!(".{ext}");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("confluence-attachment-").suffix(&suffix);
+    let file = match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            builder.tempfile_in(dir)?
+        }
+        None => builder.tempfile()?,
+    };
     let mut writer =
         tokio::io::BufWriter::with_capacity(64 * 1024, tokio::fs::File::from_std(file.reopen()?));
     let mut stream = download.into_stream();

@@ -48,6 +48,8 @@ pub struct BulkWriter<S: Sink + 'static> {
     // one to end while the set is full. No semaphore is needed because only `&mut self` spawns.
     in_flight: JoinSet<BulkOutcome>,
     total: BulkOutcome,
+    /// How many of `total.failed` the last [`BulkWriter::settle`] returned.
+    settled_failures: usize,
 }
 
 impl<S: Sink + 'static> BulkWriter<S> {
@@ -66,6 +68,7 @@ impl<S: Sink + 'static> BulkWriter<S> {
             deletes: Vec::new(),
             in_flight: JoinSet::new(),
             total: BulkOutcome::default(),
+            settled_failures: 0,
         }
     }
 
@@ -102,6 +105,20 @@ impl<S: Sink + 'static> BulkWriter<S> {
     /// How many requests are in flight right now.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// Sends the batch being filled and waits for every request in flight: every document
+    /// pushed so far is then acknowledged by the target (or reported failed). Returns the
+    /// failures reported since the previous settle. A sync checkpoints what is written here.
+    pub async fn settle(&mut self) -> Result<Vec<ItemError>> {
+        self.send_docs().await?;
+        self.send_deletes().await?;
+        while let Some(done) = self.in_flight.join_next().await {
+            self.total.merge(done.map_err(task_error)?);
+        }
+        let fresh = self.total.failed[self.settled_failures..].to_vec();
+        self.settled_failures = self.total.failed.len();
+        Ok(fresh)
     }
 
     /// Sends the batches being filled, waits for every request, and returns the totals.

@@ -163,6 +163,25 @@ impl Store {
         Ok(())
     }
 
+    /// Files job `id` under `scope_key` (its connection, or its target for a configuration file).
+    pub fn set_job_scope(&self, id: &str, scope_key: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_jobs SET scope_key = ?2 WHERE id = ?1",
+            params![id, scope_key],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent jobs of `scope_key` (a connection id or a target key), newest first.
+    pub fn jobs_of_scope(&self, scope_key: &str, limit: usize) -> Result<Vec<JobRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT * FROM sync_jobs WHERE scope_key = ?1 OR connection_id = ?1
+             ORDER BY started_at DESC, rowid DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![scope_key, limit as i64], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Saves a running job's counters and errors so far (its heartbeat), so that a job whose
     /// process dies still shows what it had done.
     pub fn update_job_progress(&self, job: &JobRecord) -> Result<()> {

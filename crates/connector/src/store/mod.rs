@@ -4,15 +4,18 @@
 
 mod acl_snapshots;
 mod connections;
+mod failed;
 mod jobs;
 mod leases;
 mod migrations;
 mod rules;
+mod schedules;
 
 use std::path::Path;
 
 pub use acl_snapshots::{DocAclRecord, UserSnapshot};
 pub use connections::SavedConnection;
+pub use failed::FailedDocument;
 pub use jobs::{JobError, JobRecord, JobStatus, JobType};
 pub use leases::{HEARTBEAT_EVERY, LeaseHolder};
 pub use rules::{RuleState, StoredRules};

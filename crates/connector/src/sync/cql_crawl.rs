@@ -14,7 +14,8 @@ use std::sync::atomic::Ordering;
 use futures_util::{StreamExt, stream};
 use tokio::sync::Semaphore;
 
-use super::crawl::{Crawl, SpaceOutcome};
+use super::checkpoint::ListingKey;
+use super::crawl::{Crawl, Item, SpaceOutcome};
 use crate::Result;
 use crate::confluence::ClientError;
 use crate::document::search_row::{Built, INCOMPLETE, PAGE_SIZE, Row, build, full_expand};
@@ -59,6 +60,12 @@ impl Producer<'_> {
                 break;
             }
             let label = format!("advanced rule {}", i + 1);
+            let listing: ListingKey = (format!("\u{0}{label}"), rule.query.clone());
+            if crawl.resume.listings.contains(&listing) {
+                // Written whole by the run this one resumes.
+                crawl.live.spaces_done.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             (crawl.events)(&SyncEvent::SpaceStarted { key: label.clone() });
             crawl
                 .live
@@ -66,7 +73,7 @@ impl Producer<'_> {
                 .lock()
                 .map(|mut c| c.push(label.clone()))
                 .ok();
-            let done = self.query(&rule.query, &expand, &mut seen).await;
+            let done = self.query(&rule.query, &expand, &listing, &mut seen).await;
             if let Err(err) = &done {
                 crawl.live.error(
                     crawl.events,
@@ -76,6 +83,9 @@ impl Producer<'_> {
             }
             let ok = done.is_ok() && !crawl.cancel.is_cancelled();
             complete &= ok;
+            if ok {
+                crawl.mark(Item::ListingDone(listing)).await;
+            }
             crawl
                 .live
                 .current
@@ -102,6 +112,7 @@ impl Producer<'_> {
         &self,
         cql: &str,
         expand: &str,
+        listing: &ListingKey,
         seen: &mut HashSet<String>,
     ) -> std::result::Result<(), ClientError> {
         let crawl = &self.crawl;
@@ -113,18 +124,29 @@ impl Producer<'_> {
                 .results
                 .into_iter()
                 .filter_map(Row::from_value)
-                .filter(|row| row.id().is_some_and(|id| seen.insert(id)))
+                .filter(|row| {
+                    row.id().is_some_and(|id| {
+                        seen.insert(id.clone()) && !crawl.resume.units.contains(&id)
+                    })
+                })
                 .collect();
             let docs = stream::iter(fresh)
                 .map(|row| self.row(row))
                 .buffer_unordered(crawl.options.item_concurrency.max(1));
             futures_util::pin_mut!(docs);
-            while let Some(doc) = docs.next().await {
-                if let Some(doc) = doc
-                    && crawl.tx.send(doc).await.is_err()
-                {
+            while let Some(built) = docs.next().await {
+                let Some((doc, ok)) = built else { continue };
+                let unit = doc.id.clone();
+                if !crawl.send(doc, Some(&unit)).await {
                     return Ok(());
                 }
+                crawl
+                    .mark(Item::UnitDone {
+                        unit,
+                        listing: listing.clone(),
+                        ok,
+                    })
+                    .await;
             }
             if crawl.cancel.is_cancelled() {
                 break;
@@ -133,20 +155,20 @@ impl Producer<'_> {
         Ok(())
     }
 
-    async fn row(&self, row: Row) -> Option<Document> {
+    async fn row(&self, row: Row) -> Option<(Document, bool)> {
         let index_labels = self.crawl.config.index_labels;
         match build(&row, &self.links, index_labels) {
             Built::Doc(mut doc) => {
                 self.acl_for(&mut doc, &row).await;
-                Some(*doc)
+                Some((*doc, true))
             }
             Built::Attachment(att, container) => {
-                let mut doc = self
+                let (mut doc, ok) = self
                     .crawl
                     .attachment(*att, &container, &self.links, &self.downloads)
                     .await?;
                 self.acl_for(&mut doc, &row).await;
-                Some(doc)
+                Some((doc, ok))
             }
             Built::Skip(why) => {
                 tracing::debug!(id = ?row.id(), why, "search row not indexed");

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::checkpoint::{ListingKey, Resume};
 use super::{CancellationToken, Live, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
 use crate::config::ConnectorConfig;
@@ -26,6 +27,37 @@ pub struct SpaceOutcome {
     pub complete: bool,
 }
 
+/// What the crawl sends to the index writer, in order.
+pub(crate) enum Item {
+    /// A document, and the unit (page or blog post) it belongs to; spaces have none.
+    Doc {
+        /// The document.
+        doc: Box<Document>,
+        /// The id of the page or blog post it belongs to.
+        unit: Option<String>,
+    },
+    /// Every document of `unit` was sent. With `ok` false one of them is incomplete (a
+    /// download or an extraction failed): the unit is fetched again by the next run.
+    UnitDone {
+        /// The page or blog post id.
+        unit: String,
+        /// The listing it came from.
+        listing: ListingKey,
+        /// Whether every document of the unit is complete.
+        ok: bool,
+    },
+    /// A listing ended; every unit in it was sent.
+    ListingDone(ListingKey),
+    /// The item was deleted while the sync ran (its child listing and the item itself answer
+    /// 404): its documents are not seen, so the deletion phase removes them.
+    Gone {
+        /// The page or blog post id.
+        unit: String,
+        /// The listing it came from.
+        listing: ListingKey,
+    },
+}
+
 pub(crate) struct Crawl<'a> {
     pub config: &'a ConnectorConfig,
     pub client: &'a ConfluenceClient,
@@ -33,9 +65,13 @@ pub(crate) struct Crawl<'a> {
     pub events: &'a EventHandler,
     pub cancel: &'a CancellationToken,
     pub live: &'a Arc<Live>,
-    pub tx: mpsc::Sender<Document>,
+    pub tx: mpsc::Sender<Item>,
     /// Document-level security: computes each document's `_allow_access_control`.
     pub acl: Option<Arc<AclResolver>>,
+    /// What an earlier run of this sync already wrote.
+    pub resume: Arc<Resume>,
+    /// Where downloads are spooled (removed at the end, and by the recovery of a dead run).
+    pub spool_dir: std::path::PathBuf,
 }
 
 impl Crawl<'_> {
@@ -86,8 +122,18 @@ impl Crawl<'_> {
             .collect())
     }
 
-    async fn send(&self, doc: Document) -> bool {
-        self.tx.send(doc).await.is_ok()
+    pub(crate) async fn send(&self, doc: Document, unit: Option<&str>) -> bool {
+        self.tx
+            .send(Item::Doc {
+                doc: Box::new(doc),
+                unit: unit.map(str::to_owned),
+            })
+            .await
+            .is_ok()
+    }
+
+    pub(crate) async fn mark(&self, item: Item) {
+        let _ = self.tx.send(item).await;
     }
 
     async fn space(
@@ -97,6 +143,20 @@ impl Crawl<'_> {
         downloads: &Arc<Semaphore>,
     ) -> SpaceOutcome {
         let key = space.key.clone().unwrap_or_default();
+        let kinds = [ContentType::Page, ContentType::BlogPost];
+        let done = |kind: ContentType| {
+            self.resume
+                .listings
+                .contains(&(key.clone(), kind.as_str().to_owned()))
+        };
+        if kinds.iter().all(|k| done(*k)) {
+            // Written whole by the run this one resumes.
+            self.live.spaces_done.fetch_add(1, Ordering::Relaxed);
+            return SpaceOutcome {
+                key,
+                complete: true,
+            };
+        }
         (self.events)(&SyncEvent::SpaceStarted { key: key.clone() });
         self.live
             .current
@@ -109,20 +169,27 @@ impl Crawl<'_> {
                 let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
                 self.apply_acl(&mut doc, &access, &derivation);
             }
-            self.send(doc).await;
+            self.send(doc, None).await;
         }
-        for kind in [ContentType::Page, ContentType::BlogPost] {
+        for kind in kinds {
             if self.cancel.is_cancelled() {
                 complete = false;
                 break;
             }
-            if let Err(err) = self.content_of(&key, kind, links, downloads).await {
-                complete = false;
-                self.live.error(
-                    self.events,
-                    format!("space {key}"),
-                    format!("listing {}s failed: {err}", kind.as_str()),
-                );
+            if done(kind) {
+                continue;
+            }
+            match self.content_of(&key, kind, links, downloads).await {
+                Ok(()) if !self.cancel.is_cancelled() => {
+                    self.mark(Item::ListingDone((key.clone(), kind.as_str().to_owned())))
+                        .await;
+                }
+                Ok(()) => complete = false,
+                Err(err) => {
+                    complete = false;
+                    self.live
+                        .error(self.events, format!("space {key}"), err.to_string());
+                }
             }
         }
         self.live
@@ -147,14 +214,28 @@ impl Crawl<'_> {
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
     ) -> std::result::Result<(), Error> {
+        let listing: ListingKey = (space_key.to_owned(), kind.as_str().to_owned());
+        let what = format!("{}s of space {space_key}", kind.as_str());
         let items = self.client.content_in_space(space_key, kind)?.into_stream();
         let mut failed: Option<Error> = None;
+        let listing = &listing;
         items
-            .map_err(Error::from)
+            .map_err(|source| Error::Listing {
+                what: what.clone(),
+                source,
+            })
             .take_while(|_| std::future::ready(!self.cancel.is_cancelled()))
             .map(|item| async move {
                 match item {
-                    Ok(content) => self.item(content, links, downloads).await,
+                    Ok(content)
+                        if content
+                            .id
+                            .as_ref()
+                            .is_some_and(|id| self.resume.units.contains(id)) =>
+                    {
+                        Ok(())
+                    }
+                    Ok(content) => self.item(content, listing, links, downloads).await,
                     Err(err) => Err(err),
                 }
             })
@@ -173,10 +254,12 @@ impl Crawl<'_> {
     }
 
     /// One page or blog post with its labels, attachments and comments. An error here means a
-    /// child listing failed, which makes the space incomplete.
+    /// child listing failed, which makes the space incomplete; a child listing that answers 404
+    /// because the item itself was deleted meanwhile is not an error: the item is gone.
     async fn item(
         &self,
         content: Content,
+        listing: &ListingKey,
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
     ) -> Result<()> {
@@ -184,6 +267,7 @@ impl Crawl<'_> {
         let Some(mut doc) = Document::from_content(&content, body, links) else {
             return Ok(());
         };
+        let unit = doc.id.clone();
         let container_acl = match &self.acl {
             Some(acl) => {
                 let (access, derivation) = acl.content_access(&content).await;
@@ -193,11 +277,15 @@ impl Crawl<'_> {
             None => None,
         };
         if self.config.index_labels {
-            let labels = self.client.labels(&doc.id)?.collect_all().await?;
+            let labels = match self.client.labels(&doc.id)?.collect_all().await {
+                Ok(labels) => labels,
+                Err(err) => return self.child_failed(&doc, listing, "labels", err).await,
+            };
             doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
         }
         let container = doc.clone();
-        self.send(doc).await;
+        self.send(doc, Some(&unit)).await;
+        let mut ok = true;
 
         let has_attachments = content
             .children
@@ -205,34 +293,84 @@ impl Crawl<'_> {
             .and_then(|c| c.attachment.as_ref())
             .is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
         if has_attachments {
-            let attachments: Vec<Content> = self
-                .client
-                .attachments(&container.id)?
-                .collect_all()
-                .await?;
+            let attachments: Vec<Content> =
+                match self.client.attachments(&container.id)?.collect_all().await {
+                    Ok(attachments) => attachments,
+                    Err(err) => {
+                        return self
+                            .child_failed(&container, listing, "attachments", err)
+                            .await;
+                    }
+                };
             let docs = stream::iter(attachments)
                 .map(|att| self.attachment(att, &container, links, downloads))
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
             futures_util::pin_mut!(docs);
             while let Some(doc) = docs.next().await {
-                if let Some(mut doc) = doc {
+                if let Some((mut doc, complete)) = doc {
+                    ok &= complete;
                     self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                    self.send(doc).await;
+                    self.send(doc, Some(&unit)).await;
                 }
             }
         }
 
         let mut comments = self.client.comments(&container.id)?.into_stream();
         while let Some(comment) = comments.next().await {
-            let comment = comment?;
+            let comment = match comment {
+                Ok(comment) => comment,
+                Err(err) => {
+                    return self
+                        .child_failed(&container, listing, "comments", err)
+                        .await;
+                }
+            };
             let body = comment.storage().map(text::storage_to_text);
             if let Some(mut doc) = Document::from_content(&comment, body, links) {
                 doc.inherit_container(&container);
                 self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                self.send(doc).await;
+                self.send(doc, Some(&unit)).await;
             }
         }
+        self.mark(Item::UnitDone {
+            unit,
+            listing: listing.clone(),
+            ok,
+        })
+        .await;
         Ok(())
+    }
+
+    /// A child listing (`what`) of `item` failed. A 404 while the item itself is gone means the
+    /// item was deleted during the sync: it leaves the index. Anything else is a failed listing,
+    /// named as such.
+    async fn child_failed(
+        &self,
+        item: &Document,
+        listing: &ListingKey,
+        what: &str,
+        err: ClientError,
+    ) -> Result<()> {
+        if matches!(err, ClientError::NotFound { .. })
+            && let Ok(false) = self.client.content_exists(&item.id).await
+        {
+            tracing::info!(id = %item.id, what, "item deleted during the sync");
+            self.mark(Item::Gone {
+                unit: item.id.clone(),
+                listing: listing.clone(),
+            })
+            .await;
+            return Ok(());
+        }
+        Err(Error::Listing {
+            what: format!(
+                "{what} of {} {} ('{}')",
+                item.kind.as_str(),
+                item.id,
+                item.title
+            ),
+            source: err,
+        })
     }
 
     /// Sets a document's `_allow_access_control` and records its access; a document that fails
@@ -267,32 +405,35 @@ impl Crawl<'_> {
     }
 
     /// An attachment's document, with the text of its file when the format is supported and
-    /// the file is within the download cap. A failed download leaves a metadata document.
+    /// the file is within the download cap. A failed download leaves a metadata document; the
+    /// flag is false when the document is incomplete that way (a failed download or
+    /// extraction), so the next run tries again.
     pub(crate) async fn attachment(
         &self,
         att: Content,
         container: &Document,
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
-    ) -> Option<Document> {
+    ) -> Option<(Document, bool)> {
         let mut doc = Document::from_attachment(&att, container, links)?;
         let extractor = extract::Extractor::new(self.config);
         let extension = doc.extension.clone().unwrap_or_default();
         if let Some(reason) = extractor.skip_reason(&extension, doc.size) {
             doc.extraction_note = Some(reason);
-            return Some(doc);
+            return Some((doc, true));
         }
         let Some(link) = att.links.download.as_deref() else {
             doc.extraction_note = Some("Confluence gave no download link".to_owned());
-            return Some(doc);
+            return Some((doc, true));
         };
         // The permit covers the download and the extraction: at most `concurrent_downloads`
         // files are on disk or being read at once.
         let _permit = downloads.acquire().await.ok()?;
         let spooled = match self.client.download(link).await {
-            Ok(download) => extract::spool(download, &extension).await,
+            Ok(download) => extract::spool(download, &extension, Some(&self.spool_dir)).await,
             Err(err) => Err(err.into()),
         };
+        let mut complete = true;
         match spooled {
             Ok(file) => {
                 self.live
@@ -301,21 +442,28 @@ impl Crawl<'_> {
                 let extraction = extractor.extract(file.path(), &extension).await;
                 if extraction.failed {
                     let note = extraction.note.clone().unwrap_or_default();
+                    self.live.fail(&doc.id, note.clone());
                     self.live
                         .error(self.events, format!("attachment {}", doc.id), note);
+                    complete = false;
                 }
                 doc.body = extraction.text;
                 doc.extraction_note = extraction.note;
             }
-            Err(extract::SpoolError::Download(err)) => self.download_failed(&mut doc, err),
+            Err(extract::SpoolError::Download(err)) => {
+                complete = matches!(err, ClientError::TooLarge { .. });
+                self.download_failed(&mut doc, err);
+            }
             Err(err) => {
                 let note = err.to_string();
+                self.live.fail(&doc.id, note.clone());
                 self.live
                     .error(self.events, format!("attachment {}", doc.id), note.clone());
                 doc.extraction_note = Some(note);
+                complete = false;
             }
         }
-        Some(doc)
+        Some((doc, complete))
     }
 
     fn download_failed(&self, doc: &mut Document, err: ClientError) {
@@ -323,6 +471,9 @@ impl Crawl<'_> {
             ClientError::TooLarge { .. } => "file larger than the download cap".to_owned(),
             other => format!("download failed: {other}"),
         };
+        if !matches!(err, ClientError::TooLarge { .. }) {
+            self.live.fail(&doc.id, message.clone());
+        }
         self.live.error(
             self.events,
             format!("attachment {}", doc.id),

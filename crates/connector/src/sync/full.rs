@@ -1,23 +1,36 @@
 //! The full sync: list everything in scope, index it, then delete what is gone.
+//!
+//! The crawl ([`crawl`], or [`super::cql_crawl`] when advanced rules replace it) sends
+//! [`Item`]s through a bounded channel to one writer task ([`Writer`]), which records every
+//! document in the [`Checkpoint`], batches it to the target, and every few seconds waits for the
+//! target to acknowledge what was sent and checkpoints the pages and listings that are now fully
+//! written. A run that resumes a checkpoint skips those. When the crawl ends, the deletion phase
+//! removes the indexed documents that were not seen, but only where every listing completed, and
+//! never more than the safety threshold allows unless the user confirmed a scope change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::crawl::{self, SpaceOutcome};
+use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path};
+use super::crawl::{self, Item, SpaceOutcome};
 use super::job::Run;
-use super::{CancellationToken, Live, MAX_JOB_ERRORS, SeenSet, SyncOptions, lock};
+use super::{Live, MAX_JOB_ERRORS, lock, scope};
 use crate::acl::{AclRecorder, AclResolver, AclStore};
-use crate::config::{ConnectorConfig, Secrets};
+use crate::config::ConnectorConfig;
 use crate::confluence::ConfluenceClient;
-use crate::document::Document;
 use crate::events::{Counters, EventHandler, Progress, SyncEvent, SyncPhase};
 use crate::sink::{BulkWriter, IndexDoc, Sink};
 use crate::store::{JobRecord, JobStatus};
 use crate::{Error, Result};
+
+/// The writer checkpoints at least this often...
+const SETTLE_EVERY: Duration = Duration::from_secs(2);
+/// ...or after this many documents.
+const SETTLE_DOCS: usize = 1000;
 
 /// Runs a full sync and fills `job` (status, counters, requests, errors). A failed or cancelled
 /// sync deletes nothing; a sync whose listing of some space failed deletes nothing in that space.
@@ -25,39 +38,35 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     run: &Run<'_, S>,
     job: &mut JobRecord,
 ) -> Result<()> {
-    let Run { job: this, events } = run;
+    let this = run.job;
     let live = Arc::new(Live::default());
     // Document-level security: every document's access is recorded for the inspector.
     let recorder = this
         .config
         .use_document_level_security
         .then(|| Arc::new(AclRecorder::default()));
-    let outcome = sync(
-        &this.config,
-        &this.secrets,
-        this.sink.clone(),
-        &this.options,
-        events,
-        &this.cancel,
-        &live,
-        &mut job.counters,
-        recorder.clone(),
-    )
-    .await;
-    let (status, requests) = match outcome {
-        Ok(run) => (run.status, run.requests),
-        Err((err, requests)) => {
-            live.error(events, "sync", err.to_string());
-            (JobStatus::Failed, requests)
+    let mut full = FullSync {
+        run,
+        live: live.clone(),
+        job_id: job.id.clone(),
+        counters: Counters::default(),
+        requests: 0,
+    };
+    let status = match full.sync(recorder.clone()).await {
+        Ok(status) => status,
+        Err(err) => {
+            live.error(run.events, "sync", err.to_string());
+            JobStatus::Failed
         }
     };
     job.status = status;
-    job.requests = requests;
+    job.requests = full.requests;
+    job.counters = full.counters;
     if let Some(recorder) = &recorder
         && recorder.denied() > 0
     {
         live.error(
-            events,
+            run.events,
             "document-level security",
             format!(
                 "{} of {} documents were written with the deny marker (readable by nobody); \
@@ -68,82 +77,407 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         );
     }
     job.errors = std::mem::take(&mut *live.errors.lock().unwrap_or_else(|e| e.into_inner()));
-    if let Some(recorder) = &recorder {
-        lock(&this.store).record_doc_acls(&job.id, recorder)?;
+    let failed = std::mem::take(&mut *live.failed.lock().unwrap_or_else(|e| e.into_inner()));
+    {
+        let mut store = lock(&this.store);
+        // A run that crawled everything knows exactly what fails now; a cancelled or resumed
+        // one only adds to what failed before.
+        let whole = matches!(status, JobStatus::Completed | JobStatus::Partial);
+        store.record_failed_documents(&this.scope_key(), &job.id, &failed, whole)?;
+        if let Some(recorder) = &recorder {
+            store.record_doc_acls(&job.id, recorder)?;
+        }
     }
     Ok(())
 }
 
-struct RunOutcome {
-    status: JobStatus,
+/// One full sync in progress.
+struct FullSync<'a, 'r, S> {
+    run: &'a Run<'r, S>,
+    live: Arc<Live>,
+    job_id: String,
+    counters: Counters,
     requests: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn sync<S: Sink + 'static>(
-    config: &ConnectorConfig,
-    secrets: &Secrets,
-    sink: Arc<S>,
-    options: &SyncOptions,
-    events: &EventHandler,
-    cancel: &CancellationToken,
-    live: &Arc<Live>,
-    counters: &mut Counters,
-    recorder: Option<Arc<AclRecorder>>,
-) -> std::result::Result<RunOutcome, (Error, u64)> {
-    let started = Instant::now();
-    events(&SyncEvent::Phase {
-        phase: SyncPhase::Validating,
-    });
-    let problems: Vec<_> = crate::config::validate(config, secrets)
-        .into_iter()
-        .filter(|p| p.severity == crate::config::Severity::Error)
-        .collect();
-    if !problems.is_empty() {
-        return Err((Error::Invalid(problems), 0));
+impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
+    fn events(&self) -> &EventHandler {
+        self.run.events
     }
-    let client = ConfluenceClient::from_config(config, secrets).map_err(|e| (e.into(), 0))?;
-    let requests = |client: &ConfluenceClient| client.stats().requests;
-    client
-        .ping()
-        .await
-        .map_err(|e| (e.into(), requests(&client)))?;
-    sink.prepare().await.map_err(|e| (e, requests(&client)))?;
-    let acl = match recorder {
-        Some(recorder) => Some(Arc::new(
-            acl_resolver(config, &client, recorder)
-                .await
-                .map_err(|e| (e, requests(&client)))?,
-        )),
-        None => None,
-    };
 
-    // Progress ticker: a snapshot of the counters every `progress_every`.
-    let ticker = {
-        let (live, client, events, every) = (
-            live.clone(),
-            client.clone(),
-            events.clone(),
-            options.progress_every,
-        );
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                events(&SyncEvent::Progress(snapshot(&live, &client, started)));
+    async fn sync(&mut self, recorder: Option<Arc<AclRecorder>>) -> Result<JobStatus> {
+        let this = self.run.job;
+        let started = Instant::now();
+        (self.events())(&SyncEvent::Phase {
+            phase: SyncPhase::Validating,
+        });
+        let problems: Vec<_> = crate::config::validate(&this.config, &this.secrets)
+            .into_iter()
+            .filter(|p| p.severity == crate::config::Severity::Error)
+            .collect();
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let client = ConfluenceClient::from_config(&this.config, &this.secrets)?;
+        let result = self.sync_with(&client, recorder, started).await;
+        self.requests = client.stats().requests;
+        result
+    }
+
+    async fn sync_with(
+        &mut self,
+        client: &ConfluenceClient,
+        recorder: Option<Arc<AclRecorder>>,
+        started: Instant,
+    ) -> Result<JobStatus> {
+        let this = self.run.job;
+        client.ping().await?;
+        this.sink.prepare().await?;
+        let acl = match recorder {
+            Some(recorder) => Some(Arc::new(
+                acl_resolver(&this.config, client, recorder).await?,
+            )),
+            None => None,
+        };
+
+        // Progress ticker: a snapshot of the counters every `progress_every`.
+        let ticker = {
+            let (live, client, events, every) = (
+                self.live.clone(),
+                client.clone(),
+                self.events().clone(),
+                this.options.progress_every,
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    events(&SyncEvent::Progress(snapshot(&live, &client, started)));
+                }
+            })
+        };
+        let result = self.crawl_and_reconcile(client, acl).await;
+        ticker.abort();
+        (self.events())(&SyncEvent::Progress(snapshot(&self.live, client, started)));
+        result
+    }
+
+    async fn crawl_and_reconcile(
+        &mut self,
+        client: &ConfluenceClient,
+        acl: Option<Arc<AclResolver>>,
+    ) -> Result<JobStatus> {
+        let this = self.run.job;
+        let options = &this.options;
+        let work_dir = &options.work_dir;
+        std::fs::create_dir_all(work_dir).map_err(|source| Error::Io {
+            context: format!("creating the work directory `{}`", work_dir.display()),
+            source,
+        })?;
+        let (checkpoint, resume) = Checkpoint::open(
+            &checkpoint_path(work_dir, &this.scope_key()),
+            &fingerprint(&this.config, options.rules.as_ref()),
+        )?;
+        if !resume.is_empty() {
+            let message = format!(
+                "resuming an earlier run of this sync: {} pages and blog posts and {} listings \
+                 were already written; they are not fetched again",
+                resume.units.len(),
+                resume.listings.len()
+            );
+            tracing::info!("{message}");
+            self.counters.resumed = resume.seen;
+            self.live.resumed.store(resume.seen, Ordering::Relaxed);
+        }
+        let resume = Arc::new(resume);
+        let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
+        let spool_dir = work_dir.join(format!("spool-{}", self.job_id));
+
+        let (tx, rx) = mpsc::channel::<Item>(256);
+        let writer = Writer {
+            checkpoint,
+            bulk: BulkWriter::new(this.sink.clone(), options.bulk),
+            filter: filter.clone(),
+            live: self.live.clone(),
+            pending_units: Vec::new(),
+            pending_listings: Vec::new(),
+            dirty: HashSet::new(),
+            unit_of: HashMap::new(),
+            since_settle: 0,
+            last_settle: Instant::now(),
+        };
+        let writer = tokio::spawn(writer.run(rx));
+
+        (self.events())(&SyncEvent::Phase {
+            phase: SyncPhase::ListingSpaces,
+        });
+        let crawl = crawl::Crawl {
+            config: &this.config,
+            client,
+            options,
+            events: self.events(),
+            cancel: &this.cancel,
+            live: &self.live,
+            tx,
+            acl,
+            resume: resume.clone(),
+            spool_dir: spool_dir.clone(),
+        };
+        let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
+            Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,
+            None => crawl.run().await,
+        };
+        let _ = std::fs::remove_dir_all(&spool_dir);
+        let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
+            context: "the index writer stopped".into(),
+            source: std::io::Error::other(e),
+        })??;
+
+        let counters = &mut self.counters;
+        counters.created = totals.created;
+        counters.updated = totals.updated;
+        counters.indexed_document_count = totals.created + totals.updated;
+        counters.indexed_document_volume = totals.bytes;
+        counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
+        counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
+        counters.failed =
+            self.live.failed_docs.load(Ordering::Relaxed) + totals.failed.len() as u64;
+        for item in totals.failed.iter().take(MAX_JOB_ERRORS) {
+            self.live.error(
+                self.run.events,
+                format!("document {}", item.id),
+                format!("the target rejected it: {}", item.reason),
+            );
+        }
+
+        // The space listing itself failed: nothing can be said about what is gone.
+        let spaces = spaces?;
+        if this.cancel.is_cancelled() {
+            return Ok(JobStatus::Canceled);
+        }
+        let status = self.delete_unseen(&spaces, &mut checkpoint).await?;
+        if matches!(status, JobStatus::Completed | JobStatus::Partial) {
+            checkpoint.finish();
+        }
+        Ok(status)
+    }
+
+    /// The deletion phase: documents of complete scopes that were not seen are gone.
+    async fn delete_unseen(
+        &mut self,
+        spaces: &[SpaceOutcome],
+        checkpoint: &mut Checkpoint,
+    ) -> Result<JobStatus> {
+        let this = self.run.job;
+        let sink = &this.sink;
+        let incomplete: Vec<&SpaceOutcome> = spaces.iter().filter(|s| !s.complete).collect();
+        (self.events())(&SyncEvent::Phase {
+            phase: SyncPhase::Deleting,
+        });
+        sink.refresh().await?;
+        let crawled: HashSet<&str> = spaces.iter().map(|s| s.key.as_str()).collect();
+        let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
+        let mut doomed: Vec<String> = Vec::new();
+        let mut scan_error: Option<Error> = None;
+        sink.scan(1000, &mut |page| {
+            // Documents of a space whose listing failed stay; so do documents without a space,
+            // which this sync cannot place.
+            let candidates: Vec<&str> = page
+                .iter()
+                .filter(|d| match d.space_key.as_deref() {
+                    Some(space) => {
+                        !keep_space.contains(space)
+                            && (crawled.contains(space) || incomplete.is_empty())
+                    }
+                    None => false,
+                })
+                .map(|d| d.id.as_str())
+                .collect();
+            match checkpoint.unseen(candidates) {
+                Ok(unseen) => doomed.extend(unseen),
+                Err(err) => scan_error = Some(err),
             }
+            Ok(())
         })
-    };
+        .await?;
+        if let Some(err) = scan_error {
+            return Err(err);
+        }
 
-    let result = crawl_and_reconcile(
-        config, &client, sink, options, events, cancel, live, counters, acl,
-    )
-    .await;
-    ticker.abort();
-    events(&SyncEvent::Progress(snapshot(live, &client, started)));
-    let requests = requests(&client);
-    result
-        .map(|status| RunOutcome { status, requests })
-        .map_err(|e| (e, requests))
+        let indexed = sink.count().await?;
+        let options = &this.options;
+        let ratio = options
+            .max_deletion_ratio
+            .unwrap_or(f64::from(this.config.deletion_threshold_percent) / 100.0);
+        let allowed = (indexed as f64 * ratio).floor() as u64;
+        if !options.allow_deletions && !doomed.is_empty() && doomed.len() as u64 > allowed {
+            let changes = {
+                let store = lock(&this.store);
+                scope::last_full_sync(&store, &this.scope_key())?
+                    .map(|previous| {
+                        scope::scope_changes(&previous, &this.config, options.rules.as_ref())
+                    })
+                    .unwrap_or_default()
+            };
+            let why = if changes.is_empty() {
+                "If so much content really is gone, raise the deletion threshold \
+                 (`deletion_threshold_percent` of the connection, or \
+                 `--max-deletion-percent` for one CLI run)"
+                    .to_owned()
+            } else {
+                format!(
+                    "The scope changed since the last sync ({}): confirm the removal once \
+                     (the dashboard's \"Sync and remove\" button, or `--allow-deletions` in the CLI)",
+                    changes.join("; ")
+                )
+            };
+            self.live.error(
+                self.run.events,
+                "deletion phase",
+                format!(
+                    "refused to delete {} of {} documents ({:.0}%), above the safety threshold \
+                     of {:.0}%; nothing was deleted. {why}",
+                    doomed.len(),
+                    indexed,
+                    doomed.len() as f64 * 100.0 / indexed.max(1) as f64,
+                    ratio * 100.0
+                ),
+            );
+            return Ok(JobStatus::Failed);
+        }
+        for chunk in doomed.chunks(500) {
+            let outcome = sink.delete(chunk.to_vec()).await?;
+            self.counters.deleted_document_count += outcome.deleted;
+            for item in outcome.failed {
+                self.live.error(
+                    self.run.events,
+                    format!("document {}", item.id),
+                    format!("could not be deleted: {}", item.reason),
+                );
+            }
+        }
+        sink.refresh().await?;
+        Ok(if incomplete.is_empty() && self.counters.failed == 0 {
+            JobStatus::Completed
+        } else {
+            JobStatus::Partial
+        })
+    }
+}
+
+/// What a checkpoint is valid for: the configuration (secrets excluded) and the rules.
+fn fingerprint(config: &ConnectorConfig, rules: Option<&crate::rules::RuleSet>) -> String {
+    serde_json::json!({
+        "config": config,
+        "rules": rules.map(crate::rules::RuleSet::recorded),
+    })
+    .to_string()
+}
+
+/// The writer task: records what the crawl sends and writes it to the target, checkpointing
+/// what the target acknowledged.
+struct Writer<S: Sink + 'static> {
+    checkpoint: Checkpoint,
+    bulk: BulkWriter<S>,
+    filter: Option<Arc<crate::rules::BasicFilter>>,
+    live: Arc<Live>,
+    /// Units whose every document was sent, waiting for the target's acknowledgement.
+    pending_units: Vec<(String, ListingKey)>,
+    /// Listings whose every unit was sent.
+    pending_listings: Vec<ListingKey>,
+    /// Listings with a unit that failed: not checkpointed, so the next run lists them again.
+    dirty: HashSet<ListingKey>,
+    /// The unit of each document sent since the last settle.
+    unit_of: HashMap<String, String>,
+    since_settle: usize,
+    last_settle: Instant,
+}
+
+impl<S: Sink + 'static> Writer<S> {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Item>,
+    ) -> Result<(Checkpoint, crate::sink::BulkOutcome)> {
+        while let Some(item) = rx.recv().await {
+            match item {
+                Item::Doc { doc, unit } => {
+                    // Filtered by basic rules: not seen, so an earlier copy is deleted.
+                    if self.filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
+                        continue;
+                    }
+                    self.checkpoint
+                        .see(&doc.id, doc.space_key.as_deref(), unit.as_deref())?;
+                    self.live.docs_seen.fetch_add(1, Ordering::Relaxed);
+                    if let Some(unit) = unit {
+                        self.unit_of.insert(doc.id.clone(), unit);
+                    }
+                    self.bulk
+                        .push(IndexDoc {
+                            id: doc.id.clone(),
+                            space_key: doc.space_key.clone(),
+                            timestamp: doc.timestamp.clone(),
+                            source: doc.to_source(),
+                        })
+                        .await?;
+                    self.since_settle += 1;
+                    let totals = self.bulk.totals();
+                    self.live
+                        .indexed
+                        .store(totals.created + totals.updated, Ordering::Relaxed);
+                    self.live.volume.store(totals.bytes, Ordering::Relaxed);
+                }
+                Item::UnitDone { unit, listing, ok } => {
+                    if ok {
+                        self.pending_units.push((unit, listing));
+                    } else {
+                        self.dirty.insert(listing);
+                    }
+                }
+                Item::ListingDone(listing) => self.pending_listings.push(listing),
+                Item::Gone { unit, listing } => {
+                    self.checkpoint.forget_unit(&unit)?;
+                    self.pending_units.push((unit, listing));
+                }
+            }
+            if self.since_settle >= SETTLE_DOCS || self.last_settle.elapsed() >= SETTLE_EVERY {
+                self.settle().await?;
+            }
+        }
+        self.settle().await?;
+        let totals = self.bulk.finish().await?;
+        Ok((self.checkpoint, totals))
+    }
+
+    /// Waits for the target to acknowledge everything sent, then checkpoints the units and
+    /// listings that are fully written.
+    async fn settle(&mut self) -> Result<()> {
+        let failures = self.bulk.settle().await?;
+        let mut failed_units: HashSet<&str> = HashSet::new();
+        for failure in &failures {
+            if let Some(unit) = self.unit_of.get(&failure.id) {
+                failed_units.insert(unit);
+            }
+            self.live
+                .fail(&failure.id, format!("the target rejected it: {}", failure.reason));
+        }
+        let mut units = Vec::new();
+        for (unit, listing) in self.pending_units.drain(..) {
+            if failed_units.contains(unit.as_str()) {
+                self.dirty.insert(listing);
+            } else {
+                units.push(unit);
+            }
+        }
+        let listings: Vec<ListingKey> = self
+            .pending_listings
+            .drain(..)
+            .filter(|l| !self.dirty.contains(l))
+            .collect();
+        self.checkpoint.commit(&units, &listings)?;
+        self.unit_of.clear();
+        self.since_settle = 0;
+        self.last_settle = Instant::now();
+        Ok(())
+    }
 }
 
 /// The resolver of a sync with document-level security: finds where space permissions come
@@ -190,6 +524,7 @@ fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progres
             indexed_document_volume: live.volume.load(Ordering::Relaxed),
             failed: live.failed_docs.load(Ordering::Relaxed),
             downloaded_bytes: live.downloaded_bytes.load(Ordering::Relaxed),
+            resumed: live.resumed.load(Ordering::Relaxed),
             ..Counters::default()
         },
         requests: stats.requests,
@@ -200,183 +535,4 @@ fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progres
         current_spaces: live.current.lock().map(|c| c.clone()).unwrap_or_default(),
         eta_s,
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn crawl_and_reconcile<S: Sink + 'static>(
-    config: &ConnectorConfig,
-    client: &ConfluenceClient,
-    sink: Arc<S>,
-    options: &SyncOptions,
-    events: &EventHandler,
-    cancel: &CancellationToken,
-    live: &Arc<Live>,
-    counters: &mut Counters,
-    acl: Option<Arc<AclResolver>>,
-) -> Result<JobStatus> {
-    std::fs::create_dir_all(&options.work_dir).map_err(|source| Error::Io {
-        context: format!(
-            "creating the work directory `{}`",
-            options.work_dir.display()
-        ),
-        source,
-    })?;
-    let seen_path = options
-        .work_dir
-        .join(format!("seen-{}.sqlite", uuid::Uuid::new_v4()));
-    let seen = SeenSet::create(&seen_path)?;
-    let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
-
-    // The writer: every document is recorded as seen, then batched to the target.
-    let (tx, mut rx) = mpsc::channel::<Document>(256);
-    let writer = {
-        let sink = sink.clone();
-        let live = live.clone();
-        let bulk_options = options.bulk;
-        let filter = filter.clone();
-        tokio::spawn(async move {
-            let mut seen = seen;
-            let mut bulk = BulkWriter::new(sink, bulk_options);
-            while let Some(doc) = rx.recv().await {
-                // Filtered by basic rules: not seen, so an earlier copy is deleted below.
-                if filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
-                    continue;
-                }
-                seen.insert(&doc.id, doc.space_key.as_deref())?;
-                live.docs_seen.fetch_add(1, Ordering::Relaxed);
-                bulk.push(IndexDoc {
-                    id: doc.id.clone(),
-                    space_key: doc.space_key.clone(),
-                    timestamp: doc.timestamp.clone(),
-                    source: doc.to_source(),
-                })
-                .await?;
-                let totals = bulk.totals();
-                live.indexed
-                    .store(totals.created + totals.updated, Ordering::Relaxed);
-                live.volume.store(totals.bytes, Ordering::Relaxed);
-            }
-            let totals = bulk.finish().await?;
-            seen.flush()?;
-            Ok::<_, Error>((seen, totals))
-        })
-    };
-
-    events(&SyncEvent::Phase {
-        phase: SyncPhase::ListingSpaces,
-    });
-    let crawl = crawl::Crawl {
-        config,
-        client,
-        options,
-        events,
-        cancel,
-        live,
-        tx,
-        acl,
-    };
-    let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
-        Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,
-        None => crawl.run().await,
-    };
-    let (mut seen, totals) = writer.await.map_err(|e| Error::Io {
-        context: "the index writer stopped".into(),
-        source: std::io::Error::other(e),
-    })??;
-
-    counters.created = totals.created;
-    counters.updated = totals.updated;
-    counters.indexed_document_count = totals.created + totals.updated;
-    counters.indexed_document_volume = totals.bytes;
-    counters.downloaded_bytes = live.downloaded_bytes.load(Ordering::Relaxed);
-    counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
-    counters.failed = live.failed_docs.load(Ordering::Relaxed) + totals.failed.len() as u64;
-    for item in totals.failed.iter().take(MAX_JOB_ERRORS) {
-        live.error(
-            events,
-            format!("document {}", item.id),
-            format!("the target rejected it: {}", item.reason),
-        );
-    }
-
-    let spaces = match spaces {
-        Ok(spaces) => spaces,
-        // The space listing itself failed: nothing can be said about what is gone.
-        Err(err) => return Err(err),
-    };
-    if cancel.is_cancelled() {
-        return Ok(JobStatus::Canceled);
-    }
-    let incomplete: Vec<&SpaceOutcome> = spaces.iter().filter(|s| !s.complete).collect();
-
-    events(&SyncEvent::Phase {
-        phase: SyncPhase::Deleting,
-    });
-    sink.refresh().await?;
-    let crawled: HashSet<&str> = spaces.iter().map(|s| s.key.as_str()).collect();
-    let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
-    let mut doomed: Vec<String> = Vec::new();
-    let mut scan_error: Option<Error> = None;
-    sink.scan(1000, &mut |page| {
-        // Documents of a space whose listing failed stay; so do documents without a space,
-        // which this sync cannot place.
-        let candidates: Vec<&str> = page
-            .iter()
-            .filter(|d| match d.space_key.as_deref() {
-                Some(space) => {
-                    !keep_space.contains(space)
-                        && (crawled.contains(space) || incomplete.is_empty())
-                }
-                None => false,
-            })
-            .map(|d| d.id.as_str())
-            .collect();
-        match seen.unseen(candidates) {
-            Ok(unseen) => doomed.extend(unseen),
-            Err(err) => scan_error = Some(err),
-        }
-        Ok(())
-    })
-    .await?;
-    if let Some(err) = scan_error {
-        return Err(err);
-    }
-
-    let indexed = sink.count().await?;
-    let ratio = options
-        .max_deletion_ratio
-        .unwrap_or(f64::from(config.deletion_threshold_percent) / 100.0);
-    let allowed = (indexed as f64 * ratio).floor() as u64;
-    if !options.allow_deletions && !doomed.is_empty() && doomed.len() as u64 > allowed {
-        live.error(
-            events,
-            "deletion phase",
-            format!(
-                "refused to delete {} of {} documents ({:.0}%), above the safety threshold of {:.0}%; \
-                 nothing was deleted. If so much content really is gone, raise the threshold for one sync",
-                doomed.len(),
-                indexed,
-                doomed.len() as f64 * 100.0 / indexed.max(1) as f64,
-                ratio * 100.0
-            ),
-        );
-        return Ok(JobStatus::Failed);
-    }
-    for chunk in doomed.chunks(500) {
-        let outcome = sink.delete(chunk.to_vec()).await?;
-        counters.deleted_document_count += outcome.deleted;
-        for item in outcome.failed {
-            live.error(
-                events,
-                format!("document {}", item.id),
-                format!("could not be deleted: {}", item.reason),
-            );
-        }
-    }
-    sink.refresh().await?;
-    Ok(if incomplete.is_empty() && counters.failed == 0 {
-        JobStatus::Completed
-    } else {
-        JobStatus::Partial
-    })
 }

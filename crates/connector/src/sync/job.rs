@@ -101,14 +101,20 @@ impl<S: Sink + AclStore + 'static> Job<S> {
         let mut job = new_record(self.kind, &self.config, &self.options);
         {
             let mut store = lock(&self.store);
-            store.recover_interrupted()?;
+            // Jobs of processes that died: `interrupted`, their spooled downloads removed.
+            for id in store.recover_interrupted()? {
+                let _ = std::fs::remove_dir_all(self.options.work_dir.join(format!("spool-{id}")));
+            }
             store.acquire_lease(
                 &key,
                 &job.id,
                 job_type_str(self.kind),
                 self.options.connection_id.as_deref(),
             )?;
-            if let Err(err) = store.insert_job(&job) {
+            if let Err(err) = store
+                .insert_job(&job)
+                .and_then(|()| store.set_job_scope(&job.id, &key))
+            {
                 let _ = store.release_lease(&key, &job.id);
                 return Err(err);
             }

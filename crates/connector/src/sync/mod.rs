@@ -10,11 +10,12 @@
 //! - [`access_control`]: the identity documents of document-level security.
 
 mod access_control;
+pub mod checkpoint;
 mod cql_crawl;
 pub(crate) mod crawl;
 mod full;
 mod job;
-mod seen;
+mod scope;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 pub use crawl::SpaceOutcome;
 pub use job::{Job, scope_key, wait_for_lease};
-pub use seen::SeenSet;
+pub use scope::{DeletionPreview, deletion_preview};
 pub use tokio_util::sync::CancellationToken;
 
 use crate::events::{EventHandler, SyncEvent};
@@ -87,11 +88,20 @@ pub(crate) struct Live {
     pub volume: AtomicU64,
     pub spaces_done: AtomicU64,
     pub spaces_total: AtomicU64,
+    pub resumed: AtomicU64,
     pub current: Mutex<Vec<String>>,
     pub errors: Mutex<Vec<JobError>>,
+    /// Documents that failed (download, extraction, rejected by the target), with why.
+    pub failed: Mutex<Vec<(String, String)>>,
 }
 
 impl Live {
+    /// Records a document that failed; it is retried by the next run.
+    pub(crate) fn fail(&self, id: &str, reason: impl Into<String>) {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.push((id.to_owned(), reason.into()));
+    }
+
     pub(crate) fn error(
         &self,
         events: &EventHandler,

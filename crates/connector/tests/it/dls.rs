@@ -12,7 +12,7 @@ use connector::acl::{self, AclStore, DENY_MARKER};
 use connector::config::{ConnectorConfig, Secrets, Target};
 use connector::confluence::ConfluenceClient;
 use connector::events::ignore_events;
-use connector::sandbox::Sandbox;
+use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, SearchRequest, Sink};
 use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
 use connector::events::ignore_events;
-use connector::sandbox::Sandbox;
+use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
 use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};

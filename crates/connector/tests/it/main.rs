@@ -8,5 +8,6 @@ mod es_retry;
 mod extract;
 mod extract_files;
 mod full_sync;
+mod lifecycle;
 mod rules;
 mod search_node;

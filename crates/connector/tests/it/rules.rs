@@ -13,7 +13,7 @@ use connector::events::ignore_events;
 use connector::rules::{
     self, AdvancedRule, BasicOp, BasicRule, Policy, PreviewOptions, RuleKind, RuleSet,
 };
-use connector::sandbox::Sandbox;
+use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
 use connector::sync::{CancellationToken, SyncOptions};
 use connector::{JobRecord, JobStatus, Store};

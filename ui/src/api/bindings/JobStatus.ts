@@ -3,4 +3,4 @@
 /**
  * How a job ended, or that it has not.
  */
-export type JobStatus = "running" | "completed" | "partial" | "failed" | "canceled";
+export type JobStatus = "running" | "completed" | "partial" | "failed" | "canceled" | "interrupted";

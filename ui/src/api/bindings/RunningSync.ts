@@ -34,4 +34,24 @@ warnings: Array<string>,
 /**
  * True once cancellation was asked for.
  */
-canceling: boolean, };
+canceling: boolean, 
+/**
+ * The job's id, once the engine recorded it.
+ */
+job_id: string | null, 
+/**
+ * What started it: `manual` or `scheduled` in this app, `cli` and others elsewhere.
+ */
+trigger: string, 
+/**
+ * True when this app runs the sync (and can cancel it); false when another process does.
+ */
+own: boolean, 
+/**
+ * The process that runs it.
+ */
+pid: number, 
+/**
+ * The machine it runs on, once known.
+ */
+host: string | null, };

@@ -1,10 +1,16 @@
 //! The sandbox: the built-in Confluence simulator, started in-process, and a configuration that
-//! points at it. The demo, the desktop app's first start and the tests use it.
+//! points at it. The demo, the desktop app's first start, the CLI's sandbox connections and the
+//! tests use it.
+//!
+//! The engine knows nothing of the simulator: it takes the simulator's address and credentials
+//! as a plain [`SiteOverlay`] ([`Sandbox::overlay`]) when it resolves a sandbox connection.
 
 use confluence_sim::{Flavor as SimFlavor, RunningSim, SimOptions};
+use connector::config::{ConnectorConfig, DataCenterAuthMethod, DataSource, SecretField, Secrets};
+use connector::connections::SiteOverlay;
+use connector::{Error, Result};
 
-use crate::config::{ConnectorConfig, DataCenterAuthMethod, DataSource, SecretField, Secrets};
-use crate::{Error, Result};
+pub use confluence_sim;
 
 /// A running simulator and the configuration and secrets that reach it.
 pub struct Sandbox {
@@ -33,23 +39,19 @@ impl Sandbox {
         })
     }
 
-    /// `stored` (a saved sandbox connection's configuration) pointed at this simulator: its
-    /// address, data source and account come from the simulator, everything else (spaces, rules
-    /// options, document-level security, the target) from `stored`.
-    pub fn connect(&self, stored: &ConnectorConfig) -> ConnectorConfig {
-        let sim = &self.config;
-        ConnectorConfig {
-            data_source: sim.data_source,
-            username: sim.username.clone(),
-            data_center_auth_method: sim.data_center_auth_method,
-            data_center_username: sim.data_center_username.clone(),
-            account_email: sim.account_email.clone(),
-            confluence_url: sim.confluence_url.clone(),
-            ssl_enabled: false,
-            ssl_ca: String::new(),
-            tls_insecure_skip_verify: false,
-            ..stored.clone()
+    /// The simulator's address and credentials, as the engine applies them to a saved sandbox
+    /// connection.
+    pub fn overlay(&self) -> SiteOverlay {
+        SiteOverlay {
+            config: self.config.clone(),
+            secrets: self.secrets.clone(),
         }
+    }
+
+    /// `stored` (a saved sandbox connection's configuration) pointed at this simulator (see
+    /// [`SiteOverlay::apply`]).
+    pub fn connect(&self, stored: &ConnectorConfig) -> ConnectorConfig {
+        self.overlay().apply(stored)
     }
 
     /// Stops the simulator.

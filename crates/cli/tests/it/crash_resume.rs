@@ -1,0 +1,348 @@
+//! `kill -9` at random points of `sync --config`, then a rerun: after each rerun the index is the
+//! simulator's truth, no job is left `running`, the killed one is `interrupted`, nothing is left
+//! in `work/`, and a run killed after most of its crawl resumes with fewer requests than a fresh
+//! sync makes.
+//!
+//! The kill points come from a seeded generator: the seed is printed, and `CRASH_SEED=N` replays
+//! a run (`CRASH_SEED=random` draws a new one).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use confluence_sim::{Flavor, SiteSize};
+
+use crate::sim_sync::{Site, assert_index_is_truth, describe_jobs, jobs, work_leftovers};
+
+/// splitmix64: enough randomness for kill points, and no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, stream: &[u64]) -> Rng {
+        let mut rng = Rng(seed);
+        for s in stream {
+            rng.0 ^= s.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            rng.next();
+        }
+        rng
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `lo..=hi`.
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi.saturating_sub(lo) + 1)
+    }
+}
+
+/// The suite's seed: `CRASH_SEED` (a number, or `random`), else a fixed one.
+fn suite_seed() -> u64 {
+    match std::env::var("CRASH_SEED") {
+        Ok(s) if s == "random" => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default(),
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("CRASH_SEED={s}: not a number")),
+        Err(_) => 20_260_911,
+    }
+}
+
+/// Where in a run a kill lands, as a share of a fresh sync's requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum When {
+    /// Within the first 15 %: spaces and the first listings.
+    Early,
+    /// 15 to 50 %.
+    Mid,
+    /// 50 to 95 %: most of the crawl is written.
+    Late,
+    /// Right after the last request: the crawl is over, the writes and the deletion phase run
+    /// (the site lost a page before this run, so there is something to delete).
+    Deleting,
+}
+
+const WHEN: [When; 4] = [When::Early, When::Mid, When::Late, When::Deleting];
+
+/// What changed in Confluence before a killed run.
+#[derive(Debug)]
+enum Mutation {
+    None,
+    Deleted(String),
+    Added(String),
+}
+
+/// A fresh full sync of the site as it is now, into a data directory of its own; returns its
+/// request count.
+async fn fresh_requests(site: &Site, dir: &Path, tag: &str) -> u64 {
+    let data = dir.join(tag);
+    let run = site.sync(&data, tag).await;
+    run.assert_completed(&format!("{}: fresh sync {tag}", site.name()));
+    assert_index_is_truth(
+        &data,
+        &site.sim,
+        &format!("{}: fresh sync {tag}", site.name()),
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&data);
+    run.requests
+}
+
+/// Deletes a random page (never the last one of the site) or adds one.
+fn mutate(site: &Site, rng: &mut Rng, delete: bool, k: usize) -> Mutation {
+    let truth = site.sim.truth();
+    let pages: Vec<_> = truth.iter().filter(|d| d.r#type == "page").collect();
+    let admin = site.sim.admin();
+    if delete && pages.len() > 3 {
+        let page = pages[rng.between(0, pages.len() as u64 - 1) as usize];
+        admin.delete_content(&page.id).expect("deleting a page");
+        return Mutation::Deleted(format!("page {} {:?}", page.id, page.title));
+    }
+    let space = pages[rng.between(0, pages.len() as u64 - 1) as usize]
+        .space_key
+        .clone();
+    let title = format!("Written between crash runs {k}");
+    let id = admin
+        .add_page(
+            &space,
+            None,
+            &title,
+            &format!("<p>Crash run {k} added this page to {space}.</p>"),
+        )
+        .expect("adding a page");
+    admin
+        .add_comment(&id, "<p>A comment on the new page.</p>", false)
+        .expect("adding a comment");
+    Mutation::Added(format!("page {id} in {space} with a comment"))
+}
+
+/// One kill-and-rerun round.
+struct Round {
+    k: usize,
+    when: When,
+    /// Kill once the child has made this many requests.
+    kill_at: u64,
+    /// A fresh sync's requests on the site as it is for this round.
+    fresh: u64,
+    mutation: Mutation,
+}
+
+/// One kill and rerun; the figures of the run.
+struct Outcome {
+    line: String,
+    failures: Vec<String>,
+}
+
+async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
+    let Round {
+        k,
+        when,
+        kill_at,
+        fresh,
+        ref mutation,
+    } = *round;
+    let what = format!(
+        "{} kill {k} ({when:?} at request {kill_at} of ~{fresh})",
+        site.name()
+    );
+    let mut failures = Vec::new();
+
+    let mut child = site.spawn_sync(data, &format!("killed-{k}"));
+    let started = Instant::now();
+    while child.requests(&site.sim) < kill_at && !child.exited() {
+        if started.elapsed() > Duration::from_secs(120) {
+            failures.push(format!("{what}: the sync never reached request {kill_at}"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (was_running, killed) = child.kill9(&site.sim);
+    let killed_job = jobs(data).first().cloned();
+
+    let rerun = site.sync(data, &format!("rerun-{k}")).await;
+    let summary = rerun.assert_completed(&format!("{what}: the rerun"));
+
+    // The index is the truth: same ids, no duplicate, nothing wrongly deleted, nothing orphaned.
+    let index_check = tokio::spawn({
+        let data = data.to_owned();
+        let what = what.clone();
+        let truth = site.sim.truth();
+        async move {
+            let index = crate::sim_sync::indexed(&data).await;
+            let diff = crate::sim_sync::differences(&index, &truth);
+            if diff.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what}: after the rerun the index ({} docs) differs from the truth ({} docs):\n    {}",
+                    index.len(),
+                    truth.len(),
+                    diff.join("\n    ")
+                ))
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("{what}: reading the index panicked: {e}")));
+    if let Err(e) = index_check {
+        failures.push(e);
+    }
+
+    // No job is left running; the killed one is interrupted.
+    let history = jobs(data);
+    if history.iter().any(|j| j["status"] == "running") {
+        failures.push(format!(
+            "{what}: a job is still `running` after the rerun:\n  {}",
+            describe_jobs(&history)
+        ));
+    }
+    match (&killed_job, was_running) {
+        (Some(job), true) => {
+            let id = &job["id"];
+            match history.iter().find(|j| &j["id"] == id) {
+                Some(j) if j["status"] == "interrupted" => {}
+                Some(j) => failures.push(format!(
+                    "{what}: the killed job {id} is `{}`, not `interrupted`:\n  {}",
+                    j["status"],
+                    describe_jobs(&history)
+                )),
+                None => failures.push(format!("{what}: the killed job {id} is gone from `jobs`")),
+            }
+        }
+        (None, true) => failures.push(format!(
+            "{what}: the killed run left no job record (killed after {} requests)",
+            killed.requests
+        )),
+        (_, false) => {}
+    }
+
+    // No temporary file is left behind.
+    let leftovers = work_leftovers(data);
+    if !leftovers.is_empty() {
+        failures.push(format!(
+            "{what}: files left in work/ after the rerun:\n    {}",
+            leftovers.join("\n    ")
+        ));
+    }
+
+    let share = killed.requests as f64 * 100.0 / fresh.max(1) as f64;
+    let line = format!(
+        "{:<28} kill {k:>2} {:<8} at {:>4}/{fresh} requests ({share:>5.1} %){} | resumed run: {:>4} requests, fresh sync: {fresh:>4} ({:+.0} %) | rerun indexed {} deleted {} | {mutation:?}",
+        site.name(),
+        format!("{when:?}"),
+        killed.requests,
+        if was_running {
+            ""
+        } else {
+            " (had already ended)"
+        },
+        rerun.requests,
+        (rerun.requests as f64 - fresh as f64) * 100.0 / fresh.max(1) as f64,
+        summary["indexed_document_count"],
+        summary["deleted_document_count"],
+    );
+
+    // A run killed after half of a fresh sync's requests has that much work to reuse.
+    if was_running && killed.requests * 2 >= fresh && rerun.requests >= fresh {
+        failures.push(format!(
+            "{what}: killed after {} of {fresh} requests ({share:.0} %), the rerun made {} requests: not fewer than a fresh sync ({fresh}); nothing was resumed",
+            killed.requests, rerun.requests
+        ));
+    }
+    Outcome { line, failures }
+}
+
+/// `kills` kill-and-rerun rounds on one site, in one data directory (one connection synced
+/// again and again).
+async fn crash_suite(flavor: Flavor, size: SiteSize, site_seed: u64, kills: usize) {
+    let seed = suite_seed();
+    let mut rng = Rng::new(seed, &[flavor as u64, site_seed, size_code(size)]);
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start(flavor, size, site_seed, dir.path()).await;
+    println!(
+        "crash suite {}: CRASH_SEED={seed} replays these kill points",
+        site.name()
+    );
+    let data = dir.path().join("data");
+
+    let mut fresh = fresh_requests(&site, dir.path(), "fresh-0").await;
+    // A first complete sync: the kills hit a connection that already has an index.
+    site.sync(&data, "initial")
+        .await
+        .assert_completed(&format!("{}: initial sync", site.name()));
+
+    let mut lines = Vec::new();
+    let mut failures = Vec::new();
+    for k in 0..kills {
+        let when = WHEN[k % WHEN.len()];
+        // Deletion-phase kills need something to delete; other rounds mutate now and then.
+        let mutation = match (when, rng.between(0, 3)) {
+            (When::Deleting, _) | (_, 0) => mutate(&site, &mut rng, true, k),
+            (_, 1) => mutate(&site, &mut rng, false, k),
+            _ => Mutation::None,
+        };
+        if !matches!(mutation, Mutation::None) {
+            fresh = fresh_requests(&site, dir.path(), &format!("fresh-{}", k + 1)).await;
+        }
+        let kill_at = match when {
+            When::Early => rng.between(1, (fresh * 15 / 100).max(1)),
+            When::Mid => rng.between(fresh * 15 / 100 + 1, fresh / 2),
+            When::Late => rng.between(fresh / 2 + 1, fresh * 95 / 100),
+            When::Deleting => fresh,
+        };
+        let round = Round {
+            k,
+            when,
+            kill_at,
+            fresh,
+            mutation,
+        };
+        let outcome = kill_and_rerun(&site, &data, &round).await;
+        println!("{}", outcome.line);
+        lines.push(outcome.line);
+        failures.extend(outcome.failures);
+    }
+    println!(
+        "crash suite {}: {kills} kills in {:.1} s",
+        site.name(),
+        started.elapsed().as_secs_f64()
+    );
+    site.sim.shutdown().await;
+    assert!(
+        failures.is_empty(),
+        "CRASH_SEED={seed}: {} problems:\n{}\n\nfigures:\n{}",
+        failures.len(),
+        failures.join("\n"),
+        lines.join("\n")
+    );
+}
+
+fn size_code(size: SiteSize) -> u64 {
+    match size {
+        SiteSize::Tiny => 1,
+        SiteSize::Small => 2,
+        _ => 3,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_cloud_kills_at_random_points_then_resume_to_the_truth() {
+    crash_suite(Flavor::Cloud, SiteSize::Tiny, 3, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_server_kills_at_random_points_then_resume_to_the_truth() {
+    crash_suite(Flavor::Server, SiteSize::Tiny, 7, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_data_center_kills_at_random_points_then_resume_to_the_truth() {
+    crash_suite(Flavor::DataCenter, SiteSize::Tiny, 11, 8).await;
+}
