@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use connector::sync::DeletionPreview;
-use connector::{JobRecord, JobType, LeaseHolder};
 use connector::check::Check;
 use connector::config::{FieldError, FieldSpec};
 use connector::events::{Progress, SyncEvent, SyncPhase};
+use connector::sync::DeletionPreview;
+use connector::{JobRecord, JobType, LeaseHolder};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use connector::connections::{KeyringVault, Resolved};
+use connector::connections::Resolved;
 use connector::schedule::{DueOutcome, JobStarter, run_due};
 use connector::sync::SyncOptions;
 use connector::{JobRecord, JobType};
@@ -58,7 +58,7 @@ async fn run_once(app: &AppHandle) -> Result<(), CommandError> {
     };
     let store = state.shared_store();
     let starter = AppStarter(app.clone());
-    for run in run_due(&store, &KeyringVault, overlay.as_ref(), &starter, now).await? {
+    for run in run_due(&store, state.vault(), overlay.as_ref(), &starter, now).await? {
         let (name, kind) = (&run.connection_name, run.schedule.job_type);
         match run.outcome {
             DueOutcome::Started | DueOutcome::Ran(_) => {

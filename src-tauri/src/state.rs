@@ -10,9 +10,9 @@ use connector::config::{ConnectorConfig, Secrets};
 use connector::confluence::ConfluenceClient;
 use connector::connections::{self, KeyringVault, Resolved, SecretVault, SiteOverlay};
 use connector::rules::cql::EditorContext;
-use connector_sandbox::Sandbox;
 use connector::sync::CancellationToken;
 use connector::{SavedConnection, Store};
+use connector_sandbox::Sandbox;
 use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::OnceCell;
 

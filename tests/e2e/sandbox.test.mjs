@@ -110,6 +110,8 @@ test("a new user reaches a finished sandbox sync, its documents and their ACLs",
   // Configuration of the sandbox.
   await click("[data-testid=nav-config]");
   await session.find("[data-field=confluence_url]");
+  // The per-connection deletion threshold comes from the engine's field descriptions.
+  await session.find("[data-field=deletion_threshold_percent]");
   await click("[data-testid=test-connection]");
   await session.waitFor(async () => (await session.findAll("[data-check]")).length > 0, "test connection results", 30000);
   const checks = await textOf("[data-testid=test-results]");
@@ -162,6 +164,16 @@ test("a new user reaches a finished sandbox sync, its documents and their ACLs",
   await session.waitFor(async () => (await session.findAll(".cm-cql-field")).length > 0, "highlighting", 5000);
   const preview = await textOf("[data-testid=rules-preview]");
   assert.match(preview, /\d+ documents would be synced/);
+  // The rule narrows the synced scope: the preview says what the next full sync removes.
+  const removal = await session.waitFor(
+    async () => {
+      const found = await session.findAll("[data-testid=rules-deletions]");
+      return found.length > 0 ? session.text(found[0]) : null;
+    },
+    "the removal count of the draft rules",
+    30000,
+  );
+  assert.match(removal, /This will remove \d+ of \d+ documents from the index \(advanced rules changed\)/);
   await session.screenshot("07-sync-rules");
   if (recording) {
     const rules = { basic: [], advanced: [{ query: "space = ENG and type = page" }] };
@@ -170,6 +182,12 @@ test("a new user reaches a finished sandbox sync, its documents and their ACLs",
     record("cql_complete", await session.invoke("cql_complete", { id: sandbox.id, text: "spa", cursor: 3 }));
     record("cql_problems", await session.invoke("cql_problems", { id: sandbox.id, text: "space = ENG and" }));
     record("load_rules", await session.invoke("load_rules", { id: sandbox.id }));
+    record("deletion_preview-narrowed", await session.invoke("deletion_preview", { id: sandbox.id, rules }));
+    record("deletion_preview-none", await session.invoke("deletion_preview", { id: sandbox.id, rules: null }));
+    record("validate_rules-valid", await session.invoke("validate_rules", { id: sandbox.id, rules, remote: true }));
+    const refused = await session.invokeResult("save_schedule", { id: sandbox.id, jobType: "access_control", enabled: true, spec: "0 3 * *" });
+    assert.equal(refused.err?.kind, "invalid");
+    record("save_schedule-invalid", refused.err);
   }
 
   // ACL inspector: a user's identities and readable documents, then one document's derivation.

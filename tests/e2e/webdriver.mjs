@@ -138,6 +138,16 @@ export class Session {
     });
   }
 
+  /** As `invoke`, but resolves to `{ ok: value }` or `{ err: CommandError }` instead of throwing. */
+  invokeResult(command, args = {}) {
+    return this.command("POST", "/execute/async", {
+      script:
+        "const done = arguments[arguments.length - 1];" +
+        "window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ err: e }));",
+      args: [command, args],
+    });
+  }
+
   text(elementId) {
     return this.command("GET", `/element/${elementId}/text`);
   }

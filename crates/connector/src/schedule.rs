@@ -319,7 +319,7 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConnectorConfig, SecretField, SecretStore};
+    use crate::config::{ConnectorConfig, SecretField};
     use crate::connections::MemoryVault;
 
     fn at(text: &str) -> DateTime<Utc> {

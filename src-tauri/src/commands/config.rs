@@ -40,7 +40,10 @@ pub async fn load_connection(
     let saved = state.saved(&id)?;
     let overlay = state.overlay_for(&saved).await?;
     let (secrets_set, keyring_problem) = match &overlay {
-        Some(site) => (site.secrets.fields().map(|f| f.key().to_owned()).collect(), None),
+        Some(site) => (
+            site.secrets.fields().map(|f| f.key().to_owned()).collect(),
+            None,
+        ),
         None => {
             let store = state.vault().for_connection(&id);
             let mut set = vec![];
@@ -155,7 +158,11 @@ pub async fn save_connection(
         config,
         secrets,
     };
-    Ok(connections::save(&*state.store()?, state.vault(), &request)?)
+    Ok(connections::save(
+        &*state.store()?,
+        state.vault(),
+        &request,
+    )?)
 }
 
 /// Reads an Elastic `connector.json` (or a plain `{key: value}` map) into form values.

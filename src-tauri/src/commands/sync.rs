@@ -4,11 +4,11 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use connector::connections::Resolved;
 use connector::events::{EventHandler, SyncEvent};
 use connector::rules::RuleSet;
 use connector::sync::{CancellationToken, Job, SyncOptions, scope_key};
 use connector::target::AnySink;
-use connector::connections::Resolved;
 use connector::{JobRecord, JobType, Store};
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -43,28 +43,12 @@ pub async fn start_sync(
     job_type: JobType,
     allow_deletions: bool,
 ) -> Result<RunningSync, CommandError> {
-    let connection = resolved(&state, &id).await?;
+    let connection = state.resolved(&id).await?;
     let options = SyncOptions {
         allow_deletions,
         ..connection.sync_options("manual")
     };
     Ok(spawn_job(&app, connection, job_type, options)?)
-}
-
-/// Connection `id` ready to run: configuration, secrets and active rules.
-async fn resolved(state: &AppState, id: &str) -> Result<Resolved, CommandError> {
-    let (saved, config, secrets) = state.resolve(id).await?;
-    let rules = state
-        .store()?
-        .rules(id, connector::RuleState::Active)?
-        .map(|stored| stored.rules)
-        .filter(|rules| !rules.is_empty());
-    Ok(Resolved {
-        saved,
-        config,
-        secrets,
-        rules,
-    })
 }
 
 /// Starts a `job_type` job of `connection` with `options` in a task, as the dashboard and the
@@ -223,7 +207,7 @@ pub async fn deletion_preview(
         secrets,
         rules: active,
         ..
-    } = resolved(&state, &id).await?;
+    } = state.resolved(&id).await?;
     let rules = rules.or(active);
     let sink = AnySink::open(&config.target, &secrets, state.data_dir())?;
     let store = state.shared_store();

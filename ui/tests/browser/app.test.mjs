@@ -2,13 +2,14 @@
 // engine answers the end-to-end test recorded (ui/tests/fixtures/). Screenshots of every screen
 // go to target/browser-screenshots/.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, beforeEach, test } from "node:test";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
 
+const fixture = (name) => JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), `../fixtures/${name}.json`), "utf8"));
 const shots = resolve(dirname(fileURLToPath(import.meta.url)), "../../../target/browser-screenshots");
 let server;
 let browser;
@@ -157,7 +158,9 @@ test("deletions: a narrowing rule shows the removal count, and the full sync ask
   await page.getByTestId("cql-add").click();
   await page.locator("[data-testid=cql-rule-0] .cm-content").click();
   await page.keyboard.type("space = ENG and type = page");
-  const removal = /This will remove 355 of 389 documents from the index \(advanced rules changed\)/;
+  const narrowed = fixture("deletion_preview-narrowed").preview;
+  assert.equal(narrowed.needs_confirmation, true, "the recorded rule narrows the scope past the threshold");
+  const removal = new RegExp(`This will remove ${narrowed.removed} of ${narrowed.indexed} documents from the index \\(advanced rules changed\\)`);
   await page.getByTestId("rules-deletions").getByText(removal).waitFor();
   await shot("rules-deletions");
   await page.getByTestId("rules-activate").click();
@@ -179,7 +182,7 @@ test("deletions: a narrowing rule shows the removal count, and the full sync ask
   // Confirming starts the full sync with the deletions allowed, once.
   await page.getByTestId("sync-full").click();
   await page.getByTestId("confirm-deletions-yes").click();
-  await page.getByTestId("sync-outcome").getByText(/355 deleted/).waitFor();
+  await page.getByTestId("sync-outcome").getByText(`${narrowed.removed} deleted`).waitFor();
   const after = await starts();
   assert.equal(after.length, before + 1);
   assert.deepEqual(after.at(-1), { id: after.at(-1).id, jobType: "full", allowDeletions: true });
@@ -240,9 +243,11 @@ test("a sync the command-line tool runs: a start is refused in the engine's word
     window.__externalSync(id, 120);
     document.querySelector("[data-testid=sync-full]").click();
   }, id);
-  await page.getByRole("alert").getByText(/a full sync of this connection is already running since .*, by process 90210 on build-7/).waitFor();
+  const busy = fixture("start_sync-busy").message;
+  const [, pid, host] = busy.match(/by process (\d+) on (\S+) \(job/);
+  await page.getByRole("alert").getByText(`Could not start the sync: ${busy}`).waitFor();
   const live = page.getByTestId("sync-live");
-  await live.getByText(/Started by another process \(cli\): pid 90210 on build-7/).waitFor();
+  await live.getByText(`Started by another process (cli): pid ${pid} on ${host}.`).waitFor();
   assert.equal(await page.getByTestId("sync-cancel").isDisabled(), true);
   assert.equal(await page.getByTestId("sync-full").isDisabled(), true);
   // Its counters follow the heartbeats.
@@ -252,5 +257,7 @@ test("a sync the command-line tool runs: a start is refused in the engine's word
   await page.evaluate((id) => window.__externalSyncEnds(id), id);
   await live.waitFor({ state: "detached" });
   assert.equal(await page.getByTestId("sync-full").isDisabled(), false);
+  // The refusal goes with the sync it was about.
+  assert.equal(await page.getByRole("alert").count(), 0);
   assert.deepEqual(page.errors, []);
 });

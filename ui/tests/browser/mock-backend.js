@@ -43,7 +43,8 @@ async function replaySync(id, jobType, allowDeletions) {
 const lastProgress = fx.sync_events.map((m) => m.event).filter((e) => e.event === "progress").at(-1);
 window.__externalSync = (id, indexed) => {
   const busy = fx["start_sync-busy"].message;
-  const { event: _tag, ...progress } = lastProgress; // eslint-disable-line no-unused-vars
+  const progress = { ...lastProgress };
+  delete progress.event;
   const view = {
     connection_id: id,
     job_type: "full",

@@ -14,10 +14,36 @@ pub struct Args {
     /// Print the jobs as JSON.
     #[arg(long)]
     pub json: bool,
+    /// List the documents that failed in the latest syncs of a connection (its name or id) or
+    /// a target key (`target:local/<index>`), instead of the jobs.
+    #[arg(long, value_name = "CONNECTION")]
+    pub failed: Option<String>,
 }
 
 pub fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let jobs = paths::open_store(data_dir)?.list_jobs(None, args.limit)?;
+    let mut store = paths::open_store(data_dir)?;
+    // Jobs whose process died show as `interrupted`, not `running`.
+    store.recover_interrupted()?;
+    if let Some(scope) = &args.failed {
+        let scope = store
+            .list_connections()?
+            .into_iter()
+            .find(|c| &c.name == scope || &c.id == scope)
+            .map_or_else(|| scope.clone(), |c| c.id);
+        let failed = store.failed_documents(&scope, args.limit)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&failed)?);
+        } else if failed.is_empty() {
+            println!("No document failed in the latest syncs of `{scope}`.");
+        }
+        if !args.json {
+            for doc in &failed {
+                println!("{}  {:<12} {}", doc.failed_at, doc.doc_id, doc.reason);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let jobs = store.list_jobs(None, args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string(&jobs)?);
         return Ok(ExitCode::SUCCESS);
@@ -30,7 +56,7 @@ pub fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
     for job in &jobs {
         let status = serde_json::to_value(job.status)?;
         println!(
-            "{}  {:<9} {:<8} {:>6} indexed {:>5} deleted {:>4} failed  {:>6.1} s  {}",
+            "{}  {:<11} {:<8} {:>6} indexed {:>5} deleted {:>4} failed  {:>6.1} s  {}",
             job.started_at,
             status.as_str().unwrap_or_default(),
             job.trigger,

@@ -15,7 +15,7 @@ async fn a_second_sync_of_the_same_configuration_is_refused_while_the_first_runs
     // Slow enough that the first sync is still crawling when the second starts.
     site.sim
         .admin()
-        .set_latency(Some(Latency::Fixed(Duration::from_millis(25))));
+        .set_latency(Some(Latency::Fixed(Duration::from_millis(100))));
     let data = dir.path().join("data");
 
     let first = site.spawn_sync(&data, "first");

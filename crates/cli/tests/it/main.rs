@@ -2,10 +2,13 @@
 
 mod acl;
 mod concurrency;
+mod connections;
 mod crash_resume;
 mod deleted_mid_sync;
 mod demo;
+mod filtering;
 mod rules;
+mod schedule;
 mod secrets;
 mod sim_sync;
 

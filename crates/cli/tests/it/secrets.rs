@@ -2,7 +2,7 @@
 
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize};
 use connector::config::{SecretField, Target, connector_json};
-use connector::sandbox::Sandbox;
+use connector_sandbox::Sandbox;
 
 use crate::run;
 

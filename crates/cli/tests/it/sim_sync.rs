@@ -340,7 +340,7 @@ pub async fn assert_index_is_truth(data_dir: &Path, sim: &RunningSim, what: &str
     );
 }
 
-/// A page of `truth` with at least one comment and one attachment, chosen by `pick`.
+/// The pages of `truth` with at least one comment and one attachment.
 pub fn pages_with_children(truth: &[TruthDoc]) -> Vec<TruthDoc> {
     let has = |page: &TruthDoc, ty: &str| {
         truth

@@ -84,6 +84,10 @@ impl LocalIndex {
             .map_err(SinkError::from)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(SinkError::from)?;
+        // The app's documents browser and a CLI sync may use the same index: a reader or
+        // writer waits for the other instead of failing with "database is locked".
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(SinkError::from)?;
         Self::with_connection(conn, Some(path.to_owned()))
     }
 

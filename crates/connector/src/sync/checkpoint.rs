@@ -49,6 +49,38 @@ impl Resume {
     }
 }
 
+/// What a checkpoint file holds, read without changing it (for reports and tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Pages and blog posts written whole.
+    pub units: u64,
+    /// Listings complete.
+    pub listings: u64,
+    /// Documents seen.
+    pub seen: u64,
+}
+
+/// Reads the checkpoint at `path` without changing it; `None` when there is none.
+pub fn summary(path: &Path) -> Option<Summary> {
+    if !path.exists() {
+        return None;
+    }
+    let conn =
+        Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    let count = |table: &str| -> Option<u64> {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .ok()
+        .map(|n| n as u64)
+    };
+    Some(Summary {
+        units: count("units")?,
+        listings: count("listings")?,
+        seen: count("seen")?,
+    })
+}
+
 /// The on-disk checkpoint of one scope.
 pub struct Checkpoint {
     conn: Connection,
@@ -60,7 +92,13 @@ pub struct Checkpoint {
 pub fn checkpoint_path(work_dir: &Path, scope_key: &str) -> PathBuf {
     let safe: String = scope_key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     work_dir.join(format!("checkpoint-{safe}.sqlite"))
 }
@@ -194,7 +232,8 @@ impl Checkpoint {
         }
         let tx = self.conn.transaction()?;
         {
-            let mut unit_stmt = tx.prepare_cached("INSERT OR IGNORE INTO units (unit) VALUES (?1)")?;
+            let mut unit_stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO units (unit) VALUES (?1)")?;
             for unit in units {
                 unit_stmt.execute([unit])?;
             }
@@ -259,11 +298,18 @@ mod tests {
         let (mut cp, resume) = Checkpoint::open(&path, "scope-a").unwrap();
         assert!(resume.is_empty());
         for i in 0..2500 {
-            cp.see(&format!("id{i}"), Some("ENG"), Some(&format!("u{}", i % 10)))
-                .unwrap();
-        }
-        cp.commit(&["u1".into(), "u2".into()], &[("ENG".into(), "page".into())])
+            cp.see(
+                &format!("id{i}"),
+                Some("ENG"),
+                Some(&format!("u{}", i % 10)),
+            )
             .unwrap();
+        }
+        cp.commit(
+            &["u1".into(), "u2".into()],
+            &[("ENG".into(), "page".into())],
+        )
+        .unwrap();
         assert_eq!(cp.seen_count().unwrap(), 2500);
         assert_eq!(cp.unseen(["id0", "gone"]).unwrap(), ["gone"]);
         // The process dies here: nothing is closed cleanly.
@@ -271,6 +317,14 @@ mod tests {
 
         let (mut cp, resume) = Checkpoint::open(&path, "scope-a").unwrap();
         assert_eq!(resume.seen, 2500);
+        assert_eq!(
+            summary(&path),
+            Some(Summary {
+                units: 2,
+                listings: 1,
+                seen: 2500
+            })
+        );
         assert!(resume.units.contains("u1") && resume.units.contains("u2"));
         assert!(resume.listings.contains(&("ENG".into(), "page".into())));
         // An item found gone: its documents are no longer seen.

@@ -28,9 +28,9 @@ use crate::store::{JobRecord, JobStatus};
 use crate::{Error, Result};
 
 /// The writer checkpoints at least this often...
-const SETTLE_EVERY: Duration = Duration::from_secs(2);
+const SETTLE_EVERY: Duration = Duration::from_millis(500);
 /// ...or after this many documents.
-const SETTLE_DOCS: usize = 1000;
+const SETTLE_DOCS: usize = 500;
 
 /// Runs a full sync and fills `job` (status, counters, requests, errors). A failed or cancelled
 /// sync deletes nothing; a sync whose listing of some space failed deletes nothing in that space.
@@ -456,8 +456,10 @@ impl<S: Sink + 'static> Writer<S> {
             if let Some(unit) = self.unit_of.get(&failure.id) {
                 failed_units.insert(unit);
             }
-            self.live
-                .fail(&failure.id, format!("the target rejected it: {}", failure.reason));
+            self.live.fail(
+                &failure.id,
+                format!("the target rejected it: {}", failure.reason),
+            );
         }
         let mut units = Vec::new();
         for (unit, listing) in self.pending_units.drain(..) {

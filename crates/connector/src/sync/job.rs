@@ -101,10 +101,8 @@ impl<S: Sink + AclStore + 'static> Job<S> {
         let mut job = new_record(self.kind, &self.config, &self.options);
         {
             let mut store = lock(&self.store);
-            // Jobs of processes that died: `interrupted`, their spooled downloads removed.
-            for id in store.recover_interrupted()? {
-                let _ = std::fs::remove_dir_all(self.options.work_dir.join(format!("spool-{id}")));
-            }
+            // Jobs of processes that died are `interrupted`.
+            store.recover_interrupted()?;
             store.acquire_lease(
                 &key,
                 &job.id,
@@ -124,6 +122,7 @@ impl<S: Sink + AclStore + 'static> Job<S> {
             key: key.clone(),
             job_id: job.id.clone(),
         };
+        remove_dead_spools(&self.options.work_dir, &lock(&self.store).live_leases()?);
 
         // The heartbeat renews the lease and saves the counters so far, so that a job whose
         // process dies still shows what it had done.
@@ -260,6 +259,27 @@ impl Drop for LeaseGuard {
     fn drop(&mut self) {
         if let Err(err) = lock(&self.store).release_lease(&self.key, &self.job_id) {
             tracing::warn!(%err, "could not release the sync lease");
+        }
+    }
+}
+
+/// Removes the download spools (`spool-<job id>` in the work directory) of jobs that no longer
+/// run: what a killed process left behind.
+fn remove_dead_spools(work_dir: &std::path::Path, live: &[crate::store::LeaseHolder]) {
+    let Ok(entries) = std::fs::read_dir(work_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(job_id) = name.to_str().and_then(|n| n.strip_prefix("spool-")) else {
+            continue;
+        };
+        if !live.iter().any(|lease| lease.job_id == job_id) {
+            tracing::info!(
+                job_id,
+                "removing the downloads of a job that no longer runs"
+            );
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }

@@ -65,13 +65,9 @@ impl DeletionPreview {
 
 /// The last completed (or partial) full sync of `scope_key`: the scope the index reflects.
 pub(crate) fn last_full_sync(store: &Store, scope_key: &str) -> Result<Option<JobRecord>> {
-    Ok(store
-        .jobs_of_scope(scope_key, 50)?
-        .into_iter()
-        .find(|j| {
-            j.job_type == JobType::Full
-                && matches!(j.status, JobStatus::Completed | JobStatus::Partial)
-        }))
+    Ok(store.jobs_of_scope(scope_key, 50)?.into_iter().find(|j| {
+        j.job_type == JobType::Full && matches!(j.status, JobStatus::Completed | JobStatus::Partial)
+    }))
 }
 
 /// How the scope of `config` and `rules` differs from that of `previous`, in words.
@@ -98,9 +94,7 @@ pub(crate) fn scope_changes(
         ));
     }
     let recorded = |r: Option<&RuleSet>| -> RuleSet {
-        r.cloned()
-            .filter(|r| !r.is_empty())
-            .unwrap_or_default()
+        r.cloned().filter(|r| !r.is_empty()).unwrap_or_default()
     };
     let old: RuleSet = match &previous.rules {
         Value::Null => RuleSet::default(),

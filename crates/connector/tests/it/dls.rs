@@ -11,11 +11,10 @@ use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
 use connector::acl::{self, AclStore, DENY_MARKER};
 use connector::config::{ConnectorConfig, Secrets, Target};
 use connector::confluence::ConfluenceClient;
-use connector::events::ignore_events;
-use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, SearchRequest, Sink};
-use connector::sync::{CancellationToken, SyncOptions};
-use connector::{JobRecord, JobStatus, Store};
+use connector::sync::SyncOptions;
+use connector::{JobRecord, JobStatus, JobType, Store};
+use connector_sandbox::Sandbox;
 use serde_json::Value;
 
 use crate::support::{search_url, unique_index};
@@ -94,30 +93,24 @@ async fn sync_both(
     store: &Arc<Mutex<Store>>,
     work: &tempfile::TempDir,
 ) -> (JobRecord, JobRecord) {
-    let full = connector::sync::Job::new(
-        connector::JobType::Full,
-        (config).clone(),
-        (secrets).clone(),
-        Arc::clone(sink),
-        Arc::clone(store),
+    let full = crate::support::run_job(
+        JobType::Full,
+        config,
+        secrets,
+        sink,
+        store,
+        options(work).clone(),
     )
-    .with_options((&options(work)).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap();
-    let acl = connector::sync::Job::new(
-        connector::JobType::AccessControl,
-        (config).clone(),
-        (secrets).clone(),
-        Arc::clone(sink),
-        Arc::clone(store),
+    let acl = crate::support::run_job(
+        JobType::AccessControl,
+        config,
+        secrets,
+        sink,
+        store,
+        options(work).clone(),
     )
-    .with_options((&options(work)).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap();
     (full, acl)
@@ -543,17 +536,14 @@ async fn server_without_a_permission_api_is_a_configuration_error() {
     let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
     let work = tempfile::tempdir().unwrap();
     let sink = Arc::new(connector::sink::LocalIndex::open_in_memory().unwrap());
-    let job = connector::sync::Job::new(
-        connector::JobType::Full,
-        (&config).clone(),
-        (&sandbox.secrets).clone(),
-        Arc::clone(&sink),
-        Arc::clone(&store),
+    let job = crate::support::run_job(
+        JobType::Full,
+        &config,
+        &sandbox.secrets,
+        &sink,
+        &store,
+        options(&work).clone(),
     )
-    .with_options((&options(&work)).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap();
     assert_eq!(job.status, JobStatus::Failed);
@@ -580,17 +570,14 @@ async fn access_control_sync_upserts_and_deletes_users_on_the_local_index() {
     let local = Arc::new(connector::sink::LocalIndex::open_in_memory().unwrap());
     let opts = options(&work);
     let run = || {
-        connector::sync::Job::new(
-            connector::JobType::AccessControl,
-            (&config).clone(),
-            (&sandbox.secrets).clone(),
-            Arc::clone(&local),
-            Arc::clone(&store),
+        crate::support::run_job(
+            JobType::AccessControl,
+            &config,
+            &sandbox.secrets,
+            &local,
+            &store,
+            opts.clone(),
         )
-        .with_options((&opts).clone())
-        .with_events(ignore_events())
-        .with_cancel(CancellationToken::new())
-        .run()
     };
     let first = run().await.unwrap();
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);

@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize, TruthDoc};
-use connector::events::ignore_events;
-use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
-use connector::sync::{CancellationToken, SyncOptions};
-use connector::{JobRecord, JobStatus, Store};
+use connector::sync::SyncOptions;
+use connector::{JobRecord, JobStatus, JobType, Store};
+use connector_sandbox::Sandbox;
 use serde_json::Value;
 
 use crate::support::indexed;
@@ -38,17 +37,14 @@ async fn sync<S: Sink + connector::acl::AclStore + 'static>(
         trigger: "test".into(),
         ..SyncOptions::default()
     };
-    connector::sync::Job::new(
-        connector::JobType::Full,
-        (&sandbox.config).clone(),
-        (&sandbox.secrets).clone(),
-        Arc::clone(&sink),
-        Arc::clone(store),
+    crate::support::run_job(
+        JobType::Full,
+        &sandbox.config,
+        &sandbox.secrets,
+        sink,
+        store,
+        options.clone(),
     )
-    .with_options((&options).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap()
 }
@@ -253,17 +249,14 @@ async fn the_deletion_threshold_refuses_to_empty_the_index() {
         max_deletion_ratio: Some(0.1),
         ..SyncOptions::default()
     };
-    let job = connector::sync::Job::new(
-        connector::JobType::Full,
-        (&sandbox.config).clone(),
-        (&sandbox.secrets).clone(),
-        Arc::clone(&sink),
-        Arc::clone(&store),
+    let job = crate::support::run_job(
+        JobType::Full,
+        &sandbox.config,
+        &sandbox.secrets,
+        &sink,
+        &store,
+        options.clone(),
     )
-    .with_options((&options).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap();
     assert_eq!(job.status, JobStatus::Failed);

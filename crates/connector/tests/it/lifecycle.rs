@@ -43,7 +43,7 @@ impl Setup {
             .unwrap();
         Setup {
             store: Arc::new(Mutex::new(store)),
-            sink: Arc::new(LocalIndex::open(&work.path().join("index.sqlite")).unwrap()),
+            sink: Arc::new(LocalIndex::open(work.path().join("index.sqlite")).unwrap()),
             work,
         }
     }
@@ -108,9 +108,19 @@ async fn a_cancelled_sync_is_resumed_without_fetching_again_what_was_written() {
     // A fresh full sync, for the request count of a run that starts from zero.
     let fresh = Setup::new();
     let baseline = fresh
-        .run(&sandbox, fresh.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            fresh.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
-    assert_eq!(baseline.status, JobStatus::Completed, "{:?}", baseline.errors);
+    assert_eq!(
+        baseline.status,
+        JobStatus::Completed,
+        "{:?}",
+        baseline.errors
+    );
     assert_eq!(index_ids(&fresh.sink).await, truth);
 
     // The same sync, cancelled once 60% of the site was produced.
@@ -135,23 +145,32 @@ async fn a_cancelled_sync_is_resumed_without_fetching_again_what_was_written() {
     assert_eq!(cancelled.status, JobStatus::Canceled);
     assert_eq!(cancelled.counters.deleted_document_count, 0);
     assert!(
-        setup.work_files().iter().any(|f| f.starts_with("checkpoint-")),
+        setup
+            .work_files()
+            .iter()
+            .any(|f| f.starts_with("checkpoint-")),
         "the checkpoint stays for the next run: {:?}",
         setup.work_files()
     );
 
     let resumed = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     println!(
         "requests: fresh full sync {}, cancelled run {}, resumed run {}; resumed documents {}",
-        baseline.requests,
-        cancelled.requests,
-        resumed.requests,
-        resumed.counters.resumed
+        baseline.requests, cancelled.requests, resumed.requests, resumed.counters.resumed
     );
     assert_eq!(resumed.status, JobStatus::Completed, "{:?}", resumed.errors);
-    assert_eq!(index_ids(&setup.sink).await, truth, "the index equals the site");
+    assert_eq!(
+        index_ids(&setup.sink).await,
+        truth,
+        "the index equals the site"
+    );
     assert!(resumed.counters.resumed > 0);
     assert!(
         resumed.requests * 10 < baseline.requests * 8,
@@ -159,7 +178,11 @@ async fn a_cancelled_sync_is_resumed_without_fetching_again_what_was_written() {
         resumed.requests,
         baseline.requests
     );
-    assert_eq!(setup.work_files(), Vec::<String>::new(), "no file left behind");
+    assert_eq!(
+        setup.work_files(),
+        Vec::<String>::new(),
+        "no file left behind"
+    );
     sandbox.shutdown().await;
 }
 
@@ -169,7 +192,9 @@ async fn a_second_sync_of_the_same_connection_is_refused_while_one_runs() {
     sandbox
         .sim
         .admin()
-        .set_latency(Some(confluence_sim::Latency::Fixed(Duration::from_millis(30))));
+        .set_latency(Some(confluence_sim::Latency::Fixed(Duration::from_millis(
+            30,
+        ))));
     let setup = Setup::new();
     let first = {
         let job = Job::new(
@@ -211,7 +236,12 @@ async fn a_second_sync_of_the_same_connection_is_refused_while_one_runs() {
     // Once it ended, the next one runs.
     sandbox.sim.admin().set_latency(None);
     let again = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     assert_eq!(again.status, JobStatus::Completed);
     sandbox.shutdown().await;
@@ -222,7 +252,12 @@ async fn a_narrowed_scope_is_previewed_and_removed_once_confirmed() {
     let sandbox = sandbox(Flavor::Cloud, SiteSize::Small, 9).await;
     let setup = Setup::new();
     let first = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
     let indexed_before = index_ids(&setup.sink).await;
@@ -288,7 +323,11 @@ async fn a_narrowed_scope_is_previewed_and_removed_once_confirmed() {
         .join("\n");
     assert!(said.contains("scope changed"), "{said}");
     assert!(said.contains("--allow-deletions"), "{said}");
-    assert_eq!(index_ids(&setup.sink).await, indexed_before, "nothing deleted");
+    assert_eq!(
+        index_ids(&setup.sink).await,
+        indexed_before,
+        "nothing deleted"
+    );
 
     // Confirmed once: the index holds exactly the rule's documents.
     let confirmed = setup
@@ -302,11 +341,15 @@ async fn a_narrowed_scope_is_previewed_and_removed_once_confirmed() {
             CancellationToken::new(),
         )
         .await;
-    assert_eq!(confirmed.status, JobStatus::Completed, "{:?}", confirmed.errors);
+    assert_eq!(
+        confirmed.status,
+        JobStatus::Completed,
+        "{:?}",
+        confirmed.errors
+    );
     assert_eq!(index_ids(&setup.sink).await, want);
     assert_eq!(
-        confirmed.counters.deleted_document_count,
-        preview.removed,
+        confirmed.counters.deleted_document_count, preview.removed,
         "the preview said how many would go"
     );
 
@@ -335,10 +378,20 @@ async fn failed_downloads_are_remembered_and_retried_by_the_next_run() {
         .admin()
         .fail_requests_matching("/download/attachments/", 500, 0);
     let first = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     let key = scope_key(Some("conn-1"), &sandbox.config);
-    let failed = setup.store.lock().unwrap().failed_documents(&key, 1000).unwrap();
+    let failed = setup
+        .store
+        .lock()
+        .unwrap()
+        .failed_documents(&key, 1000)
+        .unwrap();
     let attachments: BTreeSet<String> = sandbox
         .sim
         .truth()
@@ -359,7 +412,12 @@ async fn failed_downloads_are_remembered_and_retried_by_the_next_run() {
 
     sandbox.sim.admin().clear_faults();
     let second = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     assert_eq!(second.status, JobStatus::Completed, "{:?}", second.errors);
     assert!(

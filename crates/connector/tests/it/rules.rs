@@ -9,14 +9,13 @@ use std::time::Instant;
 
 use confluence_sim::{DcAuth, Flavor, SimOptions, SiteSize};
 use connector::confluence::ConfluenceClient;
-use connector::events::ignore_events;
 use connector::rules::{
     self, AdvancedRule, BasicOp, BasicRule, Policy, PreviewOptions, RuleKind, RuleSet,
 };
-use connector_sandbox::Sandbox;
 use connector::sink::{EsOptions, EsSink, LocalIndex, Sink};
-use connector::sync::{CancellationToken, SyncOptions};
-use connector::{JobRecord, JobStatus, Store};
+use connector::sync::SyncOptions;
+use connector::{JobRecord, JobStatus, JobType, Store};
+use connector_sandbox::Sandbox;
 use serde_json::Value;
 
 use crate::support::indexed;
@@ -48,17 +47,14 @@ async fn sync<S: Sink + connector::acl::AclStore + 'static>(
         max_deletion_ratio: Some(1.0),
         ..SyncOptions::default()
     };
-    connector::sync::Job::new(
-        connector::JobType::Full,
-        (&sandbox.config).clone(),
-        (&sandbox.secrets).clone(),
-        Arc::clone(&sink),
-        Arc::clone(store),
+    crate::support::run_job(
+        JobType::Full,
+        &sandbox.config,
+        &sandbox.secrets,
+        sink,
+        store,
+        options.clone(),
     )
-    .with_options((&options).clone())
-    .with_events(ignore_events())
-    .with_cancel(CancellationToken::new())
-    .run()
     .await
     .unwrap()
 }

@@ -44,3 +44,24 @@ pub async fn indexed<S: connector::sink::Sink>(
         .unwrap();
     page.hits.into_iter().map(|h| (h.id, h.source)).collect()
 }
+
+/// Runs one job of `kind` to its end with no events and returns its record.
+pub async fn run_job<S: connector::sink::Sink + connector::acl::AclStore + 'static>(
+    kind: connector::JobType,
+    config: &connector::config::ConnectorConfig,
+    secrets: &connector::config::Secrets,
+    sink: &std::sync::Arc<S>,
+    store: &std::sync::Arc<std::sync::Mutex<connector::Store>>,
+    options: connector::sync::SyncOptions,
+) -> connector::Result<connector::JobRecord> {
+    connector::sync::Job::new(
+        kind,
+        config.clone(),
+        secrets.clone(),
+        sink.clone(),
+        store.clone(),
+    )
+    .with_options(options)
+    .run()
+    .await
+}

@@ -35,4 +35,9 @@ failed: number,
 /**
  * Attachment bytes downloaded from Confluence.
  */
-downloaded_bytes: number, };
+downloaded_bytes: number, 
+/**
+ * Documents already written by an earlier, interrupted or cancelled run that this run
+ * resumed: not fetched again.
+ */
+resumed: number, };

@@ -4,4 +4,12 @@ import type { DeletionPreview } from "./DeletionPreview";
 /**
  * What the next full sync would remove on purpose, and the engine's sentence for it.
  */
-export type DeletionCheck = { preview: DeletionPreview, message: string | null, };
+export type DeletionCheck = { 
+/**
+ * The engine's preview.
+ */
+preview: DeletionPreview, 
+/**
+ * "this will remove N of M documents from the index (…)", or `None` when nothing goes.
+ */
+message: string | null, };

@@ -3,4 +3,33 @@
 /**
  * What the next full sync would remove on purpose, and whether it needs a confirmation.
  */
-export type DeletionPreview = { scope_changed: boolean, changes: Array<string>, removed: number, indexed: number, estimate: boolean, threshold_percent: number, needs_confirmation: boolean, };
+export type DeletionPreview = { 
+/**
+ * Whether the spaces or the rules changed since the last completed full sync.
+ */
+scope_changed: boolean, 
+/**
+ * What changed, in words ("spaces: ENG, OPS → ENG", "advanced rules changed").
+ */
+changes: Array<string>, 
+/**
+ * Indexed documents that the new scope leaves out: the next full sync removes them.
+ */
+removed: number, 
+/**
+ * Documents in the index now.
+ */
+indexed: number, 
+/**
+ * True when `removed` is a lower bound (the index was too large to read whole).
+ */
+estimate: boolean, 
+/**
+ * The connection's deletion threshold, in percent.
+ */
+threshold_percent: number, 
+/**
+ * True when the removal exceeds the threshold: without the user's confirmation the sync
+ * would refuse to delete.
+ */
+needs_confirmation: boolean, };
