@@ -10,7 +10,7 @@ use connector::config::{ConnectorConfig, EnvSecrets, Secrets, Target, connector_
 use connector::confluence::Flavor;
 use connector::connections::{self, LayeredVault};
 use connector::rules::RuleSet;
-use connector::sync::{CancellationToken, Job, SyncOptions};
+use connector::sync::{CancellationToken, Job, SyncOptions, deletion_preview, scope_key};
 use connector::target::AnySink;
 use connector::{JobRecord, JobStatus, JobType};
 
@@ -230,6 +230,9 @@ pub async fn run_job(
             }
         })
     };
+    if kind == JobType::Full {
+        announce_deletions(&store, config, secrets, &options, &sink).await;
+    }
     let (bar, events) = output::progress(json);
     let job = Job::new(kind, config.clone(), secrets.clone(), sink, store)
         .with_options(options)
@@ -246,6 +249,33 @@ pub async fn run_job(
         output::print_summary(&job, &target);
     }
     Ok(job)
+}
+
+/// Says how many documents a deliberate scope change (rules or spaces changed since the last
+/// sync) removes, and whether that needs `--allow-deletions`.
+async fn announce_deletions(
+    store: &Mutex<connector::Store>,
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    options: &SyncOptions,
+    sink: &AnySink,
+) {
+    let key = scope_key(options.connection_id.as_deref(), config);
+    match deletion_preview(store, &key, config, secrets, options.rules.as_ref(), sink).await {
+        Ok(preview) => {
+            if let Some(message) = preview.message() {
+                eprintln!("{message}");
+                if preview.needs_confirmation && !options.allow_deletions {
+                    eprintln!(
+                        "that is above the deletion threshold of {}%: confirm with \
+                         --allow-deletions, or this sync deletes nothing",
+                        preview.threshold_percent
+                    );
+                }
+            }
+        }
+        Err(err) => tracing::warn!(%err, "could not preview the deletions of the scope change"),
+    }
 }
 
 /// 0 when the sync completed, 1 otherwise.

@@ -94,3 +94,58 @@ async fn an_invalid_filtering_block_fails_with_the_problem_and_indexes_nothing()
     assert!(indexed_ids(&data, "refused").await.is_empty());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_narrowed_scope_is_announced_and_applied_once_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (sim, config, env) = site("narrowed", 13).await;
+    let doc = connector_json::export(&config);
+    let whole = dir.path().join("whole.json");
+    std::fs::write(&whole, doc.to_string()).unwrap();
+    let out = run_async(
+        &data,
+        &["sync", "--config", whole.to_str().unwrap(), "--json"],
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let everything = indexed_ids(&data, "narrowed").await;
+    assert_eq!(everything.len(), sim.truth().len());
+
+    // The same file, now with a rule that keeps pages only: most of the index goes.
+    let mut narrowed = doc.clone();
+    narrowed["filtering"] = filtering(pages_only(), json!([]));
+    let file = dir.path().join("narrowed.json");
+    std::fs::write(&file, narrowed.to_string()).unwrap();
+    let path = file.to_str().unwrap();
+    let want = truth_pages(&sim);
+    let removed = everything.len() - want.len();
+    assert!(removed * 2 > everything.len(), "the rule removes more than half");
+
+    let out = run_async(&data, &["sync", "--config", path, "--json"], &env).await;
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        said.contains(&format!(
+            "this will remove {removed} of {} documents",
+            everything.len()
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(said.contains("--allow-deletions"), "{said}");
+    assert!(!out.status.success(), "refused without the confirmation");
+    assert_eq!(json_of(&out)["status"], "failed");
+    assert_eq!(indexed_ids(&data, "narrowed").await, everything, "nothing deleted");
+
+    let out = run_async(
+        &data,
+        &["sync", "--config", path, "--allow-deletions", "--json"],
+        &env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json_of(&out)["deleted_document_count"], removed);
+    assert_eq!(indexed_ids(&data, "narrowed").await, want);
+    sim.shutdown().await;
+}
