@@ -1,5 +1,6 @@
 //! The cost of the job lifecycle, side by side in one run against the simulator: a fresh full
-//! sync, the same sync interrupted halfway and resumed, and what checkpointing costs a full sync.
+//! sync, a second full sync of the unchanged site, and the same sync interrupted halfway and
+//! resumed from its checkpoint.
 //!
 //! ```text
 //! cargo run --release -p connector --example lifecycle_bench [-- tiny|small|medium [LATENCY_MS]]
