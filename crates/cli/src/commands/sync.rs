@@ -120,70 +120,105 @@ pub fn load_config_and_rules(
 
 pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let kind = JobType::from(args.kind);
-    let mut sandbox = None;
-    let (mut config, secrets, mut options) = match (&args.connection, &args.config) {
-        (Some(name), _) => {
-            let store = paths::open_store(data_dir)?;
-            let saved = connections::find(&store, name)?;
-            sandbox = super::connections::sandbox_for(&saved).await?;
-            let overlay = sandbox.as_ref().map(|s| s.overlay());
-            let vault = LayeredVault::env_over_keyring();
-            let resolved = connections::resolve(&store, &vault, overlay.as_ref(), &saved.id)?;
-            if kind != JobType::AccessControl
-                && let Some(rules) = &resolved.rules
-            {
-                let (basic, advanced) = connections::rule_counts(rules);
-                eprintln!(
-                    "applying {basic} basic rules and {advanced} advanced rules (the active \
-                     rules of `{}`)",
-                    resolved.saved.name
-                );
-            }
-            let options = resolved.sync_options("cli");
-            (resolved.config, resolved.secrets, options)
-        }
-        (None, Some(path)) => {
-            let (config, secrets, rules) = load_config_and_rules(path)?;
-            let rules = match rules {
-                Some(rules) if kind != JobType::AccessControl => {
-                    let (basic, advanced) = connections::rule_counts(&rules);
-                    eprintln!(
-                        "applying {basic} basic rules and {advanced} advanced rules from the \
-                         file's filtering block"
-                    );
-                    Some(rules).filter(|r| !r.is_empty())
-                }
-                _ => None,
-            };
-            let options = SyncOptions {
-                trigger: "cli".to_owned(),
-                rules,
-                ..SyncOptions::default()
-            };
-            (config, secrets, options)
-        }
+    let (mut run, sandbox) = match (&args.connection, &args.config) {
+        (Some(name), _) => from_connection(name, kind, data_dir).await?,
+        (None, Some(path)) => (from_file(path, kind)?, None),
         (None, None) => anyhow::bail!("give --connection NAME or --config FILE"),
     };
-    match (args.target, &config.target) {
+    retarget(&mut run.config, args.target)?;
+    run.options.allow_deletions = args.allow_deletions;
+    run.options.max_deletion_ratio = args.max_deletion_percent.map(|p| f64::from(p) / 100.0);
+    let job = run_job(
+        kind,
+        &run.config,
+        &run.secrets,
+        run.options,
+        data_dir,
+        args.json,
+    )
+    .await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    Ok(exit_code(&job?))
+}
+
+/// What a sync runs with.
+struct Planned {
+    config: ConnectorConfig,
+    secrets: Secrets,
+    options: SyncOptions,
+}
+
+/// A saved connection with its active rules (a sandbox connection starts its simulator).
+async fn from_connection(
+    name: &str,
+    kind: JobType,
+    data_dir: &Path,
+) -> anyhow::Result<(Planned, Option<connector_sandbox::Sandbox>)> {
+    let store = paths::open_store(data_dir)?;
+    let saved = connections::find(&store, name)?;
+    let sandbox = super::connections::sandbox_for(&saved).await?;
+    let overlay = sandbox.as_ref().map(|s| s.overlay());
+    let vault = LayeredVault::env_over_keyring();
+    let resolved = connections::resolve(&store, &vault, overlay.as_ref(), &saved.id)?;
+    if kind != JobType::AccessControl
+        && let Some(rules) = &resolved.rules
+    {
+        let (basic, advanced) = connections::rule_counts(rules);
+        eprintln!(
+            "applying {basic} basic rules and {advanced} advanced rules (the active rules of `{}`)",
+            resolved.saved.name
+        );
+    }
+    let options = resolved.sync_options("cli");
+    let planned = Planned {
+        config: resolved.config,
+        secrets: resolved.secrets,
+        options,
+    };
+    Ok((planned, sandbox))
+}
+
+/// A configuration file with the rules of its `filtering` block.
+fn from_file(path: &Path, kind: JobType) -> anyhow::Result<Planned> {
+    let (config, secrets, rules) = load_config_and_rules(path)?;
+    let rules = match rules {
+        Some(rules) if kind != JobType::AccessControl => {
+            let (basic, advanced) = connections::rule_counts(&rules);
+            eprintln!(
+                "applying {basic} basic rules and {advanced} advanced rules from the file's \
+                 filtering block"
+            );
+            Some(rules).filter(|r| !r.is_empty())
+        }
+        _ => None,
+    };
+    Ok(Planned {
+        config,
+        secrets,
+        options: SyncOptions {
+            trigger: "cli".to_owned(),
+            rules,
+            ..SyncOptions::default()
+        },
+    })
+}
+
+/// Applies `--target`.
+fn retarget(config: &mut ConnectorConfig, target: Option<TargetKind>) -> anyhow::Result<()> {
+    match (target, &config.target) {
         (Some(TargetKind::Local), Target::Elasticsearch(es)) => {
             config.target = Target::Local {
                 index_name: es.index_name.clone(),
             };
         }
-        (Some(TargetKind::Elasticsearch), Target::Local { .. }) => {
-            anyhow::bail!(
-                "--target elasticsearch: the configuration has no Elasticsearch target; add one (url, index_name) to it"
-            )
-        }
+        (Some(TargetKind::Elasticsearch), Target::Local { .. }) => anyhow::bail!(
+            "--target elasticsearch: the configuration has no Elasticsearch target; add one (url, index_name) to it"
+        ),
         _ => {}
     }
-    options.allow_deletions = args.allow_deletions;
-    options.max_deletion_ratio = args.max_deletion_percent.map(|p| f64::from(p) / 100.0);
-    let job = run_job(kind, &config, &secrets, options, data_dir, args.json).await;
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-    Ok(exit_code(&job?))
+    Ok(())
 }
 
 /// Runs a full sync with a progress bar and prints its summary.

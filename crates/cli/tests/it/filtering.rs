@@ -121,7 +121,10 @@ async fn a_narrowed_scope_is_announced_and_applied_once_confirmed() {
     let path = file.to_str().unwrap();
     let want = truth_pages(&sim);
     let removed = everything.len() - want.len();
-    assert!(removed * 2 > everything.len(), "the rule removes more than half");
+    assert!(
+        removed * 2 > everything.len(),
+        "the rule removes more than half"
+    );
 
     let out = run_async(&data, &["sync", "--config", path, "--json"], &env).await;
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -136,7 +139,11 @@ async fn a_narrowed_scope_is_announced_and_applied_once_confirmed() {
     assert!(said.contains("--allow-deletions"), "{said}");
     assert!(!out.status.success(), "refused without the confirmation");
     assert_eq!(json_of(&out)["status"], "failed");
-    assert_eq!(indexed_ids(&data, "narrowed").await, everything, "nothing deleted");
+    assert_eq!(
+        indexed_ids(&data, "narrowed").await,
+        everything,
+        "nothing deleted"
+    );
 
     let out = run_async(
         &data,
