@@ -43,7 +43,10 @@ before(async () => {
 });
 
 after(async () => {
-  if (cliChild && cliChild.exitCode === null) cliChild.kill();
+  if (cliChild && cliChild.exitCode === null) {
+    cliChild.kill("SIGCONT");
+    cliChild.kill();
+  }
   await session?.end();
   driver?.stop();
 });
@@ -79,9 +82,8 @@ test("a full sync scheduled every 10 s runs while the app is open and lands in t
   // The valid full-sync schedule was saved with its next run.
   await session.waitFor(async () => /\(in \d+ s\)|\(now\)/.test(await textOf("[data-testid=schedule-next-full]")), "the next run", 10000);
   await session.screenshot("11-schedules-invalid-cron");
-  // Leave the access-control sync unscheduled.
+  // Leave the access-control sync unscheduled (the refused spec is not saved).
   await click("[data-testid=schedule-enabled-access_control]");
-  await session.type(await session.find("[data-testid=schedule-spec-access_control]"), "");
   const saved = await session.invoke("list_schedules", { id: sandbox.id });
   assert.deepEqual(
     saved.map((s) => [s.job_type, s.enabled, s.spec]),
@@ -146,13 +148,31 @@ test("a sync the command-line tool runs on the same data shows live, and a secon
   cliChild.stderr.on("data", (d) => (output += d));
   const exited = new Promise((ok) => cliChild.on("exit", ok));
 
+  // The sandbox syncs in about a second from the command line: once its lease shows up, pause
+  // the CLI (SIGSTOP) so the sync stays "running" while the dashboard is looked at; its lease
+  // stays live (the process exists) until it is resumed.
+  const seen = await session.command("POST", "/execute/async", {
+    script: `const [pid, done] = [arguments[0], arguments[arguments.length - 1]];
+      const deadline = Date.now() + 20000;
+      (async () => {
+        while (Date.now() < deadline) {
+          const running = await window.__TAURI_INTERNALS__.invoke("running_syncs", {});
+          if (running.some((r) => !r.own && r.pid === pid)) return done(true);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        done(false);
+      })();`,
+    args: [cliChild.pid],
+  });
+  if (seen) process.kill(cliChild.pid, "SIGSTOP");
+  assert.ok(seen, `running_syncs reports the CLI's sync; the CLI (exit ${cliChild.exitCode}) said: ${output}`);
   const live = await session.waitFor(
     async () => {
       const text = await maybeText("[data-testid=sync-live]");
       return text && /Started by another process/.test(text) ? text : null;
     },
-    `the CLI's sync on the dashboard (CLI output so far: ${output})`,
-    30000,
+    "the CLI's sync on the dashboard",
+    10000,
   );
   assert.match(live, new RegExp(`pid ${cliChild.pid}`));
   const cancel = await session.find("[data-testid=sync-cancel]");
@@ -164,6 +184,7 @@ test("a sync the command-line tool runs on the same data shows live, and a secon
   assert.match(refused.err.message, new RegExp(`already running since .*, by process ${cliChild.pid} on `));
   if (recording) writeFileSync(join(repoRoot, "ui", "tests", "fixtures", "start_sync-busy.json"), `${JSON.stringify(refused.err, null, 2)}\n`);
 
+  process.kill(cliChild.pid, "SIGCONT");
   const code = await exited;
   assert.equal(code, 0, `the CLI's sync: ${output}`);
   await session.waitFor(async () => (await session.findAll("[data-testid=sync-live]")).length === 0, "the CLI's sync to leave the dashboard", 10000);

@@ -52,10 +52,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CONFLUENCE_CONNECTOR_LOG")
-                .unwrap_or_else(|_| "error".into()),
-        )
+        .with_env_filter(log_filter(
+            std::env::var("CONFLUENCE_CONNECTOR_LOG").ok().as_deref(),
+            std::env::var("RUST_LOG").ok().as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .init();
     let data_dir = cli.data_dir.unwrap_or_else(paths::default_data_dir);
@@ -84,9 +84,39 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        // Could not do the work at all (invalid input, a refused sync, an unreachable
+        // service): 2, as a failed sync.
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
+    }
+}
+
+/// The log filter: `CONFLUENCE_CONNECTOR_LOG` (the project's own variable) when set, else the
+/// usual `RUST_LOG`, else errors only. Both take `tracing` directives (`info`,
+/// `connector=debug,reqwest=warn`); an unreadable value falls back to the next.
+fn log_filter(own: Option<&str>, rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
+    [own, rust_log]
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
+        .find_map(|v| tracing_subscriber::EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("error"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn rust_log_is_honoured_after_the_projects_variable() {
+        assert_eq!(log_filter(None, None).to_string(), "error");
+        assert_eq!(log_filter(None, Some("debug")).to_string(), "debug");
+        assert_eq!(
+            log_filter(Some("connector=trace"), Some("debug")).to_string(),
+            "connector=trace"
+        );
+        assert_eq!(log_filter(Some(" "), Some("info")).to_string(), "info");
     }
 }

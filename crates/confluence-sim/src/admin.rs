@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::files::{ALL_KINDS, FileKind};
 use crate::http::{FaultRule, Req, Resp, Shared};
 use crate::model::{ADMIN, Content, Kind, Site};
-use crate::options::{FaultPlan, Latency};
+use crate::options::{FaultPlan, Latency, Quirks};
 use crate::time::now_ms;
 use crate::truth;
 
@@ -403,6 +403,52 @@ impl Admin {
         })
     }
 
+    /// Attaches two decompression bombs to a page or blog post: `bomb-report.pdf` (a PDF whose
+    /// content stream inflates to more than 1 GiB) and `bomb-notes.docx` (a DOCX whose
+    /// `word/document.xml` inflates to more than 1 GiB). Both files are about 1 MiB, built once
+    /// without ever producing their inflated bytes; neither holds text, so the ground truth
+    /// gives them `text: None`. Returns their ids (PDF first).
+    pub fn add_bomb_attachments(&self, container: &str) -> Result<Vec<String>, AdminError> {
+        // Built outside the site lock (the first call compresses 1 MiB twice).
+        let sizes = [
+            (FileKind::BombPdf, "bomb-report.pdf", crate::bomb::pdf().len() as u64),
+            (FileKind::BombDocx, "bomb-notes.docx", crate::bomb::docx().len() as u64),
+        ];
+        self.write(|site| {
+            let p = find_content(site, container)?;
+            if !matches!(site.c(p).kind, Kind::Page | Kind::BlogPost) {
+                return Err(AdminError::Invalid(
+                    "attachments go on pages and blog posts".into(),
+                ));
+            }
+            let mut ids = Vec::new();
+            for (kind, name, size) in sizes {
+                if site
+                    .children_of_kind(p, Kind::Attachment)
+                    .iter()
+                    .any(|&a| *site.c(a).title == *name)
+                {
+                    return Err(AdminError::Invalid(format!("`{name}` is already attached")));
+                }
+                let s = site.c(p).space;
+                let i = push_content(site, Kind::Attachment, s, Some(p), name.to_owned());
+                site.contents[i as usize].file = Some((kind, size));
+                ids.push(site.id_str(i));
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Replaces the sloppy-server quirks (see [`Quirks`]); [`Quirks::none`] turns them off.
+    pub fn set_quirks(&self, quirks: Quirks) {
+        *self.shared.quirks.write().unwrap_or_else(|e| e.into_inner()) = quirks;
+    }
+
+    /// The quirks in force.
+    pub fn quirks(&self) -> Quirks {
+        self.shared.quirks()
+    }
+
     /// Replaces an item's read restriction (users by account id, user name or e-mail; groups
     /// by name or id). Empty lists remove the restriction. Restrictions do not bump versions.
     pub fn set_read_restriction(
@@ -790,6 +836,22 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
                 Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
             }
         }
+        ("POST", ["quirks"]) => match b.spec.as_deref().unwrap_or("").parse::<Quirks>() {
+            Ok(q) => {
+                admin.set_quirks(q);
+                Resp::json(200, &json!({"ok": true}))
+            }
+            Err(e) => Resp::json(400, &json!({"error": e.to_string()})),
+        },
+        ("DELETE", ["quirks"]) => {
+            admin.set_quirks(Quirks::none());
+            Resp::json(200, &json!({"ok": true}))
+        }
+        ("POST", ["bombs"]) => done(
+            admin
+                .add_bomb_attachments(b.container_id.as_deref().unwrap_or(""))
+                .map(|ids| json!({"ids": ids})),
+        ),
         ("DELETE", ["faults"]) | ("POST", ["faults", "clear"]) => {
             admin.clear_faults();
             Resp::json(200, &json!({"ok": true}))

@@ -6,7 +6,7 @@ use crate::cql::{self, CqlError, Hit};
 use crate::files;
 use crate::http::{Req, Resp, Shared, server_error};
 use crate::model::{ADMIN, Caller, Kind, Site};
-use crate::options::{DcAuth, Flavor};
+use crate::options::{DcAuth, Flavor, Quirks};
 use crate::render::{Expand, R, enc};
 use crate::rng;
 use crate::time::{friendly, iso, now_ms};
@@ -60,6 +60,8 @@ pub(crate) struct Call<'a> {
     pub req: &'a Req,
     pub caller: Caller,
     pub r: R<'a>,
+    /// The sloppy-server quirks in force for this request.
+    pub quirks: Quirks,
 }
 
 /// Offset paging parameters after validation and clipping.
@@ -139,7 +141,11 @@ impl<'a> Call<'a> {
                 "java.lang.IllegalArgumentException: limit cannot be less than zero",
             ));
         }
-        let start = start.unwrap_or(0).min(i64::from(i32::MAX)) as usize;
+        let mut start = start.unwrap_or(0).min(i64::from(i32::MAX)) as usize;
+        if self.quirks.ignore_start && self.is_content_listing() {
+            // A sloppy server: every offset gets the first page.
+            start = 0;
+        }
         let requested = limit.map_or(default, |l| l.min(i64::from(i32::MAX)) as usize);
         let limit = cap.map_or(requested, |c| requested.min(c));
         Ok(Paging {
@@ -147,6 +153,34 @@ impl<'a> Call<'a> {
             limit,
             requested,
         })
+    }
+
+    /// Whether this request is a content listing (where the listing quirks apply).
+    pub(crate) fn is_content_listing(&self) -> bool {
+        is_content_listing_path(&self.req.path)
+    }
+
+    /// A content listing's items as a sloppy server pages them: every page served twice
+    /// (`repeat_pages`, pages of `limit`), or in a new order on every request
+    /// (`shuffle_pages`). Without those quirks, `items` unchanged.
+    pub(crate) fn listing_order(&self, mut items: Vec<u32>, limit: usize) -> Vec<u32> {
+        if !self.is_content_listing() {
+            return items;
+        }
+        if self.quirks.shuffle_pages && items.len() > 1 {
+            let n = self.sh.requests.load(std::sync::atomic::Ordering::Relaxed);
+            let mut r = rng::Rng::new(self.site.seed, &[0x5AFF1E, n]);
+            for i in (1..items.len()).rev() {
+                items.swap(i, r.index(i + 1));
+            }
+        }
+        if self.quirks.repeat_pages && limit > 0 {
+            items = items
+                .chunks(limit)
+                .flat_map(|chunk| chunk.iter().chain(chunk.iter()).copied())
+                .collect();
+        }
+        items
     }
 
     /// Query parameters for links, without the paging ones.
@@ -187,7 +221,7 @@ impl<'a> Call<'a> {
             "context": self.sh.context(),
             "self": if base_q.is_empty() { format!("{}{api_path}", self.sh.base()) } else { format!("{}{api_path}?{base_q}", self.sh.base()) },
         });
-        if more && returned > 0 {
+        if more && returned > 0 && !self.quirks.omit_next {
             let q = encode(&[
                 ("next", "true".into()),
                 ("limit", p.limit.to_string()),
@@ -215,6 +249,8 @@ impl<'a> Call<'a> {
         render: impl Fn(u32) -> Value,
         echo_requested: bool,
     ) -> Value {
+        let ordered = self.listing_order(items.to_vec(), p.limit);
+        let items = &ordered[..];
         let end = (p.start + p.limit).min(items.len());
         let slice = if p.start < items.len() {
             &items[p.start..end]
@@ -327,8 +363,18 @@ fn classify<'p>(sh: &Shared, path: &'p str) -> Option<Area<'p>> {
         .map(Area::Download)
 }
 
+/// A caller, and the `X-Seraph-LoginReason` Server/DC add to the answer (`OK` after a
+/// successful login, `AUTHENTICATED_FAILED` when a refused credential is served as anonymous).
+type Authenticated = (Caller, Option<&'static str>);
+
 /// Authenticates a request: a caller, or the refusal Confluence would send.
-fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<Caller, Resp> {
+fn authenticate(
+    sh: &Shared,
+    site: &Site,
+    req: &Req,
+    area: &Area<'_>,
+    quirks: &Quirks,
+) -> Result<Authenticated, Resp> {
     use base64::Engine;
     let header = req
         .headers
@@ -356,6 +402,10 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
                 .header("WWW-Authenticate", format!("OAuth realm=\"{realm}\""))
         };
         let Some(h) = header else {
+            // `user/current` answers the anonymous user without credentials.
+            if matches!(area, Area::Api(p) if p.trim_end_matches('/') == "/user/current") {
+                return Ok((None, None));
+            }
             return Err(forbidden());
         };
         let Some(b64) = h
@@ -374,8 +424,8 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
         return match site.users.iter().position(|u| {
             u.email.eq_ignore_ascii_case(email) && u.secret == token && u.active && !u.app
         }) {
-            Some(u) => Ok(Some(u as u32)),
-            None => Err(forbidden()),
+            Some(u) if !quirks.expired_credentials => Ok((Some(u as u32), None)),
+            _ => Err(forbidden()),
         };
     }
     let anonymous_allowed = site.spaces.iter().any(|s| s.anonymous);
@@ -389,7 +439,19 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
         .header("WWW-Authenticate", "Basic realm=\"Confluence\"")
         .header("X-Seraph-LoginReason", reason)
     };
-    let Some(h) = header else { return Ok(None) };
+    // A refused credential: 401, or (anonymous fallback, or a wrong PAT on DC) the anonymous
+    // user with the login reason in a header.
+    let refused = |reason: &'static str, fallback: bool| -> Result<Authenticated, Resp> {
+        if fallback && anonymous_allowed && reason == "AUTHENTICATED_FAILED" {
+            Ok((None, Some("AUTHENTICATED_FAILED")))
+        } else {
+            Err(unauthorized(reason))
+        }
+    };
+    let fallback = quirks.anonymous_fallback;
+    let Some(h) = header else {
+        return Ok((None, None));
+    };
     if let Some(b64) = h
         .strip_prefix("Basic ")
         .or_else(|| h.strip_prefix("basic "))
@@ -399,21 +461,21 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
             .ok()
             .and_then(|d| String::from_utf8(d).ok());
         let Some((user, pass)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-            return Err(unauthorized("AUTHENTICATED_FAILED"));
+            return refused("AUTHENTICATED_FAILED", fallback);
         };
         return match site
             .users
             .iter()
             .position(|u| u.username.eq_ignore_ascii_case(user))
         {
-            Some(i) if site.users[i].secret == pass => {
+            Some(i) if site.users[i].secret == pass && !quirks.expired_credentials => {
                 if site.users[i].active {
-                    Ok(Some(i as u32))
+                    Ok((Some(i as u32), Some("OK")))
                 } else {
                     Err(unauthorized("AUTHENTICATION_DENIED"))
                 }
             }
-            _ => Err(unauthorized("AUTHENTICATED_FAILED")),
+            _ => refused("AUTHENTICATED_FAILED", fallback),
         };
     }
     if let Some(token) = h
@@ -426,17 +488,211 @@ fn authenticate(sh: &Shared, site: &Site, req: &Req, area: &Area<'_>) -> Result<
                 .iter()
                 .position(|u| pat_for(site.seed, &u.username) == token.trim())
                 && site.users[i].active
+                && !quirks.expired_credentials
             {
-                return Ok(Some(i as u32));
+                return Ok((Some(i as u32), Some("OK")));
             }
-            // CONFSERVER-98199: a wrong token is treated as anonymous when anonymous access is on.
-            if anonymous_allowed {
-                return Ok(None);
-            }
+            // CONFSERVER-98199: a wrong token is treated as anonymous when anonymous access is
+            // on; only the login-reason header tells.
+            return refused("AUTHENTICATED_FAILED", true);
         }
-        return Err(unauthorized("AUTHENTICATED_FAILED"));
+        return refused("AUTHENTICATED_FAILED", fallback);
     }
-    Err(unauthorized("AUTHENTICATED_FAILED"))
+    refused("AUTHENTICATED_FAILED", fallback)
+}
+
+/// Whether `path` (a full request path) is a content listing, where the listing quirks apply.
+pub(crate) fn is_content_listing_path(path: &str) -> bool {
+    let Some(i) = path.find("/rest/api/") else {
+        return false;
+    };
+    let segs: Vec<&str> = path[i + "/rest/api/".len()..]
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    matches!(
+        segs.as_slice(),
+        ["content"]
+            | ["content", "search"]
+            | ["search"]
+            | ["space", _, "content"]
+            | ["space", _, "content", _]
+            | ["content", _, "child", _]
+            | ["content", _, "descendant", _]
+            | ["content", _, "label"]
+    )
+}
+
+fn quirk_matches(req: &Req, pattern: Option<&str>) -> bool {
+    pattern.is_some_and(|p| {
+        !p.is_empty()
+            && (req.path.contains(p) || format!("{}?{}", req.path, req.raw_query).contains(p))
+    })
+}
+
+/// What a proxy or a server lacking a route answers before Confluence sees the request.
+fn proxy_quirks(sh: &Shared, req: &Req, q: &Quirks) -> Option<Resp> {
+    let host = req
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if quirk_matches(req, q.redirect_host.as_deref()) && !host.starts_with("localhost") {
+        // A front end that sends every client to its canonical host name. The client sees
+        // another host and (as browsers and reqwest do) drops its Authorization header.
+        let query = if req.raw_query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", req.raw_query)
+        };
+        let location = format!("http://localhost:{}{}{query}", sh.port, req.raw_path);
+        return Some(
+            Resp::bytes(
+                302,
+                "text/html",
+                format!("<html><body>Moved to <a href=\"{location}\">{location}</a></body></html>"),
+            )
+            .header("location", location),
+        );
+    }
+    if quirk_matches(req, q.html_login.as_deref()) {
+        // A single-sign-on proxy whose session expired: its login page, with status 200.
+        return Some(Resp::bytes(
+            200,
+            "text/html;charset=UTF-8",
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in - Confluence</title></head>\n<body class=\"login\"><div id=\"main\"><h1>Log in</h1>\n<form name=\"loginform\" id=\"loginform\" method=\"POST\" action=\"/dologin.action\">\n<input type=\"text\" name=\"os_username\" id=\"os_username\"/>\n<input type=\"password\" name=\"os_password\" id=\"os_password\"/>\n<input type=\"submit\" id=\"loginButton\" value=\"Log in\"/>\n</form></div></body></html>\n",
+        ));
+    }
+    if quirk_matches(req, q.missing_route.as_deref()) {
+        let status = q.missing_status.unwrap_or(404);
+        let (message, reason) = if status == 501 {
+            ("This operation is not supported by this server", "Not Implemented")
+        } else {
+            ("null for uri: the requested resource does not exist", "Not Found")
+        };
+        return Some(Resp::json(
+            status,
+            &json!({
+                "statusCode": status,
+                "data": {"authorized": true, "valid": true, "allowedInReadOnlyMode": true, "errors": [], "successful": false},
+                "message": message,
+                "reason": reason
+            }),
+        ));
+    }
+    None
+}
+
+/// `trim-fields`: content objects without their optional `space.key`, `version` and
+/// `_links.webui`.
+fn trim_fields(resp: Resp) -> Resp {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                let is_content = m.contains_key("id")
+                    && m.get("type").and_then(Value::as_str).is_some_and(|t| {
+                        matches!(t, "page" | "blogpost" | "comment" | "attachment")
+                    });
+                if is_content {
+                    m.remove("version");
+                    if let Some(Value::Object(space)) = m.get_mut("space") {
+                        space.remove("key");
+                    }
+                    if let Some(Value::Object(links)) = m.get_mut("_links") {
+                        links.remove("webui");
+                    }
+                }
+                m.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let json = resp
+        .headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("application/json"));
+    if resp.status != 200 || !json {
+        return resp;
+    }
+    let Ok(mut v) = serde_json::from_slice::<Value>(&resp.body) else {
+        return resp;
+    };
+    walk(&mut v);
+    Resp {
+        body: bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default()),
+        ..resp
+    }
+}
+
+/// `changing-results`: before a CQL content listing past its first page is answered, its first
+/// item (already served) is deleted and a new page (or blog post) is added to its space, so
+/// offsets shift under the crawler as when people edit during a crawl.
+pub(crate) fn churn(sh: &std::sync::Arc<Shared>, req: &Req) {
+    let q = Q(&req.query);
+    let continuation = q.get("cursor").is_some_and(|c| !c.is_empty())
+        || q.get("start")
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|s| s > 0);
+    if !continuation {
+        return;
+    }
+    let quirks = sh.quirks();
+    let plan = {
+        let site = sh.site.read().unwrap_or_else(|e| e.into_inner());
+        let Some(Area::Api(api)) = classify(sh, &req.path) else {
+            return;
+        };
+        let api = api.trim_end_matches('/');
+        if api != "/content/search" && api != "/search" {
+            return;
+        }
+        let Ok((caller, _)) = authenticate(sh, &site, req, &Area::Api(api), &quirks) else {
+            return;
+        };
+        let Ok(query) = cql::parse(q.get("cql").unwrap_or(""), sh.opts.flavor) else {
+            return;
+        };
+        let call = Call {
+            sh,
+            site: &site,
+            req,
+            caller,
+            r: R {
+                site: &site,
+                flavor: sh.opts.flavor,
+                base: sh.base(),
+                context: sh.context(),
+                caller,
+                api_download: sh.opts.api_download_links,
+            },
+            quirks: quirks.clone(),
+        };
+        let Ok(hits) = evaluate(&call, &query, false) else {
+            return;
+        };
+        hits.into_iter().find_map(|h| match h {
+            Hit::Content(i) if matches!(site.c(i).kind, Kind::Page | Kind::BlogPost) => Some((
+                site.id_str(i),
+                site.spaces[site.c(i).space as usize].key.clone(),
+                site.c(i).kind,
+            )),
+            _ => None,
+        })
+    };
+    let Some((victim, space, kind)) = plan else {
+        return;
+    };
+    let admin = crate::admin::Admin { shared: sh.clone() };
+    let _ = admin.delete_content(&victim);
+    let n = sh.requests.load(std::sync::atomic::Ordering::Relaxed);
+    let title = format!("Added while a listing was paged {n}");
+    let body = "<p>Added while the crawler was paging a listing.</p>";
+    let _ = if kind == Kind::BlogPost {
+        admin.add_blogpost(&space, &title, body)
+    } else {
+        admin.add_page(&space, None, &title, body)
+    };
 }
 
 /// The personal access token of a Data Center user.
@@ -449,6 +705,10 @@ pub(crate) fn pat_for(seed: u64, username: &str) -> String {
 
 /// Answers one Confluence request (faults already applied).
 pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
+    let quirks = sh.quirks();
+    if let Some(r) = proxy_quirks(sh, req, &quirks) {
+        return r;
+    }
     let Some(area) = classify(sh, &req.path) else {
         return Resp::bytes(
             404,
@@ -469,10 +729,12 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
     if let Area::Media(rest) = area {
         return media(sh, &site, req, rest);
     }
-    let caller = match authenticate(sh, &site, req, &area) {
+    let (caller, login_reason) = match authenticate(sh, &site, req, &area, &quirks) {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let server_like = sh.opts.flavor.is_server_like();
+    let username = caller.map(|u| site.users[u as usize].username.clone());
     let call = Call {
         sh,
         site: &site,
@@ -486,17 +748,34 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
             caller,
             api_download: sh.opts.api_download_links,
         },
+        quirks: quirks.clone(),
     };
-    if req.method != axum::http::Method::GET && req.method != axum::http::Method::HEAD {
-        return call.error(405, "Method Not Allowed");
+    let mut resp =
+        if req.method != axum::http::Method::GET && req.method != axum::http::Method::HEAD {
+            call.error(405, "Method Not Allowed")
+        } else {
+            match area {
+                Area::Api(p) => api(&call, p),
+                Area::Download(p) => download(&call, p),
+                Area::Extender(p) => users::extender(&call, p),
+                Area::Jira(p) => users::jira(&call, p),
+                Area::Media(_) => Resp::empty(404),
+            }
+        };
+    if quirks.trim_fields {
+        resp = trim_fields(resp);
     }
-    match area {
-        Area::Api(p) => api(&call, p),
-        Area::Download(p) => download(&call, p),
-        Area::Extender(p) => users::extender(&call, p),
-        Area::Jira(p) => users::jira(&call, p),
-        Area::Media(_) => Resp::empty(404),
+    if server_like {
+        // Seraph's headers: who the request ran as, and how the login went.
+        resp = resp.header(
+            "X-AUSERNAME",
+            username.unwrap_or_else(|| "anonymous".to_owned()),
+        );
+        if let Some(reason) = login_reason {
+            resp = resp.header("X-Seraph-LoginReason", reason);
+        }
     }
+    resp
 }
 
 fn api(c: &Call<'_>, path: &str) -> Resp {

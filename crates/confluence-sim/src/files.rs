@@ -23,6 +23,10 @@ pub(crate) enum FileKind {
     Html,
     Md,
     Png,
+    /// A PDF whose content stream inflates to more than 1 GiB (`bomb.rs`); no text.
+    BombPdf,
+    /// A DOCX whose `word/document.xml` inflates to more than 1 GiB (`bomb.rs`); no text.
+    BombDocx,
 }
 
 /// Every kind, in the order the generator cycles through them.
@@ -51,14 +55,16 @@ impl FileKind {
             FileKind::Html => "html",
             FileKind::Md => "md",
             FileKind::Png => "png",
+            FileKind::BombPdf => "pdf",
+            FileKind::BombDocx => "docx",
         }
     }
 
     /// Media type.
     pub(crate) fn media_type(self) -> &'static str {
         match self {
-            FileKind::Pdf => "application/pdf",
-            FileKind::Docx => {
+            FileKind::Pdf | FileKind::BombPdf => "application/pdf",
+            FileKind::Docx | FileKind::BombDocx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             }
             FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -76,8 +82,8 @@ impl FileKind {
     /// `mediaTypeDescription`.
     pub(crate) fn description(self) -> &'static str {
         match self {
-            FileKind::Pdf => "PDF Document",
-            FileKind::Docx => "Microsoft Word Document",
+            FileKind::Pdf | FileKind::BombPdf => "PDF Document",
+            FileKind::Docx | FileKind::BombDocx => "Microsoft Word Document",
             FileKind::Xlsx => "Microsoft Excel Spreadsheet",
             FileKind::Pptx => "Microsoft PowerPoint Presentation",
             FileKind::Txt => "Text File",
@@ -90,7 +96,7 @@ impl FileKind {
 
     /// Whether the file's text contains the item's distinctive sentence.
     pub(crate) fn has_text(self) -> bool {
-        self != FileKind::Png
+        !matches!(self, FileKind::Png | FileKind::BombPdf | FileKind::BombDocx)
     }
 
     /// A realistic size for this kind.
@@ -105,6 +111,8 @@ impl FileKind {
             FileKind::Html => (3_000, 60_000),
             FileKind::Md => (1_500, 30_000),
             FileKind::Png => (160_000, 1_400_000),
+            FileKind::BombPdf => return crate::bomb::pdf().len() as u64,
+            FileKind::BombDocx => return crate::bomb::docx().len() as u64,
         };
         // Skew towards the small end, as real attachment sizes are.
         let u = r.unit();
@@ -168,6 +176,8 @@ pub(crate) fn generate(
         FileKind::Xlsx => xlsx(&sent, title, size, &mut r),
         FileKind::Pptx => pptx(&sent, title, size, &mut r),
         FileKind::Png => png_file(size, &mut r),
+        FileKind::BombPdf => crate::bomb::pdf().to_vec(),
+        FileKind::BombDocx => crate::bomb::docx().to_vec(),
     }
 }
 

@@ -73,6 +73,8 @@ pub(crate) struct Req {
     pub method: Method,
     /// Percent-decoded path.
     pub path: String,
+    /// The path as sent (percent-encoded).
+    pub raw_path: String,
     /// Raw query string.
     pub raw_query: String,
     /// Query parameters in order (decoded).
@@ -124,6 +126,8 @@ pub(crate) struct RequestHook {
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub opts: SimOptions,
+    /// The sloppy-server quirks in force (start options, then [`crate::Admin::set_quirks`]).
+    pub quirks: RwLock<crate::options::Quirks>,
     pub site: RwLock<Site>,
     pub port: u16,
     pub requests: AtomicU64,
@@ -132,6 +136,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The quirks in force now.
+    pub(crate) fn quirks(&self) -> crate::options::Quirks {
+        self.quirks.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub(crate) fn host(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -226,6 +235,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let req = Req {
         method: parts.method,
         path,
+        raw_path,
         raw_query,
         query,
         headers: parts.headers,
@@ -239,10 +249,27 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
 
     let n = shared.requests.fetch_add(1, Ordering::Relaxed);
     run_hooks(&shared, &req);
+    if shared.quirks().changing_results {
+        crate::api::churn(&shared, &req);
+    }
     let seed = shared.opts.seed;
     let (decision, latency, truncate, slow, slow_delay, rl_headers) = {
         let mut st = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-        let decision = decide(&mut st, &req, n, seed, shared.opts.flavor.is_server_like());
+        let in_scope = st.plan.paths.is_empty() || {
+            let with_query = format!("{}?{}", req.path, req.raw_query);
+            st.plan
+                .paths
+                .iter()
+                .any(|p| req.path.contains(p.as_str()) || with_query.contains(p.as_str()))
+        };
+        let decision = decide(
+            &mut st,
+            &req,
+            n,
+            seed,
+            shared.opts.flavor.is_server_like(),
+            in_scope,
+        );
         let mut r = Rng::new(seed, &[0xD1CE, n]);
         let latency = match st.latency {
             None => Duration::ZERO,
@@ -252,8 +279,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 a + Duration::from_micros(r.below(span + 1))
             }
         };
-        let truncate = r.chance(st.plan.truncate);
-        let slow = r.chance(st.plan.slow);
+        let truncate = r.chance(st.plan.truncate) && in_scope;
+        let slow = r.chance(st.plan.slow) && in_scope;
         let rl = if st.plan.rate_limit_headers {
             Some(rate_headers(&st, shared.opts.flavor.is_server_like()))
         } else {
@@ -382,7 +409,14 @@ pub(crate) fn server_error(status: u16) -> Resp {
     }
 }
 
-fn decide(st: &mut FaultState, req: &Req, n: u64, seed: u64, server_like: bool) -> Decision {
+fn decide(
+    st: &mut FaultState,
+    req: &Req,
+    n: u64,
+    seed: u64,
+    server_like: bool,
+    in_scope: bool,
+) -> Decision {
     let plan = st.plan.clone();
     for rule in st.rules.iter_mut() {
         if !req.path.contains(&rule.path_contains)
@@ -404,6 +438,9 @@ fn decide(st: &mut FaultState, req: &Req, n: u64, seed: u64, server_like: bool) 
                 &serde_json::json!({"statusCode": s, "message": "Injected fault"}),
             )),
         };
+    }
+    if !in_scope {
+        return Decision::Pass;
     }
     // Requests-per-second budget (a token bucket refilled continuously).
     if let Some(rps) = st.plan.rps {

@@ -34,6 +34,7 @@ use tokio::task::JoinHandle;
 
 mod admin;
 mod api;
+mod bomb;
 pub mod cql;
 mod files;
 mod generate;
@@ -48,7 +49,7 @@ mod truth;
 
 pub use admin::{Admin, AdminError};
 pub use options::{
-    Credentials, DcAuth, FaultPlan, Flavor, Latency, ParseError, SimOptions, SiteSize,
+    Credentials, DcAuth, FaultPlan, Flavor, Latency, ParseError, Quirks, SimOptions, SiteSize,
     parse_duration,
 };
 pub use truth::TruthDoc;
@@ -82,12 +83,32 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
             tokens: f64::from(opts.faults.rps.unwrap_or(0)),
             last_refill: Instant::now(),
         }),
+        quirks: RwLock::new(opts.quirks.clone()),
         opts,
         site: RwLock::new(site),
         port: addr.port(),
         requests: AtomicU64::new(0),
         hooks: Mutex::new(Vec::new()),
     });
+    if shared.opts.bomb_attachments {
+        let first_page = {
+            let site = shared.site.read().unwrap_or_else(|e| e.into_inner());
+            (0..site.contents.len() as u32)
+                .find(|&i| {
+                    site.c(i).kind == model::Kind::Page
+                        && !site.c(i).deleted
+                        && site.can_read(Some(CRAWLER), i)
+                })
+                .map(|i| site.id_str(i))
+        };
+        if let Some(page) = first_page {
+            Admin {
+                shared: shared.clone(),
+            }
+            .add_bomb_attachments(&page)
+            .map_err(|e| anyhow::anyhow!("adding the bomb attachments: {e}"))?;
+        }
+    }
     let (stop, rx) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, shared.clone(), rx));
     tracing::info!(port = addr.port(), flavor = %flavor, "confluence simulator listening");

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use confluence_sim::{DcAuth, FaultPlan, Flavor, Latency, SimOptions, SiteSize};
+use confluence_sim::{DcAuth, FaultPlan, Flavor, Latency, Quirks, SimOptions, SiteSize};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +54,12 @@ enum Cmd {
         /// Cloud: print attachment download links in the API form.
         #[arg(long)]
         api_download_links: bool,
+        /// Sloppy-server quirks, e.g. `ignore-start,omit-next,trim-fields,html-login=/child/comment,redirect=/label,missing-route=/child/comment,missing-status=501,changing-results,expired-credentials,anonymous-fallback`.
+        #[arg(long)]
+        quirks: Option<Quirks>,
+        /// Attach a decompression-bomb PDF and DOCX to the first readable page.
+        #[arg(long)]
+        bombs: bool,
     },
     /// Print the ground truth as JSON lines, one document a line.
     Truth {
@@ -103,6 +109,8 @@ fn main() -> anyhow::Result<()> {
             no_extender,
             index_lag,
             api_download_links,
+            quirks,
+            bombs,
         } => {
             tracing_init();
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -121,6 +129,8 @@ fn main() -> anyhow::Result<()> {
                     extender: !no_extender,
                     index_lag,
                     api_download_links,
+                    quirks: quirks.unwrap_or_default(),
+                    bomb_attachments: bombs,
                 };
                 let sim = confluence_sim::start(opts)
                     .await

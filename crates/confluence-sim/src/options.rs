@@ -324,6 +324,7 @@ impl FromStr for Latency {
 /// | `truncate=P` | send half the body, then close (the `Content-Length` promises all of it) |
 /// | `slow=P`, `slow-delay=D` | send the body in small chunks with `D` between them (default 50ms) |
 /// | `rps=N` | a requests-per-second budget; requests over it get 429 |
+/// | `paths=A\|B` | apply the plan only to requests whose path contains `A` or `B` (e.g. `paths=/content/search\|/download/`); default: every request |
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultPlan {
     /// Probability of a 429.
@@ -348,6 +349,9 @@ pub struct FaultPlan {
     pub slow_delay: Duration,
     /// Requests-per-second budget; requests beyond it get 429.
     pub rps: Option<u32>,
+    /// Only requests whose path (or path and query) contains one of these are faulted; empty:
+    /// every request. Lets a test fault listings or downloads alone.
+    pub paths: Vec<String>,
 }
 
 impl Default for FaultPlan {
@@ -364,6 +368,7 @@ impl Default for FaultPlan {
             slow: 0.0,
             slow_delay: Duration::from_millis(50),
             rps: None,
+            paths: Vec::new(),
         }
     }
 }
@@ -433,10 +438,115 @@ impl FromStr for FaultPlan {
                 "slow" => plan.slow = prob()?,
                 "slow-delay" => plan.slow_delay = parse_duration(v)?,
                 "rps" => plan.rps = Some(int()?.max(1) as u32),
+                "paths" => {
+                    plan.paths = v
+                        .split('|')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }
                 _ => return Err(ParseError::new("fault", item, "unknown fault")),
             }
         }
         Ok(plan)
+    }
+}
+
+/// "Sloppy server" behaviours: what real servers, older versions, plug-ins and proxies in
+/// front of Confluence do that Confluence itself does not. All off by default; each can be
+/// switched at start ([`SimOptions::quirks`]) or between syncs ([`crate::Admin::set_quirks`],
+/// `POST /__sim/quirks {"spec": "..."}`).
+///
+/// "Content listings" are the offset or cursor collections of content: `content/search`,
+/// `search`, `content`, `space/{key}/content[/{type}]`, `content/{id}/child/*`,
+/// `content/{id}/descendant/*` and `content/{id}/label`.
+///
+/// The command-line syntax ([`FromStr`]) is a comma-separated list:
+///
+/// | item | meaning |
+/// |---|---|
+/// | `ignore-start` | content listings ignore `start` (and the Cloud `cursor`): every request gets the first page, with a `next` link |
+/// | `omit-next` | no `_links.next` on any collection, even while more pages exist |
+/// | `repeat-pages` | content listings serve every page twice (page 2 repeats page 1, page 4 repeats page 3, ...) |
+/// | `shuffle-pages` | content listings are ordered differently on every request (pages overlap and miss items) |
+/// | `trim-fields` | content objects lose optional fields: `space.key`, `version`, `_links.webui` |
+/// | `html-login=PATH` | requests whose path contains `PATH` get a proxy's HTML login page with status 200 |
+/// | `redirect=PATH` | requests whose path contains `PATH` get a 302 to the same URL on host `localhost` (another host name; the client drops its `Authorization`) |
+/// | `missing-route=PATH` / `missing-status=404\|501` | requests whose path contains `PATH` get 404 (default) or 501, as from a server without that route |
+/// | `changing-results` | each content listing request past the first page first deletes the listing's first item and adds a new page to its space |
+/// | `expired-credentials` | every presented credential is refused (an expired or revoked token or password) |
+/// | `anonymous-fallback` | Server/DC: a refused credential is served as the anonymous user when a space allows anonymous access, with `X-Seraph-LoginReason: AUTHENTICATED_FAILED` |
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Quirks {
+    /// Content listings ignore `start` (and the Cloud cursor).
+    pub ignore_start: bool,
+    /// No `_links.next` anywhere.
+    pub omit_next: bool,
+    /// Content listings serve every page twice.
+    pub repeat_pages: bool,
+    /// Content listings are ordered differently on every request.
+    pub shuffle_pages: bool,
+    /// Content objects lose `space.key`, `version` and `_links.webui`.
+    pub trim_fields: bool,
+    /// Paths (substring) answered with an HTML login page and status 200.
+    pub html_login: Option<String>,
+    /// Paths (substring) answered with a 302 to the same URL on host `localhost`.
+    pub redirect_host: Option<String>,
+    /// Paths (substring) the server does not offer.
+    pub missing_route: Option<String>,
+    /// The status of a missing route: 404 (default) or 501.
+    pub missing_status: Option<u16>,
+    /// Content is added and removed while a listing is paged.
+    pub changing_results: bool,
+    /// Every presented credential is refused.
+    pub expired_credentials: bool,
+    /// Server/DC: refused credentials are served as anonymous when anonymous access is on.
+    pub anonymous_fallback: bool,
+}
+
+impl Quirks {
+    /// No quirk at all.
+    pub fn none() -> Self {
+        Quirks::default()
+    }
+}
+
+impl FromStr for Quirks {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut q = Quirks::default();
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (k, v) = item.split_once('=').unwrap_or((item, ""));
+            let path = || -> Result<Option<String>, ParseError> {
+                if v.is_empty() {
+                    Err(ParseError::new("quirk", item, "expected a path substring"))
+                } else {
+                    Ok(Some(v.to_owned()))
+                }
+            };
+            match k {
+                "ignore-start" => q.ignore_start = true,
+                "omit-next" => q.omit_next = true,
+                "repeat-pages" => q.repeat_pages = true,
+                "shuffle-pages" => q.shuffle_pages = true,
+                "trim-fields" => q.trim_fields = true,
+                "html-login" => q.html_login = path()?,
+                "redirect" => q.redirect_host = path()?,
+                "missing-route" => q.missing_route = path()?,
+                "missing-status" => {
+                    q.missing_status = Some(match v {
+                        "404" => 404,
+                        "501" => 501,
+                        _ => return Err(ParseError::new("quirk", item, "expected 404 or 501")),
+                    })
+                }
+                "changing-results" => q.changing_results = true,
+                "expired-credentials" => q.expired_credentials = true,
+                "anonymous-fallback" => q.anonymous_fallback = true,
+                _ => return Err(ParseError::new("quirk", item, "unknown quirk")),
+            }
+        }
+        Ok(q)
     }
 }
 
@@ -469,6 +579,11 @@ pub struct SimOptions {
     /// (`/rest/api/content/{pageId}/child/attachment/{attId}/download`) instead of the classic
     /// `/download/attachments/...?version=..&modificationDate=..&cacheVersion=1&api=v2`.
     pub api_download_links: bool,
+    /// Sloppy-server behaviours (all off by default).
+    pub quirks: Quirks,
+    /// Attach a decompression-bomb PDF and DOCX (see [`crate::Admin::add_bomb_attachments`])
+    /// to the first page of the first space the crawler can read.
+    pub bomb_attachments: bool,
 }
 
 impl Default for SimOptions {
@@ -485,6 +600,8 @@ impl Default for SimOptions {
             extender: true,
             index_lag: None,
             api_download_links: false,
+            quirks: Quirks::none(),
+            bomb_attachments: false,
         }
     }
 }
@@ -557,7 +674,26 @@ mod tests {
         assert_eq!(p.error_statuses, vec![502, 503]);
         assert_eq!(p.rps, Some(20));
         assert!(p.rate_limit_headers);
+        let scoped: FaultPlan = "truncate=0.5,paths=/content/search|/download/"
+            .parse()
+            .unwrap_or_default();
+        assert_eq!(scoped.paths, vec!["/content/search", "/download/"]);
         assert!("429=2".parse::<FaultPlan>().is_err());
         assert!("bogus=1".parse::<FaultPlan>().is_err());
+    }
+
+    #[test]
+    fn parses_quirks() {
+        let q: Quirks = "ignore-start,omit-next,html-login=/child/comment,missing-route=/label,missing-status=501,anonymous-fallback"
+            .parse()
+            .unwrap_or_default();
+        assert!(q.ignore_start && q.omit_next && q.anonymous_fallback);
+        assert_eq!(q.html_login.as_deref(), Some("/child/comment"));
+        assert_eq!(q.missing_route.as_deref(), Some("/label"));
+        assert_eq!(q.missing_status, Some(501));
+        assert!("missing-status=418".parse::<Quirks>().is_err());
+        assert!("redirect".parse::<Quirks>().is_err());
+        assert!("bogus".parse::<Quirks>().is_err());
+        assert_eq!("".parse::<Quirks>().ok(), Some(Quirks::none()));
     }
 }

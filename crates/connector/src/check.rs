@@ -66,6 +66,42 @@ fn credentials_field(config: &ConnectorConfig) -> &'static str {
     }
 }
 
+/// The message and field of a failed sign-in check: the error's own words (they carry the
+/// fix), and the field to change.
+fn confluence_failure(config: &ConnectorConfig, err: &ClientError) -> (String, &'static str) {
+    use crate::config::{DataCenterAuthMethod, DataSource};
+    match err {
+        ClientError::CredentialsRefused { .. } | ClientError::CloudLoginRefused { .. } => {
+            (err.to_string(), credentials_field(config))
+        }
+        ClientError::WrongAccount { .. } => {
+            let field = match (config.data_source, config.data_center_auth_method) {
+                (DataSource::ConfluenceCloud, _) => "account_email",
+                (DataSource::ConfluenceServer, _) => "username",
+                (DataSource::ConfluenceDataCenter, DataCenterAuthMethod::Basic) => {
+                    "data_center_username"
+                }
+                (DataSource::ConfluenceDataCenter, DataCenterAuthMethod::PersonalAccessToken) => {
+                    "data_center_personal_access_token"
+                }
+            };
+            (err.to_string(), field)
+        }
+        ClientError::Unauthorized { .. } | ClientError::Forbidden { .. } => (
+            format!(
+                "Confluence refused the credentials ({err}); check the user name, the token or \
+                 password, and that the account may use Confluence"
+            ),
+            credentials_field(config),
+        ),
+        ClientError::Tls { .. } => (err.to_string(), "ssl_ca"),
+        _ => (
+            format!("Confluence could not be reached: {err}"),
+            "confluence_url",
+        ),
+    }
+}
+
 /// Runs every remote check of a configuration that passed local validation.
 pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     let mut checks = Vec::new();
@@ -86,13 +122,19 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     };
     let mut spaces: Option<Vec<Space>> = None;
     if let Some(client) = &client {
-        match client.ping().await {
-            Ok(()) => {
+        // Who we are signed in as, before anything is listed: a refused token served as
+        // anonymous must not pass as "signed in".
+        match client.verify_identity().await {
+            Ok(identity) => {
                 checks.push(check(
                     "confluence",
                     CONFLUENCE,
                     CheckStatus::Passed,
-                    format!("signed in to {}", config.confluence_url),
+                    format!(
+                        "signed in to {} as {}",
+                        config.confluence_url,
+                        identity.describe()
+                    ),
                     None,
                 ));
                 match client.spaces() {
@@ -116,18 +158,7 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
                 }
             }
             Err(err) => {
-                let (message, field) = match &err {
-                    ClientError::Unauthorized { .. } | ClientError::Forbidden { .. } => (
-                        format!(
-                            "Confluence refused the credentials ({err}); check the user name, the token or password, and that the account may use Confluence"
-                        ),
-                        credentials_field(config),
-                    ),
-                    _ => (
-                        format!("Confluence could not be reached: {err}"),
-                        "confluence_url",
-                    ),
-                };
+                let (message, field) = confluence_failure(config, &err);
                 checks.push(check(
                     "confluence",
                     CONFLUENCE,
@@ -302,5 +333,117 @@ async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {
             format!("the search cluster could not be used: {err}"),
             Some("es_url"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::{DataCenterAuthMethod, DataSource, SecretField};
+
+    /// A Data Center site with anonymous access on: `user/current` answers `current` (with
+    /// `reason` in `X-Seraph-LoginReason`), the space listing answers one public space.
+    async fn site(current: serde_json::Value, reason: &'static str) -> String {
+        let router = Router::new()
+            .route(
+                "/rest/api/user/current",
+                get(move || async move {
+                    ([("x-seraph-loginreason", reason)], axum::Json(current)).into_response()
+                }),
+            )
+            .route(
+                "/rest/api/space",
+                get(|| async { axum::Json(json!({"results": [{"id": 1, "key": "PUB"}]})) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        format!("http://{addr}")
+    }
+
+    fn dc_pat(url: String) -> (ConnectorConfig, Secrets) {
+        let config = ConnectorConfig {
+            data_source: DataSource::ConfluenceDataCenter,
+            data_center_auth_method: DataCenterAuthMethod::PersonalAccessToken,
+            confluence_url: url,
+            spaces: vec!["PUB".into()],
+            retry_count: 0,
+            ..ConnectorConfig::default()
+        };
+        let secrets = Secrets::new().with(SecretField::DataCenterPersonalAccessToken, "old");
+        (config, secrets)
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_not_signed_in() {
+        let url = site(
+            json!({"type": "anonymous", "displayName": "Anonymous"}),
+            "AUTHENTICATED_FAILED",
+        )
+        .await;
+        let (config, secrets) = dc_pat(url);
+        let checks = remote(&config, &secrets).await;
+        let c = &checks[0];
+        assert_eq!((c.id.as_str(), c.status), ("confluence", CheckStatus::Failed));
+        assert!(
+            c.message
+                .starts_with("the token was refused (expired or revoked?)"),
+            "{}",
+            c.message
+        );
+        assert_eq!(
+            c.field.as_deref(),
+            Some("data_center_personal_access_token")
+        );
+        // Nothing was listed as anonymous.
+        assert_eq!(checks[1].status, CheckStatus::Skipped);
+    }
+
+    #[tokio::test]
+    async fn test_connection_says_who_we_are_signed_in_as() {
+        let url = site(
+            json!({"type": "known", "username": "crawler", "displayName": "Crawler Bot"}),
+            "OK",
+        )
+        .await;
+        let (config, secrets) = dc_pat(url);
+        let checks = remote(&config, &secrets).await;
+        assert_eq!(checks[0].status, CheckStatus::Passed, "{checks:?}");
+        assert!(
+            checks[0].message.ends_with("as Crawler Bot (crawler)"),
+            "{}",
+            checks[0].message
+        );
+        assert_eq!(checks[1].status, CheckStatus::Passed, "{checks:?}");
+    }
+
+    #[tokio::test]
+    async fn another_account_points_at_the_username() {
+        let url = site(json!({"type": "known", "username": "bob"}), "OK").await;
+        let config = ConnectorConfig {
+            data_source: DataSource::ConfluenceServer,
+            username: "alice".into(),
+            confluence_url: url,
+            spaces: vec!["PUB".into()],
+            ..ConnectorConfig::default()
+        };
+        let secrets = Secrets::new().with(SecretField::Password, "pw");
+        let checks = remote(&config, &secrets).await;
+        assert_eq!(checks[0].status, CheckStatus::Failed);
+        assert!(
+            checks[0]
+                .message
+                .starts_with("signed in as bob, not the configured alice"),
+            "{}",
+            checks[0].message
+        );
+        assert_eq!(checks[0].field.as_deref(), Some("username"));
     }
 }

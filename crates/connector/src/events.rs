@@ -56,6 +56,9 @@ pub struct Counters {
     /// resumed: not fetched again.
     #[ts(type = "number")]
     pub resumed: u64,
+    /// Results Confluence returned more than once in one sync (written once, counted once).
+    #[ts(type = "number")]
+    pub duplicates: u64,
 }
 
 /// A snapshot of a running sync, sent every few hundred milliseconds.

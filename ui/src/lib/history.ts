@@ -1,7 +1,7 @@
 // View logic of the job history and the full sync's deletion check: the engine's words, made
 // into sentences, and what an interrupted job had done.
 import type { DeletionCheck, JobRecord } from "../api/commands";
-import { formatNumber, plural } from "./format";
+import { formatDuration, formatNumber, jobTypeWord, plural, statusWord } from "./format";
 
 /** `text` as a sentence: capital first letter, one final period. */
 export function sentence(text: string): string {
@@ -32,4 +32,10 @@ export function deletionText(check: DeletionCheck | null): string | null {
 /** Whether the full sync must ask before it starts: the removal exceeds the threshold. */
 export function needsConfirmation(check: DeletionCheck | null): boolean {
   return !!check && check.preview.removed > 0 && check.preview.needs_confirmation;
+}
+
+/** "Full content sync completed in 4.3 s: 389 documents indexed, 0 deleted, 0 failed." */
+export function outcomeText(job: JobRecord): string {
+  const c = job.counters;
+  return `${jobTypeWord(job.job_type)} sync ${statusWord(job.status).toLowerCase()} in ${formatDuration(job.duration_s)}: ${plural(c.indexed_document_count, "document")} indexed, ${formatNumber(c.deleted_document_count)} deleted, ${formatNumber(c.failed)} failed.`;
 }

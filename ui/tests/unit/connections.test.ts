@@ -15,15 +15,24 @@ describe("connections screen", () => {
     expect(await screen.findByTestId("connections-empty")).toBeTruthy();
   });
 
-  it("lists what the engine returns", async () => {
+  it("lists what the engine returns, with each connection's next scheduled run", async () => {
+    const inAMinute = new Date(Date.now() + 60_000).toISOString();
     mockIPC((cmd) =>
       cmd === "list_connections"
-        ? [{ id: "a", name: "Engineering wiki", data_source: "confluence_server", last_sync: null }]
-        : undefined,
+        ? [
+            { id: "a", name: "Engineering wiki", data_source: "confluence_server", last_sync: null },
+            { id: "b", name: "Support", data_source: "confluence_cloud", last_sync: null },
+          ]
+        : cmd === "list_schedules"
+          ? [{ connection_id: "a", job_type: "full", enabled: true, spec: "every 1m", next_run_at: inAMinute, last_run_at: null }]
+          : undefined,
     );
     render(Connections);
     expect(await screen.findByText("Engineering wiki")).toBeTruthy();
     expect(screen.getByText("Confluence Server")).toBeTruthy();
+    const cells = await screen.findAllByTestId("next-run-cell");
+    await expect.poll(() => cells[0].textContent).toMatch(/Full content · .* \(in 1 min\)/);
+    expect(cells[1].textContent).toContain("Not scheduled");
   });
 
   it("explains a failure in words", async () => {

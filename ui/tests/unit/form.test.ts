@@ -29,7 +29,14 @@ describe("configuration form", () => {
 
   it("puts the reference's advanced fields aside", () => {
     const { advanced } = visibleFields(form.fields, { data_source: "confluence_server" });
-    expect(keys(advanced)).toEqual(["retry_count", "concurrent_downloads", "use_text_extraction_service", "tls_insecure_skip_verify"]);
+    expect(keys(advanced)).toEqual([
+      "retry_count",
+      "concurrent_downloads",
+      "use_text_extraction_service",
+      "tls_insecure_skip_verify",
+      // The connection's deletion safety threshold, from the engine's field descriptions.
+      "deletion_threshold_percent",
+    ]);
   });
 
   it("shows Elasticsearch fields only for an Elasticsearch target", () => {

@@ -111,6 +111,10 @@ pub fn load_config_and_rules(
     for warning in &imported.warnings {
         eprintln!("warning: {warning}");
     }
+    // Secrets never come from a configuration file: the environment (or the keyring) holds them.
+    imported
+        .refuse_secrets()
+        .with_context(|| format!("reading `{}`", path.display()))?;
     let rules = connections::filtering_rules(&doc, Flavor::from(imported.config.data_source))
         .with_context(|| format!("reading `{}`", path.display()))?;
     let mut secrets = imported.secrets;
@@ -313,11 +317,12 @@ async fn announce_deletions(
     }
 }
 
-/// 0 when the sync completed, 1 otherwise.
+/// The exit code of a sync: 0 completed, 1 partial (what was seen is indexed, something was
+/// not: the errors say what), 2 failed, cancelled or interrupted (nothing was deleted).
 pub fn exit_code(job: &JobRecord) -> ExitCode {
-    if job.status == JobStatus::Completed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    match job.status {
+        JobStatus::Completed => ExitCode::SUCCESS,
+        JobStatus::Partial => ExitCode::from(1),
+        _ => ExitCode::from(2),
     }
 }

@@ -171,6 +171,8 @@ fn cursor_window(
 ) -> Result<(usize, usize, Option<String>), Resp> {
     let pos = match c.q().get("cursor") {
         None | Some("") => 0,
+        // A sloppy server that ignores where the crawler is: always the first page.
+        Some(_) if c.quirks.ignore_start && c.is_content_listing() => 0,
         Some(cur) => decode_cursor(cur, p.qhash).ok_or_else(|| {
             Resp::json(400, &json!({"statusCode": 400, "message": "com.atlassian.confluence.api.service.exceptions.BadRequestException: Invalid cursor: XP-Search Aggregator API returned an error"}))
         })?,
@@ -198,7 +200,7 @@ fn cursor_links(
         "context": c.sh.context(),
         "self": format!("{}{api_path}?{}", c.sh.base(), form_urlencoded::Serializer::new(String::new()).append_pair("cql", &p.cql).finish()),
     });
-    if let Some(cur) = next {
+    if let Some(cur) = next.filter(|_| !c.quirks.omit_next) {
         let mut s = form_urlencoded::Serializer::new(String::new());
         s.append_pair("next", "true");
         s.append_pair("cursor", &cur);
@@ -239,6 +241,7 @@ pub(super) fn content_search(c: &Call<'_>) -> Res {
         })
         .collect();
     if c.cloud() {
+        let items = c.listing_order(items, p.limit);
         let (pos, n, next) = cursor_window(c, &prepared, items.len(), p.limit)?;
         let rows: Vec<Value> = items[pos.min(items.len())..(pos + n).min(items.len())]
             .iter()

@@ -10,5 +10,6 @@ mod crawl;
 mod faults;
 mod hooks;
 mod paging;
+mod quirks;
 mod scale;
 mod schema;

@@ -630,6 +630,7 @@ struct Recorded {
     blobs: Vec<String>,
     rows: Vec<(String, u32, u32)>,
     denied: u64,
+    failed: u64,
     reasons: Vec<(String, String)>,
 }
 
@@ -664,6 +665,9 @@ impl AclRecorder {
         let a = inner.intern(access_json);
         let d = inner.intern(derivation_json);
         inner.rows.push((doc_id.to_owned(), a, d));
+        if derivation.failure.is_some() {
+            inner.failed += 1;
+        }
         if let Access::Denied { reason } = access {
             inner.denied += 1;
             if !inner.reasons.iter().any(|(_, r)| r == reason) {
@@ -677,6 +681,11 @@ impl AclRecorder {
     /// Documents written with the deny marker so far.
     pub fn denied(&self) -> u64 {
         self.inner.lock().map(|i| i.denied).unwrap_or_default()
+    }
+
+    /// Documents whose access could not be computed (they failed closed) so far.
+    pub fn failed(&self) -> u64 {
+        self.inner.lock().map(|i| i.failed).unwrap_or_default()
     }
 
     /// Documents recorded so far.

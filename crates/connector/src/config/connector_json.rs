@@ -30,6 +30,35 @@ pub struct Imported {
     pub secrets: Secrets,
     /// Keys that were ignored, and similar notes for the user.
     pub warnings: Vec<String>,
+    /// The secret fields the document held a value for (among Elastic's entries, or as
+    /// `api_key` / `password` of our target). The app's import may store them in the keyring;
+    /// a configuration file given to the CLI must not hold any: see [`Imported::refuse_secrets`].
+    pub secrets_in_document: Vec<SecretField>,
+}
+
+impl Imported {
+    /// An error naming every secret the document holds and the environment variable to use
+    /// instead; `Ok` when it holds none. For configuration files, which never carry secrets.
+    pub fn refuse_secrets(&self) -> Result<(), ConfigError> {
+        if self.secrets_in_document.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = self.secrets_in_document.iter().map(|f| f.key()).collect();
+        let instead: Vec<String> = self
+            .secrets_in_document
+            .iter()
+            .map(|f| format!("`{}` for `{}`", f.env_var(), f.key()))
+            .collect();
+        Err(ConfigError::InvalidValue {
+            field: keys.join(", "),
+            message: format!(
+                "the configuration file holds a secret, and secrets are never read from it: \
+                 remove the value from the file and set the environment variable {} instead \
+                 (or store it in the keyring with the app)",
+                instead.join(", ")
+            ),
+        })
+    }
 }
 
 /// Reads a `connector.json` document (see the module documentation for accepted shapes).
@@ -54,6 +83,7 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
     let mut config = ConnectorConfig::default();
     let mut secrets = Secrets::new();
     let mut warnings = Vec::new();
+    let mut secrets_in_document = Vec::new();
     for (key, entry) in entries {
         let value = match entry {
             Value::Object(o) if o.contains_key("value") || o.contains_key("label") => {
@@ -64,6 +94,9 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
         if let Some(field) = SecretField::from_key(key) {
             if let Some(s) = value.as_str() {
                 secrets.set(field, s);
+            }
+            if secrets.get(field).is_some() && !secrets_in_document.contains(&field) {
+                secrets_in_document.push(field);
             }
             continue;
         }
@@ -84,6 +117,23 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             config.extraction = serde_json::from_value(extraction.clone())?;
         }
         if let Some(target) = ext.get("target") {
+            // The target has no secret fields; a value under one of their names is a secret
+            // all the same (and would otherwise be dropped without a word).
+            for (key, field) in [
+                ("api_key", SecretField::EsApiKey),
+                ("es_api_key", SecretField::EsApiKey),
+                ("password", SecretField::EsPassword),
+                ("es_password", SecretField::EsPassword),
+            ] {
+                if target
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.trim().is_empty())
+                    && !secrets_in_document.contains(&field)
+                {
+                    secrets_in_document.push(field);
+                }
+            }
             config.target = serde_json::from_value::<Target>(target.clone())?;
         }
         for key in EXTENSION_FIELDS {
@@ -108,6 +158,7 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
         config,
         secrets,
         warnings,
+        secrets_in_document,
     })
 }
 
@@ -347,6 +398,35 @@ mod tests {
         assert_eq!(imp.secrets.get(SecretField::Password), Some("abc@123"));
         assert_eq!(imp.secrets.get(SecretField::ApiToken), None);
         assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+    }
+
+    #[test]
+    fn secrets_in_the_document_are_reported_with_their_variable() {
+        let imp = import(FIXTURE).unwrap();
+        assert_eq!(imp.secrets_in_document, [SecretField::Password]);
+        let err = imp.refuse_secrets().unwrap_err().to_string();
+        assert!(err.contains("`password`"), "{err}");
+        assert!(err.contains("CONFLUENCE_PASSWORD"), "{err}");
+        assert!(!err.contains("abc@123"), "{err}");
+        let imp = import(
+            r#"{"api_token": "t", "data_center_personal_access_token": "",
+                "confluence_connector": {"target": {"kind": "elasticsearch", "url": "https://es:9200",
+                                                    "api_key": "k"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            imp.secrets_in_document,
+            [SecretField::ApiToken, SecretField::EsApiKey]
+        );
+        let err = imp.refuse_secrets().unwrap_err().to_string();
+        assert!(
+            err.contains("CONFLUENCE_API_TOKEN") && err.contains("ES_API_KEY"),
+            "{err}"
+        );
+        // Exports blank every secret: nothing to refuse.
+        let back = import_value(&export(&import(FIXTURE).unwrap().config)).unwrap();
+        assert!(back.secrets_in_document.is_empty());
+        assert!(back.refuse_secrets().is_ok());
     }
 
     #[test]

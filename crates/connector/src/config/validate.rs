@@ -61,7 +61,8 @@ pub fn has_errors(problems: &[FieldError]) -> bool {
 /// Checks `config` and `secrets` and returns every problem found (empty when all is well).
 ///
 /// Credentials are checked only for the selected data source (and auth method), as in the
-/// reference; `ssl_ca` only when `ssl_enabled`.
+/// reference; `ssl_ca` only when `ssl_enabled` (a certificate left there while `ssl_enabled` is
+/// off is a warning: it is not used).
 pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> {
     let mut out = Vec::new();
     check_credentials(config, secrets, &mut out);
@@ -74,6 +75,13 @@ pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> 
     check_spaces(config, &mut out);
     if config.ssl_enabled {
         check_pem("ssl_ca", &config.ssl_ca, true, &mut out);
+    } else if !config.ssl_ca.trim().is_empty() {
+        out.push(FieldError::warning(
+            "ssl_ca",
+            "`ssl_ca` holds a certificate but `ssl_enabled` is false, so it is ignored and only \
+             the system's trusted CAs are used: set `ssl_enabled: true` to trust it, or clear \
+             `ssl_ca`",
+        ));
     }
     if config.tls_insecure_skip_verify {
         out.push(FieldError::warning(
@@ -494,6 +502,21 @@ mod tests {
         assert_eq!(fields_of(&validate(&cfg, &s)), ["ssl_ca"]);
         cfg.ssl_ca = "garbage".into();
         assert_eq!(fields_of(&validate(&cfg, &s)), ["ssl_ca"]);
+    }
+
+    #[test]
+    fn ssl_ca_without_ssl_enabled_is_not_ignored_silently() {
+        let (mut cfg, s) = server();
+        cfg.ssl_enabled = false;
+        cfg.ssl_ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into();
+        let problems = validate(&cfg, &s);
+        assert_eq!(fields_of(&problems), ["ssl_ca"]);
+        assert_eq!(problems[0].severity, Severity::Warning);
+        assert!(
+            problems[0].message.contains("set `ssl_enabled: true`"),
+            "{problems:?}"
+        );
+        assert!(!has_errors(&problems));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use futures_util::stream::{BoxStream, StreamExt};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use url::Url;
 
 use crate::config::{ConnectorConfig, Secrets};
@@ -25,7 +26,10 @@ pub struct ConfluenceClient {
 }
 
 struct Inner {
+    /// API requests: redirects are followed only on the configured site.
     http: reqwest::Client,
+    /// Downloads: Cloud redirects them to its media host (credentials are not sent there).
+    download_http: reqwest::Client,
     flavor: Flavor,
     /// The site root with a trailing slash: `https://acme.atlassian.net/`,
     /// `https://host/confluence/`.
@@ -59,38 +63,15 @@ impl ConfluenceClient {
         options: ClientOptions,
     ) -> Result<Self, ClientError> {
         let (site, api_base) = base_urls(flavor, url)?;
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
-            .user_agent(options.user_agent.clone())
-            .gzip(true);
-        if let Some(pem) = &options.extra_ca_pem {
-            let certs =
-                reqwest::Certificate::from_pem_bundle(pem.trim().as_bytes()).map_err(|e| {
-                    ClientError::Setup(format!(
-                        "the CA certificate (ssl_ca) could not be read: {e}"
-                    ))
-                })?;
-            if certs.is_empty() {
-                return Err(ClientError::Setup(
-                    "the CA certificate (ssl_ca) holds no certificate".to_string(),
-                ));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
+        let http = http_client(&options, same_site_redirects())?;
+        let download_http = http_client(&options, reqwest::redirect::Policy::limited(10))?;
         if options.danger_accept_invalid_certs {
             tracing::warn!("TLS certificate verification is disabled for Confluence requests");
-            builder = builder.danger_accept_invalid_certs(true);
         }
-        let http = builder
-            .build()
-            .map_err(|e| ClientError::Setup(e.without_url().to_string()))?;
         Ok(ConfluenceClient {
             inner: Arc::new(Inner {
                 http,
+                download_http,
                 flavor,
                 site,
                 api_base,
@@ -131,7 +112,9 @@ impl ConfluenceClient {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> ClientStats {
-        self.inner.counters.snapshot()
+        let mut stats = self.inner.counters.snapshot();
+        stats.paused_ms = self.inner.gate.remaining().as_millis() as u64;
+        stats
     }
 
     /// `<api base>/<path>?<query>`; `path` is relative (`rest/api/space`), and each `segments`
@@ -203,12 +186,14 @@ impl ConfluenceClient {
     pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, ClientError> {
         let mut attempt = 0u32;
         loop {
+            let started = Instant::now();
             let outcome = match self
                 .attempt(url, self.inner.options.request_timeout, "application/json")
                 .await
             {
                 Ok((response, _permit)) => {
-                    read_json(response, url, self.inner.options.request_timeout).await
+                    let timeouts = self.timeouts(self.inner.options.request_timeout);
+                    read_json(response, url, &timeouts, started).await
                 }
                 Err(failure) => Err(failure),
             };
@@ -244,7 +229,9 @@ impl ConfluenceClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let timeout = self.inner.options.download_timeout;
+        let timeouts = self.timeouts(self.inner.options.download_timeout);
+        let started = Instant::now();
+        let shown_url = url.clone();
         let mut seen = 0u64;
         let mut failed = false;
         let stream = response
@@ -252,7 +239,8 @@ impl ConfluenceClient {
             .map(move |chunk| {
                 // The permit lives as long as the stream: downloads count against concurrency.
                 let _held = &permit;
-                let chunk = chunk.map_err(|e| transport_error(&e, &shown, timeout))?;
+                let chunk =
+                    chunk.map_err(|e| transport_error(&e, &shown_url, &timeouts, started))?;
                 seen += chunk.len() as u64;
                 if seen > limit {
                     return Err(ClientError::TooLarge {
@@ -275,6 +263,65 @@ impl ConfluenceClient {
         })
     }
 
+    /// The timeouts in force for a request whose whole-request limit is `total`.
+    fn timeouts(&self, total: Duration) -> Timeouts {
+        Timeouts {
+            connect: self.inner.options.connect_timeout,
+            read: self.inner.options.read_timeout,
+            total,
+        }
+    }
+
+    /// What to do when the credentials were refused: which secret to renew, and where.
+    pub(crate) fn refusal_fix(&self) -> String {
+        match (&self.inner.credentials, self.inner.flavor) {
+            (Credentials::Anonymous, _) => "configure credentials".to_string(),
+            (Credentials::Bearer { .. }, _) => "create a new personal access token in Confluence \
+                 (profile > Personal Access Tokens) and set it as \
+                 `data_center_personal_access_token` (environment variable `CONFLUENCE_PAT`); \
+                 nothing is listed or deleted until Confluence accepts it"
+                .to_string(),
+            (Credentials::Basic { username, .. }, Flavor::Cloud) => format!(
+                "create a new API token for {username} at \
+                 https://id.atlassian.com/manage-profile/security/api-tokens and set it as \
+                 `api_token` (environment variable `CONFLUENCE_API_TOKEN`); nothing is listed or \
+                 deleted until Confluence accepts it"
+            ),
+            (Credentials::Basic { username, .. }, Flavor::Server) => format!(
+                "check the password of `{username}` (`password`, environment variable \
+                 `CONFLUENCE_PASSWORD`) and that the account is not locked; nothing is listed or \
+                 deleted until Confluence accepts it"
+            ),
+            (Credentials::Basic { username, .. }, Flavor::DataCenter) => format!(
+                "check the password of `{username}` (`data_center_password`, environment variable \
+                 `CONFLUENCE_DC_PASSWORD`) and that the account is not locked; nothing is listed \
+                 or deleted until Confluence accepts it"
+            ),
+        }
+    }
+
+    /// The error for credentials refused on `url`, as `detail` showed.
+    pub(crate) fn refused(&self, url: String, detail: impl Into<String>) -> ClientError {
+        ClientError::CredentialsRefused {
+            url,
+            detail: detail.into(),
+            fix: self.refusal_fix(),
+        }
+    }
+
+    /// True when requests carry credentials.
+    pub(crate) fn has_credentials(&self) -> bool {
+        !matches!(self.inner.credentials, Credentials::Anonymous)
+    }
+
+    /// The configured account: the email (Cloud) or username (Server/DC) of Basic credentials.
+    pub(crate) fn configured_account(&self) -> Option<&str> {
+        match &self.inner.credentials {
+            Credentials::Basic { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+
     /// Sends one GET after waiting for the shared gate and a concurrency permit, and classifies
     /// the status. The permit is returned with the response so the body read counts too.
     async fn attempt(
@@ -292,8 +339,13 @@ impl ConfluenceClient {
             .map_err(|_| Failure::Fatal(ClientError::Setup("client closed".to_string())))?;
         inner.gate.wait().await;
         Counters::add(&inner.counters.requests, 1);
-        let mut request = inner
-            .http
+        let download = accept != "application/json";
+        let http = if download {
+            &inner.download_http
+        } else {
+            &inner.http
+        };
+        let mut request = http
             .get(url.clone())
             .timeout(timeout)
             .header(reqwest::header::ACCEPT, accept);
@@ -305,10 +357,18 @@ impl ConfluenceClient {
             Credentials::Bearer { token } => request.bearer_auth(token),
         };
         let shown = redact(url);
+        let started = Instant::now();
         let response = request.send().await.map_err(|e| Failure::Retry {
-            error: transport_error(&e, &shown, timeout),
+            error: transport_error(&e, url, &self.timeouts(timeout), started),
             after: None,
         })?;
+        // Confluence serves refused credentials as anonymous when anonymous access is on, and
+        // says so only in this header: such an answer is never the crawler's view.
+        if self.has_credentials()
+            && let Some(detail) = retry::login_refused(response.headers())
+        {
+            return Err(Failure::Fatal(self.refused(shown, detail)));
+        }
         if retry::near_limit(response.headers()) {
             Counters::add(&inner.counters.near_limit, 1);
             let grew = inner.gate.pause_for(inner.options.near_limit_pause);
@@ -326,14 +386,9 @@ impl ConfluenceClient {
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS => {
                 Counters::add(&inner.counters.rate_limited, 1);
-                let wait = retry::retry_after(&headers, inner.options.max_retry_after)
-                    .unwrap_or(inner.options.default_retry_after);
-                let grew = inner.gate.pause_for(wait);
-                Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
-                tracing::warn!(%url, ?wait, "rate limited by Confluence; pausing all requests");
-                Failure::Retry {
+                Failure::RateLimited {
                     error: ClientError::RateLimited { url, attempts: 0 },
-                    after: Some(Duration::ZERO),
+                    retry_after: retry::retry_after(&headers, inner.options.max_retry_after),
                 }
             }
             StatusCode::INTERNAL_SERVER_ERROR
@@ -349,6 +404,13 @@ impl ConfluenceClient {
             },
             StatusCode::BAD_REQUEST => Failure::Fatal(ClientError::BadRequest { url, message }),
             StatusCode::UNAUTHORIZED => Failure::Fatal(ClientError::Unauthorized { url }),
+            StatusCode::FORBIDDEN
+                if inner.flavor == Flavor::Cloud
+                    && self.has_credentials()
+                    && message.contains("caller cannot access Confluence") =>
+            {
+                Failure::Fatal(ClientError::CloudLoginRefused { url, message })
+            }
             StatusCode::FORBIDDEN => Failure::Fatal(ClientError::Forbidden { url, message }),
             StatusCode::NOT_FOUND => Failure::Fatal(ClientError::NotFound { url }),
             other => Failure::Fatal(ClientError::Status {
@@ -366,7 +428,31 @@ impl ConfluenceClient {
         let (error, after) = match failure {
             Failure::Fatal(error) => return Err(error),
             Failure::Retry { error, after } => (error, after),
+            Failure::RateLimited { error, retry_after } => {
+                // Every request of the client waits: for what the server asked, else for a
+                // backoff that starts near a second and doubles per attempt, up to a cap.
+                let wait = retry_after.unwrap_or_else(|| {
+                    retry::rate_limit_backoff(
+                        *attempt,
+                        inner.options.rate_limit_backoff_base,
+                        inner.options.rate_limit_backoff_max,
+                        fastrand::f64(),
+                    )
+                });
+                let grew = inner.gate.pause_for(wait);
+                Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
+                tracing::warn!(
+                    %error,
+                    "rate limited by Confluence: every request waits {} s",
+                    super::error::seconds(wait)
+                );
+                // The shared pause is the wait; the next attempt sleeps through it at the gate.
+                (error, Some(Duration::ZERO))
+            }
         };
+        if matches!(error, ClientError::Timeout { .. }) {
+            Counters::add(&inner.counters.timeouts, 1);
+        }
         if *attempt >= inner.options.retry_count {
             let attempts = *attempt + 1;
             return Err(match error {
@@ -390,7 +476,11 @@ impl ConfluenceClient {
         *attempt += 1;
         Counters::add(&inner.counters.retries, 1);
         Counters::add(&inner.counters.backoff_wait_ms, wait.as_millis() as u64);
-        tracing::debug!(%error, ?wait, attempt = *attempt, "retrying Confluence request");
+        if matches!(error, ClientError::Timeout { .. }) {
+            tracing::warn!(%error, attempt = *attempt, "retrying Confluence request");
+        } else {
+            tracing::debug!(%error, ?wait, attempt = *attempt, "retrying Confluence request");
+        }
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -437,41 +527,143 @@ impl Download {
 async fn read_json(
     response: reqwest::Response,
     url: &Url,
-    timeout: Duration,
+    timeouts: &Timeouts,
+    started: Instant,
 ) -> Result<Value, Failure> {
     let shown = redact(url);
+    let html = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
     let body = response.bytes().await.map_err(|e| Failure::Retry {
-        error: transport_error(&e, &shown, timeout),
+        error: transport_error(&e, url, timeouts, started),
         after: None,
     })?;
     // A truncated or garbled body is retried: proxies and Confluence both cut responses short.
-    serde_json::from_slice(&body).map_err(|e| Failure::Retry {
-        error: ClientError::Decode {
-            url: shown,
-            message: format!("body is not valid JSON ({e})"),
-        },
-        after: None,
+    serde_json::from_slice(&body).map_err(|e| {
+        let looks_html = html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        let message = if looks_html {
+            "the server answered with an HTML page instead of JSON (a login page, a proxy or \
+             maintenance page?): check `confluence_url` and that the REST API is reachable \
+             without a browser sign-in"
+                .to_string()
+        } else {
+            format!("body is not valid JSON ({e})")
+        };
+        Failure::Retry {
+            error: ClientError::Decode {
+                url: shown,
+                message,
+            },
+            after: None,
+        }
     })
 }
 
-fn transport_error(e: &reqwest::Error, url: &str, timeout: Duration) -> ClientError {
+/// The limits of one request, to tell which one expired.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    read: Duration,
+    total: Duration,
+}
+
+/// `host[:port]` of `url`.
+fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "the server".to_string(),
+    }
+}
+
+fn transport_error(
+    e: &reqwest::Error,
+    url: &Url,
+    timeouts: &Timeouts,
+    started: Instant,
+) -> ClientError {
+    let shown = redact(url);
+    let mut chain = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
     if e.is_timeout() {
-        ClientError::Timeout {
-            url: url.to_string(),
+        // reqwest does not say which limit expired: the connect limit on connect, the whole
+        // request's when it ran that long, else the silence limit.
+        let elapsed = started.elapsed();
+        let timeout = if e.is_connect() {
+            timeouts.connect
+        } else if elapsed + Duration::from_millis(50) >= timeouts.total {
+            timeouts.total
+        } else {
+            timeouts.read.min(timeouts.total)
+        };
+        return ClientError::Timeout {
+            url: shown,
+            host: host_of(url),
             timeout,
-        }
-    } else {
-        let mut message = e.without_url_ref();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        ClientError::Transport {
-            url: url.to_string(),
+        };
+    }
+    if let Some(message) = tls_problem(&chain, &host_of(url)) {
+        return ClientError::Tls {
+            url: shown,
             message,
-        }
+        };
+    }
+    if e.is_redirect() {
+        return ClientError::Transport {
+            url: shown,
+            message: chain.trim_start_matches(": ").to_string(),
+        };
+    }
+    ClientError::Transport {
+        url: shown,
+        message: format!("{}{chain}", e.without_url_ref()),
+    }
+}
+
+/// A TLS failure in an error chain, explained with its fix.
+fn tls_problem(chain: &str, host: &str) -> Option<String> {
+    if chain.contains("CaUsedAsEndEntity") {
+        Some(format!(
+            "{host} presents a CA certificate as its own server certificate (CaUsedAsEndEntity): \
+             TLS refuses that even when the certificate is in `ssl_ca`. Usually `ssl_ca` holds \
+             the server's self-signed certificate, made with `basicConstraints=CA:TRUE`. Either \
+             give the server a certificate issued by a CA (with `basicConstraints=CA:FALSE` and \
+             the host name in subjectAltName) and put that CA's certificate (PEM) in `ssl_ca`, or \
+             re-create the self-signed server certificate with \
+             `-addext basicConstraints=critical,CA:FALSE` and put it in `ssl_ca`"
+        ))
+    } else if chain.contains("UnknownIssuer") {
+        Some(format!(
+            "the TLS certificate of {host} is not trusted (UnknownIssuer: self-signed or issued \
+             by a private CA): put the CA certificate that issued it (PEM) in `ssl_ca` with \
+             `ssl_enabled: true`, or, only for testing, set `tls_insecure_skip_verify: true`"
+        ))
+    } else if chain.contains("NotValidForName") {
+        Some(format!(
+            "the TLS certificate of {host} is not valid for that name (NotValidForName): use the \
+             host name the certificate was issued for in `confluence_url`, or re-issue the \
+             certificate with this name in subjectAltName"
+        ))
+    } else if chain.contains("Expired") && chain.contains("certificate") {
+        Some(format!(
+            "the TLS certificate of {host} has expired: renew it on the server (or check this \
+             machine's clock)"
+        ))
+    } else if chain.contains("invalid peer certificate") {
+        Some(format!(
+            "the TLS certificate of {host} was refused ({}): check the server's certificate and \
+             `ssl_ca`",
+            chain.trim_start_matches(": ")
+        ))
+    } else {
+        None
     }
 }
 
@@ -492,6 +684,69 @@ impl WithoutUrl for reqwest::Error {
             "request failed".to_string()
         }
     }
+}
+
+/// A reqwest client with the options' TLS, timeouts and user agent.
+fn http_client(
+    options: &ClientOptions,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, ClientError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(options.connect_timeout)
+        .read_timeout(options.read_timeout)
+        .redirect(redirects)
+        .user_agent(options.user_agent.clone())
+        .gzip(true);
+    if let Some(pem) = &options.extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.trim().as_bytes()).map_err(|e| {
+            ClientError::Setup(format!(
+                "the CA certificate (ssl_ca) could not be read: {e}; paste the PEM text, from \
+                 `-----BEGIN CERTIFICATE-----` to `-----END CERTIFICATE-----`"
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(ClientError::Setup(
+                "the CA certificate (ssl_ca) holds no certificate; paste the PEM text, from \
+                 `-----BEGIN CERTIFICATE-----` to `-----END CERTIFICATE-----`"
+                    .to_string(),
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if options.danger_accept_invalid_certs {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder
+        .build()
+        .map_err(|e| ClientError::Setup(e.without_url().to_string()))
+}
+
+/// Redirects are followed only on the same origin: a redirect to another host (a login page,
+/// another site) would answer for Confluence without the credentials.
+fn same_site_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        if attempt.previous().len() >= 10 {
+            let message = "too many redirects".to_string();
+            return attempt.error(message);
+        }
+        if attempt.url().origin() != first.origin() {
+            let message = format!(
+                "Confluence redirected the request from {} to another host, {}, which is not \
+                 followed (a sign-in page or a moved site?): set `confluence_url` to the address \
+                 the REST API answers on",
+                host_of(first),
+                host_of(attempt.url())
+            );
+            return attempt.error(message);
+        }
+        attempt.follow()
+    })
 }
 
 /// The site root and API base for `url`, both with a trailing slash.
@@ -630,6 +885,31 @@ mod tests {
                 .as_str(),
             "https://acme.atlassian.net/wiki/download/attachments/1/a%20b.pdf?version=1&api=v2"
         );
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_put_in_ssl_ca() {
+        let unknown = tls_problem(
+            ": error trying to connect: invalid peer certificate: UnknownIssuer",
+            "wiki.corp:8443",
+        )
+        .unwrap();
+        assert!(unknown.contains("not trusted"), "{unknown}");
+        assert!(
+            unknown.contains("`ssl_ca` with `ssl_enabled: true`"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("tls_insecure_skip_verify"), "{unknown}");
+        let ca = tls_problem(
+            ": invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+            "wiki.corp",
+        )
+        .unwrap();
+        assert!(ca.contains("CA certificate as its own server certificate"), "{ca}");
+        assert!(ca.contains("basicConstraints=CA:FALSE"), "{ca}");
+        let name = tls_problem(": invalid peer certificate: NotValidForName", "h").unwrap();
+        assert!(name.contains("subjectAltName"), "{name}");
+        assert_eq!(tls_problem(": connection refused", "h"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::paging::{Mode, Rows};
+use super::paging::{End, Mode, Rows};
 use super::{
     ClientError, CloudUser, CloudUserDetail, ConfluenceClient, Content, ContentRestriction,
     DcSpacePermission, ExtenderSpacePermissions, ExtenderUser, Flavor, Group, Label, Pager,
@@ -84,12 +84,18 @@ impl ConfluenceClient {
         n.to_string()
     }
 
-    /// Pagination for collections: `_links.next` everywhere (start-based on Server/DC).
-    fn collection<T>(&self, url: url::Url) -> Pager<T>
+    /// Pagination for v1 collections (`start`/`limit` everywhere): `_links.next` where given,
+    /// else offsets while pages come back full (see [`End::Collection`]).
+    fn collection<T>(&self, url: url::Url, limit: usize) -> Pager<T>
     where
         T: serde::de::DeserializeOwned + Send + 'static,
     {
-        Pager::new(self.clone(), url, Mode::Links, Rows::Results)
+        let mode = Mode::Offset {
+            param: "start",
+            limit,
+            end: End::Collection,
+        };
+        Pager::new(self.clone(), url, mode, Rows::Results)
     }
 
     /// Pagination for CQL listings: cursor links on Cloud; own offsets on Server/DC, whose
@@ -103,13 +109,15 @@ impl ConfluenceClient {
             Flavor::Server | Flavor::DataCenter => Mode::Offset {
                 param: "start",
                 limit,
-                needs_next: true,
+                end: End::Search,
             },
         };
         Pager::new(self.clone(), url, mode, Rows::Results)
     }
 
-    /// Checks the URL and credentials: `GET rest/api/space?limit=1`.
+    /// Checks the URL and that the server answers: `GET rest/api/space?limit=1`. It does not
+    /// tell a refused token served as anonymous from the configured account: run
+    /// [`Self::verify_identity`] before listing.
     pub async fn ping(&self) -> Result<(), ClientError> {
         let url = self.api_url("rest/api/space", &[], &[("limit", "1")])?;
         self.get_value(&url).await.map(|_| ())
@@ -125,7 +133,7 @@ impl ConfluenceClient {
             Flavor::Server | Flavor::DataCenter => "description.plain",
         };
         let query = vec![("limit", limit.as_str()), ("expand", expand)];
-        Ok(self.collection(self.api_url("rest/api/space", &[], &query)?))
+        Ok(self.collection(self.api_url("rest/api/space", &[], &query)?, SPACE_LIMIT))
     }
 
     /// The pages or blog posts of one space (`content/search`, CQL
@@ -167,7 +175,7 @@ impl ConfluenceClient {
             &[content_id, "child", "attachment"],
             &[("limit", &limit), ("expand", "version,history")],
         )?;
-        Ok(self.collection(url))
+        Ok(self.collection(url, ATTACHMENT_LIMIT))
     }
 
     /// The comments of a page or blog post: footer, inline and resolved, replies included
@@ -186,7 +194,7 @@ impl ConfluenceClient {
                 ("location", "resolved"),
             ],
         )?;
-        Ok(self.collection(url))
+        Ok(self.collection(url, COMMENT_LIMIT))
     }
 
     /// Every label of a content item (all pages, 200 per page).
@@ -197,7 +205,7 @@ impl ConfluenceClient {
             &[content_id, "label"],
             &[("limit", &limit)],
         )?;
-        Ok(self.collection(url))
+        Ok(self.collection(url, LABEL_LIMIT))
     }
 
     /// Whether content item `id` still exists (`GET content/{id}`); `false` on a 404. Tells an
@@ -279,7 +287,7 @@ impl ConfluenceClient {
             Mode::Offset {
                 param: "start",
                 limit: SEARCH_USER_LIMIT,
-                needs_next: false,
+                end: End::FullPage,
             },
             Rows::Results,
         ))
@@ -295,7 +303,7 @@ impl ConfluenceClient {
             Mode::Offset {
                 param: "startAt",
                 limit: 1,
-                needs_next: false,
+                end: End::FullPage,
             },
             Rows::Array,
         ))
@@ -332,7 +340,7 @@ impl ConfluenceClient {
             Mode::Offset {
                 param: "start",
                 limit: 1,
-                needs_next: false,
+                end: End::FullPage,
             },
             Rows::Results,
         ))
@@ -356,7 +364,7 @@ impl ConfluenceClient {
             Mode::Offset {
                 param: "startAt",
                 limit: 1,
-                needs_next: false,
+                end: End::FullPage,
             },
             Rows::Key("users"),
         ))
@@ -375,13 +383,16 @@ impl ConfluenceClient {
             &[],
             &[(param, value), ("limit", &limit)],
         )?;
-        Ok(self.collection(url))
+        Ok(self.collection(url, GROUP_LIMIT))
     }
 
     /// All groups (`rest/api/group`, 200 per page).
     pub fn groups(&self) -> Result<Pager<Group>, ClientError> {
         let limit = Self::limit(GROUP_LIMIT);
-        Ok(self.collection(self.api_url("rest/api/group", &[], &[("limit", &limit)])?))
+        Ok(self.collection(
+            self.api_url("rest/api/group", &[], &[("limit", &limit)])?,
+            GROUP_LIMIT,
+        ))
     }
 
     /// The members of a group: Cloud `rest/api/group/member?name=`, Server/DC
@@ -400,7 +411,7 @@ impl ConfluenceClient {
                 &[("limit", &limit)],
             )?,
         };
-        Ok(self.collection(url))
+        Ok(self.collection(url, GROUP_LIMIT))
     }
 
     /// The permissions of a space: Cloud `space/{key}?expand=permissions`; Data Center 9.1+

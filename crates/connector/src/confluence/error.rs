@@ -73,13 +73,90 @@ pub enum ClientError {
         /// The cause.
         message: String,
     },
-    /// No answer in time.
-    #[error("timed out after {timeout:?} waiting for `{url}`")]
+    /// The TLS handshake failed; the message says why and what to put in `ssl_ca`.
+    #[error("could not connect securely to `{url}`: {message}")]
+    Tls {
+        /// The request URL (redacted).
+        url: String,
+        /// The cause and the fix.
+        message: String,
+    },
+    /// No answer in time: on connect, between two reads, or for the whole request.
+    #[error(
+        "no answer from {host} for {} s (waiting for `{url}`); check that the address is right and the server is up",
+        seconds(*timeout)
+    )]
     Timeout {
         /// The request URL (redacted).
         url: String,
+        /// The host that did not answer (`host:port` when a port is given).
+        host: String,
         /// The timeout that expired.
         timeout: Duration,
+    },
+    /// The credentials were refused while Confluence went on answering: `X-Seraph-LoginReason`
+    /// said so, the current-user endpoint answered as an anonymous user, or it answered 401.
+    /// Anonymous answers are never the crawler's view: nothing listed this way may delete.
+    #[error("the token was refused (expired or revoked?): {detail} (`{url}`); {fix}")]
+    CredentialsRefused {
+        /// The request URL (redacted).
+        url: String,
+        /// What showed it.
+        detail: String,
+        /// What to do about it.
+        fix: String,
+    },
+    /// Cloud's 403 "caller cannot access Confluence": the email and API token pair was refused.
+    #[error(
+        "Confluence Cloud refused the email/API token pair (403 on `{url}`: {message}): check that \
+         `account_email` is the Atlassian account's email and `api_token` an API token of that \
+         account, not its password (create one at \
+         https://id.atlassian.com/manage-profile/security/api-tokens), and that the account may \
+         use Confluence"
+    )]
+    CloudLoginRefused {
+        /// The request URL (redacted).
+        url: String,
+        /// Confluence's message.
+        message: String,
+    },
+    /// Signed in, but as another account than the configured one.
+    #[error(
+        "signed in as {actual}, not the configured {expected}: the credentials belong to another \
+         account; fix `{field}` or the secret so that both name the same account"
+    )]
+    WrongAccount {
+        /// The configured account (email on Cloud, username on Server/Data Center).
+        expected: String,
+        /// Who Confluence says is signed in.
+        actual: String,
+        /// The configuration field holding `expected`.
+        field: String,
+    },
+    /// A page of a listing held only rows that listing had returned already: the server
+    /// ignores the offset or the cursor. The listing is stopped as failed.
+    #[error(
+        "the server returned the same results again for `{url}`: it may ignore `start`; the \
+         listing was stopped and nothing it covers is deleted"
+    )]
+    RepeatedPage {
+        /// The URL of the repeated page (redacted).
+        url: String,
+    },
+    /// A listing went on for more pages than its reported size allows (or than any real
+    /// listing has). The listing is stopped as failed.
+    #[error(
+        "the listing `{url}` did not end after {pages} pages{}: it was stopped and nothing it \
+         covers is deleted",
+        match total { Some(t) => format!(" although the server reported {t} results"), None => String::new() }
+    )]
+    TooManyPages {
+        /// The URL of the listing's last page (redacted).
+        url: String,
+        /// Pages fetched.
+        pages: u64,
+        /// The size the server reported, if any.
+        total: Option<u64>,
     },
     /// The body is not the JSON expected.
     #[error("unexpected response from `{url}`: {message}")]
@@ -114,11 +191,47 @@ impl ClientError {
             ClientError::NotFound { .. } => Some(404),
             ClientError::BadRequest { .. } => Some(400),
             ClientError::RateLimited { .. } => Some(429),
+            ClientError::CredentialsRefused { .. } => Some(401),
+            ClientError::CloudLoginRefused { .. } => Some(403),
             ClientError::Server { status, .. } | ClientError::Status { status, .. } => {
                 Some(*status)
             }
             _ => None,
         }
+    }
+}
+
+impl ClientError {
+    /// True when the credentials were refused or belong to another account: the sync must stop
+    /// (and delete nothing) rather than go on with what an anonymous or foreign user sees.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Unauthorized { .. }
+                | ClientError::CredentialsRefused { .. }
+                | ClientError::CloudLoginRefused { .. }
+                | ClientError::WrongAccount { .. }
+        )
+    }
+
+    /// True when a listing was stopped because the server did not page properly.
+    pub fn is_broken_listing(&self) -> bool {
+        matches!(
+            self,
+            ClientError::RepeatedPage { .. } | ClientError::TooManyPages { .. }
+        )
+    }
+}
+
+/// `d` in seconds for messages: `10`, `0.3`.
+pub(crate) fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if d.subsec_millis() == 0 {
+        format!("{}", d.as_secs())
+    } else if s < 10.0 {
+        format!("{s:.1}")
+    } else {
+        format!("{s:.0}")
     }
 }
 

@@ -31,6 +31,13 @@ pub struct ClientStats {
     /// Time spent sleeping in backoff, summed over requests, in milliseconds.
     #[ts(type = "number")]
     pub backoff_wait_ms: u64,
+    /// Attempts that got no answer in time (connect, read or whole-request timeout).
+    #[ts(type = "number")]
+    pub timeouts: u64,
+    /// How much longer every request is paused by a rate limit, at the time of the snapshot,
+    /// in milliseconds (0 when not paused): a progress display shows "waiting N s".
+    #[ts(type = "number")]
+    pub paused_ms: u64,
 }
 
 #[derive(Default)]
@@ -41,6 +48,7 @@ pub(crate) struct Counters {
     pub near_limit: AtomicU64,
     pub rate_limit_wait_ms: AtomicU64,
     pub backoff_wait_ms: AtomicU64,
+    pub timeouts: AtomicU64,
 }
 
 impl Counters {
@@ -53,6 +61,8 @@ impl Counters {
             near_limit: get(&self.near_limit),
             rate_limit_wait_ms: get(&self.rate_limit_wait_ms),
             backoff_wait_ms: get(&self.backoff_wait_ms),
+            timeouts: get(&self.timeouts),
+            paused_ms: 0,
         }
     }
 
@@ -105,6 +115,16 @@ impl Gate {
         } else {
             Duration::ZERO
         }
+    }
+
+    /// How long every request is still paused for.
+    pub fn remaining(&self) -> Duration {
+        let now = Instant::now();
+        self.lock()
+            .not_before
+            .filter(|t| *t > now)
+            .map(|t| t - now)
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Waits until the shared pause is over and a requests-per-second slot is free.

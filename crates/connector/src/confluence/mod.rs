@@ -11,18 +11,25 @@
 //! - **Retries** ([`ClientOptions::retry_count`] exactly) with exponential backoff and full
 //!   jitter on 429, 500, 502, 503, 504, transport errors, timeouts and truncated or unparsable
 //!   JSON; never on 400, 401, 403 or 404.
-//! - **Rate limits.** A 429's `Retry-After` pauses *every* request of the client (a shared "not
-//!   before" instant); `X-RateLimit-NearLimit: true` adds a short pause; an optional
+//! - **Rate limits.** A 429 pauses *every* request of the client (a shared "not before" instant)
+//!   for its `Retry-After`, or without one for a backoff from about a second, doubling with
+//!   jitter up to 30 s; `X-RateLimit-NearLimit: true` adds a short pause; an optional
 //!   requests-per-second cap and a concurrency limit apply to all callers. [`ClientStats`]
 //!   counts requests, retries and waits.
+//! - **Identity.** [`ConfluenceClient::verify_identity`] confirms the signed-in account before a
+//!   sync or Test connection lists anything; `X-Seraph-LoginReason` refusals on any response
+//!   are [`ClientError::CredentialsRefused`], never an anonymous listing.
 //! - **Pagination** through [`Pager`]: pages are fetched one at a time (`next_page`) or as a
 //!   stream, following `_links.next` against `_links.base` (context path kept), or offsets where
-//!   Server/DC `next` links are unreliable. A failed page is an error, never a short listing.
+//!   Server/DC `next` links are unreliable. A failed page is an error, never a short listing; a
+//!   page of rows already seen, or more pages than the reported size allows, ends the listing
+//!   with an error ([`ClientError::RepeatedPage`], [`ClientError::TooManyPages`]).
 
 mod client;
 mod endpoints;
 mod error;
 mod gate;
+mod identity;
 mod model;
 mod options;
 mod paging;
@@ -35,6 +42,7 @@ pub use client::{ConfluenceClient, Download};
 pub use endpoints::{ContentType, UserRef, cql_quote};
 pub use error::ClientError;
 pub use gate::ClientStats;
+pub use identity::Identity;
 pub use model::{
     Attachment, Body, Children, CloudGroup, CloudItems, CloudRole, CloudUser, CloudUserDetail,
     Comment, Content, ContentRef, ContentRestriction, DcSpacePermission, DcSubject, ExtenderActors,

@@ -70,17 +70,21 @@ pub struct ClientOptions {
     pub backoff_base: Duration,
     /// Largest backoff cap.
     pub backoff_max: Duration,
-    /// Wait after a 429 without a usable `Retry-After`.
-    pub default_retry_after: Duration,
+    /// First pause after a 429 without a usable `Retry-After`; doubled (with jitter) on each
+    /// further 429 of the same request, up to [`Self::rate_limit_backoff_max`].
+    pub rate_limit_backoff_base: Duration,
+    /// Longest pause after a 429 without a usable `Retry-After`.
+    pub rate_limit_backoff_max: Duration,
     /// Longest `Retry-After` honoured (Confluence has sent `Long.MAX`).
     pub max_retry_after: Duration,
     /// Global pause after a response with `X-RateLimit-NearLimit: true`.
     pub near_limit_pause: Duration,
-    /// Time allowed to open a connection.
+    /// Time allowed to open a connection (TCP and TLS).
     pub connect_timeout: Duration,
     /// Time allowed for an API request, body included.
     pub request_timeout: Duration,
-    /// Time a download may stay silent.
+    /// Time any request or download may stay silent: waiting for the answer's headers, and
+    /// between two reads of its body.
     pub read_timeout: Duration,
     /// Time allowed for a whole download.
     pub download_timeout: Duration,
@@ -104,7 +108,8 @@ impl Default for ClientOptions {
             retry_count: 3,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(30),
-            default_retry_after: Duration::from_secs(30),
+            rate_limit_backoff_base: Duration::from_secs(1),
+            rate_limit_backoff_max: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(300),
             near_limit_pause: Duration::from_millis(250),
             connect_timeout: Duration::from_secs(10),

@@ -13,8 +13,59 @@ pub(crate) enum Failure {
         error: ClientError,
         after: Option<Duration>,
     },
+    /// A 429: every request of the client pauses, for `retry_after` when the server said how
+    /// long, else for a backoff that grows with the request's attempts.
+    RateLimited {
+        error: ClientError,
+        retry_after: Option<Duration>,
+    },
     /// Final: 400, 401, 403, 404, other statuses, bad URLs.
     Fatal(ClientError),
+}
+
+/// The pause after a 429 without a usable `Retry-After`: `base * 2^attempt` capped at `max`,
+/// times a jitter factor in `[0.7, 1.3)` (`unit` is uniform in `[0, 1)`), never above `max`.
+/// About 1 s, 2 s, 4 s, ... 30 s with the defaults.
+pub(crate) fn rate_limit_backoff(
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+    unit: f64,
+) -> Duration {
+    let grown = base
+        .checked_mul(2u32.saturating_pow(attempt.min(30)))
+        .unwrap_or(max)
+        .min(max);
+    grown.mul_f64(0.7 + 0.6 * unit.clamp(0.0, 1.0)).min(max)
+}
+
+/// What `X-Seraph-LoginReason` says about credentials that were sent: `Some(detail)` when they
+/// were refused (`AUTHENTICATED_FAILED`: wrong, expired or revoked; `AUTHENTICATION_DENIED`:
+/// refused without checking, e.g. a CAPTCHA is required after failed logins).
+pub(crate) fn login_refused(headers: &HeaderMap) -> Option<String> {
+    let reasons: Vec<String> = headers
+        .get_all("x-seraph-loginreason")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_uppercase())
+        .collect();
+    if reasons.iter().any(|r| r == "AUTHENTICATION_DENIED") {
+        Some(
+            "Confluence denied the login without checking it (X-Seraph-LoginReason: \
+             AUTHENTICATION_DENIED; after failed logins it asks for a CAPTCHA: sign in once in a \
+             browser as this user) and answered as an anonymous user"
+                .to_string(),
+        )
+    } else if reasons.iter().any(|r| r == "AUTHENTICATED_FAILED") {
+        Some(
+            "Confluence did not accept the credentials (X-Seraph-LoginReason: \
+             AUTHENTICATED_FAILED) and answered as an anonymous user"
+                .to_string(),
+        )
+    } else {
+        None
+    }
 }
 
 /// Full-jitter exponential backoff: uniform in `[0, min(max, base * 2^attempt)]`.
@@ -106,6 +157,46 @@ mod tests {
         assert_eq!(backoff(10, b, m, 1.0), m);
         assert_eq!(backoff(u32::MAX, b, m, 0.5), Duration::from_secs(1));
         assert_eq!(backoff(2, b, m, 0.5), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn rate_limit_backoff_starts_near_a_second_doubles_and_caps() {
+        let b = Duration::from_secs(1);
+        let m = Duration::from_secs(30);
+        // Jitter stays within [0.7, 1.3] of the doubled base.
+        assert_eq!(rate_limit_backoff(0, b, m, 0.0), Duration::from_millis(700));
+        assert_eq!(rate_limit_backoff(0, b, m, 0.5), Duration::from_secs(1));
+        assert_eq!(rate_limit_backoff(1, b, m, 0.5), Duration::from_secs(2));
+        assert_eq!(rate_limit_backoff(2, b, m, 0.5), Duration::from_secs(4));
+        assert!(rate_limit_backoff(0, b, m, 0.999) < Duration::from_millis(1300));
+        // Never above the cap, however many attempts.
+        assert_eq!(rate_limit_backoff(5, b, m, 0.5), m);
+        assert_eq!(rate_limit_backoff(40, b, m, 1.0), m);
+        assert_eq!(rate_limit_backoff(u32::MAX, b, m, 0.0), Duration::from_secs(21));
+    }
+
+    #[test]
+    fn seraph_login_reasons() {
+        let mut h = HeaderMap::new();
+        assert_eq!(login_refused(&h), None);
+        h.insert("x-seraph-loginreason", HeaderValue::from_static("OK"));
+        assert_eq!(login_refused(&h), None);
+        h.insert(
+            "x-seraph-loginreason",
+            HeaderValue::from_static("AUTHENTICATED_FAILED"),
+        );
+        assert!(login_refused(&h).unwrap().contains("AUTHENTICATED_FAILED"));
+        h.insert(
+            "x-seraph-loginreason",
+            HeaderValue::from_static("AUTHENTICATION_DENIED"),
+        );
+        assert!(login_refused(&h).unwrap().contains("CAPTCHA"));
+        // Authenticated but not allowed is not a refusal of the credentials.
+        h.insert(
+            "x-seraph-loginreason",
+            HeaderValue::from_static("AUTHORISATION_FAILED"),
+        );
+        assert_eq!(login_refused(&h), None);
     }
 
     #[test]

@@ -51,7 +51,8 @@ fn fast_options(retry_count: u32) -> ClientOptions {
         retry_count,
         backoff_base: Duration::from_millis(5),
         backoff_max: Duration::from_millis(20),
-        default_retry_after: Duration::from_millis(50),
+        rate_limit_backoff_base: Duration::from_millis(50),
+        rate_limit_backoff_max: Duration::from_millis(100),
         near_limit_pause: Duration::from_millis(30),
         request_timeout: Duration::from_secs(5),
         ..ClientOptions::default()
@@ -594,7 +595,14 @@ async fn timeouts_are_typed_and_retried() {
     let c = client(Flavor::Server, &base, opts);
     let err = c.ping().await.unwrap_err();
     assert!(matches!(err, ClientError::Timeout { .. }), "{err}");
+    let host = base.trim_start_matches("http://");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("no answer from {host} for 0.1 s")),
+        "{err}"
+    );
     assert_eq!(hits.n(), 2);
+    assert_eq!(c.stats().timeouts, 2);
 }
 
 #[tokio::test]
@@ -617,4 +625,638 @@ async fn from_config_builds_cloud_basic_auth() {
     assert_eq!(c.api_base().as_str(), "https://acme.atlassian.net/wiki/");
     assert_eq!(c.options().retry_count, 7);
     assert!(!c.options().danger_accept_invalid_certs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity: who the client is signed in as.
+
+/// A site whose `rest/api/user/current` (under `prefix`) answers `status` with `body`, and
+/// `X-Seraph-LoginReason: reason` when given; `rest/api/space` answers one space with the
+/// same header.
+fn identity_site(prefix: &str, status: StatusCode, body: Value, reason: Option<&'static str>) -> Router {
+    let with_reason = move |mut r: Response| {
+        if let Some(reason) = reason {
+            r.headers_mut()
+                .insert("x-seraph-loginreason", reason.parse().unwrap());
+        }
+        r
+    };
+    Router::new()
+        .route(
+            &format!("{prefix}/rest/api/user/current"),
+            get(move || async move { with_reason((status, axum::Json(body)).into_response()) }),
+        )
+        .route(
+            &format!("{prefix}/rest/api/space"),
+            get(move || async move {
+                with_reason(
+                    axum::Json(json!({"results": [{"id": 1, "key": "PUB"}], "size": 1}))
+                        .into_response(),
+                )
+            }),
+        )
+}
+
+fn anonymous_user() -> Value {
+    json!({"type": "anonymous", "displayName": "Anonymous", "_links": {}})
+}
+
+fn basic(user: &str) -> Credentials {
+    Credentials::Basic {
+        username: user.into(),
+        password: "pw".into(),
+    }
+}
+
+fn pat() -> Credentials {
+    Credentials::Bearer {
+        token: "expired-pat".into(),
+    }
+}
+
+async fn identity_of(
+    flavor: Flavor,
+    prefix: &str,
+    credentials: Credentials,
+    status: StatusCode,
+    body: Value,
+    reason: Option<&'static str>,
+) -> Result<Identity, ClientError> {
+    let base = serve(identity_site(prefix, status, body, reason)).await;
+    let url = if flavor == Flavor::Cloud {
+        base
+    } else {
+        format!("{base}{prefix}")
+    };
+    ConfluenceClient::new(flavor, &url, credentials, fast_options(0))
+        .unwrap()
+        .verify_identity()
+        .await
+}
+
+#[tokio::test]
+async fn a_refused_token_served_as_anonymous_is_an_error() {
+    // Data Center with anonymous access: the refused PAT is answered as anonymous, marked only
+    // in the header.
+    let err = identity_of(
+        Flavor::DataCenter,
+        "/confluence",
+        pat(),
+        StatusCode::OK,
+        anonymous_user(),
+        Some("AUTHENTICATED_FAILED"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(err.is_auth_failure());
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the token was refused (expired or revoked?)"),
+        "{text}"
+    );
+    assert!(text.contains("CONFLUENCE_PAT"), "{text}");
+    assert!(!text.contains("expired-pat"), "{text}");
+    // The same without the header: the anonymous user itself gives it away.
+    let err = identity_of(
+        Flavor::DataCenter,
+        "",
+        pat(),
+        StatusCode::OK,
+        anonymous_user(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    // Cloud: `type: anonymous`.
+    let err = identity_of(
+        Flavor::Cloud,
+        "/wiki",
+        basic("ann@example.com"),
+        StatusCode::OK,
+        anonymous_user(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("id.atlassian.com"), "{err}");
+    // A 401 to the current-user endpoint: refused too, with the fix.
+    let err = identity_of(
+        Flavor::Server,
+        "",
+        basic("bob"),
+        StatusCode::UNAUTHORIZED,
+        json!({}),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(err.to_string().contains("CONFLUENCE_PASSWORD"), "{err}");
+    // A CAPTCHA after failed logins says so.
+    let err = identity_of(
+        Flavor::DataCenter,
+        "",
+        basic("bob"),
+        StatusCode::UNAUTHORIZED,
+        json!({}),
+        Some("AUTHENTICATION_DENIED"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("CAPTCHA"), "{err}");
+}
+
+#[tokio::test]
+async fn another_account_than_configured_is_an_error() {
+    let err = identity_of(
+        Flavor::Server,
+        "",
+        basic("alice"),
+        StatusCode::OK,
+        json!({"type": "known", "username": "bob", "userKey": "k2", "displayName": "Bob"}),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::WrongAccount { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("signed in as Bob (bob), not the configured alice"),
+        "{err}"
+    );
+    let err = identity_of(
+        Flavor::Cloud,
+        "/wiki",
+        basic("ann@example.com"),
+        StatusCode::OK,
+        json!({"type": "known", "accountId": "557058:1", "email": "eve@example.com", "displayName": "Eve"}),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not the configured ann@example.com"),
+        "{err}"
+    );
+    // No user named at all: not confirmed.
+    let err = identity_of(
+        Flavor::Server,
+        "",
+        basic("alice"),
+        StatusCode::OK,
+        json!({"type": "known"}),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::Decode { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_configured_account_is_confirmed() {
+    let id = identity_of(
+        Flavor::Cloud,
+        "/wiki",
+        basic("Ann@Example.com"),
+        StatusCode::OK,
+        json!({"type": "known", "accountId": "557058:1", "email": "ann@example.com", "displayName": "Ann"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(id.describe(), "Ann (ann@example.com)");
+    // Cloud hides the email by privacy settings: the account id is all there is.
+    let id = identity_of(
+        Flavor::Cloud,
+        "/wiki",
+        basic("ann@example.com"),
+        StatusCode::OK,
+        json!({"type": "known", "accountId": "557058:1", "email": "", "publicName": "ann"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(id.account_id.as_deref(), Some("557058:1"));
+    // Data Center with a PAT: any signed-in user, under the context path.
+    let id = identity_of(
+        Flavor::DataCenter,
+        "/confluence",
+        pat(),
+        StatusCode::OK,
+        json!({"type": "known", "username": "crawler", "userKey": "k1"}),
+        Some("OK"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(id.describe(), "crawler");
+    let id = identity_of(
+        Flavor::Server,
+        "",
+        basic("Alice"),
+        StatusCode::OK,
+        json!({"type": "known", "username": "alice"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(id.username.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn cloud_403_for_a_wrong_token_says_how_to_fix_it() {
+    let body = json!({"statusCode": 403, "message": "com.atlassian.confluence.mvc.rest.common.exception.StacklessResponseStatusException: 403 FORBIDDEN \"Request rejected because caller cannot access Confluence\""});
+    let err = identity_of(
+        Flavor::Cloud,
+        "/wiki",
+        basic("ann@example.com"),
+        StatusCode::FORBIDDEN,
+        body,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::CloudLoginRefused { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("email/API token pair"), "{text}");
+    assert!(
+        text.contains("https://id.atlassian.com/manage-profile/security/api-tokens"),
+        "{text}"
+    );
+    assert_eq!(err.status(), Some(403));
+}
+
+#[tokio::test]
+async fn a_login_refusal_on_any_response_fails_the_request() {
+    // Mid-sync, the token expires: listings still answer 200, anonymously.
+    let base = serve(identity_site(
+        "",
+        StatusCode::OK,
+        json!({"type": "known", "username": "crawler"}),
+        Some("AUTHENTICATED_FAILED"),
+    ))
+    .await;
+    let c = ConfluenceClient::new(Flavor::DataCenter, &base, pat(), fast_options(2)).unwrap();
+    let err = c.spaces().unwrap().collect_all().await.unwrap_err();
+    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(err.to_string().contains("AUTHENTICATED_FAILED"), "{err}");
+    // Not retried: the answer will not change.
+    assert_eq!(c.stats().requests, 1);
+    // Without credentials the header means nothing to us.
+    let anon = client(Flavor::DataCenter, &base, fast_options(0));
+    assert_eq!(anon.spaces().unwrap().collect_all().await.unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings that end.
+
+/// `GET rest/api/content/search` answered by `page(start, hits)`.
+fn search_site<F>(hits: Shared, page: F) -> Router
+where
+    F: Fn(usize) -> Value + Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route(
+            "/rest/api/content/search",
+            get(
+                move |State(h): State<Shared>, uri: Uri, Query(q): Query<HashMap<String, String>>| {
+                    let page = page.clone();
+                    async move {
+                        h.record(&uri);
+                        let start: usize = q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
+                        axum::Json(page(start))
+                    }
+                },
+            ),
+        )
+        .with_state(hits)
+}
+
+fn rows(from: usize, to: usize) -> Vec<Value> {
+    (from..to)
+        .map(|i| json!({"id": i.to_string(), "type": "page"}))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_start_ends_the_listing_with_an_error() {
+    // Search: the same 50 results for every `start`, a `totalSize` far away, no `next`.
+    let hits = Shared::default();
+    let base = serve(search_site(hits.clone(), |_| {
+        json!({"results": rows(0, 50), "start": 0, "limit": 50, "size": 50, "totalSize": 1010})
+    }))
+    .await;
+    let c = client(Flavor::DataCenter, &base, fast_options(0));
+    let mut pager = c.content_in_space("ENG", ContentType::Page).unwrap();
+    assert_eq!(pager.next_page().await.unwrap().unwrap().results.len(), 50);
+    let err = pager.next_page().await.unwrap_err();
+    assert!(matches!(err, ClientError::RepeatedPage { .. }), "{err}");
+    assert!(err.is_broken_listing());
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the server returned the same results again for `"),
+        "{text}"
+    );
+    assert!(text.contains("/rest/api/content/search"), "{text}");
+    assert!(text.contains("nothing it covers is deleted"), "{text}");
+    // The listing stays failed: never an end that looks complete.
+    assert!(!pager.is_done());
+    assert!(matches!(
+        pager.next_page().await,
+        Err(ClientError::RepeatedPage { .. })
+    ));
+    assert_eq!(hits.n(), 2);
+
+    // A collection that always links a `next` page but ignores `start`.
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/rest/api/content/{id}/child/attachment",
+            get(|State(h): State<Shared>, uri: Uri| async move {
+                h.record(&uri);
+                axum::Json(json!({
+                    "results": [{"id": "att1", "type": "attachment"}, {"id": "att2", "type": "attachment"}],
+                    "start": 0, "limit": 2, "size": 2,
+                    "_links": {"next": "/rest/api/content/1/child/attachment?limit=2&start=2"}
+                }))
+            }),
+        )
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    let c = client(Flavor::Server, &base, fast_options(0));
+    let items: Vec<_> = c.attachments("1").unwrap().into_stream().collect().await;
+    assert_eq!(items.len(), 3);
+    assert!(matches!(items[2], Err(ClientError::RepeatedPage { .. })));
+    assert_eq!(hits.n(), 2);
+}
+
+#[tokio::test]
+async fn data_center_search_does_not_go_past_its_total_or_a_short_page() {
+    // Full page, `next` given, but `totalSize` says that was all: no second request.
+    let hits = Shared::default();
+    let base = serve(search_site(hits.clone(), |start| {
+        json!({"results": rows(start, start + 50), "start": start, "limit": 50, "size": 50,
+               "totalSize": 50, "_links": {"next": "/rest/api/content/search?start=50"}})
+    }))
+    .await;
+    let c = client(Flavor::DataCenter, &base, fast_options(0));
+    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    assert_eq!((all.len(), hits.n()), (50, 1));
+
+    // No `next`, no `totalSize`: a short page ends.
+    let hits = Shared::default();
+    let base = serve(search_site(hits.clone(), |start| {
+        let end = (start + 50).min(60);
+        json!({"results": rows(start, end), "start": start, "limit": 50, "size": end - start})
+    }))
+    .await;
+    let c = client(Flavor::DataCenter, &base, fast_options(0));
+    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    assert_eq!((all.len(), hits.n()), (60, 2));
+
+    // The server clips `limit` to 25 and says so: 25 rows are a full page, not the end.
+    let hits = Shared::default();
+    let base = serve(search_site(hits.clone(), |start| {
+        let end = (start + 25).min(60);
+        json!({"results": rows(start, end), "start": start, "limit": 25, "size": end - start, "totalSize": 60})
+    }))
+    .await;
+    let c = client(Flavor::DataCenter, &base, fast_options(0));
+    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    assert_eq!((all.len(), hits.n()), (60, 3));
+}
+
+#[tokio::test]
+async fn a_collection_without_next_links_loses_nothing() {
+    // 250 spaces, 100 per page, `start` honoured, `_links.next` never sent.
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get(|State(h): State<Shared>, uri: Uri, Query(q): Query<HashMap<String, String>>| async move {
+                h.record(&uri);
+                let start: usize = q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
+                let rows: Vec<Value> = (start..(start + 100).min(250))
+                    .map(|i| json!({"id": i, "key": format!("S{i}")}))
+                    .collect();
+                axum::Json(json!({"results": rows, "start": start, "size": rows.len()}))
+            }),
+        )
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    let c = client(Flavor::Server, &base, fast_options(0));
+    let spaces = c.spaces().unwrap().collect_all().await.unwrap();
+    assert_eq!(spaces.len(), 250);
+    assert_eq!(hits.n(), 3);
+}
+
+#[tokio::test]
+async fn overlapping_pages_go_on_and_endless_cursors_are_capped() {
+    // Results shifted by a deletion between pages: page 2 repeats one row, then new ones.
+    let hits = Shared::default();
+    let base = serve(search_site(hits.clone(), |start| {
+        let from = if start == 0 { 0 } else { start - 1 };
+        let end = (from + 50).min(80);
+        json!({"results": rows(from, end), "start": start, "limit": 50, "size": end - from, "totalSize": 79})
+    }))
+    .await;
+    let c = client(Flavor::DataCenter, &base, fast_options(0));
+    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    // Every row arrives (one twice: the caller counts distinct ids).
+    assert_eq!(all.len(), 81);
+    let distinct: std::collections::HashSet<_> = all.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(distinct.len(), 80);
+    assert_eq!(hits.n(), 2);
+
+    // A Cloud cursor that never ends, every page new, while `totalSize` says 10.
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/wiki/rest/api/content/search",
+            get(|State(h): State<Shared>, uri: Uri, Query(q): Query<HashMap<String, String>>| async move {
+                let n = h.record(&uri);
+                let _ = q;
+                let rows: Vec<Value> = (n * 5..n * 5 + 5)
+                    .map(|i| json!({"id": i.to_string(), "type": "page"}))
+                    .collect();
+                axum::Json(json!({
+                    "results": rows, "limit": 5, "size": 5, "totalSize": 10,
+                    "_links": {"next": format!("/rest/api/content/search?cursor=c{}&limit=5", n + 1)}
+                }))
+            }),
+        )
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    let c = client(Flavor::Cloud, &base, fast_options(0));
+    let items: Vec<_> = c.content_search("type = page").unwrap().into_stream().collect().await;
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        matches!(err, ClientError::TooManyPages { total: Some(10), .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("reported 10 results"), "{err}");
+    // ceil(10 / 5) * 2 + 10 pages at most.
+    assert_eq!(hits.n(), 14);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waits that say so.
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_from_the_base_and_doubles() {
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get(|State(h): State<Shared>, uri: Uri| async move {
+                let n = h.record(&uri);
+                h.times.lock().unwrap().push((Instant::now(), 0));
+                if n < 3 {
+                    StatusCode::TOO_MANY_REQUESTS.into_response()
+                } else {
+                    axum::Json(json!({"results": []})).into_response()
+                }
+            }),
+        )
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    let mut opts = fast_options(3);
+    opts.rate_limit_backoff_base = Duration::from_millis(100);
+    opts.rate_limit_backoff_max = Duration::from_millis(250);
+    let c = client(Flavor::Server, &base, opts);
+    c.ping().await.unwrap();
+    let times: Vec<Instant> = hits.times.lock().unwrap().iter().map(|t| t.0).collect();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    // ~100 ms, ~200 ms, then the 250 ms cap (each within its jitter), not a flat long pause.
+    assert!(gaps[0] >= Duration::from_millis(65) && gaps[0] < Duration::from_millis(200), "{gaps:?}");
+    assert!(gaps[1] >= Duration::from_millis(135) && gaps[1] < Duration::from_millis(320), "{gaps:?}");
+    assert!(gaps[2] >= Duration::from_millis(170) && gaps[2] < Duration::from_millis(340), "{gaps:?}");
+    let stats = c.stats();
+    assert_eq!(stats.rate_limited, 3);
+    // The wait is visible in the counters.
+    assert!(stats.rate_limit_wait_ms >= 370, "{stats:?}");
+    assert_eq!(stats.paused_ms, 0);
+}
+
+#[tokio::test]
+async fn the_remaining_pause_is_visible_while_waiting() {
+    let router = Router::new().route(
+        "/rest/api/space",
+        get(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "2")], "{}") }),
+    );
+    let base = serve(router).await;
+    let c = client(Flavor::Server, &base, fast_options(1));
+    let task = tokio::spawn({
+        let c = c.clone();
+        async move { c.ping().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let paused = c.stats().paused_ms;
+    assert!(paused > 1000 && paused <= 2000, "{paused}");
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_host_that_never_answers_times_out_on_the_read_timeout() {
+    // Accepts connections, never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut opts = fast_options(1);
+    opts.read_timeout = Duration::from_millis(300);
+    opts.request_timeout = Duration::from_secs(30);
+    let c = client(Flavor::Server, &format!("http://{addr}"), opts);
+    let start = Instant::now();
+    let err = c.ping().await.unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        err.to_string()
+            .starts_with(&format!("no answer from {addr} for 0.3 s")),
+        "{err}"
+    );
+    assert_eq!(c.stats().timeouts, 2);
+}
+
+#[tokio::test]
+async fn the_configured_timeouts_reach_the_client() {
+    use crate::config::ConnectorConfig;
+    let mut cfg = ConnectorConfig::default();
+    cfg.http.connect_timeout_secs = 4;
+    cfg.http.read_timeout_secs = 7;
+    let opts = ClientOptions::from_config(&cfg);
+    assert_eq!(opts.connect_timeout, Duration::from_secs(4));
+    assert_eq!(opts.read_timeout, Duration::from_secs(7));
+    assert_eq!(
+        ClientOptions::default().rate_limit_backoff_base,
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        ClientOptions::default().rate_limit_backoff_max,
+        Duration::from_secs(30)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers that are not Confluence's.
+
+#[tokio::test]
+async fn html_with_200_is_named() {
+    let router = Router::new().route(
+        "/rest/api/space",
+        get(|| async {
+            (
+                [("content-type", "text/html")],
+                "<!DOCTYPE html><html><body>Log in</body></html>",
+            )
+        }),
+    );
+    let base = serve(router).await;
+    let c = client(Flavor::Server, &base, fast_options(0));
+    let err = c.ping().await.unwrap_err();
+    assert!(err.to_string().contains("HTML page instead of JSON"), "{err}");
+}
+
+#[tokio::test]
+async fn api_redirects_to_another_host_are_refused_downloads_follow() {
+    let other = serve(
+        Router::new()
+            .route(
+                "/rest/api/space",
+                get(|| async { axum::Json(json!({"results": []})) }),
+            )
+            .route("/file", get(|| async { "file body" })),
+    )
+    .await;
+    let to = other.clone();
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get({
+                let to = to.clone();
+                move || async move { axum::response::Redirect::temporary(&format!("{to}/rest/api/space")) }
+            }),
+        )
+        .route(
+            "/download/attachments/1/a.txt",
+            get(move || async move { axum::response::Redirect::temporary(&format!("{to}/file")) }),
+        );
+    let base = serve(router).await;
+    let c = ConfluenceClient::new(Flavor::Server, &base, basic("bob"), fast_options(0)).unwrap();
+    let err = c.ping().await.unwrap_err();
+    assert!(err.to_string().contains("to another host"), "{err}");
+    let body = c
+        .download("/download/attachments/1/a.txt")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body, b"file body");
 }

@@ -16,8 +16,14 @@
 //!
 //! Every other extension gets a metadata-only document whose `extraction_note` says why it has
 //! no text. [`Extractor`] adds the limits of a sync (the download cap, a cap on the text kept, a
-//! time limit per file, panics caught) and, when `use_text_extraction_service` is on, sends files
-//! to an Apache Tika server instead ([`tika`]).
+//! decompression budget, a time limit per file, panics caught) and, when
+//! `use_text_extraction_service` is on, sends files to an Apache Tika server instead ([`tika`]).
+//!
+//! Hostile files: what a file decompresses to (zip parts, PDF streams, compound-file streams) is
+//! counted as it streams against [`Limits::max_decompressed_bytes`]; a file over it gives a
+//! failure note ("decompresses to more than 256 MiB: not extracted (a decompression bomb?)")
+//! and [`Extraction::poisoned`]. [`Quarantine`] remembers such files (and files whose extraction
+//! killed the process) by attachment id and version, so that the next sync does not try again.
 
 mod formats;
 mod limits;
@@ -26,6 +32,7 @@ mod ole;
 mod ooxml;
 mod pdf;
 mod plain;
+mod quarantine;
 mod rtf;
 mod sheet;
 pub mod tika;
@@ -40,7 +47,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use formats::{ALLOW_LIST, Format};
-pub use limits::Limits;
+pub use limits::{Limits, decompression_budget};
+pub use quarantine::{Attempt, Quarantine};
 
 use crate::config::ConnectorConfig;
 
@@ -54,6 +62,10 @@ pub struct Extraction {
     /// Whether the note reports a failure (a corrupt or encrypted file, a time-out, the service
     /// failing) rather than a policy (an unsupported format, a cap): the sync warns about these.
     pub failed: bool,
+    /// Whether the file is hostile to the extractor: it exceeded the decompression budget or
+    /// made a reader crash (a time-out is not: a busy machine slows honest files). Such a file
+    /// belongs in the [`Quarantine`]: trying it again at every sync only repeats the damage.
+    pub poisoned: bool,
 }
 
 impl Extraction {
@@ -63,6 +75,7 @@ impl Extraction {
             text: None,
             note: Some(note.into()),
             failed: false,
+            poisoned: false,
         }
     }
 
@@ -71,6 +84,14 @@ impl Extraction {
         Extraction {
             failed: true,
             ..Extraction::none(note)
+        }
+    }
+
+    /// No text, because the file is hostile (see [`Extraction::poisoned`]).
+    pub fn poisoned(note: impl Into<String>) -> Extraction {
+        Extraction {
+            poisoned: true,
+            ..Extraction::failure(note)
         }
     }
 }
@@ -82,6 +103,9 @@ pub(crate) enum Failure {
     Encrypted,
     /// The file is not what its extension says, or is damaged.
     Corrupt(String),
+    /// The file decompresses to more than the budget (the reason, e.g. "decompresses to more
+    /// than 256 MiB").
+    Bomb(String),
 }
 
 impl Failure {
@@ -93,13 +117,17 @@ impl Failure {
         match self {
             Failure::Encrypted => format!("the `.{ext}` file is encrypted (password-protected)"),
             Failure::Corrupt(why) => format!("the `.{ext}` file could not be read: {why}"),
+            Failure::Bomb(why) => {
+                format!("the `.{ext}` file {why}: not extracted (a decompression bomb?)")
+            }
         }
     }
 }
 
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Self {
-        Failure::Corrupt(format!("read error: {err}"))
+        limits::OverBudget::find(&err)
+            .unwrap_or_else(|| Failure::Corrupt(format!("read error: {err}")))
     }
 }
 
@@ -176,19 +204,21 @@ fn extract_with(input: Input<'_>, extension: &str, limits: &Limits) -> Extractio
     let Some(format) = Format::of(&ext) else {
         return Extraction::none(unsupported_note(&ext));
     };
-    let mut out = limits::TextOut::new(limits.max_text_bytes);
+    let budget = limits::Budget::new(limits.max_decompressed_bytes);
+    let mut out = limits::TextOut::with_budget(limits.max_text_bytes, budget);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         format.read(input, &mut out)
     }));
     match result {
         Ok(Ok(())) => out.finish(&ext),
+        Ok(Err(failure @ Failure::Bomb(_))) => Extraction::poisoned(failure.note(&ext)),
         Ok(Err(failure)) => {
             let note = failure.note(&ext);
             Extraction::failure(note)
         }
         Err(_) => {
             let note = format!("the `.{ext}` file could not be read: the reader crashed on it");
-            Extraction::failure(note)
+            Extraction::poisoned(note)
         }
     }
 }
@@ -201,7 +231,7 @@ pub async fn extract_file(path: PathBuf, extension: String, limits: Limits) -> E
     let task = tokio::task::spawn_blocking(move || extract_path(&path, &extension, &limits));
     match tokio::time::timeout(timeout, task).await {
         Ok(Ok(extraction)) => extraction,
-        Ok(Err(err)) => Extraction::failure(format!(
+        Ok(Err(err)) => Extraction::poisoned(format!(
             "the `.{ext}` file could not be read: the reader stopped ({err})"
         )),
         Err(_) => {
@@ -209,6 +239,7 @@ pub async fn extract_file(path: PathBuf, extension: String, limits: Limits) -> E
                 "text extraction of the `.{ext}` file took longer than {}",
                 limits::human_duration(timeout)
             );
+            // Not poisoned: a busy machine makes honest files slow too. The next sync retries.
             Extraction::failure(note)
         }
     }
@@ -228,7 +259,7 @@ impl Extractor {
     pub fn new(config: &ConnectorConfig) -> Extractor {
         let e = &config.extraction;
         Extractor {
-            limits: Limits::from_settings(e),
+            limits: Limits::from_config(e, &config.http),
             max_download_bytes: config.http.max_download_bytes,
             service: config.use_text_extraction_service.then(|| {
                 tika::Tika::new(
@@ -255,6 +286,11 @@ impl Extractor {
             max_download_bytes: u64::MAX,
             service: Some(service),
         }
+    }
+
+    /// The limits of in-process extraction.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Whether files go to the extraction service.
@@ -303,6 +339,39 @@ impl Extractor {
             }
             None => extract_file(path.to_owned(), extension.to_owned(), self.limits.clone()).await,
         }
+    }
+
+    /// [`Extractor::extract`] for attachment `id` at `version`, through `quarantine`: a file
+    /// quarantined by an earlier sync is not read again (its note says why); a file that is
+    /// [`Extraction::poisoned`] now is quarantined; and the attempt is marked on disk while it
+    /// runs, so that a file whose extraction kills the process is quarantined by the next sync.
+    /// A quarantine that cannot be written only costs a warning.
+    pub async fn extract_guarded(
+        &self,
+        quarantine: &Quarantine,
+        id: &str,
+        version: u64,
+        path: &Path,
+        extension: &str,
+    ) -> Extraction {
+        if let Some(reason) = quarantine.reason(id, version) {
+            return Extraction::failure(quarantine::note(&reason));
+        }
+        let attempt = quarantine.attempt(id, version);
+        if let Err(err) = &attempt {
+            tracing::warn!(id, version, "could not mark the extraction attempt: {err}");
+        }
+        let extraction = self.extract(path, extension).await;
+        if extraction.poisoned {
+            let reason = extraction.note.clone().unwrap_or_default();
+            if let Err(err) = quarantine.quarantine(id, version, &reason) {
+                tracing::warn!(id, version, "could not quarantine the file: {err}");
+            }
+        }
+        if let Ok(attempt) = attempt {
+            attempt.finish();
+        }
+        extraction
     }
 }
 

@@ -1,13 +1,10 @@
 //! Office Open XML (Word, PowerPoint and Visio 2007+): zip containers whose parts are XML.
 
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 
-use super::limits::TextOut;
+use super::limits::{MAX_XML_EVENT_BYTES, TextOut, XmlGuard};
 use super::xml::{self, Spec};
 use super::{Failure, Input, ReadSeek};
-
-/// Largest uncompressed part read, against zip bombs.
-const MAX_PART_BYTES: u64 = 256 * 1024 * 1024;
 
 pub(crate) type Archive<'a> = zip::ZipArchive<Box<dyn ReadSeek + 'a>>;
 
@@ -39,7 +36,12 @@ pub(crate) fn part(
     if entry.encrypted() {
         return Err(Failure::Encrypted);
     }
-    xml::collect(BufReader::new(entry.take(MAX_PART_BYTES)), spec, out)?;
+    // What the part says it holds is refused up front; what it really inflates to is counted
+    // as it streams (a zip may lie about sizes), against the budget of the whole file.
+    let budget = out.budget().clone();
+    budget.check_declared(entry.size())?;
+    let reader = XmlGuard::new(budget.reader(entry), MAX_XML_EVENT_BYTES);
+    xml::collect(BufReader::new(reader), spec, out)?;
     out.newline();
     Ok(())
 }

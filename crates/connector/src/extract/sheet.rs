@@ -1,7 +1,7 @@
 //! Spreadsheets through calamine: Excel 2007+ (`.xlsx`, `.xlsm`, `.xlsb`) and 97-2003 (`.xls`).
 //! Each sheet gives its name, then one line per row with cells separated by tabs.
 
-use calamine::{Data, Reader, Xls, Xlsb, Xlsx};
+use calamine::{Data, DataRef, Reader, Xls, Xlsb, Xlsx};
 
 use super::limits::TextOut;
 use super::{Failure, Input, ReadSeek, ole};
@@ -24,19 +24,101 @@ pub(crate) fn read(input: Input<'_>, out: &mut TextOut) -> Result<(), Failure> {
         ));
     }
     let xlsb = {
-        let zip = zip::ZipArchive::new(input.open()?)
+        let mut zip = zip::ZipArchive::new(input.open()?)
             .map_err(|e| Failure::corrupt("not a valid zip container", e))?;
+        inflates_within_budget(&mut zip, out)?;
         zip.index_for_name("xl/workbook.bin").is_some()
     };
     if xlsb {
-        let book = Xlsb::new(input.open()?)
+        let mut book = Xlsb::new(input.open()?)
             .map_err(|e| Failure::corrupt("not a valid Excel binary workbook", e))?;
-        sheets(book, out)
+        let many = book.sheet_names().len() > 1;
+        for name in book.sheet_names() {
+            let mut cells = book
+                .worksheet_cells_reader(&name)
+                .map_err(|e| Failure::corrupt(&format!("sheet `{name}`"), e))?;
+            let next = || cells.next_cell().map(|c| c.map(|c| cell(&c)));
+            write_cells(&name, many, next, out)?;
+        }
+        Ok(())
     } else {
-        let book = Xlsx::new(input.open()?)
+        let mut book = Xlsx::new(input.open()?)
             .map_err(|e| Failure::corrupt("not a valid Excel workbook", e))?;
-        sheets(book, out)
+        let many = book.sheet_names().len() > 1;
+        for name in book.sheet_names() {
+            let mut cells = book
+                .worksheet_cells_reader(&name)
+                .map_err(|e| Failure::corrupt(&format!("sheet `{name}`"), e))?;
+            let next = || cells.next_cell().map(|c| c.map(|c| cell(&c)));
+            write_cells(&name, many, next, out)?;
+        }
+        Ok(())
     }
+}
+
+/// calamine reads the parts of a workbook itself (shared strings all in memory): before it
+/// does, every part is inflated once into nothing, counted against the file's budget. The
+/// declared sizes are checked first (cheap), the real output then (a zip may lie).
+fn inflates_within_budget<R: std::io::Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    out: &TextOut,
+) -> Result<(), Failure> {
+    let budget = out.budget();
+    let declared = (0..zip.len())
+        .filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size()))
+        .fold(0u64, u64::saturating_add);
+    budget.check_declared(declared)?;
+    let probe = budget.clone();
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index(i) else { continue };
+        std::io::copy(&mut probe.reader(entry), &mut std::io::sink())?;
+    }
+    Ok(())
+}
+
+/// A cell's position and text (`None` when empty).
+fn cell(c: &calamine::Cell<DataRef<'_>>) -> ((u32, u32), Option<String>) {
+    let text = match c.get_value() {
+        DataRef::Empty => None,
+        DataRef::String(s) => Some(s.trim().to_owned()),
+        DataRef::SharedString(s) => Some(s.trim().to_owned()),
+        other => Some(Data::from(other.clone()).to_string()),
+    };
+    (c.get_position(), text)
+}
+
+/// Streams the cells of one sheet: the sheet name (when there are several), then one line per
+/// row, cells separated by tabs. Cells come in row order; no dense range is built, so a sheet
+/// claiming a cell at `XFD1048576` costs nothing.
+fn write_cells<E: std::fmt::Display>(
+    name: &str,
+    many: bool,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Option<String>)>, E>,
+    out: &mut TextOut,
+) -> Result<(), Failure> {
+    if many {
+        out.newline();
+        out.push(name);
+        out.newline();
+    }
+    let mut row = None;
+    while let Some(((r, _), text)) =
+        next().map_err(|e| Failure::corrupt(&format!("sheet `{name}`"), e))?
+    {
+        if row.is_some_and(|row| row != r) {
+            out.newline();
+        }
+        row = Some(r);
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            out.sep("\t");
+            out.push(&text);
+        }
+        if out.full() {
+            return Ok(());
+        }
+    }
+    out.newline();
+    Ok(())
 }
 
 fn sheets<'a, R>(mut book: R, out: &mut TextOut) -> Result<(), Failure>

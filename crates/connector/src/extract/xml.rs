@@ -46,9 +46,12 @@ pub(crate) fn collect<R: BufRead>(
     let all_text = spec.text_in.is_empty();
     loop {
         buf.clear();
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| Failure::corrupt("malformed XML", e))?;
+        let event = reader.read_event_into(&mut buf).map_err(|e| match &e {
+            // Past the decompression budget, or one event too large to hold.
+            quick_xml::Error::Io(io) => super::limits::OverBudget::find(io)
+                .unwrap_or_else(|| Failure::corrupt("malformed XML", &e)),
+            _ => Failure::corrupt("malformed XML", e),
+        })?;
         match event {
             Event::Eof => break,
             Event::Start(e) => {

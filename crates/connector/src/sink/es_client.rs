@@ -338,7 +338,7 @@ impl EsClient {
                 "size": page_size.max(1),
                 "query": { "exists": { "field": "id" } },
                 "sort": [{ "id": "asc" }],
-                "_source": ["space_key", "_timestamp"],
+                "_source": ["space_key", "_timestamp", "type"],
                 "track_total_hits": false
             });
             if let Some(after) = &after {
@@ -374,6 +374,7 @@ impl EsClient {
                 .map(|hit| ExistingDoc {
                     id: hit["_id"].as_str().unwrap_or_default().to_owned(),
                     space_key: hit["_source"]["space_key"].as_str().map(str::to_owned),
+                    kind: hit["_source"]["type"].as_str().map(str::to_owned),
                     timestamp: match &hit["_source"]["_timestamp"] {
                         Value::String(text) => Some(text.clone()),
                         Value::Null => None,

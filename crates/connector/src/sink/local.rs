@@ -424,13 +424,14 @@ impl Sink for LocalIndex {
             let page = self
                 .run(move |conn| {
                     let mut statement = conn.prepare_cached(
-                        "SELECT id, space_key, timestamp FROM docs WHERE id > ?1 ORDER BY id LIMIT ?2",
+                        "SELECT id, space_key, timestamp, type FROM docs WHERE id > ?1 ORDER BY id LIMIT ?2",
                     )?;
                     let rows = statement.query_map(params![from, page_size as i64], |row| {
                         Ok(ExistingDoc {
                             id: row.get(0)?,
                             space_key: row.get(1)?,
                             timestamp: row.get(2)?,
+                            kind: row.get(3)?,
                         })
                     })?;
                     Ok(rows.collect::<Result<Vec<_>, _>>()?)

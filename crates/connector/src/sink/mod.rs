@@ -46,6 +46,8 @@ pub struct ExistingDoc {
     pub space_key: Option<String>,
     /// Its `_timestamp`, when it has one.
     pub timestamp: Option<String>,
+    /// Its `type` (`page`, `comment`, ...), when it has one.
+    pub kind: Option<String>,
 }
 
 /// The bulk operation an [`ItemError`] belongs to.

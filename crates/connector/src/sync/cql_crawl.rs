@@ -137,7 +137,7 @@ impl Producer<'_> {
             while let Some(built) = docs.next().await {
                 let Some((doc, ok)) = built else { continue };
                 let unit = doc.id.clone();
-                if !crawl.send(doc, Some(&unit)).await {
+                if !crawl.send_doc(doc, Some(&unit), !ok).await {
                     return Ok(());
                 }
                 crawl

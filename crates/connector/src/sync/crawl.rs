@@ -10,6 +10,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::checkpoint::{ListingKey, Resume};
+use super::routes::{Miss, Route};
 use super::{CancellationToken, Live, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
 use crate::config::ConnectorConfig;
@@ -17,6 +18,19 @@ use crate::confluence::{ClientError, ConfluenceClient, Content, ContentType, Spa
 use crate::document::{Document, SiteLinks, site_links};
 use crate::events::{EventHandler, SyncEvent};
 use crate::{Error, Result, extract, text};
+
+/// What became of a child listing that answered "not found".
+enum Child {
+    /// Not listed: the server does not offer the route; the item goes on without it.
+    Skipped,
+    /// The item itself is gone.
+    Gone,
+}
+
+/// An item in words: `page 123 ('Title')`.
+fn describe(item: &Document) -> String {
+    format!("{} {} ('{}')", item.kind.as_str(), item.id, item.title)
+}
 
 /// How the listings of one space ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +49,8 @@ pub(crate) enum Item {
         doc: Box<Document>,
         /// The id of the page or blog post it belongs to.
         unit: Option<String>,
+        /// Its text could not be fetched this time: keep the text already indexed.
+        keep_previous: bool,
     },
     /// Every document of `unit` was sent. With `ok` false one of them is incomplete (a
     /// download or an extraction failed): the unit is fetched again by the next run.
@@ -77,7 +93,7 @@ pub(crate) struct Crawl<'a> {
 impl Crawl<'_> {
     /// Crawls every space in scope. `Err` only when the spaces themselves could not be listed.
     pub async fn run(self) -> Result<Vec<SpaceOutcome>> {
-        let spaces = self.spaces_in_scope().await?;
+        let (spaces, missing) = self.spaces_in_scope().await?;
         self.live
             .spaces_total
             .store(spaces.len() as u64, Ordering::Relaxed);
@@ -85,48 +101,71 @@ impl Crawl<'_> {
         let downloads = Arc::new(Semaphore::new(
             self.config.concurrent_downloads.clamp(1, 50) as usize,
         ));
-        let outcomes = stream::iter(spaces)
+        let mut outcomes = stream::iter(spaces)
             .map(|space| self.space(space, &links, &downloads))
             .buffer_unordered(self.options.space_concurrency.max(1))
             .collect::<Vec<_>>()
             .await;
+        // A configured space that is not there is a question, not a deletion: incomplete, so
+        // its documents stay.
+        outcomes.extend(missing.into_iter().map(|key| SpaceOutcome {
+            key,
+            complete: false,
+        }));
         Ok(outcomes)
     }
 
-    async fn spaces_in_scope(&self) -> Result<Vec<Space>> {
+    /// The spaces to crawl, and the configured keys Confluence did not list.
+    async fn spaces_in_scope(&self) -> Result<(Vec<Space>, Vec<String>)> {
         let all: Vec<Space> = self.client.spaces()?.collect_all().await?;
         let wanted = &self.config.spaces;
         if wanted.is_empty() || wanted.iter().any(|k| k == "*") {
-            return Ok(all);
+            return Ok((all, Vec::new()));
         }
-        let missing: Vec<&str> = wanted
+        let missing: Vec<String> = wanted
             .iter()
             .filter(|k| !all.iter().any(|s| s.key.as_deref() == Some(k.as_str())))
-            .map(String::as_str)
+            .cloned()
             .collect();
-        if !missing.is_empty() {
-            let available: Vec<&str> = all.iter().filter_map(|s| s.key.as_deref()).collect();
+        for key in &missing {
             self.live.error(
                 self.events,
-                "spaces",
+                format!("space {key}"),
                 format!(
-                    "Spaces '{}' are not available. Available spaces are: '{}'",
-                    missing.join(", "),
-                    available.join(", ")
+                    "this configured space is not available to the crawler (deleted, its key \
+                     mistyped, or the crawler's permission removed?); its documents were kept. \
+                     Available spaces: {}",
+                    all.iter()
+                        .filter_map(|s| s.key.as_deref())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
-        Ok(all
+        let spaces = all
             .into_iter()
             .filter(|s| s.key.as_ref().is_some_and(|k| wanted.contains(k)))
-            .collect())
+            .collect();
+        Ok((spaces, missing))
     }
 
     pub(crate) async fn send(&self, doc: Document, unit: Option<&str>) -> bool {
+        self.send_doc(doc, unit, false).await
+    }
+
+    /// Sends a document; with `keep_previous`, its text failed to arrive and the writer keeps
+    /// the text already indexed.
+    pub(crate) async fn send_doc(
+        &self,
+        doc: Document,
+        unit: Option<&str>,
+        keep_previous: bool,
+    ) -> bool {
         self.tx
             .send(Item::Doc {
                 doc: Box::new(doc),
                 unit: unit.map(str::to_owned),
+                keep_previous,
             })
             .await
             .is_ok()
@@ -267,6 +306,11 @@ impl Crawl<'_> {
         let Some(mut doc) = Document::from_content(&content, body, links) else {
             return Ok(());
         };
+        // The space being crawled, whatever the payload says (a proxy may trim `space.key`):
+        // deletion works per space, so no document may lack it.
+        if doc.space_key.is_none() {
+            doc.space_key = Some(listing.0.clone());
+        }
         let unit = doc.id.clone();
         let container_acl = match &self.acl {
             Some(acl) => {
@@ -276,12 +320,18 @@ impl Crawl<'_> {
             }
             None => None,
         };
-        if self.config.index_labels {
-            let labels = match self.client.labels(&doc.id)?.collect_all().await {
-                Ok(labels) => labels,
-                Err(err) => return self.child_failed(&doc, listing, "labels", err).await,
-            };
-            doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
+        if self.config.index_labels && !self.live.routes.is_missing(Route::Labels) {
+            match self.client.labels(&doc.id)?.collect_all().await {
+                Ok(labels) => {
+                    self.live.routes.ok(Route::Labels);
+                    doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
+                }
+                Err(err) => {
+                    if let Child::Gone = self.child_failed(Route::Labels, &doc, listing, err).await? {
+                        return Ok(());
+                    }
+                }
+            }
         }
         let container = doc.clone();
         self.send(doc, Some(&unit)).await;
@@ -292,16 +342,20 @@ impl Crawl<'_> {
             .as_ref()
             .and_then(|c| c.attachment.as_ref())
             .is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
-        if has_attachments {
-            let attachments: Vec<Content> =
-                match self.client.attachments(&container.id)?.collect_all().await {
-                    Ok(attachments) => attachments,
-                    Err(err) => {
-                        return self
-                            .child_failed(&container, listing, "attachments", err)
-                            .await;
-                    }
-                };
+        if has_attachments && !self.live.routes.is_missing(Route::Attachments) {
+            let attachments = match self.client.attachments(&container.id)?.collect_all().await {
+                Ok(attachments) => {
+                    self.live.routes.ok(Route::Attachments);
+                    attachments
+                }
+                Err(err) => match self
+                    .child_failed(Route::Attachments, &container, listing, err)
+                    .await?
+                {
+                    Child::Gone => return Ok(()),
+                    Child::Skipped => Vec::new(),
+                },
+            };
             let docs = stream::iter(attachments)
                 .map(|att| self.attachment(att, &container, links, downloads))
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
@@ -310,26 +364,32 @@ impl Crawl<'_> {
                 if let Some((mut doc, complete)) = doc {
                     ok &= complete;
                     self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                    self.send(doc, Some(&unit)).await;
+                    self.send_doc(doc, Some(&unit), !complete).await;
                 }
             }
         }
 
-        let mut comments = self.client.comments(&container.id)?.into_stream();
-        while let Some(comment) = comments.next().await {
-            let comment = match comment {
-                Ok(comment) => comment,
-                Err(err) => {
-                    return self
-                        .child_failed(&container, listing, "comments", err)
-                        .await;
+        if !self.live.routes.is_missing(Route::Comments) {
+            let comments = match self.client.comments(&container.id)?.collect_all().await {
+                Ok(comments) => {
+                    self.live.routes.ok(Route::Comments);
+                    comments
                 }
+                Err(err) => match self
+                    .child_failed(Route::Comments, &container, listing, err)
+                    .await?
+                {
+                    Child::Gone => return Ok(()),
+                    Child::Skipped => Vec::new(),
+                },
             };
-            let body = comment.storage().map(text::storage_to_text);
-            if let Some(mut doc) = Document::from_content(&comment, body, links) {
-                doc.inherit_container(&container);
-                self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                self.send(doc, Some(&unit)).await;
+            for comment in comments {
+                let body = comment.storage().map(text::storage_to_text);
+                if let Some(mut doc) = Document::from_content(&comment, body, links) {
+                    doc.inherit_container(&container);
+                    self.inherit_acl(&mut doc, &container, container_acl.as_ref());
+                    self.send(doc, Some(&unit)).await;
+                }
             }
         }
         self.mark(Item::UnitDone {
@@ -341,34 +401,48 @@ impl Crawl<'_> {
         Ok(())
     }
 
-    /// A child listing (`what`) of `item` failed. A 404 while the item itself is gone means the
-    /// item was deleted during the sync: it leaves the index. Anything else is a failed listing,
-    /// named as such.
+    /// A child listing (`route`) of `item` failed. A 404 while the item itself is gone means
+    /// the item was deleted during the sync: it leaves the index. A 404 or 501 while the item
+    /// exists counts against the route (a server that lacks it; see `routes.rs`): the item goes
+    /// on without that listing. Anything else is a failed listing, named as such.
     async fn child_failed(
         &self,
+        route: Route,
         item: &Document,
         listing: &ListingKey,
-        what: &str,
         err: ClientError,
-    ) -> Result<()> {
-        if matches!(err, ClientError::NotFound { .. })
-            && let Ok(false) = self.client.content_exists(&item.id).await
-        {
-            tracing::info!(id = %item.id, what, "item deleted during the sync");
-            self.mark(Item::Gone {
-                unit: item.id.clone(),
-                listing: listing.clone(),
-            })
-            .await;
-            return Ok(());
+    ) -> Result<Child> {
+        let not_there = match &err {
+            ClientError::NotFound { .. } => true,
+            ClientError::Status { status, .. } | ClientError::Server { status, .. } => {
+                *status == 501
+            }
+            _ => false,
+        };
+        if not_there {
+            match self.client.content_exists(&item.id).await {
+                Ok(false) => {
+                    tracing::info!(id = %item.id, route = route.what(), "item deleted during the sync");
+                    self.mark(Item::Gone {
+                        unit: item.id.clone(),
+                        listing: listing.clone(),
+                    })
+                    .await;
+                    return Ok(Child::Gone);
+                }
+                Ok(true) => {
+                    let miss = Miss {
+                        space: listing.0.clone(),
+                        item: describe(item),
+                    };
+                    self.live.routes.miss(route, miss);
+                    return Ok(Child::Skipped);
+                }
+                Err(_) => {}
+            }
         }
         Err(Error::Listing {
-            what: format!(
-                "{what} of {} {} ('{}')",
-                item.kind.as_str(),
-                item.id,
-                item.title
-            ),
+            what: format!("{} of {}", route.what(), describe(item)),
             source: err,
         })
     }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path};
 use super::crawl::{self, Item, SpaceOutcome};
 use super::job::Run;
-use super::{Live, MAX_JOB_ERRORS, lock, scope};
+use super::{Live, lock, scope};
 use crate::acl::{AclRecorder, AclResolver, AclStore};
 use crate::config::ConnectorConfig;
 use crate::confluence::ConfluenceClient;
@@ -55,13 +55,37 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     let status = match full.sync(recorder.clone()).await {
         Ok(status) => status,
         Err(err) => {
-            live.error(run.events, "sync", err.to_string());
+            live.fatal(run.events, "sync", err.to_string());
             JobStatus::Failed
         }
     };
     job.status = status;
     job.requests = full.requests;
     job.counters = full.counters;
+    // Documents hidden from everybody because their access could not be read are lost
+    // search results: the sync did not do all its work.
+    if let Some(recorder) = &recorder
+        && recorder.failed() > 0
+        && job.status == JobStatus::Completed
+    {
+        job.status = JobStatus::Partial;
+    }
+    // The same document listed more than once (a server that ignores paging, results that
+    // shift): written once, counted once; many of them say the listing was not trustworthy.
+    if job.counters.duplicates * 20 > job.counters.indexed_document_count.max(1)
+        && job.status == JobStatus::Completed
+    {
+        job.status = JobStatus::Partial;
+        live.error(
+            run.events,
+            "listings",
+            format!(
+                "Confluence returned {} results more than once (a server or proxy that ignores \
+                 paging parameters?); each document was written once",
+                job.counters.duplicates
+            ),
+        );
+    }
     if let Some(recorder) = &recorder
         && recorder.denied() > 0
     {
@@ -69,14 +93,15 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
             run.events,
             "document-level security",
             format!(
-                "{} of {} documents were written with the deny marker (readable by nobody); \
-                 the errors above say why",
+                "{} of {} documents were written with the deny marker (readable by nobody), \
+                 {} of them because their access could not be read; the errors above say why",
                 recorder.denied(),
-                recorder.len()
+                recorder.len(),
+                recorder.failed()
             ),
         );
     }
-    job.errors = std::mem::take(&mut *live.errors.lock().unwrap_or_else(|e| e.into_inner()));
+    job.errors = live.take_errors();
     let failed = std::mem::take(&mut *live.failed.lock().unwrap_or_else(|e| e.into_inner()));
     {
         let mut store = lock(&this.store);
@@ -194,6 +219,8 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
 
         let (tx, rx) = mpsc::channel::<Item>(256);
         let writer = Writer {
+            sink: this.sink.clone(),
+            events: self.events().clone(),
             checkpoint,
             bulk: BulkWriter::new(this.sink.clone(), options.bulk),
             filter: filter.clone(),
@@ -202,6 +229,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             pending_listings: Vec::new(),
             dirty: HashSet::new(),
             unit_of: HashMap::new(),
+            written: HashSet::new(),
             since_settle: 0,
             last_settle: Instant::now(),
         };
@@ -238,10 +266,12 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         counters.indexed_document_count = totals.created + totals.updated;
         counters.indexed_document_volume = totals.bytes;
         counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
+        counters.duplicates = self.live.duplicates.load(Ordering::Relaxed);
         counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
-        counters.failed =
-            self.live.failed_docs.load(Ordering::Relaxed) + totals.failed.len() as u64;
-        for item in totals.failed.iter().take(MAX_JOB_ERRORS) {
+        // Every failure (downloads, extractions, the target's rejections, which the writer
+        // reports as it settles) went through `Live::fail`.
+        counters.failed = self.live.failed_docs.load(Ordering::Relaxed);
+        for item in &totals.failed {
             self.live.error(
                 self.run.events,
                 format!("document {}", item.id),
@@ -250,21 +280,64 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         }
 
         // The space listing itself failed: nothing can be said about what is gone.
-        let spaces = spaces?;
+        let mut spaces = spaces?;
         if this.cancel.is_cancelled() {
             return Ok(JobStatus::Canceled);
         }
-        let status = self.delete_unseen(&spaces, &mut checkpoint).await?;
+        let protected = self.route_report(&mut spaces);
+        let mut status = self
+            .delete_unseen(&spaces, &protected, &mut checkpoint)
+            .await?;
+        if status == JobStatus::Completed && !protected.is_empty() {
+            status = JobStatus::Partial;
+        }
         if matches!(status, JobStatus::Completed | JobStatus::Partial) {
             checkpoint.finish();
         }
         Ok(status)
     }
 
-    /// The deletion phase: documents of complete scopes that were not seen are gone.
+    /// Reports the child routes the server lacks (once each) and the items whose child
+    /// listing failed on a route that works (their spaces become incomplete). Returns the
+    /// document types the missing routes list: they are neither indexed nor deleted.
+    fn route_report(&self, spaces: &mut [SpaceOutcome]) -> Vec<&'static str> {
+        let report = self.live.routes.report();
+        for (route, miss) in &report.failed {
+            self.live.error(
+                self.run.events,
+                format!("space {}", miss.space),
+                format!(
+                    "listing {} of {} failed: not found although the item exists (the route \
+                     works for other items); nothing in this space is deleted",
+                    route.what(),
+                    miss.item
+                ),
+            );
+            if let Some(space) = spaces.iter_mut().find(|s| s.key == miss.space) {
+                space.complete = false;
+            }
+        }
+        for route in &report.missing {
+            self.live.error(
+                self.run.events,
+                format!("route {}", route.path()),
+                format!(
+                    "this server does not offer {} (`{}` answers 404 or 501 for items that \
+                     exist): they are not indexed, and those indexed before are kept",
+                    route.what(),
+                    route.path()
+                ),
+            );
+        }
+        report.missing.iter().filter_map(|r| r.kind()).collect()
+    }
+
+    /// The deletion phase: documents of complete scopes that were not seen are gone. Documents
+    /// of a `protected` type (listed by a route the server lacks) stay.
     async fn delete_unseen(
         &mut self,
         spaces: &[SpaceOutcome],
+        protected: &[&str],
         checkpoint: &mut Checkpoint,
     ) -> Result<JobStatus> {
         let this = self.run.job;
@@ -276,6 +349,11 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         sink.refresh().await?;
         let crawled: HashSet<&str> = spaces.iter().map(|s| s.key.as_str()).collect();
         let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
+        // With every space in scope, a space Confluence no longer lists (deleted, archived, or
+        // the crawler lost its permission) is a question for the user, not a deletion.
+        let standard = this.options.rules.as_ref().is_none_or(|r| !r.has_advanced());
+        let guard_vanished = standard && this.config.all_spaces() && !this.options.allow_deletions;
+        let mut vanished: std::collections::BTreeMap<String, u64> = Default::default();
         let mut doomed: Vec<String> = Vec::new();
         let mut scan_error: Option<Error> = None;
         sink.scan(1000, &mut |page| {
@@ -284,10 +362,14 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             let candidates: Vec<&str> = page
                 .iter()
                 .filter(|d| match d.space_key.as_deref() {
-                    Some(space) => {
-                        !keep_space.contains(space)
-                            && (crawled.contains(space) || incomplete.is_empty())
+                    _ if d.kind.as_deref().is_some_and(|k| protected.contains(&k)) => false,
+                    Some(space) if keep_space.contains(space) => false,
+                    Some(space) if crawled.contains(space) => true,
+                    Some(space) if guard_vanished => {
+                        *vanished.entry(space.to_owned()).or_default() += 1;
+                        false
                     }
+                    Some(_) => incomplete.is_empty(),
                     None => false,
                 })
                 .map(|d| d.id.as_str())
@@ -303,6 +385,18 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             return Err(err);
         }
 
+        for (space, count) in &vanished {
+            self.live.error(
+                self.run.events,
+                format!("space {space}"),
+                format!(
+                    "Confluence no longer lists this space (deleted, archived, or the crawler's \
+                     permission removed?); its {count} documents were kept. Confirm their \
+                     removal once (the dashboard's \"Sync and remove\" button, or \
+                     `--allow-deletions` in the CLI)"
+                ),
+            );
+        }
         let indexed = sink.count().await?;
         let options = &this.options;
         let ratio = options
@@ -356,7 +450,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
         sink.refresh().await?;
-        Ok(if incomplete.is_empty() && self.counters.failed == 0 {
+        Ok(if incomplete.is_empty() && vanished.is_empty() && self.counters.failed == 0 {
             JobStatus::Completed
         } else {
             JobStatus::Partial
@@ -376,6 +470,8 @@ fn fingerprint(config: &ConnectorConfig, rules: Option<&crate::rules::RuleSet>) 
 /// The writer task: records what the crawl sends and writes it to the target, checkpointing
 /// what the target acknowledged.
 struct Writer<S: Sink + 'static> {
+    sink: Arc<S>,
+    events: EventHandler,
     checkpoint: Checkpoint,
     bulk: BulkWriter<S>,
     filter: Option<Arc<crate::rules::BasicFilter>>,
@@ -388,6 +484,8 @@ struct Writer<S: Sink + 'static> {
     dirty: HashSet<ListingKey>,
     /// The unit of each document sent since the last settle.
     unit_of: HashMap<String, String>,
+    /// Every document id written by this run.
+    written: HashSet<String>,
     since_settle: usize,
     last_settle: Instant,
 }
@@ -399,10 +497,35 @@ impl<S: Sink + 'static> Writer<S> {
     ) -> Result<(Checkpoint, crate::sink::BulkOutcome)> {
         while let Some(item) = rx.recv().await {
             match item {
-                Item::Doc { doc, unit } => {
+                Item::Doc {
+                    mut doc,
+                    unit,
+                    keep_previous,
+                } => {
                     // Filtered by basic rules: not seen, so an earlier copy is deleted.
                     if self.filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
                         continue;
+                    }
+                    // Deletion works per space: a document without its space could never be
+                    // deleted again, so it is not written.
+                    if doc.space_key.is_none() {
+                        self.live.fail(&doc.id, "no space key in Confluence's answer");
+                        self.live.error(
+                            &self.events,
+                            format!("document {}", doc.id),
+                            "Confluence's answer names no space for it (a proxy that trims \
+                             fields?); not written, so that it cannot become an orphan",
+                        );
+                        continue;
+                    }
+                    // Written once per run, however often the listings return it.
+                    if !self.written.insert(doc.id.clone()) {
+                        self.live.duplicates.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    if keep_previous {
+                        let sink = self.sink.clone();
+                        keep_previous_text(&*sink, &mut doc).await;
                     }
                     self.checkpoint
                         .see(&doc.id, doc.space_key.as_deref(), unit.as_deref())?;
@@ -479,6 +602,31 @@ impl<S: Sink + 'static> Writer<S> {
         self.since_settle = 0;
         self.last_settle = Instant::now();
         Ok(())
+    }
+}
+
+/// A document whose text could not be fetched this time (a failed download or
+/// extraction) keeps the text the index already has: a transient failure never erases
+/// what an earlier sync found. Its metadata and access are still updated.
+async fn keep_previous_text<S: Sink>(sink: &S, doc: &mut crate::document::Document) {
+    let previous = match sink.get(&doc.id).await {
+        Ok(Some(previous)) => previous,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(%err, id = %doc.id, "could not read the indexed copy");
+            return;
+        }
+    };
+    if let Some(body) = previous
+        .get("body")
+        .and_then(|b| b.as_str())
+        .filter(|b| !b.is_empty())
+    {
+        doc.body = Some(body.to_owned());
+        doc.extraction_note = Some(format!(
+            "{}; the text indexed by an earlier sync is kept",
+            doc.extraction_note.as_deref().unwrap_or("not fetched this time")
+        ));
     }
 }
 

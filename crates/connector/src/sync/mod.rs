@@ -12,9 +12,11 @@
 mod access_control;
 pub mod checkpoint;
 mod cql_crawl;
+mod errors;
 pub(crate) mod crawl;
 mod full;
 mod job;
+mod routes;
 mod scope;
 
 use std::path::PathBuf;
@@ -75,9 +77,6 @@ impl Default for SyncOptions {
     }
 }
 
-/// How many job errors are kept on the record; the rest are counted.
-const MAX_JOB_ERRORS: usize = 50;
-
 /// Shared counters of a running sync.
 #[derive(Default)]
 pub(crate) struct Live {
@@ -89,15 +88,19 @@ pub(crate) struct Live {
     pub spaces_done: AtomicU64,
     pub spaces_total: AtomicU64,
     pub resumed: AtomicU64,
+    pub duplicates: AtomicU64,
     pub current: Mutex<Vec<String>>,
-    pub errors: Mutex<Vec<JobError>>,
+    pub errors: Mutex<errors::ErrorLog>,
     /// Documents that failed (download, extraction, rejected by the target), with why.
     pub failed: Mutex<Vec<(String, String)>>,
+    /// Child routes the server lacks.
+    pub routes: routes::Routes,
 }
 
 impl Live {
     /// Records a document that failed; it is retried by the next run.
     pub(crate) fn fail(&self, id: &str, reason: impl Into<String>) {
+        self.failed_docs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
         failed.push((id.to_owned(), reason.into()));
     }
@@ -116,10 +119,30 @@ impl Live {
         events(&SyncEvent::Warning {
             message: format!("{}: {}", error.context, error.message),
         });
-        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
-        if errors.len() < MAX_JOB_ERRORS {
-            errors.push(error);
-        }
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(error);
+    }
+
+    /// Records the error that ended the job: kept first whatever came before.
+    pub(crate) fn fatal(&self, events: &EventHandler, context: &str, message: String) {
+        tracing::warn!(context, %message, "sync failed");
+        events(&SyncEvent::Warning {
+            message: format!("{context}: {message}"),
+        });
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fatal(JobError {
+                context: context.to_owned(),
+                message,
+            });
+    }
+
+    /// The job's errors, grouped (see [`errors::ErrorLog::into_errors`]).
+    pub(crate) fn take_errors(&self) -> Vec<JobError> {
+        std::mem::take(&mut *self.errors.lock().unwrap_or_else(|e| e.into_inner())).into_errors()
     }
 }
 

@@ -131,13 +131,22 @@ pub async fn deletion_preview<S: Sink>(
         return Ok(preview);
     };
     preview.changes = scope_changes(&previous, config, rules);
-    preview.scope_changed = !preview.changes.is_empty();
-    if !preview.scope_changed {
+    let rules = rules.filter(|r| !r.is_empty());
+    // With every space in scope, the spaces Confluence lists now: documents of the others are
+    // kept by a sync until the user confirms their removal.
+    let listed: Option<HashSet<String>> =
+        if config.all_spaces() && rules.is_none_or(|r| !r.has_advanced()) {
+            let client = ConfluenceClient::from_config(config, secrets)?;
+            let spaces = client.spaces()?.collect_all().await?;
+            Some(spaces.into_iter().filter_map(|s| s.key).collect())
+        } else {
+            None
+        };
+    if preview.changes.is_empty() && listed.is_none() {
         return Ok(preview);
     }
     sink.refresh().await?;
     preview.indexed = sink.count().await?;
-    let rules = rules.filter(|r| !r.is_empty());
     let filter = match rules {
         Some(r) => r.basic_filter().map_err(Error::InvalidInput)?,
         None => None,
@@ -156,10 +165,15 @@ pub async fn deletion_preview<S: Sink>(
         }
         None => None,
     };
-    let in_spaces = |space: Option<&str>| {
-        config.all_spaces()
-            || selected.is_some()
-            || space.is_some_and(|s| config.spaces.iter().any(|k| k == s))
+    let vanished = std::sync::Mutex::new(std::collections::BTreeMap::<String, u64>::new());
+    let in_spaces = |space: Option<&str>| match (&listed, space) {
+        (Some(listed), Some(space)) if !listed.contains(space) => {
+            *lock_map(&vanished).entry(space.to_owned()).or_default() += 1;
+            false
+        }
+        (Some(_), _) => true,
+        (None, _) if config.all_spaces() || selected.is_some() => true,
+        (None, space) => space.is_some_and(|s| config.spaces.iter().any(|k| k == s)),
     };
     let mut removed = 0u64;
     match &filter {
@@ -203,9 +217,32 @@ pub async fn deletion_preview<S: Sink>(
             .await?;
         }
     }
+    let vanished = vanished.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !vanished.is_empty() {
+        preview.changes.push(format!(
+            "spaces Confluence no longer lists: {}",
+            vanished
+                .iter()
+                .map(|(space, n)| format!("{space} ({n} documents)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    preview.scope_changed = !preview.changes.is_empty();
+    if !preview.scope_changed {
+        return Ok(DeletionPreview {
+            indexed: preview.indexed,
+            ..preview
+        });
+    }
     preview.removed = removed;
     let allowed =
         (preview.indexed as f64 * f64::from(config.deletion_threshold_percent) / 100.0).floor();
-    preview.needs_confirmation = removed as f64 > allowed;
+    // Vanished spaces are kept until confirmed, whatever their share.
+    preview.needs_confirmation = removed as f64 > allowed || !vanished.is_empty();
     Ok(preview)
+}
+
+fn lock_map<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

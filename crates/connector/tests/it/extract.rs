@@ -295,3 +295,182 @@ async fn an_unreachable_service_gives_a_note() {
     assert!(got.failed);
     assert!(got.note.unwrap().contains("could not reach"));
 }
+
+const MIB: u64 = 1024 * 1024;
+const BOMB_NOTE: &str = "decompresses to more than 256 MiB: not extracted (a decompression bomb?)";
+
+/// The peak resident memory of this process so far (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Runs the test `name` alone in a child process of this test binary (with `EXTRACT_CHILD`
+/// set), so that its peak memory is not polluted by the other tests; returns its output.
+fn in_child(name: &str) -> Option<String> {
+    if std::env::var_os("EXTRACT_CHILD").is_some() {
+        return None;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("EXTRACT_CHILD", "1")
+        .output()
+        .expect("run the test binary");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child test failed:\n{text}");
+    assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+    Some(text)
+}
+
+#[test]
+fn decompression_bombs_are_refused_within_bounded_memory() {
+    if let Some(output) = in_child("extract::decompression_bombs_are_refused_within_bounded_memory")
+    {
+        eprintln!("{output}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bombs = [
+        ("pdf", files::bomb_pdf(1 << 30)),
+        ("docx", files::bomb_docx(1 << 30)),
+        ("docx", files::bomb_docx_of(1 << 30, b"A")),
+    ];
+    let mut paths = Vec::new();
+    for (i, (ext, bytes)) in bombs.iter().enumerate() {
+        assert!(
+            bytes.len() < 4 << 20,
+            "`.{ext}` bomb is {} bytes",
+            bytes.len()
+        );
+        let path = dir.path().join(format!("bomb{i}.{ext}"));
+        std::fs::write(&path, bytes).unwrap();
+        paths.push((*ext, path));
+    }
+    drop(bombs);
+    let before = peak_rss();
+    for (ext, path) in &paths {
+        let started = std::time::Instant::now();
+        let got = extract::extract_path(path, ext, &Limits::default());
+        assert_eq!(got.text, None, "`.{ext}`");
+        assert!(got.failed && got.poisoned, "`.{ext}`: {got:?}");
+        let note = got.note.unwrap();
+        assert!(
+            note.contains(BOMB_NOTE) || note.contains("larger than 16 MiB: not extracted"),
+            "`.{ext}`: {note}"
+        );
+        eprintln!("`.{ext}`: {note} ({:?})", started.elapsed());
+    }
+    let growth = peak_rss().saturating_sub(before);
+    eprintln!(
+        "peak RSS growth while extracting the bombs: {} MiB",
+        growth / MIB
+    );
+    assert!(before > 0, "VmHWM is readable");
+    assert!(growth < 200 * MIB, "peak RSS grew by {} MiB", growth / MIB);
+}
+
+#[test]
+fn the_budget_follows_the_caps_and_counts_every_part() {
+    assert_eq!(extract::decompression_budget(10 * MIB, 2 * MIB), 256 * MIB);
+    assert_eq!(extract::decompression_budget(MIB, 2 * MIB), 64 * MIB);
+    assert_eq!(extract::decompression_budget(1000, 1000), 32 * MIB);
+    assert_eq!(Limits::default().max_decompressed_bytes, 256 * MIB);
+    let small = Limits {
+        max_decompressed_bytes: MIB,
+        ..Limits::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Under the budget, files read as before; over it, the note names the budget.
+    for (ext, good, bomb) in [
+        ("docx", files::docx(SENTENCE, 5), files::bomb_docx(4 * MIB)),
+        ("pdf", files::pdf(SENTENCE, 5), files::bomb_pdf(4 * MIB)),
+    ] {
+        let path = dir.path().join(format!("good.{ext}"));
+        std::fs::write(&path, good).unwrap();
+        let got = extract::extract_path(&path, ext, &small);
+        assert!(got.text.unwrap().contains(SENTENCE), "`.{ext}`");
+        let path = dir.path().join(format!("bomb.{ext}"));
+        std::fs::write(&path, bomb).unwrap();
+        let got = extract::extract_path(&path, ext, &small);
+        assert!(got.poisoned, "`.{ext}`");
+        assert_eq!(
+            got.note.as_deref(),
+            Some(
+                format!(
+                    "the `.{ext}` file decompresses to more than 1 MiB: not extracted (a decompression bomb?)"
+                )
+                .as_str()
+            )
+        );
+    }
+    // calamine reads workbooks itself: every part is inflated into nothing first.
+    let xlsx = files::zip_of(&[
+        ("xl/workbook.xml", "<workbook/>".to_owned()),
+        (
+            "xl/sharedStrings.xml",
+            format!("<sst><si><t>{}</t></si></sst>", "A".repeat(4 << 20)),
+        ),
+    ]);
+    let path = dir.path().join("bomb.xlsx");
+    std::fs::write(&path, xlsx).unwrap();
+    let got = extract::extract_path(&path, "xlsx", &small);
+    assert!(got.poisoned, "{:?}", got.note);
+    assert!(
+        got.note
+            .unwrap()
+            .contains("decompresses to more than 1 MiB")
+    );
+    // Below the budget, a bomb is only a big file: read, its text capped.
+    let got = extract::extract(&files::bomb_docx(8 * MIB), "docx");
+    assert!(!got.failed, "{:?}", got.note);
+    assert_eq!(got.text.as_deref(), Some("Bomb"));
+}
+
+#[tokio::test]
+async fn a_poisoned_file_is_quarantined_after_one_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let quarantine = extract::Quarantine::new(dir.path().join("quarantine"));
+    let small = Limits {
+        max_decompressed_bytes: MIB,
+        ..Limits::default()
+    };
+    let extractor = Extractor::in_process(small, 10 * MIB);
+    let path = dir.path().join("bomb.pdf");
+    std::fs::write(&path, files::bomb_pdf(4 * MIB)).unwrap();
+    let first = extractor
+        .extract_guarded(&quarantine, "att42", 3, &path, "pdf")
+        .await;
+    assert!(first.poisoned && first.failed);
+    assert!(quarantine.is_quarantined("att42", 3));
+    // The next sync does not read it: the same file, now empty, would say "holds no text".
+    std::fs::write(&path, b"").unwrap();
+    let second = extractor
+        .extract_guarded(&quarantine, "att42", 3, &path, "pdf")
+        .await;
+    assert!(second.failed && !second.poisoned);
+    let note = second.note.unwrap();
+    assert!(
+        note.starts_with("not extracted: the file is quarantined after an earlier failure (the `.pdf` file decompresses to more than 1 MiB"),
+        "{note}"
+    );
+    // A new version is tried again; a good file leaves nothing behind.
+    std::fs::write(&path, files::pdf(SENTENCE, 2)).unwrap();
+    let third = extractor
+        .extract_guarded(&quarantine, "att42", 4, &path, "pdf")
+        .await;
+    assert!(third.text.unwrap().contains(SENTENCE));
+    assert!(!quarantine.is_quarantined("att42", 4));
+    let left: Vec<_> = std::fs::read_dir(quarantine.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["att42@3.quarantined"]);
+}

@@ -668,3 +668,99 @@ pub fn msg(sentence: &str, filler_lines: usize) -> Vec<u8> {
         ("/__properties_version1.0", vec![0; 32]),
     ])
 }
+
+/// Decompression bombs for the tests and the fault suite: small files that inflate to
+/// `inflated_bytes`, generated streaming at the best compression (about 1000:1, so 1 GiB gives
+/// a file of about 1 MiB) without ever holding the inflated bytes.
+///
+/// A PDF whose one page has a Flate content stream inflating to `inflated_bytes` of spaces
+/// (valid content: whitespace between no operators), then a line of text.
+pub fn bomb_pdf(inflated_bytes: u64) -> Vec<u8> {
+    use flate2::{Compression, write::ZlibEncoder};
+    let mut z = ZlibEncoder::new(Vec::new(), Compression::best());
+    let chunk = vec![b' '; 64 * 1024];
+    let mut left = inflated_bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        z.write_all(&chunk[..n]).expect("deflate");
+        left -= n as u64;
+    }
+    z.write_all(b"\nBT /F1 11 Tf 72 750 Td (Bomb) Tj ET\n")
+        .expect("deflate");
+    let content = z.finish().expect("deflate");
+    let mut objs: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_vec(),
+    ];
+    let mut stream = format!(
+        "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        content.len()
+    )
+    .into_bytes();
+    stream.extend_from_slice(&content);
+    stream.extend_from_slice(b"\nendstream");
+    objs.push(stream);
+    let mut out: Vec<u8> = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for o in &offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A DOCX whose `word/document.xml` inflates to `inflated_bytes` of empty paragraphs (no text,
+/// so the text cap never stops the reader: only the decompression budget does).
+pub fn bomb_docx(inflated_bytes: u64) -> Vec<u8> {
+    bomb_docx_of(inflated_bytes, b"<w:p/>")
+}
+
+/// A DOCX whose `word/document.xml` body is `fill` repeated up to `inflated_bytes` (e.g. `b"A"`
+/// inside one `<w:t>`: a single text run the size of the part).
+pub fn bomb_docx_of(inflated_bytes: u64, fill: &[u8]) -> Vec<u8> {
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .large_file(inflated_bytes >= u64::from(u32::MAX));
+    let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    zw.start_file("[Content_Types].xml", opts)
+        .expect("zip entry");
+    zw.write_all(format!("{DECL}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>").as_bytes()).expect("zip write");
+    zw.start_file("word/document.xml", opts).expect("zip entry");
+    zw.write_all(
+        format!("{DECL}<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p><w:r><w:t>Bomb</w:t></w:r></w:p><w:p><w:r><w:t>").as_bytes(),
+    )
+    .expect("zip write");
+    let chunk: Vec<u8> = fill
+        .iter()
+        .copied()
+        .cycle()
+        .take(64 * 1024 / fill.len() * fill.len())
+        .collect();
+    let mut left = inflated_bytes - inflated_bytes % fill.len() as u64;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        zw.write_all(&chunk[..n]).expect("zip write");
+        left -= n as u64;
+    }
+    zw.write_all(b"</w:t></w:r></w:p></w:body></w:document>")
+        .expect("zip write");
+    zw.finish().expect("zip finish").into_inner()
+}

@@ -7,6 +7,7 @@ mod dls;
 mod es_retry;
 mod extract;
 mod extract_files;
+mod fault_suite;
 mod full_sync;
 mod lifecycle;
 mod rules;

@@ -40,4 +40,8 @@ downloaded_bytes: number,
  * Documents already written by an earlier, interrupted or cancelled run that this run
  * resumed: not fetched again.
  */
-resumed: number, };
+resumed: number, 
+/**
+ * Results Confluence returned more than once in one sync (written once, counted once).
+ */
+duplicates: number, };
