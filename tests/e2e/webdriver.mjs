@@ -182,5 +182,8 @@ export class Session {
 
   async end() {
     await fetch(this.base, { method: "DELETE" }).catch(() => {});
+    // Give WebKitWebDriver a moment to close the app before tauri-driver is stopped: stopped at
+    // once, it can leave the app running, which keeps the test runner waiting on its output.
+    await sleep(1500);
   }
 }

@@ -411,8 +411,16 @@ impl Admin {
     pub fn add_bomb_attachments(&self, container: &str) -> Result<Vec<String>, AdminError> {
         // Built outside the site lock (the first call compresses 1 MiB twice).
         let sizes = [
-            (FileKind::BombPdf, "bomb-report.pdf", crate::bomb::pdf().len() as u64),
-            (FileKind::BombDocx, "bomb-notes.docx", crate::bomb::docx().len() as u64),
+            (
+                FileKind::BombPdf,
+                "bomb-report.pdf",
+                crate::bomb::pdf().len() as u64,
+            ),
+            (
+                FileKind::BombDocx,
+                "bomb-notes.docx",
+                crate::bomb::docx().len() as u64,
+            ),
         ];
         self.write(|site| {
             let p = find_content(site, container)?;
@@ -441,7 +449,11 @@ impl Admin {
 
     /// Replaces the sloppy-server quirks (see [`Quirks`]); [`Quirks::none`] turns them off.
     pub fn set_quirks(&self, quirks: Quirks) {
-        *self.shared.quirks.write().unwrap_or_else(|e| e.into_inner()) = quirks;
+        *self
+            .shared
+            .quirks
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = quirks;
     }
 
     /// The quirks in force.

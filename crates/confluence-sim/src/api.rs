@@ -566,9 +566,15 @@ fn proxy_quirks(sh: &Shared, req: &Req, q: &Quirks) -> Option<Resp> {
     if quirk_matches(req, q.missing_route.as_deref()) {
         let status = q.missing_status.unwrap_or(404);
         let (message, reason) = if status == 501 {
-            ("This operation is not supported by this server", "Not Implemented")
+            (
+                "This operation is not supported by this server",
+                "Not Implemented",
+            )
         } else {
-            ("null for uri: the requested resource does not exist", "Not Found")
+            (
+                "null for uri: the requested resource does not exist",
+                "Not Found",
+            )
         };
         return Some(Resp::json(
             status,

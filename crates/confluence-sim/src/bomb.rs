@@ -338,7 +338,10 @@ mod tests {
                 Ok(n)
             }
         }
-        let mut r = Crc(flate2::read::DeflateDecoder::new(data), crc32fast::Hasher::new());
+        let mut r = Crc(
+            flate2::read::DeflateDecoder::new(data),
+            crc32fast::Hasher::new(),
+        );
         let n = inflate_counting(&mut r, DOCX_TAIL);
         assert_eq!(n, inflated_size_docx());
         assert_eq!(r.1.finalize(), crc);

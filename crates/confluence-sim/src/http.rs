@@ -138,7 +138,10 @@ pub(crate) struct Shared {
 impl Shared {
     /// The quirks in force now.
     pub(crate) fn quirks(&self) -> crate::options::Quirks {
-        self.quirks.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.quirks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -17,6 +17,8 @@ struct Cli {
     cmd: Cmd,
 }
 
+// Parsed once at start: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve a site; the first line of output is a JSON object with `base_url` and credentials.
@@ -56,7 +58,7 @@ enum Cmd {
         api_download_links: bool,
         /// Sloppy-server quirks, e.g. `ignore-start,omit-next,trim-fields,html-login=/child/comment,redirect=/label,missing-route=/child/comment,missing-status=501,changing-results,expired-credentials,anonymous-fallback`.
         #[arg(long)]
-        quirks: Option<Quirks>,
+        quirks: Option<String>,
         /// Attach a decompression-bomb PDF and DOCX to the first readable page.
         #[arg(long)]
         bombs: bool,
@@ -129,7 +131,11 @@ fn main() -> anyhow::Result<()> {
                     extender: !no_extender,
                     index_lag,
                     api_download_links,
-                    quirks: quirks.unwrap_or_default(),
+                    quirks: quirks
+                        .as_deref()
+                        .map(str::parse::<Quirks>)
+                        .transpose()?
+                        .unwrap_or_default(),
                     bomb_attachments: bombs,
                 };
                 let sim = confluence_sim::start(opts)

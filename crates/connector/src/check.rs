@@ -391,7 +391,10 @@ mod tests {
         let (config, secrets) = dc_pat(url);
         let checks = remote(&config, &secrets).await;
         let c = &checks[0];
-        assert_eq!((c.id.as_str(), c.status), ("confluence", CheckStatus::Failed));
+        assert_eq!(
+            (c.id.as_str(), c.status),
+            ("confluence", CheckStatus::Failed)
+        );
         assert!(
             c.message
                 .starts_with("the token was refused (expired or revoked?)"),

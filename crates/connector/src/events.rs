@@ -59,6 +59,12 @@ pub struct Counters {
     /// Results Confluence returned more than once in one sync (written once, counted once).
     #[ts(type = "number")]
     pub duplicates: u64,
+    /// Requests sent again after a retryable failure (429, 5xx, a reset connection).
+    #[ts(type = "number")]
+    pub retries: u64,
+    /// Documents written with the deny marker because their access could not be read.
+    #[ts(type = "number")]
+    pub acl_failures: u64,
 }
 
 /// A snapshot of a running sync, sent every few hundred milliseconds.

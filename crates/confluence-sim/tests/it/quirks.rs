@@ -50,7 +50,10 @@ async fn ignore_start_serves_the_first_page_for_every_offset_and_cursor() {
         let again = c.ok(&format!("{q}&limit=3&start=3")).await;
         let next = again["_links"]["next"].as_str().expect("still a next link");
         let after = c
-            .json(&format!("{}{next}", again["_links"]["base"].as_str().unwrap()))
+            .json(&format!(
+                "{}{next}",
+                again["_links"]["base"].as_str().unwrap()
+            ))
             .await
             .1;
         if flavor == Flavor::Cloud {
@@ -74,7 +77,11 @@ async fn omit_next_drops_the_link_while_more_pages_exist() {
         assert!(c.ok(&q).await["_links"]["next"].is_string());
         sim.admin().set_quirks("omit-next".parse().unwrap());
         let v = c.ok(&q).await;
-        assert!(v["_links"].get("next").is_none(), "{flavor}: {}", v["_links"]);
+        assert!(
+            v["_links"].get("next").is_none(),
+            "{flavor}: {}",
+            v["_links"]
+        );
         assert!(ids(&v).len() < n);
         // Every collection, not only content.
         assert!(c.ok("/space?limit=1").await["_links"].get("next").is_none());
@@ -172,7 +179,8 @@ async fn html_login_page_with_200_redirect_and_missing_routes() {
 
     // A redirect to another host name: the client drops Authorization, the server sees an
     // anonymous caller and serves what anonymous users may read.
-    sim.admin().set_quirks("redirect=/rest/api/space".parse().unwrap());
+    sim.admin()
+        .set_quirks("redirect=/rest/api/space".parse().unwrap());
     let no_follow = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -191,10 +199,21 @@ async fn html_login_page_with_200_redirect_and_missing_routes() {
         "{location}"
     );
     assert!(location.contains("limit=50"), "{location}");
-    let followed: Value = c.http.get(&location).send().await.unwrap().json().await.unwrap();
+    let followed: Value = c
+        .http
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let all = sim.truth().iter().filter(|d| d.r#type == "space").count();
     let anonymous = followed["results"].as_array().unwrap().len();
-    assert!(anonymous < all, "anonymous sees fewer spaces: {anonymous} of {all}");
+    assert!(
+        anonymous < all,
+        "anonymous sees fewer spaces: {anonymous} of {all}"
+    );
 
     // Over HTTP too.
     let r = c
@@ -258,7 +277,8 @@ async fn refused_credentials_are_served_as_anonymous_with_the_login_reason() {
 
         // Expired: refused outright (401) without the fallback, except a PAT on DC
         // (CONFSERVER-98199), which is always served as anonymous.
-        sim.admin().set_quirks("expired-credentials".parse().unwrap());
+        sim.admin()
+            .set_quirks("expired-credentials".parse().unwrap());
         let r = c.raw(&format!("{}/rest/api/space", c.base)).await;
         let expected = if auth == DcAuth::Pat { 200 } else { 401 };
         assert_eq!(r.status().as_u16(), expected, "{auth:?}");
@@ -281,7 +301,8 @@ async fn refused_credentials_are_served_as_anonymous_with_the_login_reason() {
 
     // Cloud: a refused token stays a 403; `user/current` without credentials is anonymous.
     let sim = start(Flavor::Cloud, SiteSize::Tiny).await;
-    sim.admin().set_quirks("expired-credentials".parse().unwrap());
+    sim.admin()
+        .set_quirks("expired-credentials".parse().unwrap());
     assert_eq!(Client::for_sim(&sim).api("/space").await.0, 403);
     let (s, me) = Client::with_auth(&sim, None).api("/user/current").await;
     assert_eq!((s, me["type"].as_str()), (200, Some("anonymous")), "{me}");
@@ -311,7 +332,10 @@ async fn bomb_attachments_are_small_files_without_text() {
             assert!(size < 3 << 20, "{size}");
             let parent = b.parent_id.clone().unwrap();
             let rows = c.all(&format!("/content/{parent}/child/attachment")).await;
-            let row = rows.iter().find(|r| r["title"] == b.title.as_str()).unwrap();
+            let row = rows
+                .iter()
+                .find(|r| r["title"] == b.title.as_str())
+                .unwrap();
             assert_eq!(row["extensions"]["fileSize"].as_u64(), Some(size));
             let link = row["_links"]["download"].as_str().unwrap();
             let bytes = c
@@ -321,7 +345,11 @@ async fn bomb_attachments_are_small_files_without_text() {
                 .await
                 .unwrap();
             assert_eq!(bytes.len() as u64, size, "{flavor} {}", b.title);
-            let magic: &[u8] = if b.title.ends_with(".pdf") { b"%PDF" } else { b"PK" };
+            let magic: &[u8] = if b.title.ends_with(".pdf") {
+                b"%PDF"
+            } else {
+                b"PK"
+            };
             assert!(bytes.starts_with(magic));
         }
         // More can be added to any page, over HTTP too.

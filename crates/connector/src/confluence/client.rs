@@ -905,7 +905,10 @@ mod tests {
             "wiki.corp",
         )
         .unwrap();
-        assert!(ca.contains("CA certificate as its own server certificate"), "{ca}");
+        assert!(
+            ca.contains("CA certificate as its own server certificate"),
+            "{ca}"
+        );
         assert!(ca.contains("basicConstraints=CA:FALSE"), "{ca}");
         let name = tls_problem(": invalid peer certificate: NotValidForName", "h").unwrap();
         assert!(name.contains("subjectAltName"), "{name}");

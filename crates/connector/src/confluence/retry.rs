@@ -172,7 +172,10 @@ mod tests {
         // Never above the cap, however many attempts.
         assert_eq!(rate_limit_backoff(5, b, m, 0.5), m);
         assert_eq!(rate_limit_backoff(40, b, m, 1.0), m);
-        assert_eq!(rate_limit_backoff(u32::MAX, b, m, 0.0), Duration::from_secs(21));
+        assert_eq!(
+            rate_limit_backoff(u32::MAX, b, m, 0.0),
+            Duration::from_secs(21)
+        );
     }
 
     #[test]

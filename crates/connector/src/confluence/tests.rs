@@ -633,7 +633,12 @@ async fn from_config_builds_cloud_basic_auth() {
 /// A site whose `rest/api/user/current` (under `prefix`) answers `status` with `body`, and
 /// `X-Seraph-LoginReason: reason` when given; `rest/api/space` answers one space with the
 /// same header.
-fn identity_site(prefix: &str, status: StatusCode, body: Value, reason: Option<&'static str>) -> Router {
+fn identity_site(
+    prefix: &str,
+    status: StatusCode,
+    body: Value,
+    reason: Option<&'static str>,
+) -> Router {
     let with_reason = move |mut r: Response| {
         if let Some(reason) = reason {
             r.headers_mut()
@@ -708,7 +713,10 @@ async fn a_refused_token_served_as_anonymous_is_an_error() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::CredentialsRefused { .. }),
+        "{err}"
+    );
     assert!(err.is_auth_failure());
     let text = err.to_string();
     assert!(
@@ -728,7 +736,10 @@ async fn a_refused_token_served_as_anonymous_is_an_error() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::CredentialsRefused { .. }),
+        "{err}"
+    );
     // Cloud: `type: anonymous`.
     let err = identity_of(
         Flavor::Cloud,
@@ -752,7 +763,10 @@ async fn a_refused_token_served_as_anonymous_is_an_error() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::CredentialsRefused { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("CONFLUENCE_PASSWORD"), "{err}");
     // A CAPTCHA after failed logins says so.
     let err = identity_of(
@@ -878,7 +892,10 @@ async fn cloud_403_for_a_wrong_token_says_how_to_fix_it() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, ClientError::CloudLoginRefused { .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::CloudLoginRefused { .. }),
+        "{err}"
+    );
     let text = err.to_string();
     assert!(text.contains("email/API token pair"), "{text}");
     assert!(
@@ -900,7 +917,10 @@ async fn a_login_refusal_on_any_response_fails_the_request() {
     .await;
     let c = ConfluenceClient::new(Flavor::DataCenter, &base, pat(), fast_options(2)).unwrap();
     let err = c.spaces().unwrap().collect_all().await.unwrap_err();
-    assert!(matches!(err, ClientError::CredentialsRefused { .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::CredentialsRefused { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("AUTHENTICATED_FAILED"), "{err}");
     // Not retried: the answer will not change.
     assert_eq!(c.stats().requests, 1);
@@ -921,7 +941,9 @@ where
         .route(
             "/rest/api/content/search",
             get(
-                move |State(h): State<Shared>, uri: Uri, Query(q): Query<HashMap<String, String>>| {
+                move |State(h): State<Shared>,
+                      uri: Uri,
+                      Query(q): Query<HashMap<String, String>>| {
                     let page = page.clone();
                     async move {
                         h.record(&uri);
@@ -944,9 +966,10 @@ fn rows(from: usize, to: usize) -> Vec<Value> {
 async fn a_server_that_ignores_start_ends_the_listing_with_an_error() {
     // Search: the same 50 results for every `start`, a `totalSize` far away, no `next`.
     let hits = Shared::default();
-    let base = serve(search_site(hits.clone(), |_| {
-        json!({"results": rows(0, 50), "start": 0, "limit": 50, "size": 50, "totalSize": 1010})
-    }))
+    let base = serve(search_site(
+        hits.clone(),
+        |_| json!({"results": rows(0, 50), "start": 0, "limit": 50, "size": 50, "totalSize": 1010}),
+    ))
     .await;
     let c = client(Flavor::DataCenter, &base, fast_options(0));
     let mut pager = c.content_in_space("ENG", ContentType::Page).unwrap();
@@ -1002,7 +1025,12 @@ async fn data_center_search_does_not_go_past_its_total_or_a_short_page() {
     }))
     .await;
     let c = client(Flavor::DataCenter, &base, fast_options(0));
-    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    let all = c
+        .content_search("type = page")
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!((all.len(), hits.n()), (50, 1));
 
     // No `next`, no `totalSize`: a short page ends.
@@ -1013,7 +1041,12 @@ async fn data_center_search_does_not_go_past_its_total_or_a_short_page() {
     }))
     .await;
     let c = client(Flavor::DataCenter, &base, fast_options(0));
-    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    let all = c
+        .content_search("type = page")
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!((all.len(), hits.n()), (60, 2));
 
     // The server clips `limit` to 25 and says so: 25 rows are a full page, not the end.
@@ -1024,7 +1057,12 @@ async fn data_center_search_does_not_go_past_its_total_or_a_short_page() {
     }))
     .await;
     let c = client(Flavor::DataCenter, &base, fast_options(0));
-    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    let all = c
+        .content_search("type = page")
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!((all.len(), hits.n()), (60, 3));
 }
 
@@ -1032,19 +1070,24 @@ async fn data_center_search_does_not_go_past_its_total_or_a_short_page() {
 async fn a_collection_without_next_links_loses_nothing() {
     // 250 spaces, 100 per page, `start` honoured, `_links.next` never sent.
     let hits = Shared::default();
-    let router = Router::new()
-        .route(
-            "/rest/api/space",
-            get(|State(h): State<Shared>, uri: Uri, Query(q): Query<HashMap<String, String>>| async move {
-                h.record(&uri);
-                let start: usize = q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
-                let rows: Vec<Value> = (start..(start + 100).min(250))
-                    .map(|i| json!({"id": i, "key": format!("S{i}")}))
-                    .collect();
-                axum::Json(json!({"results": rows, "start": start, "size": rows.len()}))
-            }),
-        )
-        .with_state(hits.clone());
+    let router =
+        Router::new()
+            .route(
+                "/rest/api/space",
+                get(
+                    |State(h): State<Shared>,
+                     uri: Uri,
+                     Query(q): Query<HashMap<String, String>>| async move {
+                        h.record(&uri);
+                        let start: usize = q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
+                        let rows: Vec<Value> = (start..(start + 100).min(250))
+                            .map(|i| json!({"id": i, "key": format!("S{i}")}))
+                            .collect();
+                        axum::Json(json!({"results": rows, "start": start, "size": rows.len()}))
+                    },
+                ),
+            )
+            .with_state(hits.clone());
     let base = serve(router).await;
     let c = client(Flavor::Server, &base, fast_options(0));
     let spaces = c.spaces().unwrap().collect_all().await.unwrap();
@@ -1063,7 +1106,12 @@ async fn overlapping_pages_go_on_and_endless_cursors_are_capped() {
     }))
     .await;
     let c = client(Flavor::DataCenter, &base, fast_options(0));
-    let all = c.content_search("type = page").unwrap().collect_all().await.unwrap();
+    let all = c
+        .content_search("type = page")
+        .unwrap()
+        .collect_all()
+        .await
+        .unwrap();
     // Every row arrives (one twice: the caller counts distinct ids).
     assert_eq!(all.len(), 81);
     let distinct: std::collections::HashSet<_> = all.iter().map(|c| c.id.clone()).collect();
@@ -1090,10 +1138,21 @@ async fn overlapping_pages_go_on_and_endless_cursors_are_capped() {
         .with_state(hits.clone());
     let base = serve(router).await;
     let c = client(Flavor::Cloud, &base, fast_options(0));
-    let items: Vec<_> = c.content_search("type = page").unwrap().into_stream().collect().await;
+    let items: Vec<_> = c
+        .content_search("type = page")
+        .unwrap()
+        .into_stream()
+        .collect()
+        .await;
     let err = items.last().unwrap().as_ref().unwrap_err();
     assert!(
-        matches!(err, ClientError::TooManyPages { total: Some(10), .. }),
+        matches!(
+            err,
+            ClientError::TooManyPages {
+                total: Some(10),
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("reported 10 results"), "{err}");
@@ -1130,9 +1189,18 @@ async fn a_429_without_retry_after_backs_off_from_the_base_and_doubles() {
     let times: Vec<Instant> = hits.times.lock().unwrap().iter().map(|t| t.0).collect();
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     // ~100 ms, ~200 ms, then the 250 ms cap (each within its jitter), not a flat long pause.
-    assert!(gaps[0] >= Duration::from_millis(65) && gaps[0] < Duration::from_millis(200), "{gaps:?}");
-    assert!(gaps[1] >= Duration::from_millis(135) && gaps[1] < Duration::from_millis(320), "{gaps:?}");
-    assert!(gaps[2] >= Duration::from_millis(170) && gaps[2] < Duration::from_millis(340), "{gaps:?}");
+    assert!(
+        gaps[0] >= Duration::from_millis(65) && gaps[0] < Duration::from_millis(200),
+        "{gaps:?}"
+    );
+    assert!(
+        gaps[1] >= Duration::from_millis(135) && gaps[1] < Duration::from_millis(320),
+        "{gaps:?}"
+    );
+    assert!(
+        gaps[2] >= Duration::from_millis(170) && gaps[2] < Duration::from_millis(340),
+        "{gaps:?}"
+    );
     let stats = c.stats();
     assert_eq!(stats.rate_limited, 3);
     // The wait is visible in the counters.
@@ -1175,7 +1243,11 @@ async fn a_host_that_never_answers_times_out_on_the_read_timeout() {
     let c = client(Flavor::Server, &format!("http://{addr}"), opts);
     let start = Instant::now();
     let err = c.ping().await.unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
     assert!(
         err.to_string()
             .starts_with(&format!("no answer from {addr} for 0.3 s")),
@@ -1220,7 +1292,10 @@ async fn html_with_200_is_named() {
     let base = serve(router).await;
     let c = client(Flavor::Server, &base, fast_options(0));
     let err = c.ping().await.unwrap_err();
-    assert!(err.to_string().contains("HTML page instead of JSON"), "{err}");
+    assert!(
+        err.to_string().contains("HTML page instead of JSON"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -1240,7 +1315,9 @@ async fn api_redirects_to_another_host_are_refused_downloads_follow() {
             "/rest/api/space",
             get({
                 let to = to.clone();
-                move || async move { axum::response::Redirect::temporary(&format!("{to}/rest/api/space")) }
+                move || async move {
+                    axum::response::Redirect::temporary(&format!("{to}/rest/api/space"))
+                }
             }),
         )
         .route(

@@ -11,6 +11,32 @@ use serde::Serialize;
 
 use crate::confluence::{ConfluenceClient, Content, Space, User};
 
+/// A space's key, from `key` or, when a server or proxy trimmed it, from its links
+/// (`/spaces/KEY` on Cloud and Data Center, `/display/KEY` on Server).
+pub fn space_key_of(space: &Space) -> Option<String> {
+    if let Some(key) = space.key.as_deref().filter(|k| !k.is_empty()) {
+        return Some(key.to_owned());
+    }
+    let link = space.links.webui.as_deref()?;
+    let path = link.split(['?', '#']).next()?;
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    while let Some(part) = parts.next() {
+        if part == "spaces" || part == "display" {
+            return parts
+                .next()
+                .filter(|k| !k.is_empty())
+                .map(percent_decode);
+        }
+    }
+    None
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("k={text}").as_bytes())
+        .next()
+        .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())
+}
+
 /// The base that `webui` links of `client`'s site are relative to: the API base without
 /// `rest/api/`.
 pub fn site_links(client: &ConfluenceClient) -> SiteLinks {
@@ -273,7 +299,7 @@ impl Document {
         doc.url = links.absolute(content.links.webui.as_deref());
         if let Some(space) = &content.space {
             doc.space = space.name.clone();
-            doc.space_key = space.key.clone();
+            doc.space_key = space_key_of(space);
         }
         doc.ancestors = content
             .ancestors
@@ -419,6 +445,22 @@ mod tests {
         assert_eq!(source["url"], "http://h/confluence/spaces/ENG");
         // Without a creation date the timestamp is still stable from one sync to the next.
         assert_eq!(source["_timestamp"], NO_TIMESTAMP);
+    }
+
+    #[test]
+    fn a_trimmed_space_still_gives_its_key() {
+        let links = SiteLinks::new("http://h");
+        for (webui, key) in [
+            ("/spaces/ENG/overview", Some("ENG")),
+            ("/display/OPS", Some("OPS")),
+            ("/spaces/~ann%2Egarcia", Some("~ann.garcia")),
+            ("/pages/viewpage.action?pageId=1", None),
+        ] {
+            let page = content(json!({"id": "8", "type": "page", "title": "T",
+                "space": {"name": "Engineering", "_links": {"webui": webui}}, "ancestors": []}));
+            let doc = Document::from_content(&page, None, &links).unwrap();
+            assert_eq!(doc.space_key.as_deref(), key, "{webui}");
+        }
     }
 
     #[test]

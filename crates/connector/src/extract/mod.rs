@@ -48,7 +48,7 @@ use std::time::Duration;
 
 pub use formats::{ALLOW_LIST, Format};
 pub use limits::{Limits, decompression_budget};
-pub use quarantine::{Attempt, Quarantine};
+pub use quarantine::{Attempt, Quarantine, note as quarantine_note};
 
 use crate::config::ConnectorConfig;
 

@@ -39,7 +39,8 @@ impl Drop for Attempt {
 }
 
 /// The note of a document whose file is quarantined.
-pub(crate) fn note(reason: &str) -> String {
+/// The note of a document whose file is quarantined for `reason`.
+pub fn note(reason: &str) -> String {
     format!("not extracted: the file is quarantined after an earlier failure ({reason})")
 }
 

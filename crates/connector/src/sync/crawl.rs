@@ -500,6 +500,14 @@ impl Crawl<'_> {
             doc.extraction_note = Some("Confluence gave no download link".to_owned());
             return Some((doc, true));
         };
+        // A file that blew the extraction's budget or crashed it once is not tried again (a
+        // new version of it is).
+        let quarantine = extract::Quarantine::new(self.options.work_dir.join("quarantine"));
+        let version = doc.version.unwrap_or(0);
+        if let Some(reason) = quarantine.reason(&doc.id, version) {
+            doc.extraction_note = Some(extract::quarantine_note(&reason));
+            return Some((doc, true));
+        }
         // The permit covers the download and the extraction: at most `concurrent_downloads`
         // files are on disk or being read at once.
         let _permit = downloads.acquire().await.ok()?;
@@ -513,7 +521,9 @@ impl Crawl<'_> {
                 self.live
                     .downloaded_bytes
                     .fetch_add(file.len(), Ordering::Relaxed);
-                let extraction = extractor.extract(file.path(), &extension).await;
+                let extraction = extractor
+                    .extract_guarded(&quarantine, &doc.id, version, file.path(), &extension)
+                    .await;
                 if extraction.failed {
                     let note = extraction.note.clone().unwrap_or_default();
                     self.live.fail(&doc.id, note.clone());

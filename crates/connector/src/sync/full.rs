@@ -64,11 +64,11 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     job.counters = full.counters;
     // Documents hidden from everybody because their access could not be read are lost
     // search results: the sync did not do all its work.
-    if let Some(recorder) = &recorder
-        && recorder.failed() > 0
-        && job.status == JobStatus::Completed
-    {
-        job.status = JobStatus::Partial;
+    if let Some(recorder) = &recorder {
+        job.counters.acl_failures = recorder.failed();
+        if recorder.failed() > 0 && job.status == JobStatus::Completed {
+            job.status = JobStatus::Partial;
+        }
     }
     // The same document listed more than once (a server that ignores paging, results that
     // shift): written once, counted once; many of them say the listing was not trustworthy.
@@ -145,7 +145,9 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         }
         let client = ConfluenceClient::from_config(&this.config, &this.secrets)?;
         let result = self.sync_with(&client, recorder, started).await;
-        self.requests = client.stats().requests;
+        let stats = client.stats();
+        self.requests = stats.requests;
+        self.counters.retries = stats.retries;
         result
     }
 

@@ -5,7 +5,7 @@
 //! and the connection synced again. Then, per flavor:
 //!
 //! - **bounded requests**: the second sync sends fewer than 3x the requests of the clean one (a
-//!   watchdog cancels a sync past 5x, or past [`WALL`], and the case fails);
+//!   watchdog cancels a sync past 5x, or past 6x the clean sync's time, and the case fails);
 //! - **honest outcome**: the index equals the ground truth, or the job is `partial`/`failed`
 //!   (never `completed` when a document is missing or stale);
 //! - **nothing wrongly deleted**: every document of the first sync that still exists is indexed;
@@ -32,14 +32,30 @@ use serde_json::Value;
 
 use crate::support::indexed;
 
-/// Longest a faulted sync may take before the watchdog cancels it.
-const WALL: Duration = Duration::from_secs(30);
+/// A faulted sync may take this multiple of the clean sync's time (at least [`MIN_WALL`])
+/// before the watchdog cancels it; the clean sync gets [`CLEAN_WALL`].
+const WALL_FACTOR: u32 = 6;
+const MIN_WALL: Duration = Duration::from_secs(20);
+const CLEAN_WALL: Duration = Duration::from_secs(120);
 /// Requests beyond this multiple of the clean sync make the watchdog cancel the sync.
 const RUNAWAY: u64 = 5;
 /// The bound the suite asserts.
 const BOUND: u64 = 3;
 
 const FLAVORS: [Flavor; 3] = [Flavor::Cloud, Flavor::Server, Flavor::DataCenter];
+
+/// Two spaces of 20 pages: the transport-fault cases (listings fit one page).
+fn small_site() -> SiteSize {
+    SiteSize::Custom {
+        spaces: 2,
+        pages_per_space: 20,
+        blogposts_per_space: 2,
+        attachments_per_page: 0.5,
+        comments_per_page: 0.3,
+        users: 8,
+        groups: 2,
+    }
+}
 
 /// Two spaces of 55 pages: content listings take two pages (50 per page) on every flavor.
 fn paged_site() -> SiteSize {
@@ -188,13 +204,14 @@ impl Setup {
         }
     }
 
-    /// Runs one full sync under a watchdog: cancelled past `max_requests` requests or [`WALL`].
+    /// Runs one full sync under a watchdog: cancelled past `max_requests` requests or `wall`.
     /// Returns the record (or what went wrong), the requests it sent, and why it was stopped.
     async fn sync(
         &self,
         sandbox: &Sandbox,
         max_requests: Option<u64>,
-    ) -> (Result<JobRecord, String>, u64, Option<String>) {
+        wall: Duration,
+    ) -> (Result<JobRecord, String>, u64, Option<String>, Duration) {
         let cancel = CancellationToken::new();
         let job = Job::new(
             JobType::Full,
@@ -219,11 +236,11 @@ impl Setup {
                 if max_requests.is_some_and(|m| sent > m) {
                     stopped = Some(format!("runaway: cancelled after {sent} requests"));
                     cancel.cancel();
-                } else if started.elapsed() > WALL {
-                    stopped = Some(format!("did not end within {} s", WALL.as_secs()));
+                } else if started.elapsed() > wall {
+                    stopped = Some(format!("did not end within {} s", wall.as_secs()));
                     cancel.cancel();
                 }
-            } else if started.elapsed() > WALL + Duration::from_secs(20) {
+            } else if started.elapsed() > wall + Duration::from_secs(20) {
                 handle.abort();
                 break (&mut handle).await;
             }
@@ -234,7 +251,7 @@ impl Setup {
             Ok(Err(err)) => Err(format!("error: {err}")),
             Err(err) => Err(format!("task: {err}")),
         };
-        (record, sent, stopped)
+        (record, sent, stopped, started.elapsed())
     }
 }
 
@@ -312,7 +329,7 @@ async fn run_case_with_index(
     };
 
     // 1. A clean full sync: the reference.
-    let (clean, baseline, _) = setup.sync(&sandbox, None).await;
+    let (clean, baseline, _, clean_time) = setup.sync(&sandbox, None, CLEAN_WALL).await;
     row.baseline = baseline;
     let first = indexed(&*setup.sink).await;
     let truth_before: BTreeSet<String> = sandbox.sim.truth().into_iter().map(|t| t.id).collect();
@@ -335,7 +352,8 @@ async fn run_case_with_index(
 
     // 2. The fault, and the sync under it.
     fault(&sandbox);
-    let (second, sent, stopped) = setup.sync(&sandbox, Some(baseline * RUNAWAY)).await;
+    let wall = (clean_time * WALL_FACTOR).max(MIN_WALL);
+    let (second, sent, stopped, _) = setup.sync(&sandbox, Some(baseline * RUNAWAY), wall).await;
     sandbox.sim.admin().clear_faults();
     sandbox.sim.admin().set_quirks(Quirks::none());
     row.requests = sent;
@@ -451,24 +469,21 @@ fn errors_of(r: &Result<JobRecord, String>) -> String {
 }
 
 /// A quirk case on every flavor (the paged site).
+/// The flavors of a case run at once (each against its own simulator and index).
 async fn quirk_case(case: &str, quirks: Quirks) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for flavor in FLAVORS {
+    futures_util::future::join_all(FLAVORS.map(|flavor| {
         let q = quirks.clone();
-        rows.push(
-            run_case(
-                case,
-                flavor,
-                DcAuth::Basic,
-                paged_site(),
-                Expect::Honest,
-                |_| {},
-                move |s| s.sim.admin().set_quirks(q.clone()),
-            )
-            .await,
-        );
-    }
-    rows
+        run_case(
+            case,
+            flavor,
+            DcAuth::Basic,
+            paged_site(),
+            Expect::Honest,
+            |_| {},
+            move |s| s.sim.admin().set_quirks(q.clone()),
+        )
+    }))
+    .await
 }
 
 #[tokio::test]
@@ -666,26 +681,22 @@ const LISTINGS: &[&str] = &["/rest/api/space", "/content/search", "/child/", "/l
 const DOWNLOADS: &[&str] = &["/download/attachments/", "/__media/", "/download"];
 
 async fn fault_case(case: &str, plan: FaultPlan, paths: &[&str]) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for flavor in FLAVORS {
+    futures_util::future::join_all(FLAVORS.map(|flavor| {
         let plan = FaultPlan {
             paths: paths.iter().map(|p| (*p).to_owned()).collect(),
             ..plan.clone()
         };
-        rows.push(
-            run_case(
-                case,
-                flavor,
-                DcAuth::Basic,
-                paged_site(),
-                Expect::Honest,
-                |_| {},
-                move |s| s.sim.admin().set_fault_plan(plan.clone()),
-            )
-            .await,
-        );
-    }
-    rows
+        run_case(
+            case,
+            flavor,
+            DcAuth::Basic,
+            small_site(),
+            Expect::Honest,
+            |_| {},
+            move |s| s.sim.admin().set_fault_plan(plan.clone()),
+        )
+    }))
+    .await
 }
 
 fn plan(spec: &str) -> FaultPlan {
@@ -818,8 +829,15 @@ const BOMB_FLAVOR: &str = "FAULT_SUITE_BOMB_FLAVOR";
 #[tokio::test]
 async fn decompression_bombs() {
     let exe = std::env::current_exe().unwrap();
-    let mut rows = Vec::new();
-    for flavor in FLAVORS {
+    let rows =
+        futures_util::future::join_all(FLAVORS.map(|flavor| bomb_flavor(exe.clone(), flavor)))
+            .await;
+    finish(rows);
+}
+
+/// One flavor of [`decompression_bombs`] in its child process.
+async fn bomb_flavor(exe: std::path::PathBuf, flavor: Flavor) -> Row {
+    {
         let started = Instant::now();
         let child = std::process::Command::new("sh")
             .arg("-c")
@@ -875,7 +893,7 @@ async fn decompression_bombs() {
                 let stdout = String::from_utf8_lossy(&out.stdout);
                 match stdout
                     .lines()
-                    .find_map(|l| l.strip_prefix("BOMB-ROW "))
+                    .find_map(|l| l.split_once("BOMB-ROW ").map(|(_, row)| row))
                     .and_then(|j| serde_json::from_str::<Value>(j).ok())
                 {
                     Some(v) => {
@@ -912,9 +930,8 @@ async fn decompression_bombs() {
                 }
             }
         }
-        rows.push(row);
+        row
     }
-    finish(rows);
 }
 
 /// The child of [`decompression_bombs`]: one flavor, its row printed as `BOMB-ROW {json}`.
@@ -992,5 +1009,5 @@ async fn bomb_child() {
         "status": row.status,
         "failures": row.failures,
     });
-    println!("BOMB-ROW {v}");
+    println!("\nBOMB-ROW {v}");
 }

@@ -399,13 +399,16 @@ async fn failed_downloads_are_remembered_and_retried_by_the_next_run() {
         .filter(|t| t.r#type == "attachment")
         .map(|t| t.id)
         .collect();
-    let download_errors = first
-        .errors
-        .iter()
-        .filter(|e| e.message.starts_with("download failed"))
-        .count();
-    assert!(download_errors > 0, "{:?}", first.errors);
-    assert_eq!(failed.len(), download_errors, "{:?}", first.errors);
+    assert!(
+        first
+            .errors
+            .iter()
+            .any(|e| e.message.starts_with("download failed")),
+        "{:?}",
+        first.errors
+    );
+    assert_eq!(first.status, JobStatus::Partial);
+    assert_eq!(failed.len() as u64, first.counters.failed, "{:?}", first.errors);
     assert!(failed.iter().all(|f| attachments.contains(&f.doc_id)));
     assert!(failed.iter().all(|f| f.reason.contains("download failed")));
     assert!(failed.iter().all(|f| f.job_id == first.id));
@@ -436,5 +439,44 @@ async fn failed_downloads_are_remembered_and_retried_by_the_next_run() {
         .filter(|d| d["type"] == "attachment" && d["body"].as_str().is_some_and(|b| !b.is_empty()))
         .count();
     assert!(with_text > 0, "attachment text indexed on the retry");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_download_keeps_the_text_an_earlier_sync_indexed() {
+    let sandbox = sandbox(Flavor::DataCenter, SiteSize::Tiny, 6).await;
+    let setup = Setup::new();
+    let first = setup
+        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .await;
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let before = indexed(&*setup.sink).await;
+    let with_text: Vec<String> = before
+        .iter()
+        .filter(|(_, d)| {
+            d["type"] == "attachment" && d["body"].as_str().is_some_and(|b| !b.is_empty())
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!with_text.is_empty());
+
+    // Every download fails now (after the client's retries).
+    sandbox
+        .sim
+        .admin()
+        .fail_requests_matching("/download/attachments/", 500, 0);
+    let second = setup
+        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .await;
+    assert_eq!(second.status, JobStatus::Partial, "a failed download is not a success");
+    assert!(second.counters.failed >= with_text.len() as u64, "{:?}", second.counters);
+    let after = indexed(&*setup.sink).await;
+    for id in &with_text {
+        assert_eq!(
+            after[id]["body"], before[id]["body"],
+            "the text of {id} survived the failed download"
+        );
+    }
+    assert_eq!(after.len(), before.len(), "nothing deleted");
     sandbox.shutdown().await;
 }
