@@ -541,20 +541,22 @@ async fn read_json(
         after: None,
     })?;
     // A truncated or garbled body is retried: proxies and Confluence both cut responses short.
+    // An HTML page is not: a login or proxy page answers the same way every time.
     serde_json::from_slice(&body).map_err(|e| {
         let looks_html = html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
-        let message = if looks_html {
-            "the server answered with an HTML page instead of JSON (a login page, a proxy or \
-             maintenance page?): check `confluence_url` and that the REST API is reachable \
-             without a browser sign-in"
-                .to_string()
-        } else {
-            format!("body is not valid JSON ({e})")
-        };
+        if looks_html {
+            return Failure::Fatal(ClientError::Decode {
+                url: shown.clone(),
+                message: "the server answered with an HTML page instead of JSON (a login page, \
+                          a proxy or maintenance page?): check `confluence_url` and that the \
+                          REST API is reachable without a browser sign-in"
+                    .to_string(),
+            });
+        }
         Failure::Retry {
             error: ClientError::Decode {
-                url: shown,
-                message,
+                url: shown.clone(),
+                message: format!("body is not valid JSON ({e})"),
             },
             after: None,
         }

@@ -1279,23 +1279,29 @@ async fn the_configured_timeouts_reach_the_client() {
 // Answers that are not Confluence's.
 
 #[tokio::test]
-async fn html_with_200_is_named() {
-    let router = Router::new().route(
-        "/rest/api/space",
-        get(|| async {
-            (
-                [("content-type", "text/html")],
-                "<!DOCTYPE html><html><body>Log in</body></html>",
-            )
-        }),
-    );
+async fn html_with_200_is_named_and_not_retried() {
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get(|State(h): State<Shared>, uri: Uri| async move {
+                h.record(&uri);
+                (
+                    [("content-type", "text/html")],
+                    "<!DOCTYPE html><html><body>Log in</body></html>",
+                )
+            }),
+        )
+        .with_state(hits.clone());
     let base = serve(router).await;
-    let c = client(Flavor::Server, &base, fast_options(0));
+    let c = client(Flavor::Server, &base, fast_options(3));
     let err = c.ping().await.unwrap_err();
     assert!(
         err.to_string().contains("HTML page instead of JSON"),
         "{err}"
     );
+    // A login page answers the same every time: not retried.
+    assert_eq!(hits.n(), 1);
 }
 
 #[tokio::test]

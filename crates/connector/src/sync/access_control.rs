@@ -85,8 +85,9 @@ async fn sync<A: AclStore>(
     }
     let client = ConfluenceClient::from_config(config, secrets).map_err(|e| (e.into(), 0))?;
     let requests = |c: &ConfluenceClient| c.stats().requests;
+    // Who we are before anything is listed (see `ConfluenceClient::verify_identity`).
     client
-        .ping()
+        .verify_identity()
         .await
         .map_err(|e| (e.into(), requests(&client)))?;
     events(&SyncEvent::Phase {

@@ -121,7 +121,8 @@ impl Checkpoint {
              CREATE TABLE seen (id TEXT PRIMARY KEY, space_key TEXT, unit TEXT) WITHOUT ROWID;
              CREATE INDEX seen_by_unit ON seen (unit);
              CREATE TABLE units (unit TEXT PRIMARY KEY) WITHOUT ROWID;
-             CREATE TABLE listings (scope TEXT, kind TEXT, PRIMARY KEY (scope, kind)) WITHOUT ROWID;",
+             CREATE TABLE listings (scope TEXT, kind TEXT, PRIMARY KEY (scope, kind)) WITHOUT ROWID;
+             CREATE TABLE filtered (id TEXT PRIMARY KEY) WITHOUT ROWID;",
         )?;
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('fingerprint', ?1), ('created_at', ?2)",
@@ -212,6 +213,29 @@ impl Checkpoint {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records a document the sync rules left out: not seen, so an earlier copy is deleted, and
+    /// without asking Confluence whether it still exists (it does; the rules exclude it).
+    pub fn filter_out(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO filtered (id) VALUES (?1)")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// The ids of `ids` the sync rules did not leave out.
+    pub fn not_filtered<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM filtered WHERE id = ?1")?;
+        let mut out = Vec::new();
+        for id in ids {
+            if !stmt.exists([id])? {
+                out.push(id.to_owned());
+            }
+        }
+        Ok(out)
     }
 
     /// Forgets the documents of `unit` (an item found gone mid-sync): they are no longer seen,

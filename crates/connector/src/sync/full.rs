@@ -158,7 +158,10 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         started: Instant,
     ) -> Result<JobStatus> {
         let this = self.run.job;
-        client.ping().await?;
+        // Who we are before anything is listed: a refused token served as anonymous would
+        // make restricted content look deleted.
+        let identity = client.verify_identity().await?;
+        tracing::info!(who = %identity.describe(), "signed in");
         this.sink.prepare().await?;
         let acl = match recorder {
             Some(recorder) => Some(Arc::new(
@@ -257,6 +260,8 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             None => crawl.run().await,
         };
         let _ = std::fs::remove_dir_all(&spool_dir);
+        // Only kept when something is quarantined.
+        let _ = std::fs::remove_dir(work_dir.join("quarantine"));
         let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
             context: "the index writer stopped".into(),
             source: std::io::Error::other(e),
@@ -288,7 +293,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         }
         let protected = self.route_report(&mut spaces);
         let mut status = self
-            .delete_unseen(&spaces, &protected, &mut checkpoint)
+            .delete_unseen(client, &spaces, &protected, &mut checkpoint)
             .await?;
         if status == JobStatus::Completed && !protected.is_empty() {
             status = JobStatus::Partial;
@@ -334,10 +339,32 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         report.missing.iter().filter_map(|r| r.kind()).collect()
     }
 
+    /// The ids of `ids` that Confluence still has (or that could not be checked): a listing
+    /// that missed them does not make them gone.
+    async fn still_there(&self, client: &ConfluenceClient, ids: &HashSet<String>) -> HashSet<String> {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(ids.iter().cloned())
+            .map(|id| async move {
+                match client.content_exists(&id).await {
+                    Ok(false) => None,
+                    Ok(true) => Some(id),
+                    Err(err) => {
+                        tracing::warn!(%err, %id, "could not confirm that a document is gone");
+                        Some(id)
+                    }
+                }
+            })
+            .buffer_unordered(8)
+            .filter_map(std::future::ready)
+            .collect()
+            .await
+    }
+
     /// The deletion phase: documents of complete scopes that were not seen are gone. Documents
     /// of a `protected` type (listed by a route the server lacks) stay.
     async fn delete_unseen(
         &mut self,
+        client: &ConfluenceClient,
         spaces: &[SpaceOutcome],
         protected: &[&str],
         checkpoint: &mut Checkpoint,
@@ -357,16 +384,25 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let guard_vanished = standard && this.config.all_spaces() && !this.options.allow_deletions;
         let mut vanished: std::collections::BTreeMap<String, u64> = Default::default();
         let mut doomed: Vec<String> = Vec::new();
+        // Content of a listed space that its listings did not return: gone, unless Confluence
+        // still has it (results that shift while a listing pages, a server that shuffles).
+        let mut unconfirmed: HashSet<String> = HashSet::new();
         let mut scan_error: Option<Error> = None;
         sink.scan(1000, &mut |page| {
             // Documents of a space whose listing failed stay; so do documents without a space,
             // which this sync cannot place.
+            let mut listed_space: HashSet<&str> = HashSet::new();
             let candidates: Vec<&str> = page
                 .iter()
                 .filter(|d| match d.space_key.as_deref() {
                     _ if d.kind.as_deref().is_some_and(|k| protected.contains(&k)) => false,
                     Some(space) if keep_space.contains(space) => false,
-                    Some(space) if crawled.contains(space) => true,
+                    Some(space) if crawled.contains(space) => {
+                        if d.kind.as_deref() != Some("space") {
+                            listed_space.insert(d.id.as_str());
+                        }
+                        true
+                    }
                     Some(space) if guard_vanished => {
                         *vanished.entry(space.to_owned()).or_default() += 1;
                         false
@@ -376,8 +412,19 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                 })
                 .map(|d| d.id.as_str())
                 .collect();
-            match checkpoint.unseen(candidates) {
-                Ok(unseen) => doomed.extend(unseen),
+            let unseen = checkpoint.unseen(candidates).and_then(|unseen| {
+                let listed = unseen
+                    .iter()
+                    .filter(|id| listed_space.contains(id.as_str()))
+                    .map(String::as_str);
+                let unexplained = checkpoint.not_filtered(listed)?;
+                Ok((unseen, unexplained))
+            });
+            match unseen {
+                Ok((unseen, unexplained)) => {
+                    unconfirmed.extend(unexplained);
+                    doomed.extend(unseen);
+                }
                 Err(err) => scan_error = Some(err),
             }
             Ok(())
@@ -440,6 +487,20 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             );
             return Ok(JobStatus::Failed);
         }
+        let still_there = self.still_there(client, &unconfirmed).await;
+        if !still_there.is_empty() {
+            self.live.error(
+                self.run.events,
+                "listings",
+                format!(
+                    "{} documents the listings did not return still exist in Confluence \
+                     (results that shifted while the listing paged, or a server that does not \
+                     page reliably); they were kept and the next sync looks at them again",
+                    still_there.len()
+                ),
+            );
+            doomed.retain(|id| !still_there.contains(id));
+        }
         for chunk in doomed.chunks(500) {
             let outcome = sink.delete(chunk.to_vec()).await?;
             self.counters.deleted_document_count += outcome.deleted;
@@ -452,7 +513,11 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
         sink.refresh().await?;
-        Ok(if incomplete.is_empty() && vanished.is_empty() && self.counters.failed == 0 {
+        Ok(if incomplete.is_empty()
+            && vanished.is_empty()
+            && still_there.is_empty()
+            && self.counters.failed == 0
+        {
             JobStatus::Completed
         } else {
             JobStatus::Partial
@@ -506,6 +571,7 @@ impl<S: Sink + 'static> Writer<S> {
                 } => {
                     // Filtered by basic rules: not seen, so an earlier copy is deleted.
                     if self.filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
+                        self.checkpoint.filter_out(&doc.id)?;
                         continue;
                     }
                     // Deletion works per space: a document without its space could never be
