@@ -22,10 +22,7 @@ pub fn space_key_of(space: &Space) -> Option<String> {
     let mut parts = path.split('/').filter(|p| !p.is_empty());
     while let Some(part) = parts.next() {
         if part == "spaces" || part == "display" {
-            return parts
-                .next()
-                .filter(|k| !k.is_empty())
-                .map(percent_decode);
+            return parts.next().filter(|k| !k.is_empty()).map(percent_decode);
         }
     }
     None

@@ -225,7 +225,10 @@ impl Checkpoint {
     }
 
     /// The ids of `ids` the sync rules did not leave out.
-    pub fn not_filtered<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
+    pub fn not_filtered<'a>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<String>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT 1 FROM filtered WHERE id = ?1")?;

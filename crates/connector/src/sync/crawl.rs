@@ -327,7 +327,9 @@ impl Crawl<'_> {
                     doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
                 }
                 Err(err) => {
-                    if let Child::Gone = self.child_failed(Route::Labels, &doc, listing, err).await? {
+                    if let Child::Gone =
+                        self.child_failed(Route::Labels, &doc, listing, err).await?
+                    {
                         return Ok(());
                     }
                 }

@@ -23,7 +23,10 @@ fn kind_of(context: &str) -> &str {
 impl ErrorLog {
     /// Records an error; kept when it is among the first few of its kind.
     pub fn push(&mut self, error: JobError) {
-        let count = self.counts.entry(kind_of(&error.context).to_owned()).or_default();
+        let count = self
+            .counts
+            .entry(kind_of(&error.context).to_owned())
+            .or_default();
         *count += 1;
         if *count as usize <= KEPT_PER_KIND {
             self.kept.push(error);
@@ -32,7 +35,10 @@ impl ErrorLog {
 
     /// Records the error that ended the job: always kept, first.
     pub fn fatal(&mut self, error: JobError) {
-        *self.counts.entry(kind_of(&error.context).to_owned()).or_default() += 1;
+        *self
+            .counts
+            .entry(kind_of(&error.context).to_owned())
+            .or_default() += 1;
         self.kept.insert(0, error);
     }
 
@@ -40,7 +46,10 @@ impl ErrorLog {
     pub fn into_errors(self) -> Vec<JobError> {
         let mut errors = self.kept;
         for (kind, count) in self.counts {
-            let kept = errors.iter().filter(|e| kind_of(&e.context) == kind).count() as u64;
+            let kept = errors
+                .iter()
+                .filter(|e| kind_of(&e.context) == kind)
+                .count() as u64;
             if count > kept {
                 errors.push(JobError {
                     context: format!("{kind} (all)"),
@@ -87,7 +96,11 @@ mod tests {
             .iter()
             .find(|e| e.context == "attachment (all)")
             .unwrap();
-        assert!(summary.message.starts_with("200 problems"), "{}", summary.message);
+        assert!(
+            summary.message.starts_with("200 problems"),
+            "{}",
+            summary.message
+        );
         assert!(!errors.iter().any(|e| e.context == "space (all)"));
     }
 }

@@ -341,7 +341,11 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
 
     /// The ids of `ids` that Confluence still has (or that could not be checked): a listing
     /// that missed them does not make them gone.
-    async fn still_there(&self, client: &ConfluenceClient, ids: &HashSet<String>) -> HashSet<String> {
+    async fn still_there(
+        &self,
+        client: &ConfluenceClient,
+        ids: &HashSet<String>,
+    ) -> HashSet<String> {
         use futures_util::StreamExt;
         futures_util::stream::iter(ids.iter().cloned())
             .map(|id| async move {
@@ -380,7 +384,11 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let keep_space: HashSet<&str> = incomplete.iter().map(|s| s.key.as_str()).collect();
         // With every space in scope, a space Confluence no longer lists (deleted, archived, or
         // the crawler lost its permission) is a question for the user, not a deletion.
-        let standard = this.options.rules.as_ref().is_none_or(|r| !r.has_advanced());
+        let standard = this
+            .options
+            .rules
+            .as_ref()
+            .is_none_or(|r| !r.has_advanced());
         let guard_vanished = standard && this.config.all_spaces() && !this.options.allow_deletions;
         let mut vanished: std::collections::BTreeMap<String, u64> = Default::default();
         let mut doomed: Vec<String> = Vec::new();
@@ -513,15 +521,17 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
         sink.refresh().await?;
-        Ok(if incomplete.is_empty()
-            && vanished.is_empty()
-            && still_there.is_empty()
-            && self.counters.failed == 0
-        {
-            JobStatus::Completed
-        } else {
-            JobStatus::Partial
-        })
+        Ok(
+            if incomplete.is_empty()
+                && vanished.is_empty()
+                && still_there.is_empty()
+                && self.counters.failed == 0
+            {
+                JobStatus::Completed
+            } else {
+                JobStatus::Partial
+            },
+        )
     }
 }
 
@@ -577,7 +587,8 @@ impl<S: Sink + 'static> Writer<S> {
                     // Deletion works per space: a document without its space could never be
                     // deleted again, so it is not written.
                     if doc.space_key.is_none() {
-                        self.live.fail(&doc.id, "no space key in Confluence's answer");
+                        self.live
+                            .fail(&doc.id, "no space key in Confluence's answer");
                         self.live.error(
                             &self.events,
                             format!("document {}", doc.id),
@@ -693,7 +704,9 @@ async fn keep_previous_text<S: Sink>(sink: &S, doc: &mut crate::document::Docume
         doc.body = Some(body.to_owned());
         doc.extraction_note = Some(format!(
             "{}; the text indexed by an earlier sync is kept",
-            doc.extraction_note.as_deref().unwrap_or("not fetched this time")
+            doc.extraction_note
+                .as_deref()
+                .unwrap_or("not fetched this time")
         ));
     }
 }

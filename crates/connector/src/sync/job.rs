@@ -126,7 +126,7 @@ impl<S: Sink + AclStore + 'static> Job<S> {
 
         // The heartbeat renews the lease and saves the counters so far, so that a job whose
         // process dies still shows what it had done.
-        let latest = Arc::new(Mutex::new(Counters::default()));
+        let latest = Arc::new(Mutex::new((Counters::default(), 0u64)));
         let events = tap_counters(self.events.clone(), latest.clone());
         let heartbeat = {
             let (store, key, id, latest) = (
@@ -139,7 +139,8 @@ impl<S: Sink + AclStore + 'static> Job<S> {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(HEARTBEAT_EVERY).await;
-                    snapshot.counters = latest.lock().map(|c| c.clone()).unwrap_or_default();
+                    (snapshot.counters, snapshot.requests) =
+                        latest.lock().map(|c| c.clone()).unwrap_or_default();
                     let store = lock(&store);
                     if let Err(err) = store.heartbeat(&key, &id) {
                         tracing::warn!(%err, "could not renew the sync lease");
@@ -236,13 +237,13 @@ fn new_record(kind: JobType, config: &ConnectorConfig, options: &SyncOptions) ->
     }
 }
 
-/// Passes every event on, keeping the counters of the latest progress snapshot.
-fn tap_counters(events: EventHandler, latest: Arc<Mutex<Counters>>) -> EventHandler {
+/// Passes every event on, keeping the counters and requests of the latest progress snapshot.
+fn tap_counters(events: EventHandler, latest: Arc<Mutex<(Counters, u64)>>) -> EventHandler {
     Arc::new(move |event: &SyncEvent| {
         if let SyncEvent::Progress(progress) = event
-            && let Ok(mut counters) = latest.lock()
+            && let Ok(mut latest) = latest.lock()
         {
-            *counters = progress.counters.clone();
+            *latest = (progress.counters.clone(), progress.requests);
         }
         events(event);
     })

@@ -12,8 +12,8 @@
 mod access_control;
 pub mod checkpoint;
 mod cql_crawl;
-mod errors;
 pub(crate) mod crawl;
+mod errors;
 mod full;
 mod job;
 mod routes;
@@ -100,7 +100,8 @@ pub(crate) struct Live {
 impl Live {
     /// Records a document that failed; it is retried by the next run.
     pub(crate) fn fail(&self, id: &str, reason: impl Into<String>) {
-        self.failed_docs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.failed_docs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
         failed.push((id.to_owned(), reason.into()));
     }

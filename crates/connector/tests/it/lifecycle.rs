@@ -408,7 +408,12 @@ async fn failed_downloads_are_remembered_and_retried_by_the_next_run() {
         first.errors
     );
     assert_eq!(first.status, JobStatus::Partial);
-    assert_eq!(failed.len() as u64, first.counters.failed, "{:?}", first.errors);
+    assert_eq!(
+        failed.len() as u64,
+        first.counters.failed,
+        "{:?}",
+        first.errors
+    );
     assert!(failed.iter().all(|f| attachments.contains(&f.doc_id)));
     assert!(failed.iter().all(|f| f.reason.contains("download failed")));
     assert!(failed.iter().all(|f| f.job_id == first.id));
@@ -447,7 +452,12 @@ async fn a_failed_download_keeps_the_text_an_earlier_sync_indexed() {
     let sandbox = sandbox(Flavor::DataCenter, SiteSize::Tiny, 6).await;
     let setup = Setup::new();
     let first = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
     let before = indexed(&*setup.sink).await;
@@ -466,10 +476,23 @@ async fn a_failed_download_keeps_the_text_an_earlier_sync_indexed() {
         .admin()
         .fail_requests_matching("/download/attachments/", 500, 0);
     let second = setup
-        .run(&sandbox, setup.options(None), None, CancellationToken::new())
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
         .await;
-    assert_eq!(second.status, JobStatus::Partial, "a failed download is not a success");
-    assert!(second.counters.failed >= with_text.len() as u64, "{:?}", second.counters);
+    assert_eq!(
+        second.status,
+        JobStatus::Partial,
+        "a failed download is not a success"
+    );
+    assert!(
+        second.counters.failed >= with_text.len() as u64,
+        "{:?}",
+        second.counters
+    );
     let after = indexed(&*setup.sink).await;
     for id in &with_text {
         assert_eq!(
