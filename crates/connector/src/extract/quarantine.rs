@@ -6,9 +6,12 @@
 //!
 //! - `<id>@<version>.quarantined` holds the reason, written atomically (temp file + rename);
 //! - `<id>@<version>.attempt` holds the id of the process extracting the file right now. It is
-//!   removed when the extraction ends, whatever its outcome, or when it is cancelled (dropped);
-//!   one left behind by a process that no longer runs means the extraction killed the process
-//!   (an abort on a failed allocation, a stack overflow), and the file counts as quarantined.
+//!   removed when the extraction ends, whatever its outcome, or when it is cancelled (dropped).
+//!   One left behind by a process that no longer runs means the process died during the
+//!   extraction: perhaps because of the file (an abort on a failed allocation, a stack
+//!   overflow), perhaps not (kill -9, a power cut). The file becomes a suspect
+//!   (`<id>@<version>.suspect`) and is tried once more; if the process dies during its
+//!   extraction again, it is quarantined. An extraction that ends clears the suspicion.
 //!
 //! A new version of an attachment is a new file: it is tried again.
 
@@ -25,6 +28,7 @@ pub struct Quarantine {
 #[derive(Debug)]
 pub struct Attempt {
     path: PathBuf,
+    suspect: PathBuf,
 }
 
 impl Attempt {
@@ -35,16 +39,18 @@ impl Attempt {
 impl Drop for Attempt {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        // The extraction ended (or was cancelled) without taking the process down.
+        let _ = std::fs::remove_file(&self.suspect);
     }
 }
 
-/// The note of a document whose file is quarantined.
 /// The note of a document whose file is quarantined for `reason`.
 pub fn note(reason: &str) -> String {
     format!("not extracted: the file is quarantined after an earlier failure ({reason})")
 }
 
-const CRASHED: &str = "its extraction was still running when the process ended (a crash?)";
+const CRASHED: &str =
+    "its extraction was still running twice when the process ended (it crashes the extractor?)";
 
 impl Quarantine {
     /// The quarantine kept in `dir` (created on the first write).
@@ -89,8 +95,18 @@ impl Quarantine {
         if pid_alive(pid) {
             return None;
         }
+        let suspect = self.path(id, version, "suspect");
+        if !suspect.exists() {
+            // The first death during this file's extraction may have had another cause: one
+            // more try.
+            if std::fs::rename(&attempt, &suspect).is_err() {
+                let _ = std::fs::remove_file(&attempt);
+            }
+            return None;
+        }
         if self.quarantine(id, version, CRASHED).is_ok() {
             let _ = std::fs::remove_file(&attempt);
+            let _ = std::fs::remove_file(&suspect);
         }
         Some(CRASHED.to_owned())
     }
@@ -107,7 +123,7 @@ impl Quarantine {
 
     /// Takes attachment `id` at `version` out of the quarantine (the user asks to try again).
     pub fn release(&self, id: &str, version: u64) -> io::Result<()> {
-        for suffix in ["quarantined", "attempt"] {
+        for suffix in ["quarantined", "attempt", "suspect"] {
             match std::fs::remove_file(self.path(id, version, suffix)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -125,7 +141,10 @@ impl Quarantine {
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         tmp.write_all(std::process::id().to_string().as_bytes())?;
         tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(Attempt { path })
+        Ok(Attempt {
+            path,
+            suspect: self.path(id, version, "suspect"),
+        })
     }
 }
 
@@ -173,17 +192,28 @@ mod tests {
     }
 
     #[test]
-    fn an_attempt_left_by_a_dead_process_quarantines_the_file() {
+    fn a_file_the_process_died_on_twice_is_quarantined() {
         let dir = tempfile::tempdir().unwrap();
         let q = Quarantine::new(dir.path());
         let attempt = q.attempt("att1", 1).unwrap();
         assert!(!q.is_quarantined("att1", 1), "running in this process");
         drop(attempt);
         assert!(!q.is_quarantined("att1", 1), "finished");
-        // A mark written by a process that is gone: the extraction killed it.
-        std::fs::write(dir.path().join("att1@1.attempt"), "4294967295").unwrap();
-        assert_eq!(q.reason("att1", 1).as_deref(), Some(CRASHED));
+        // A mark written by a process that is gone (killed, or killed by the file): one more try.
+        let dead = |q: &Quarantine| {
+            std::fs::write(dir.path().join("att1@1.attempt"), "4294967295").unwrap();
+            q.reason("att1", 1)
+        };
+        assert_eq!(dead(&q), None, "the first death may have had another cause");
+        assert!(dir.path().join("att1@1.suspect").exists());
+        // A try that ends clears the suspicion.
+        drop(q.attempt("att1", 1).unwrap());
+        assert!(!dir.path().join("att1@1.suspect").exists());
+        assert_eq!(dead(&q), None);
+        // The process dies on it again: quarantined.
+        assert_eq!(dead(&q).as_deref(), Some(CRASHED));
         assert!(!dir.path().join("att1@1.attempt").exists());
         assert!(dir.path().join("att1@1.quarantined").exists());
+        assert!(q.is_quarantined("att1", 1));
     }
 }

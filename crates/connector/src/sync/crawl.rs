@@ -504,7 +504,7 @@ impl Crawl<'_> {
         };
         // A file that blew the extraction's budget or crashed it once is not tried again (a
         // new version of it is).
-        let quarantine = extract::Quarantine::new(self.options.work_dir.join("quarantine"));
+        let quarantine = extract::Quarantine::new(self.options.quarantine_dir());
         let version = doc.version.unwrap_or(0);
         if let Some(reason) = quarantine.reason(&doc.id, version) {
             doc.extraction_note = Some(extract::quarantine_note(&reason));

@@ -260,8 +260,6 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             None => crawl.run().await,
         };
         let _ = std::fs::remove_dir_all(&spool_dir);
-        // Only kept when something is quarantined.
-        let _ = std::fs::remove_dir(work_dir.join("quarantine"));
         let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
             context: "the index writer stopped".into(),
             source: std::io::Error::other(e),

@@ -60,6 +60,18 @@ pub struct SyncOptions {
     pub rules: Option<crate::rules::RuleSet>,
 }
 
+impl SyncOptions {
+    /// Where attachments that crashed or overran the extractor are remembered: beside the work
+    /// directory (`<data dir>/quarantine` for the app and the CLI), since they are state, not
+    /// temporary files.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        match self.work_dir.parent() {
+            Some(parent) => parent.join("quarantine"),
+            None => self.work_dir.join("quarantine"),
+        }
+    }
+}
+
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {

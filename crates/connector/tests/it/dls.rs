@@ -411,6 +411,9 @@ async fn a_document_whose_access_cannot_be_computed_gets_the_deny_marker() {
             serde_json::json!([DENY_MARKER])
         );
     }
+    // Hidden from everybody because their access could not be read: not a complete sync.
+    assert_eq!(s.full.status, JobStatus::Partial, "{:?}", s.full.errors);
+    assert!(s.full.counters.acl_failures > 0, "{:?}", s.full.counters);
     // No user's template finds them, and no document carries an empty list.
     for (_, body) in s.sink.identities().await.unwrap() {
         let readable: HashSet<String> = s

@@ -503,3 +503,151 @@ async fn a_failed_download_keeps_the_text_an_earlier_sync_indexed() {
     assert_eq!(after.len(), before.len(), "nothing deleted");
     sandbox.shutdown().await;
 }
+
+/// The space keys of the site and how many documents each has in the truth.
+fn spaces_of(sandbox: &Sandbox) -> std::collections::BTreeMap<String, usize> {
+    let mut spaces = std::collections::BTreeMap::new();
+    for doc in sandbox.sim.truth() {
+        *spaces.entry(doc.space_key).or_insert(0) += 1;
+    }
+    spaces
+}
+
+#[tokio::test]
+async fn a_configured_space_that_disappears_is_kept_and_named() {
+    let sandbox = sandbox(Flavor::Server, SiteSize::Tiny, 8).await;
+    let spaces = spaces_of(&sandbox);
+    let mut keys = spaces.keys().filter(|k| !k.starts_with('~'));
+    let (a, b) = (keys.next().unwrap().clone(), keys.next().unwrap().clone());
+    let setup = Setup::new();
+    let mut config = sandbox.config.clone();
+    config.spaces = vec![a.clone(), b.clone()];
+    let run = |config: connector::config::ConnectorConfig| {
+        Job::new(
+            JobType::Full,
+            config,
+            sandbox.secrets.clone(),
+            setup.sink.clone(),
+            setup.store.clone(),
+        )
+        .with_options(setup.options(None))
+        .run()
+    };
+    let first = run(config.clone()).await.unwrap();
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let before = index_ids(&setup.sink).await;
+
+    // The crawler loses its permission on `b` (or the key was mistyped).
+    sandbox
+        .sim
+        .admin()
+        .set_space_permission(&b, &[], &[], false)
+        .unwrap();
+    let second = run(config).await.unwrap();
+    assert_eq!(second.status, JobStatus::Partial, "{:?}", second.errors);
+    assert_eq!(second.counters.deleted_document_count, 0);
+    assert_eq!(
+        index_ids(&setup.sink).await,
+        before,
+        "its documents are kept"
+    );
+    assert!(
+        second
+            .errors
+            .iter()
+            .any(|e| e.context == format!("space {b}") && e.message.contains("not available")),
+        "{:?}",
+        second.errors
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_space_gone_from_every_space_is_a_question_until_confirmed() {
+    let sandbox = sandbox(Flavor::Cloud, SiteSize::Tiny, 8).await;
+    let spaces = spaces_of(&sandbox);
+    let gone = spaces.keys().find(|k| !k.starts_with('~')).unwrap().clone();
+    let setup = Setup::new();
+    let first = setup
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let before = indexed(&*setup.sink).await;
+    let of_gone: BTreeSet<String> = before
+        .iter()
+        .filter(|(_, d)| d["space_key"] == gone.as_str())
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!of_gone.is_empty());
+
+    sandbox
+        .sim
+        .admin()
+        .set_space_permission(&gone, &[], &[], false)
+        .unwrap();
+    let key = scope_key(Some("conn-1"), &sandbox.config);
+    let preview = deletion_preview(
+        &setup.store,
+        &key,
+        &sandbox.config,
+        &sandbox.secrets,
+        None,
+        &*setup.sink,
+    )
+    .await
+    .unwrap();
+    assert!(preview.needs_confirmation, "{preview:?}");
+    assert!(
+        preview.changes.iter().any(|c| c.contains(&gone)),
+        "{preview:?}"
+    );
+    assert!(preview.removed >= of_gone.len() as u64, "{preview:?}");
+
+    let second = setup
+        .run(
+            &sandbox,
+            setup.options(None),
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(second.status, JobStatus::Partial, "{:?}", second.errors);
+    let now = index_ids(&setup.sink).await;
+    assert!(of_gone.is_subset(&now), "kept until the user confirms");
+    assert!(
+        second
+            .errors
+            .iter()
+            .any(|e| e.context == format!("space {gone}")
+                && e.message
+                    .contains(&format!("its {} documents were kept", of_gone.len()))),
+        "{:?}",
+        second.errors
+    );
+
+    let confirmed = setup
+        .run(
+            &sandbox,
+            SyncOptions {
+                allow_deletions: true,
+                ..setup.options(None)
+            },
+            None,
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        JobStatus::Completed,
+        "{:?}",
+        confirmed.errors
+    );
+    let after = index_ids(&setup.sink).await;
+    assert!(after.is_disjoint(&of_gone), "removed once confirmed");
+    sandbox.shutdown().await;
+}

@@ -44,4 +44,12 @@ resumed: number,
 /**
  * Results Confluence returned more than once in one sync (written once, counted once).
  */
-duplicates: number, };
+duplicates: number, 
+/**
+ * Requests sent again after a retryable failure (429, 5xx, a reset connection).
+ */
+retries: number, 
+/**
+ * Documents written with the deny marker because their access could not be read.
+ */
+acl_failures: number, };
