@@ -136,7 +136,7 @@ impl<S: Sink + AclStore + 'static> Job<S> {
                 latest.clone(),
             );
             let mut snapshot = job.clone();
-            tokio::spawn(async move {
+            AbortOnDrop(tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(HEARTBEAT_EVERY).await;
                     (snapshot.counters, snapshot.requests) =
@@ -147,7 +147,7 @@ impl<S: Sink + AclStore + 'static> Job<S> {
                     }
                     let _ = store.update_job_progress(&snapshot);
                 }
-            })
+            }))
         };
 
         let run = Run {
@@ -159,7 +159,7 @@ impl<S: Sink + AclStore + 'static> Job<S> {
             JobType::AccessControl => super::access_control::run(&run, &mut job).await,
             JobType::Incremental => unreachable!("refused above"),
         };
-        heartbeat.abort();
+        drop(heartbeat);
         if let Err(err) = outcome {
             tracing::warn!(%err, "sync failed");
             events(&SyncEvent::Warning {
@@ -247,6 +247,16 @@ fn tap_counters(events: EventHandler, latest: Arc<Mutex<(Counters, u64)>>) -> Ev
         }
         events(event);
     })
+}
+
+/// Stops a background task when the run ends, however it ends (also when the run's future is
+/// dropped before it finished).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Gives the lease back when the run ends, however it ends.
