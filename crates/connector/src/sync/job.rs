@@ -5,7 +5,7 @@
 //! it ends.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -292,22 +292,5 @@ fn remove_dead_spools(work_dir: &std::path::Path, live: &[crate::store::LeaseHol
             );
             let _ = std::fs::remove_dir_all(entry.path());
         }
-    }
-}
-
-/// How long [`wait_for_lease`] polls.
-const LEASE_POLL: Duration = Duration::from_millis(200);
-
-/// Waits until no sync holds lease `key` or `timeout` passes; `true` when the lease is free.
-pub async fn wait_for_lease(store: &Mutex<Store>, key: &str, timeout: Duration) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if lock(store).lease(key)?.is_none() {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-        tokio::time::sleep(LEASE_POLL).await;
     }
 }

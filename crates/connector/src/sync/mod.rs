@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 pub use crawl::SpaceOutcome;
-pub use job::{Job, scope_key, wait_for_lease};
+pub use job::{Job, scope_key};
 pub use scope::{DeletionPreview, deletion_preview};
 pub use tokio_util::sync::CancellationToken;
 

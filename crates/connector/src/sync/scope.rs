@@ -165,10 +165,10 @@ pub async fn deletion_preview<S: Sink>(
         }
         None => None,
     };
-    let vanished = std::sync::Mutex::new(std::collections::BTreeMap::<String, u64>::new());
-    let in_spaces = |space: Option<&str>| match (&listed, space) {
+    let mut vanished = std::collections::BTreeMap::<String, u64>::new();
+    let mut in_spaces = |space: Option<&str>| match (&listed, space) {
         (Some(listed), Some(space)) if !listed.contains(space) => {
-            *lock_map(&vanished).entry(space.to_owned()).or_default() += 1;
+            *vanished.entry(space.to_owned()).or_default() += 1;
             false
         }
         (Some(_), _) => true,
@@ -217,7 +217,6 @@ pub async fn deletion_preview<S: Sink>(
             .await?;
         }
     }
-    let vanished = vanished.into_inner().unwrap_or_else(|e| e.into_inner());
     if !vanished.is_empty() {
         preview.changes.push(format!(
             "spaces Confluence no longer lists: {}",
@@ -241,8 +240,4 @@ pub async fn deletion_preview<S: Sink>(
     // Vanished spaces are kept until confirmed, whatever their share.
     preview.needs_confirmation = removed as f64 > allowed || !vanished.is_empty();
     Ok(preview)
-}
-
-fn lock_map<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

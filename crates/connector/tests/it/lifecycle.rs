@@ -11,7 +11,9 @@ use confluence_sim::{Flavor, SimOptions, SiteSize};
 use connector::events::{EventHandler, SyncEvent};
 use connector::rules::{AdvancedRule, RuleSet};
 use connector::sink::LocalIndex;
-use connector::sync::{CancellationToken, Job, SyncOptions, deletion_preview, scope_key};
+use connector::sync::{
+    CancellationToken, DeletionPreview, Job, SyncOptions, deletion_preview, scope_key,
+};
 use connector::{JobRecord, JobStatus, JobType, Store};
 use connector_sandbox::Sandbox;
 
@@ -79,6 +81,21 @@ impl Setup {
             job = job.with_events(events);
         }
         job.run().await.unwrap()
+    }
+
+    /// What the next full sync of the test connection would remove on purpose.
+    async fn preview(&self, sandbox: &Sandbox, rules: Option<&RuleSet>) -> DeletionPreview {
+        let key = scope_key(Some("conn-1"), &sandbox.config);
+        deletion_preview(
+            &self.store,
+            &key,
+            &sandbox.config,
+            &sandbox.secrets,
+            rules,
+            &*self.sink,
+        )
+        .await
+        .unwrap()
     }
 
     fn work_files(&self) -> Vec<String> {
@@ -281,17 +298,7 @@ async fn a_narrowed_scope_is_previewed_and_removed_once_confirmed() {
         ..RuleSet::default()
     };
 
-    let key = scope_key(Some("conn-1"), &sandbox.config);
-    let preview = deletion_preview(
-        &setup.store,
-        &key,
-        &sandbox.config,
-        &sandbox.secrets,
-        Some(&rules),
-        &*setup.sink,
-    )
-    .await
-    .unwrap();
+    let preview = setup.preview(&sandbox, Some(&rules)).await;
     assert!(preview.scope_changed, "{preview:?}");
     assert_eq!(
         preview.removed,
@@ -354,16 +361,7 @@ async fn a_narrowed_scope_is_previewed_and_removed_once_confirmed() {
     );
 
     // The new scope is the reference now: no change, nothing to confirm.
-    let after = deletion_preview(
-        &setup.store,
-        &key,
-        &sandbox.config,
-        &sandbox.secrets,
-        Some(&rules),
-        &*setup.sink,
-    )
-    .await
-    .unwrap();
+    let after = setup.preview(&sandbox, Some(&rules)).await;
     assert!(!after.scope_changed && after.removed == 0, "{after:?}");
     sandbox.shutdown().await;
 }
@@ -590,17 +588,7 @@ async fn a_space_gone_from_every_space_is_a_question_until_confirmed() {
         .admin()
         .set_space_permission(&gone, &[], &[], false)
         .unwrap();
-    let key = scope_key(Some("conn-1"), &sandbox.config);
-    let preview = deletion_preview(
-        &setup.store,
-        &key,
-        &sandbox.config,
-        &sandbox.secrets,
-        None,
-        &*setup.sink,
-    )
-    .await
-    .unwrap();
+    let preview = setup.preview(&sandbox, None).await;
     assert!(preview.needs_confirmation, "{preview:?}");
     assert!(
         preview.changes.iter().any(|c| c.contains(&gone)),
