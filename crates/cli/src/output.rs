@@ -27,6 +27,8 @@ pub fn progress(quiet: bool) -> (ProgressBar, EventHandler) {
             SyncPhase::Validating => "validating",
             SyncPhase::ListingSpaces => "listing spaces",
             SyncPhase::Crawling => "crawling",
+            SyncPhase::Reconciling => "reconciling ids and permissions",
+            SyncPhase::UpdatingAccess => "updating access lists",
             SyncPhase::Deleting => "deleting what is gone",
             SyncPhase::Finished => "finished",
         }),

@@ -18,6 +18,11 @@ pub enum SyncPhase {
     ListingSpaces,
     /// Listing and indexing content.
     Crawling,
+    /// Incremental syncs: listing ids, versions and restrictions of everything in scope, to
+    /// find what moved, what is gone and whose access changed.
+    Reconciling,
+    /// Incremental syncs: rewriting the access lists of documents whose permissions changed.
+    UpdatingAccess,
     /// Deleting documents that are gone from Confluence.
     Deleting,
     /// Done; the final report follows.
@@ -65,6 +70,15 @@ pub struct Counters {
     /// Documents written with the deny marker because their access could not be read.
     #[ts(type = "number")]
     pub acl_failures: u64,
+    /// Documents whose version and access did not change: not downloaded, not written again.
+    #[ts(type = "number")]
+    pub unchanged: u64,
+    /// Documents whose access list alone changed: only `_allow_access_control` was rewritten.
+    #[ts(type = "number")]
+    pub permissions_updated: u64,
+    /// Pages and blog posts re-indexed because they moved (another space, another parent).
+    #[ts(type = "number")]
+    pub moved: u64,
 }
 
 /// A snapshot of a running sync, sent every few hundred milliseconds.

@@ -35,7 +35,7 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use store::{
-    ConnectionSummary, JobError, JobRecord, JobStatus, JobType, LastSync, LeaseHolder,
+    ConnectionSummary, DeltaInfo, JobError, JobRecord, JobStatus, JobType, LastSync, LeaseHolder,
     SavedConnection, Store,
 };
 pub use store::{DocAclRecord, FailedDocument, UserSnapshot};

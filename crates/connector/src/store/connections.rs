@@ -180,6 +180,8 @@ mod tests {
                 errors: vec![],
                 config: serde_json::Value::Null,
                 rules: serde_json::Value::Null,
+                delta: None,
+                notes: Vec::new(),
             })
             .unwrap();
         let mut changed = cloud();

@@ -95,6 +95,34 @@ pub struct JobRecord {
     /// The sync rules in force.
     #[ts(type = "unknown")]
     pub rules: Value,
+    /// Incremental syncs: the cursor the delta was fetched from.
+    #[serde(default)]
+    pub delta: Option<DeltaInfo>,
+    /// What the job wants the admin to know that is not an error, e.g. "no full sync of this
+    /// connection yet: this incremental sync ran as a full sync".
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// What an incremental sync fetched: everything modified at or after `since`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DeltaInfo {
+    /// The instant (UTC, RFC 3339) the delta starts from: the start of the previous successful
+    /// sync minus the overlap window.
+    pub since: String,
+    /// The same instant as the CQL literal sent (`yyyy-MM-dd HH:mm`, in the crawling user's
+    /// time zone, rounded down to the minute).
+    pub since_literal: String,
+    /// The time zone the literal is written in, as Confluence reported it for the crawling
+    /// user; when it reported none, the literal looks back far enough for any zone.
+    pub time_zone: String,
+    /// The overlap window in seconds (search results lag behind edits; clocks differ).
+    #[ts(type = "number")]
+    pub overlap_s: u64,
+    /// The job whose start gave the cursor.
+    pub cursor_job: String,
+    /// Whether the id-only reconciliation (deletions, moves, permission changes) ran.
+    pub reconciled: bool,
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
@@ -118,6 +146,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         errors: json(row.get("errors")?),
         config: json(row.get("config")?),
         rules: json(row.get("rules")?),
+        delta: json(row.get("delta")?),
+        notes: json(row.get("notes")?),
     })
 }
 
@@ -149,7 +179,7 @@ impl Store {
     pub fn finish_job(&self, job: &JobRecord) -> Result<()> {
         self.conn.execute(
             "UPDATE sync_jobs SET status = ?2, ended_at = ?3, duration_s = ?4, requests = ?5,
-                counters = ?6, errors = ?7 WHERE id = ?1",
+                counters = ?6, errors = ?7, delta = ?8, notes = ?9, job_type = ?10 WHERE id = ?1",
             params![
                 job.id,
                 job.status.as_str(),
@@ -158,6 +188,9 @@ impl Store {
                 job.requests as i64,
                 serde_json::to_string(&job.counters)?,
                 serde_json::to_string(&job.errors)?,
+                serde_json::to_string(&job.delta)?,
+                serde_json::to_string(&job.notes)?,
+                serde_json::to_value(job.job_type)?.as_str(),
             ],
         )?;
         Ok(())
@@ -236,6 +269,8 @@ mod tests {
             errors: vec![],
             config: serde_json::json!({"confluence_url": "http://h"}),
             rules: Value::Null,
+            delta: None,
+            notes: Vec::new(),
         }
     }
 

@@ -91,6 +91,28 @@ const MIGRATIONS: &[&str] = &[
         last_run_at TEXT,
         PRIMARY KEY (connection_id, job_type)
     );",
+    // Incremental syncs: the cursor each job used and its notes; what every document of a
+    // connection looks like in the index (version, hashes of its metadata, text and access), so
+    // that unchanged documents are neither downloaded nor written again.
+    "ALTER TABLE sync_jobs ADD COLUMN delta TEXT;
+    ALTER TABLE sync_jobs ADD COLUMN notes TEXT;
+    CREATE TABLE indexed_docs (
+        scope_key TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        space_key TEXT,
+        unit TEXT,
+        version INTEGER,
+        meta_hash INTEGER NOT NULL,
+        body_hash INTEGER NOT NULL,
+        acl_hash INTEGER NOT NULL,
+        PRIMARY KEY (scope_key, doc_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX indexed_docs_unit ON indexed_docs (scope_key, unit);
+    CREATE TABLE index_manifests (
+        scope_key TEXT PRIMARY KEY,
+        target TEXT NOT NULL
+    );",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

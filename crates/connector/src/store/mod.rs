@@ -16,7 +16,7 @@ use std::path::Path;
 pub use acl_snapshots::{DocAclRecord, UserSnapshot};
 pub use connections::SavedConnection;
 pub use failed::FailedDocument;
-pub use jobs::{JobError, JobRecord, JobStatus, JobType};
+pub use jobs::{DeltaInfo, JobError, JobRecord, JobStatus, JobType};
 pub use leases::{HEARTBEAT_EVERY, LeaseHolder};
 pub use rules::{RuleState, StoredRules};
 

@@ -234,6 +234,8 @@ fn new_record(kind: JobType, config: &ConnectorConfig, options: &SyncOptions) ->
             .rules
             .as_ref()
             .map_or(Value::Null, crate::rules::RuleSet::recorded),
+        delta: None,
+        notes: Vec::new(),
     }
 }
 
