@@ -94,6 +94,9 @@ impl Sink for AnySink {
     async fn write(&self, docs: Vec<IndexDoc>) -> Result<BulkOutcome> {
         each!(self, s => s.write(docs).await)
     }
+    async fn update_access(&self, docs: Vec<(String, Option<Vec<String>>)>) -> Result<BulkOutcome> {
+        each!(self, s => s.update_access(docs).await)
+    }
     async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
         each!(self, s => s.delete(ids).await)
     }

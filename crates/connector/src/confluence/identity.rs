@@ -19,6 +19,9 @@ pub struct Identity {
     pub user_key: Option<String>,
     /// Display name.
     pub display_name: Option<String>,
+    /// The profile time zone Confluence reads this account's CQL date literals in, when it
+    /// says (Cloud does).
+    pub time_zone: Option<String>,
 }
 
 impl Identity {
@@ -31,6 +34,7 @@ impl Identity {
             username: keep(user.username),
             user_key: keep(user.user_key),
             display_name: keep(user.display_name.or(user.public_name)),
+            time_zone: keep(user.time_zone),
         }
     }
 

@@ -68,6 +68,9 @@ pub struct User {
     pub user_key: Option<String>,
     /// Cloud: `active`, `inactive`, ...
     pub account_status: Option<String>,
+    /// The user's profile time zone (IANA name, e.g. `Europe/Berlin`), where given: CQL date
+    /// literals are read in it.
+    pub time_zone: Option<String>,
     /// Links (`self`).
     #[serde(rename = "_links")]
     pub links: Links,

@@ -277,6 +277,16 @@ mod tests {
             Ok(outcome)
         }
 
+        async fn update_access(
+            &self,
+            docs: Vec<(String, Option<Vec<String>>)>,
+        ) -> Result<BulkOutcome> {
+            Ok(BulkOutcome {
+                updated: docs.len() as u64,
+                ..BulkOutcome::default()
+            })
+        }
+
         async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
             let deleted = ids.len() as u64;
             self.deletes.lock().unwrap().push(ids);

@@ -391,6 +391,10 @@ impl EsClient {
 }
 
 /// The NDJSON body of a `_bulk` request.
+/// The painless script of [`BulkOp::SetAccess`], up to its `acl` parameter: `null` removes
+/// the field (a public document has none), a list replaces it.
+const SET_ACCESS_SCRIPT: &str = r#"{"script":{"lang":"painless","source":"if (params.acl == null) { ctx._source.remove('_allow_access_control') } else { ctx._source._allow_access_control = params.acl }","params":{"acl":"#;
+
 fn ndjson(index: &str, ops: &[Op]) -> Bytes {
     let capacity = ops
         .iter()
@@ -399,7 +403,7 @@ fn ndjson(index: &str, ops: &[Op]) -> Bytes {
     let mut body = String::with_capacity(capacity);
     for op in ops {
         let action = match op.kind {
-            BulkOp::Upsert => {
+            BulkOp::Upsert | BulkOp::SetAccess => {
                 json!({ "update": { "_index": index, "_id": op.id, "retry_on_conflict": 3 } })
             }
             kind => json!({ kind.as_str(): { "_index": index, "_id": op.id } }),
@@ -411,6 +415,10 @@ fn ndjson(index: &str, ops: &[Op]) -> Bytes {
                 body.push_str(r#"{"doc_as_upsert":true,"doc":"#);
                 body.push_str(source);
                 body.push('}');
+            } else if op.kind == BulkOp::SetAccess {
+                body.push_str(SET_ACCESS_SCRIPT);
+                body.push_str(source);
+                body.push_str("}}}");
             } else {
                 body.push_str(source);
             }

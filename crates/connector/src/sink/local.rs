@@ -388,6 +388,57 @@ impl Sink for LocalIndex {
         .await
     }
 
+    async fn update_access(&self, docs: Vec<(String, Option<Vec<String>>)>) -> Result<BulkOutcome> {
+        self.run(move |conn| {
+            let tx = conn.transaction()?;
+            let mut outcome = BulkOutcome::default();
+            for (id, acl) in docs {
+                let row: Option<(i64, String)> = tx
+                    .query_row("SELECT seq, source FROM docs WHERE id = ?1", [&id], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                let Some((seq, source)) = row else {
+                    outcome.failed.push(crate::sink::ItemError {
+                        id,
+                        op: crate::sink::BulkOp::SetAccess,
+                        status: Some(404),
+                        reason: "document_missing_exception: the document is not in the index"
+                            .to_owned(),
+                    });
+                    continue;
+                };
+                let mut source: Value = serde_json::from_str(&source).unwrap_or(Value::Null);
+                if let Value::Object(fields) = &mut source {
+                    match &acl {
+                        Some(list) => {
+                            fields.insert("_allow_access_control".into(), serde_json::json!(list));
+                        }
+                        None => {
+                            fields.remove("_allow_access_control");
+                        }
+                    }
+                }
+                let identities = identities_of(&source);
+                tx.execute(
+                    "UPDATE docs SET source = ?2, has_acl = ?3 WHERE seq = ?1",
+                    params![seq, source.to_string(), !identities.is_empty()],
+                )?;
+                tx.execute("DELETE FROM doc_acl WHERE doc = ?1", [seq])?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO doc_acl (identity, doc) VALUES (?1, ?2)",
+                )?;
+                for identity in identities {
+                    insert.execute(params![identity, seq])?;
+                }
+                outcome.updated += 1;
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
     async fn delete(&self, ids: Vec<String>) -> Result<BulkOutcome> {
         self.run(move |conn| {
             let tx = conn.transaction()?;

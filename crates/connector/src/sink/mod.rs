@@ -57,6 +57,9 @@ pub enum BulkOp {
     Index,
     /// Create or merge a document (`update` with `doc_as_upsert`).
     Upsert,
+    /// Replace the access list of an existing document (`update` with a script; a missing
+    /// document is an error, never created).
+    SetAccess,
     /// Delete a document.
     Delete,
 }
@@ -66,7 +69,7 @@ impl BulkOp {
     pub fn as_str(self) -> &'static str {
         match self {
             BulkOp::Index => "index",
-            BulkOp::Upsert => "update",
+            BulkOp::Upsert | BulkOp::SetAccess => "update",
             BulkOp::Delete => "delete",
         }
     }
@@ -171,6 +174,14 @@ pub trait Sink: Send + Sync {
 
     /// Indexes (creates or overwrites) `docs`; counts created and updated from the item results.
     fn write(&self, docs: Vec<IndexDoc>) -> impl Future<Output = Result<BulkOutcome>> + Send;
+
+    /// Replaces only the `_allow_access_control` of existing documents (`None`: the field is
+    /// removed, the document is readable by everyone who can search the index). A document that
+    /// does not exist is reported as failed, not created. Counts go to `updated`.
+    fn update_access(
+        &self,
+        docs: Vec<(String, Option<Vec<String>>)>,
+    ) -> impl Future<Output = Result<BulkOutcome>> + Send;
 
     /// Deletes documents by id; a missing id is not an error (and is not counted as deleted).
     fn delete(&self, ids: Vec<String>) -> impl Future<Output = Result<BulkOutcome>> + Send;

@@ -106,12 +106,20 @@ const MIGRATIONS: &[&str] = &[
         meta_hash INTEGER NOT NULL,
         body_hash INTEGER NOT NULL,
         acl_hash INTEGER NOT NULL,
+        place_hash INTEGER NOT NULL,
         PRIMARY KEY (scope_key, doc_id)
     ) WITHOUT ROWID;
     CREATE INDEX indexed_docs_unit ON indexed_docs (scope_key, unit);
     CREATE TABLE index_manifests (
         scope_key TEXT PRIMARY KEY,
         target TEXT NOT NULL
+    );",
+    // Where the next incremental sync of a connection starts.
+    "CREATE TABLE sync_cursors (
+        scope_key TEXT PRIMARY KEY,
+        since TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL
     );",
 ];
 

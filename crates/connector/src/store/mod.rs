@@ -7,6 +7,7 @@ mod connections;
 mod failed;
 mod jobs;
 mod leases;
+mod manifest;
 mod migrations;
 mod rules;
 mod schedules;
@@ -18,6 +19,7 @@ pub use connections::SavedConnection;
 pub use failed::FailedDocument;
 pub use jobs::{DeltaInfo, JobError, JobRecord, JobStatus, JobType};
 pub use leases::{HEARTBEAT_EVERY, LeaseHolder};
+pub use manifest::{ManifestEntry, SyncCursor};
 pub use rules::{RuleState, StoredRules};
 
 use rusqlite::Connection;

@@ -15,7 +15,7 @@ use futures_util::{StreamExt, stream};
 use tokio::sync::Semaphore;
 
 use super::checkpoint::ListingKey;
-use super::crawl::{Crawl, Item, SpaceOutcome};
+use super::crawl::{Crawl, Fetched, Item, SpaceOutcome, Text};
 use crate::Result;
 use crate::confluence::ClientError;
 use crate::document::search_row::{Built, INCOMPLETE, PAGE_SIZE, Row, build, full_expand};
@@ -135,9 +135,17 @@ impl Producer<'_> {
                 .buffer_unordered(crawl.options.item_concurrency.max(1));
             futures_util::pin_mut!(docs);
             while let Some(built) = docs.next().await {
-                let Some((doc, ok)) = built else { continue };
+                let Some(Fetched {
+                    doc,
+                    complete,
+                    text,
+                }) = built
+                else {
+                    continue;
+                };
+                let ok = complete;
                 let unit = doc.id.clone();
-                if !crawl.send_doc(doc, Some(&unit), !ok).await {
+                if !crawl.send_doc(doc, Some(&unit), text).await {
                     return Ok(());
                 }
                 crawl
@@ -155,20 +163,24 @@ impl Producer<'_> {
         Ok(())
     }
 
-    async fn row(&self, row: Row) -> Option<(Document, bool)> {
+    async fn row(&self, row: Row) -> Option<Fetched> {
         let index_labels = self.crawl.config.index_labels;
         match build(&row, &self.links, index_labels) {
             Built::Doc(mut doc) => {
                 self.acl_for(&mut doc, &row).await;
-                Some((*doc, true))
+                Some(Fetched {
+                    doc: *doc,
+                    complete: true,
+                    text: Text::Fresh,
+                })
             }
             Built::Attachment(att, container) => {
-                let (mut doc, ok) = self
+                let mut fetched = self
                     .crawl
                     .attachment(*att, &container, &self.links, &self.downloads)
                     .await?;
-                self.acl_for(&mut doc, &row).await;
-                Some((doc, ok))
+                self.acl_for(&mut fetched.doc, &row).await;
+                Some(fetched)
             }
             Built::Skip(why) => {
                 tracing::debug!(id = ?row.id(), why, "search row not indexed");

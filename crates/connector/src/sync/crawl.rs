@@ -41,6 +41,25 @@ pub struct SpaceOutcome {
     pub complete: bool,
 }
 
+/// Where a document's text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// Fetched (or extracted) now.
+    Fresh,
+    /// It could not be fetched this time: keep the text already indexed.
+    KeepPrevious,
+    /// Not fetched because the attachment did not change: the indexed text is current.
+    Reused,
+}
+
+/// An attachment's document and how its text was obtained.
+pub(crate) struct Fetched {
+    pub doc: Document,
+    /// Whether the document is complete (no failed download or extraction).
+    pub complete: bool,
+    pub text: Text,
+}
+
 /// What the crawl sends to the index writer, in order.
 pub(crate) enum Item {
     /// A document, and the unit (page or blog post) it belongs to; spaces have none.
@@ -49,8 +68,19 @@ pub(crate) enum Item {
         doc: Box<Document>,
         /// The id of the page or blog post it belongs to.
         unit: Option<String>,
-        /// Its text could not be fetched this time: keep the text already indexed.
-        keep_previous: bool,
+        /// Where its text comes from.
+        text: Text,
+    },
+    /// Documents listed by an incremental sync's reconciliation: they exist, whether or not
+    /// they are written again (id and space).
+    Seen(Vec<(String, Option<String>)>),
+    /// Documents whose access alone changed (an incremental sync's reconciliation): the writer
+    /// rewrites `_allow_access_control` of each of them whose access list differs.
+    Access {
+        /// The documents (a page or blog post and its attachments and comments).
+        ids: Vec<String>,
+        /// Their access list.
+        field: Option<Vec<String>>,
     },
     /// Every document of `unit` was sent. With `ok` false one of them is incomplete (a
     /// download or an extraction failed): the unit is fetched again by the next run.
@@ -88,6 +118,8 @@ pub(crate) struct Crawl<'a> {
     pub resume: Arc<Resume>,
     /// Where downloads are spooled (removed at the end, and by the recovery of a dead run).
     pub spool_dir: std::path::PathBuf,
+    /// What the index holds already: unchanged attachments are not downloaded.
+    pub manifest: Arc<super::manifest::Manifest>,
 }
 
 impl Crawl<'_> {
@@ -150,22 +182,16 @@ impl Crawl<'_> {
     }
 
     pub(crate) async fn send(&self, doc: Document, unit: Option<&str>) -> bool {
-        self.send_doc(doc, unit, false).await
+        self.send_doc(doc, unit, Text::Fresh).await
     }
 
-    /// Sends a document; with `keep_previous`, its text failed to arrive and the writer keeps
-    /// the text already indexed.
-    pub(crate) async fn send_doc(
-        &self,
-        doc: Document,
-        unit: Option<&str>,
-        keep_previous: bool,
-    ) -> bool {
+    /// Sends a document, saying where its text comes from.
+    pub(crate) async fn send_doc(&self, doc: Document, unit: Option<&str>, text: Text) -> bool {
         self.tx
             .send(Item::Doc {
                 doc: Box::new(doc),
                 unit: unit.map(str::to_owned),
-                keep_previous,
+                text,
             })
             .await
             .is_ok()
@@ -362,11 +388,16 @@ impl Crawl<'_> {
                 .map(|att| self.attachment(att, &container, links, downloads))
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
             futures_util::pin_mut!(docs);
-            while let Some(doc) = docs.next().await {
-                if let Some((mut doc, complete)) = doc {
+            while let Some(fetched) = docs.next().await {
+                if let Some(Fetched {
+                    mut doc,
+                    complete,
+                    text,
+                }) = fetched
+                {
                     ok &= complete;
                     self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                    self.send_doc(doc, Some(&unit), !complete).await;
+                    self.send_doc(doc, Some(&unit), text).await;
                 }
             }
         }
@@ -482,25 +513,52 @@ impl Crawl<'_> {
 
     /// An attachment's document, with the text of its file when the format is supported and
     /// the file is within the download cap. A failed download leaves a metadata document; the
-    /// flag is false when the document is incomplete that way (a failed download or
-    /// extraction), so the next run tries again.
+    /// document is incomplete when a download or extraction failed, so the next run tries
+    /// again. An attachment the index holds unchanged (same version, size, name and
+    /// container) is not downloaded: its indexed text is current.
     pub(crate) async fn attachment(
         &self,
         att: Content,
         container: &Document,
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
-    ) -> Option<(Document, bool)> {
-        let mut doc = Document::from_attachment(&att, container, links)?;
+    ) -> Option<Fetched> {
+        let doc = Document::from_attachment(&att, container, links)?;
+        if self.manifest.attachment_unchanged(&doc) {
+            return Some(Fetched {
+                doc,
+                complete: true,
+                text: Text::Reused,
+            });
+        }
+        let (doc, complete) = self.fetch_attachment(doc, &att, downloads).await;
+        Some(Fetched {
+            doc,
+            complete,
+            text: if complete {
+                Text::Fresh
+            } else {
+                Text::KeepPrevious
+            },
+        })
+    }
+
+    /// Downloads and extracts an attachment's file into `doc`; false when that failed.
+    async fn fetch_attachment(
+        &self,
+        mut doc: Document,
+        att: &Content,
+        downloads: &Arc<Semaphore>,
+    ) -> (Document, bool) {
         let extractor = extract::Extractor::new(self.config);
         let extension = doc.extension.clone().unwrap_or_default();
         if let Some(reason) = extractor.skip_reason(&extension, doc.size) {
             doc.extraction_note = Some(reason);
-            return Some((doc, true));
+            return (doc, true);
         }
         let Some(link) = att.links.download.as_deref() else {
             doc.extraction_note = Some("Confluence gave no download link".to_owned());
-            return Some((doc, true));
+            return (doc, true);
         };
         // A file that blew the extraction's budget or crashed it once is not tried again (a
         // new version of it is).
@@ -508,11 +566,13 @@ impl Crawl<'_> {
         let version = doc.version.unwrap_or(0);
         if let Some(reason) = quarantine.reason(&doc.id, version) {
             doc.extraction_note = Some(extract::quarantine_note(&reason));
-            return Some((doc, true));
+            return (doc, true);
         }
         // The permit covers the download and the extraction: at most `concurrent_downloads`
         // files are on disk or being read at once.
-        let _permit = downloads.acquire().await.ok()?;
+        let Ok(_permit) = downloads.acquire().await else {
+            return (doc, false);
+        };
         let spooled = match self.client.download(link).await {
             Ok(download) => extract::spool(download, &extension, Some(&self.spool_dir)).await,
             Err(err) => Err(err.into()),
@@ -549,7 +609,7 @@ impl Crawl<'_> {
                 complete = false;
             }
         }
-        Some((doc, complete))
+        (doc, complete)
     }
 
     fn download_failed(&self, doc: &mut Document, err: ClientError) {

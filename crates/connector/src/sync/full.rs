@@ -8,29 +8,25 @@
 //! removes the indexed documents that were not seen, but only where every listing completed, and
 //! never more than the safety threshold allows unless the user confirmed a scope change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path};
+use super::checkpoint::{Checkpoint, checkpoint_path};
 use super::crawl::{self, Item, SpaceOutcome};
 use super::job::Run;
+use super::writer::{Tally, Writer};
 use super::{Live, lock, scope};
 use crate::acl::{AclRecorder, AclResolver, AclStore};
 use crate::config::ConnectorConfig;
 use crate::confluence::ConfluenceClient;
 use crate::events::{Counters, EventHandler, Progress, SyncEvent, SyncPhase};
-use crate::sink::{BulkWriter, IndexDoc, Sink};
+use crate::sink::{BulkWriter, Sink};
 use crate::store::{JobRecord, JobStatus};
 use crate::{Error, Result};
-
-/// The writer checkpoints at least this often...
-const SETTLE_EVERY: Duration = Duration::from_millis(500);
-/// ...or after this many documents.
-const SETTLE_DOCS: usize = 500;
 
 /// Runs a full sync and fills `job` (status, counters, requests, errors). A failed or cancelled
 /// sync deletes nothing; a sync whose listing of some space failed deletes nothing in that space.
@@ -51,6 +47,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         job_id: job.id.clone(),
         counters: Counters::default(),
         requests: 0,
+        tally: Arc::new(Tally::default()),
     };
     let status = match full.sync(recorder.clone()).await {
         Ok(status) => status,
@@ -123,6 +120,7 @@ struct FullSync<'a, 'r, S> {
     job_id: String,
     counters: Counters,
     requests: u64,
+    tally: Arc<Tally>,
 }
 
 impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
@@ -222,22 +220,23 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
         let spool_dir = work_dir.join(format!("spool-{}", self.job_id));
 
+        let manifest = Arc::new(
+            super::manifest::load(&this.store, &this.scope_key(), &this.config, &*this.sink)
+                .await?,
+        );
         let (tx, rx) = mpsc::channel::<Item>(256);
-        let writer = Writer {
-            sink: this.sink.clone(),
-            events: self.events().clone(),
+        let writer = Writer::new(
+            this.sink.clone(),
+            self.events().clone(),
             checkpoint,
-            bulk: BulkWriter::new(this.sink.clone(), options.bulk),
-            filter: filter.clone(),
-            live: self.live.clone(),
-            pending_units: Vec::new(),
-            pending_listings: Vec::new(),
-            dirty: HashSet::new(),
-            unit_of: HashMap::new(),
-            written: HashSet::new(),
-            since_settle: 0,
-            last_settle: Instant::now(),
-        };
+            BulkWriter::new(this.sink.clone(), options.bulk),
+            filter.clone(),
+            self.live.clone(),
+            manifest.clone(),
+            this.store.clone(),
+            this.scope_key(),
+            self.tally.clone(),
+        );
         let writer = tokio::spawn(writer.run(rx));
 
         (self.events())(&SyncEvent::Phase {
@@ -254,6 +253,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             acl,
             resume: resume.clone(),
             spool_dir: spool_dir.clone(),
+            manifest,
         };
         let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
             Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,
@@ -268,6 +268,8 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let counters = &mut self.counters;
         counters.created = totals.created;
         counters.updated = totals.updated;
+        counters.unchanged = self.tally.unchanged.load(Ordering::Relaxed);
+        counters.permissions_updated = self.tally.permissions_updated.load(Ordering::Relaxed);
         counters.indexed_document_count = totals.created + totals.updated;
         counters.indexed_document_volume = totals.bytes;
         counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
@@ -510,6 +512,13 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         for chunk in doomed.chunks(500) {
             let outcome = sink.delete(chunk.to_vec()).await?;
             self.counters.deleted_document_count += outcome.deleted;
+            let refused: HashSet<&str> = outcome.failed.iter().map(|f| f.id.as_str()).collect();
+            let gone: Vec<String> = chunk
+                .iter()
+                .filter(|id| !refused.contains(id.as_str()))
+                .cloned()
+                .collect();
+            lock(&this.store).remove_from_manifest(&this.scope_key(), &gone)?;
             for item in outcome.failed {
                 self.live.error(
                     self.run.events,
@@ -540,173 +549,6 @@ fn fingerprint(config: &ConnectorConfig, rules: Option<&crate::rules::RuleSet>) 
         "rules": rules.map(crate::rules::RuleSet::recorded),
     })
     .to_string()
-}
-
-/// The writer task: records what the crawl sends and writes it to the target, checkpointing
-/// what the target acknowledged.
-struct Writer<S: Sink + 'static> {
-    sink: Arc<S>,
-    events: EventHandler,
-    checkpoint: Checkpoint,
-    bulk: BulkWriter<S>,
-    filter: Option<Arc<crate::rules::BasicFilter>>,
-    live: Arc<Live>,
-    /// Units whose every document was sent, waiting for the target's acknowledgement.
-    pending_units: Vec<(String, ListingKey)>,
-    /// Listings whose every unit was sent.
-    pending_listings: Vec<ListingKey>,
-    /// Listings with a unit that failed: not checkpointed, so the next run lists them again.
-    dirty: HashSet<ListingKey>,
-    /// The unit of each document sent since the last settle.
-    unit_of: HashMap<String, String>,
-    /// Every document id written by this run.
-    written: HashSet<String>,
-    since_settle: usize,
-    last_settle: Instant,
-}
-
-impl<S: Sink + 'static> Writer<S> {
-    async fn run(
-        mut self,
-        mut rx: mpsc::Receiver<Item>,
-    ) -> Result<(Checkpoint, crate::sink::BulkOutcome)> {
-        while let Some(item) = rx.recv().await {
-            match item {
-                Item::Doc {
-                    mut doc,
-                    unit,
-                    keep_previous,
-                } => {
-                    // Filtered by basic rules: not seen, so an earlier copy is deleted.
-                    if self.filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
-                        self.checkpoint.filter_out(&doc.id)?;
-                        continue;
-                    }
-                    // Deletion works per space: a document without its space could never be
-                    // deleted again, so it is not written.
-                    if doc.space_key.is_none() {
-                        self.live
-                            .fail(&doc.id, "no space key in Confluence's answer");
-                        self.live.error(
-                            &self.events,
-                            format!("document {}", doc.id),
-                            "Confluence's answer names no space for it (a proxy that trims \
-                             fields?); not written, so that it cannot become an orphan",
-                        );
-                        continue;
-                    }
-                    // Written once per run, however often the listings return it.
-                    if !self.written.insert(doc.id.clone()) {
-                        self.live.duplicates.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    if keep_previous {
-                        let sink = self.sink.clone();
-                        keep_previous_text(&*sink, &mut doc).await;
-                    }
-                    self.checkpoint
-                        .see(&doc.id, doc.space_key.as_deref(), unit.as_deref())?;
-                    self.live.docs_seen.fetch_add(1, Ordering::Relaxed);
-                    if let Some(unit) = unit {
-                        self.unit_of.insert(doc.id.clone(), unit);
-                    }
-                    self.bulk
-                        .push(IndexDoc {
-                            id: doc.id.clone(),
-                            space_key: doc.space_key.clone(),
-                            timestamp: doc.timestamp.clone(),
-                            source: doc.to_source(),
-                        })
-                        .await?;
-                    self.since_settle += 1;
-                    let totals = self.bulk.totals();
-                    self.live
-                        .indexed
-                        .store(totals.created + totals.updated, Ordering::Relaxed);
-                    self.live.volume.store(totals.bytes, Ordering::Relaxed);
-                }
-                Item::UnitDone { unit, listing, ok } => {
-                    if ok {
-                        self.pending_units.push((unit, listing));
-                    } else {
-                        self.dirty.insert(listing);
-                    }
-                }
-                Item::ListingDone(listing) => self.pending_listings.push(listing),
-                Item::Gone { unit, listing } => {
-                    self.checkpoint.forget_unit(&unit)?;
-                    self.pending_units.push((unit, listing));
-                }
-            }
-            if self.since_settle >= SETTLE_DOCS || self.last_settle.elapsed() >= SETTLE_EVERY {
-                self.settle().await?;
-            }
-        }
-        self.settle().await?;
-        let totals = self.bulk.finish().await?;
-        Ok((self.checkpoint, totals))
-    }
-
-    /// Waits for the target to acknowledge everything sent, then checkpoints the units and
-    /// listings that are fully written.
-    async fn settle(&mut self) -> Result<()> {
-        let failures = self.bulk.settle().await?;
-        let mut failed_units: HashSet<&str> = HashSet::new();
-        for failure in &failures {
-            if let Some(unit) = self.unit_of.get(&failure.id) {
-                failed_units.insert(unit);
-            }
-            self.live.fail(
-                &failure.id,
-                format!("the target rejected it: {}", failure.reason),
-            );
-        }
-        let mut units = Vec::new();
-        for (unit, listing) in self.pending_units.drain(..) {
-            if failed_units.contains(unit.as_str()) {
-                self.dirty.insert(listing);
-            } else {
-                units.push(unit);
-            }
-        }
-        let listings: Vec<ListingKey> = self
-            .pending_listings
-            .drain(..)
-            .filter(|l| !self.dirty.contains(l))
-            .collect();
-        self.checkpoint.commit(&units, &listings)?;
-        self.unit_of.clear();
-        self.since_settle = 0;
-        self.last_settle = Instant::now();
-        Ok(())
-    }
-}
-
-/// A document whose text could not be fetched this time (a failed download or
-/// extraction) keeps the text the index already has: a transient failure never erases
-/// what an earlier sync found. Its metadata and access are still updated.
-async fn keep_previous_text<S: Sink>(sink: &S, doc: &mut crate::document::Document) {
-    let previous = match sink.get(&doc.id).await {
-        Ok(Some(previous)) => previous,
-        Ok(None) => return,
-        Err(err) => {
-            tracing::warn!(%err, id = %doc.id, "could not read the indexed copy");
-            return;
-        }
-    };
-    if let Some(body) = previous
-        .get("body")
-        .and_then(|b| b.as_str())
-        .filter(|b| !b.is_empty())
-    {
-        doc.body = Some(body.to_owned());
-        doc.extraction_note = Some(format!(
-            "{}; the text indexed by an earlier sync is kept",
-            doc.extraction_note
-                .as_deref()
-                .unwrap_or("not fetched this time")
-        ));
-    }
 }
 
 /// The resolver of a sync with document-level security: finds where space permissions come

@@ -16,8 +16,10 @@ pub(crate) mod crawl;
 mod errors;
 mod full;
 mod job;
+mod manifest;
 mod routes;
 mod scope;
+mod writer;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -468,7 +468,11 @@ async fn a_failed_download_keeps_the_text_an_earlier_sync_indexed() {
         .collect();
     assert!(!with_text.is_empty());
 
-    // Every download fails now (after the client's retries).
+    // New versions of the files are uploaded (unchanged ones are not downloaded again), and
+    // every download fails now (after the client's retries).
+    for id in &with_text {
+        sandbox.sim.admin().update_attachment(id, None).unwrap();
+    }
     sandbox
         .sim
         .admin()
