@@ -1,6 +1,7 @@
 //! The admin API: in-process mutations between syncs, fault control, and the same operations
 //! over HTTP under `/__sim/` (never faulted, never counted).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::files::{ALL_KINDS, FileKind};
-use crate::http::{FaultRule, Req, Resp, Shared};
-use crate::model::{ADMIN, Content, Kind, Site};
+use crate::http::{EndpointCount, FaultRule, Req, Resp, Shared};
+use crate::model::{ADMIN, Content, Kind, Site, Status};
 use crate::options::{FaultPlan, Latency, Quirks};
 use crate::time::now_ms;
 use crate::truth;
@@ -98,7 +99,9 @@ fn push_content(
         children: Vec::new(),
         body: None,
         position,
-        deleted: false,
+        status: Status::Current,
+        with_container: false,
+        changed: now,
         inline: false,
         file: None,
     });
@@ -110,51 +113,235 @@ fn push_content(
     idx
 }
 
+/// Inserts a content index into a space's id-ordered content list.
+fn insert_sorted(site: &mut Site, space: u32, idx: u32) {
+    let id = site.contents[idx as usize].id;
+    let contents = &site.contents;
+    let list = &mut site.spaces[space as usize].contents;
+    if list.contains(&idx) {
+        return;
+    }
+    let pos = list.partition_point(|&x| contents[x as usize].id < id);
+    list.insert(pos, idx);
+}
+
+/// Trashes a current item (see [`Admin::delete_content`]); comments are purged.
+fn trash(site: &mut Site, i: u32) {
+    let c = site.c(i).clone();
+    if c.kind == Kind::Comment {
+        let replies: Vec<u32> = (0..site.contents.len() as u32)
+            .filter(|&x| site.c(x).reply_to == Some(i) && site.c(x).status != Status::Purged)
+            .collect();
+        purge(site, i);
+        for r in replies {
+            purge(site, r);
+        }
+        return;
+    }
+    site.contents[i as usize].status = Status::Trashed;
+    site.contents[i as usize].with_container = false;
+    let mut moved_up = Vec::new();
+    for &ch in &c.children {
+        let x = site.c(ch);
+        match (x.kind, x.status) {
+            (Kind::Page, Status::Current) => moved_up.push(ch),
+            (Kind::Page, _) | (_, Status::Trashed | Status::Purged) => {}
+            (_, Status::Current) => {
+                let x = &mut site.contents[ch as usize];
+                x.status = Status::Trashed;
+                x.with_container = true;
+            }
+        }
+    }
+    for &ch in &moved_up {
+        site.contents[ch as usize].parent = c.parent;
+        if let Some(p) = c.parent {
+            site.contents[p as usize].children.push(ch);
+        }
+    }
+    site.contents[i as usize]
+        .children
+        .retain(|x| !moved_up.contains(x));
+    let sp = c.space as usize;
+    if site.spaces[sp].homepage == Some(i) {
+        site.spaces[sp].homepage = None;
+    }
+}
+
+/// Purges an item that is not current (trashed, or a comment being deleted) with the
+/// attachments and comments it holds: gone from every list and from the id index.
+fn purge(site: &mut Site, i: u32) {
+    let c = site.c(i).clone();
+    let mut gone = vec![i];
+    if matches!(c.kind, Kind::Page | Kind::BlogPost) {
+        gone.extend(
+            c.children
+                .iter()
+                .copied()
+                .filter(|&ch| site.c(ch).kind != Kind::Page),
+        );
+    }
+    for &g in &gone {
+        let x = &mut site.contents[g as usize];
+        x.status = Status::Purged;
+        x.with_container = false;
+        let id = x.id;
+        site.by_id.remove(&id);
+    }
+    if let Some(p) = c.parent {
+        site.contents[p as usize].children.retain(|&x| x != i);
+    }
+    site.contents[i as usize]
+        .children
+        .retain(|x| !gone.contains(x));
+    for sp in &mut site.spaces {
+        sp.contents.retain(|x| !gone.contains(x));
+        if sp.homepage == Some(i) {
+            sp.homepage = None;
+        }
+    }
+}
+
+/// Generated bodies link to other pages by title, chosen among the space's current pages:
+/// before the first change to the site they are written down, as Confluence stores them, so
+/// that a change to one page (a move, a rename, a trashed page) never alters another page's
+/// body without a new version.
+fn freeze_bodies(site: &mut Site) {
+    for i in 0..site.contents.len() as u32 {
+        let c = site.c(i);
+        if c.body.is_none() && matches!(c.kind, Kind::Page | Kind::BlogPost) {
+            let body = crate::text::storage_body(site, i);
+            site.contents[i as usize].body = Some(body.into());
+        }
+    }
+}
+
 impl Admin {
     fn write<T>(
         &self,
         f: impl FnOnce(&mut Site) -> Result<T, AdminError>,
     ) -> Result<T, AdminError> {
         let mut site = self.shared.site.write().unwrap_or_else(|e| e.into_inner());
+        freeze_bodies(&mut site);
         f(&mut site)
     }
 
-    /// Trashes a content item. A deleted page's child pages move up to its parent (as in
-    /// Confluence); its attachments and comments go with it.
+    /// Deletes a content item as Confluence does. A page or blog post goes to its space's
+    /// trash (status `trashed`): it leaves every listing, child listing and CQL search, and
+    /// `GET content/{id}` answers 404 unless `status=trashed` (or `any`) is asked; its child
+    /// pages move up to its parent (the top of the space for a top-level page), while its
+    /// attachments and comments go to the trash with it. An attachment goes to the trash on
+    /// its own (REST v2's behaviour; the 2022 v1 description purges attachments at once). A
+    /// comment (and its replies) is deleted for good, as both API versions document. Versions
+    /// and last-modified times do not change.
     pub fn delete_content(&self, id: &str) -> Result<(), AdminError> {
         self.write(|site| {
             let i = find_content(site, id)?;
+            trash(site, i);
+            Ok(())
+        })
+    }
+
+    /// Purges a content item: gone for good, from the trash too (`GET content/{id}` answers
+    /// 404 whatever the `status`). Current content is trashed first (child pages move up),
+    /// then purged with its attachments and comments.
+    pub fn purge_content(&self, id: &str) -> Result<(), AdminError> {
+        self.write(|site| {
+            let i = site
+                .parse_id_any(id)
+                .ok_or_else(|| AdminError::NotFound(format!("content `{id}`")))?;
+            if site.c(i).live() {
+                trash(site, i);
+            }
+            purge(site, i);
+            Ok(())
+        })
+    }
+
+    /// Restores a trashed page, blog post or attachment to `current`. A page goes back under
+    /// its old parent when that page is still current and in the same space, else to the top
+    /// of its space; its own attachments and comments (those trashed with it) come back with
+    /// it, while the child pages that moved up when it was trashed stay where they are. An
+    /// attachment goes back to its page, which must be current. Restoring bumps neither the
+    /// version nor the last-modified time (a client finds restored content by reconciling
+    /// ids, not through a `lastmodified` delta); it does count as a change for the search lag.
+    pub fn restore_content(&self, id: &str) -> Result<(), AdminError> {
+        self.write(|site| {
+            let i = site
+                .parse_id_any(id)
+                .ok_or_else(|| AdminError::NotFound(format!("content `{id}`")))?;
             let c = site.c(i).clone();
-            site.contents[i as usize].deleted = true;
-            for ch in c.children {
-                let kind = site.c(ch).kind;
-                if kind == Kind::Page {
-                    site.contents[ch as usize].parent = c.parent;
-                    if let Some(p) = c.parent {
-                        site.contents[p as usize].children.push(ch);
+            if c.status != Status::Trashed {
+                return Err(AdminError::Invalid(format!("`{id}` is not in the trash")));
+            }
+            if c.with_container {
+                return Err(AdminError::Invalid(format!(
+                    "`{id}` was trashed with its page or blog post: restore that instead"
+                )));
+            }
+            let now = now_ms();
+            match c.kind {
+                Kind::Page | Kind::BlogPost => {
+                    if title_taken(site, c.space, &c.title, Some(i)) {
+                        return Err(AdminError::Invalid(format!(
+                            "a page titled `{}` already exists in the space",
+                            c.title
+                        )));
                     }
-                } else {
-                    site.contents[ch as usize].deleted = true;
+                    let parent = c.parent.filter(|&p| {
+                        let p = site.c(p);
+                        p.live() && p.kind == Kind::Page && p.space == c.space
+                    });
+                    if parent != c.parent {
+                        if let Some(old) = c.parent {
+                            site.contents[old as usize].children.retain(|&x| x != i);
+                        }
+                        site.contents[i as usize].parent = parent;
+                        site.contents[i as usize].position =
+                            parent.map_or(0, |p| site.c(p).children.len() as u32);
+                        if let Some(p) = parent {
+                            site.contents[p as usize].children.push(i);
+                        }
+                    }
+                    for ch in c.children {
+                        let x = &mut site.contents[ch as usize];
+                        if x.status == Status::Trashed && x.with_container {
+                            x.status = Status::Current;
+                            x.with_container = false;
+                            x.changed = now;
+                        }
+                    }
+                }
+                Kind::Attachment => {
+                    let Some(container) = c.parent.filter(|&p| site.c(p).live()) else {
+                        return Err(AdminError::Invalid(format!(
+                            "the page of `{id}` is not current: restore it first"
+                        )));
+                    };
+                    if site
+                        .children_of_kind(container, Kind::Attachment)
+                        .iter()
+                        .any(|&a| site.c(a).title == c.title)
+                    {
+                        return Err(AdminError::Invalid(format!(
+                            "`{}` is attached again already",
+                            c.title
+                        )));
+                    }
+                    let space = site.c(container).space;
+                    if space != c.space {
+                        site.spaces[c.space as usize].contents.retain(|&x| x != i);
+                        site.contents[i as usize].space = space;
+                        insert_sorted(site, space, i);
+                    }
+                }
+                Kind::Comment => {
+                    return Err(AdminError::Invalid("comments are not restorable".into()));
                 }
             }
-            if c.kind == Kind::Comment {
-                let replies: Vec<u32> = (0..site.contents.len() as u32)
-                    .filter(|&x| site.c(x).reply_to == Some(i))
-                    .collect();
-                for r in replies {
-                    site.contents[r as usize].deleted = true;
-                }
-            }
-            if let Some(p) = c.parent {
-                site.contents[p as usize].children.retain(|&x| x != i);
-            }
-            let sp = c.space as usize;
-            site.spaces[sp]
-                .contents
-                .retain(|&x| !site.contents[x as usize].deleted);
-            if site.spaces[sp].homepage == Some(i) {
-                site.spaces[sp].homepage = None;
-            }
+            let x = &mut site.contents[i as usize];
+            x.status = Status::Current;
+            x.changed = now;
             Ok(())
         })
     }
@@ -192,6 +379,7 @@ impl Admin {
             }
             c.version += 1;
             c.modified = now_ms().max(c.modified + 1);
+            c.changed = c.modified;
             c.modifier = ADMIN;
             Ok(c.version)
         })
@@ -208,18 +396,30 @@ impl Admin {
             c.file = Some((kind, size.unwrap_or(old)));
             c.version += 1;
             c.modified = now_ms().max(c.modified + 1);
+            c.changed = c.modified;
             c.modifier = ADMIN;
             Ok(c.version)
         })
     }
 
     /// Moves a page under another page (possibly in another space, taking its subtree along)
-    /// or, with `None`, to the top level of its space.
+    /// or, with `None`, to the top level of its space. The ancestors of every page below it
+    /// change with it. Blog posts have no parent and cannot be moved; a page cannot go under a
+    /// blog post or under itself. A move into another space is refused when a page of the
+    /// subtree has the title of a page there.
+    ///
+    /// A move bumps neither the version nor the last-modified time. Confluence does not
+    /// document either way, so this is the conservative choice for a client: it cannot rely
+    /// on a `lastmodified` delta to see moves and must reconcile ancestors (and spaces). A move
+    /// does count as a change for the search lag, for the page and everything below it.
     pub fn move_page(&self, id: &str, new_parent: Option<&str>) -> Result<(), AdminError> {
         self.write(|site| {
             let i = find_content(site, id)?;
             if site.c(i).kind != Kind::Page {
-                return Err(AdminError::Invalid("only pages can be moved".into()));
+                return Err(AdminError::Invalid(format!(
+                    "only pages can be moved (`{id}` is a {})",
+                    site.c(i).kind.as_str()
+                )));
             }
             let parent = match new_parent {
                 Some(p) => {
@@ -231,7 +431,21 @@ impl Admin {
                 }
                 None => None,
             };
-            let new_space = parent.map_or(site.c(i).space, |p| site.c(p).space);
+            let old_space = site.c(i).space;
+            let new_space = parent.map_or(old_space, |p| site.c(p).space);
+            let mut moved = vec![i];
+            moved.extend(site.descendants(i));
+            if old_space != new_space {
+                for &m in &moved {
+                    let c = site.c(m);
+                    if c.kind == Kind::Page && title_taken(site, new_space, &c.title, Some(m)) {
+                        return Err(AdminError::Invalid(format!(
+                            "a page titled `{}` exists in the target space",
+                            c.title
+                        )));
+                    }
+                }
+            }
             if let Some(old) = site.c(i).parent {
                 site.contents[old as usize].children.retain(|&x| x != i);
             }
@@ -241,31 +455,23 @@ impl Admin {
             if let Some(p) = parent {
                 site.contents[p as usize].children.push(i);
             }
-            let old_space = site.c(i).space;
+            let now = now_ms();
+            for &m in &moved {
+                site.contents[m as usize].changed = now;
+            }
             if old_space != new_space {
-                if title_taken(site, new_space, &site.c(i).title.clone(), Some(i)) {
-                    return Err(AdminError::Invalid(
-                        "a page with that title exists in the target space".into(),
-                    ));
-                }
-                let mut moved = vec![i];
-                moved.extend(site.descendants(i));
                 for &m in &moved {
                     site.contents[m as usize].space = new_space;
                 }
                 site.spaces[old_space as usize]
                     .contents
                     .retain(|x| !moved.contains(x));
-                let list = &mut site.spaces[new_space as usize].contents;
-                list.extend(&moved);
-                let ids: Vec<(u64, u32)> = list
-                    .iter()
-                    .map(|&x| (site.contents[x as usize].id, x))
-                    .collect();
-                let mut ids = ids;
-                ids.sort();
-                site.spaces[new_space as usize].contents =
-                    ids.into_iter().map(|(_, x)| x).collect();
+                for &m in &moved {
+                    insert_sorted(site, new_space, m);
+                }
+                if site.spaces[old_space as usize].homepage == Some(i) {
+                    site.spaces[old_space as usize].homepage = None;
+                }
             }
             Ok(())
         })
@@ -545,6 +751,80 @@ impl Admin {
         })
     }
 
+    /// Sets a user's profile time zone (an IANA name such as `Asia/Kolkata`); `None` makes the
+    /// user follow the site's default zone again. CQL dates in that user's searches are read
+    /// in it; Cloud user objects show it as `timeZone`.
+    pub fn set_user_time_zone(
+        &self,
+        user: &str,
+        time_zone: Option<&str>,
+    ) -> Result<(), AdminError> {
+        let tz = time_zone
+            .map(crate::parse_time_zone)
+            .transpose()
+            .map_err(AdminError::Invalid)?;
+        self.write(|site| {
+            let u = find_user(site, user)?;
+            site.users[u as usize].time_zone = tz;
+            Ok(())
+        })
+    }
+
+    /// The time zone a user's CQL dates are read in (the user's own, else the site's
+    /// default), as an IANA name.
+    pub fn user_time_zone(&self, user: &str) -> Result<String, AdminError> {
+        let site = self.shared.site.read().unwrap_or_else(|e| e.into_inner());
+        let u = find_user(&site, user)?;
+        Ok(site.zone_of(Some(u)).name().to_owned())
+    }
+
+    /// Sets the site's default time zone (see [`crate::SimOptions::time_zone`]).
+    pub fn set_default_time_zone(&self, time_zone: &str) -> Result<(), AdminError> {
+        let tz = crate::parse_time_zone(time_zone).map_err(AdminError::Invalid)?;
+        self.write(|site| {
+            site.default_tz = tz;
+            Ok(())
+        })
+    }
+
+    /// Sets the search lag (see [`crate::SimOptions::search_lag_ms`]); 0 turns it off. It
+    /// applies to every change, past ones included, from the next search on.
+    pub fn set_search_lag_ms(&self, ms: u64) {
+        self.shared
+            .search_lag_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The search lag in force, in milliseconds.
+    pub fn search_lag_ms(&self) -> u64 {
+        self.shared
+            .search_lag_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Confluence requests per endpoint since the start (or the last
+    /// [`Admin::reset_request_counts`]), keyed by method and route template with ids, keys and
+    /// names replaced (`GET /rest/api/content/{id}/child/attachment`,
+    /// `GET /rest/api/content/search`, `GET /rest/api/space`), with the response body bytes
+    /// served. Admin routes (`/__sim/`) are not counted.
+    pub fn request_counts(&self) -> BTreeMap<String, EndpointCount> {
+        self.shared
+            .endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Clears the per-endpoint counts (the running total of
+    /// [`crate::RunningSim::request_count`] keeps counting).
+    pub fn reset_request_counts(&self) {
+        self.shared
+            .endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Adds a label (label writes do not bump the version, as in Confluence).
     pub fn add_label(&self, id: &str, label: &str) -> Result<(), AdminError> {
         self.write(|site| {
@@ -687,6 +967,8 @@ struct Body {
     after: Option<u64>,
     times: Option<u64>,
     spec: Option<String>,
+    time_zone: Option<String>,
+    ms: Option<u64>,
 }
 
 fn done(r: Result<Value, AdminError>) -> Resp {
@@ -724,7 +1006,35 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
         ("GET", ["info"]) => Resp::json(200, &crate::info_json(shared)),
         ("GET", ["requests"]) => Resp::json(
             200,
-            &json!({"count": shared.requests.load(std::sync::atomic::Ordering::Relaxed)}),
+            &json!({
+                "count": shared.requests.load(std::sync::atomic::Ordering::Relaxed),
+                "endpoints": admin.request_counts(),
+            }),
+        ),
+        ("DELETE", ["requests"]) => {
+            admin.reset_request_counts();
+            Resp::json(200, &json!({"ok": true}))
+        }
+        ("GET", ["search-lag"]) => Resp::json(200, &json!({"ms": admin.search_lag_ms()})),
+        ("POST", ["search-lag"]) => {
+            admin.set_search_lag_ms(b.ms.unwrap_or(0));
+            Resp::json(200, &json!({"ms": admin.search_lag_ms()}))
+        }
+        ("POST", ["time-zone"]) => done(
+            admin
+                .set_default_time_zone(b.time_zone.as_deref().unwrap_or(""))
+                .map(|_| json!({"time_zone": b.time_zone})),
+        ),
+        ("GET", ["user", u, "time-zone"]) => done(
+            admin
+                .user_time_zone(u)
+                .map(|tz| json!({"user": u, "time_zone": tz})),
+        ),
+        ("POST", ["user", u, "time-zone"]) => done(
+            admin
+                .set_user_time_zone(u, b.time_zone.as_deref())
+                .and_then(|_| admin.user_time_zone(u))
+                .map(|tz| json!({"user": u, "time_zone": tz})),
         ),
         ("GET", ["truth"]) => {
             let site = shared.site.read().unwrap_or_else(|e| e.into_inner());
@@ -735,8 +1045,19 @@ pub(crate) fn handle_http(shared: &Arc<Shared>, req: &Req) -> Resp {
             });
             Resp::bytes(200, "application/x-ndjson", out)
         }
-        ("DELETE", ["content", id]) | ("POST", ["content", id, "delete"]) => {
+        ("DELETE", ["content", id]) if crate::api::Q(&req.query).get("purge") == Some("true") => {
+            done(admin.purge_content(id).map(|_| json!({"purged": id})))
+        }
+        ("DELETE", ["content", id])
+        | ("POST", ["content", id, "delete"])
+        | ("POST", ["content", id, "trash"]) => {
             done(admin.delete_content(id).map(|_| json!({"deleted": id})))
+        }
+        ("POST", ["content", id, "purge"]) => {
+            done(admin.purge_content(id).map(|_| json!({"purged": id})))
+        }
+        ("POST", ["content", id, "restore"]) => {
+            done(admin.restore_content(id).map(|_| json!({"restored": id})))
         }
         ("POST", ["content", id, "update"]) => done(
             admin

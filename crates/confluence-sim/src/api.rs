@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::cql::{self, CqlError, Hit};
 use crate::files;
 use crate::http::{Req, Resp, Shared, server_error};
-use crate::model::{ADMIN, Caller, Kind, Site};
+use crate::model::{ADMIN, Caller, Kind, Site, Status};
 use crate::options::{DcAuth, Flavor, Quirks};
 use crate::render::{Expand, R, enc};
 use crate::rng;
@@ -709,6 +709,73 @@ pub(crate) fn pat_for(seed: u64, username: &str) -> String {
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw)
 }
 
+/// The key a request is counted under in [`crate::Admin::request_counts`]: the method and the
+/// route template, without the Cloud `/wiki` prefix or the Server/DC context path, with ids,
+/// space keys, group and user names and file names replaced by placeholders
+/// (`GET /rest/api/content/{id}/child/attachment`, `GET /rest/api/space/{key}/content/page`).
+pub(crate) fn route_template(sh: &Shared, method: &str, path: &str) -> String {
+    fn is_id(s: &str) -> bool {
+        let d = s.strip_prefix("att").unwrap_or(s);
+        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+    }
+    fn segments(p: &str) -> Vec<&str> {
+        p.trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+    let templ = match classify(sh, path) {
+        Some(Area::Api(p)) => {
+            let segs = segments(p);
+            let out: Vec<&str> = segs
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| match (segs.first().copied(), i) {
+                    (Some("space"), 1) => "{key}",
+                    (Some("group"), 1) if s != "member" => {
+                        if segs.get(2) == Some(&"membersByGroupId") {
+                            "{id}"
+                        } else {
+                            "{name}"
+                        }
+                    }
+                    _ if is_id(s) => "{id}",
+                    _ => s,
+                })
+                .collect();
+            format!("/rest/api/{}", out.join("/"))
+        }
+        Some(Area::Download(_)) => "/download/attachments/{id}/{filename}".to_owned(),
+        Some(Area::Extender(p)) => {
+            let segs = segments(p);
+            let out: Vec<&str> = segs
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| {
+                    let prev = if i > 0 { segs[i - 1] } else { "" };
+                    match prev {
+                        "space" => "{key}",
+                        "user" if segs.first() == Some(&"permission") => "{user}",
+                        "getUsers" => "{group}",
+                        _ => s,
+                    }
+                })
+                .collect();
+            format!("/rest/extender/1.0/{}", out.join("/"))
+        }
+        Some(Area::Jira(p)) => format!("/rest/api/3/{}", p.trim_matches('/')),
+        Some(Area::Media(_)) => "/__media/file/{id}/{version}/binary".to_owned(),
+        None => {
+            let out: Vec<&str> = segments(path)
+                .into_iter()
+                .map(|s| if is_id(s) { "{id}" } else { s })
+                .collect();
+            format!("/{}", out.join("/"))
+        }
+    };
+    format!("{method} {templ}")
+}
+
 /// Answers one Confluence request (faults already applied).
 pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
     let quirks = sh.quirks();
@@ -1013,25 +1080,37 @@ fn content_list(c: &Call<'_>) -> Res {
             ));
         }
     };
-    let status = q.get("status").unwrap_or("current");
+    let (current, trashed) = wanted_statuses(c);
     let exp = c.expand("space,history,version");
     let site = c.site;
     let title = q.get("title");
     let day = q.get("postingDay");
     let mut items: Vec<u32> = Vec::new();
-    if matches!(status, "current" | "any") {
+    if current || trashed {
         let spaces: Vec<u32> = match q.get("spaceKey") {
             Some(k) => site.space_by_key(k).into_iter().collect(),
             None => (0..site.spaces.len() as u32).collect(),
         };
         for s in spaces {
-            items.extend(site.space_contents(s).filter(|&i| {
-                let x = site.c(i);
-                x.kind == kind
-                    && title.is_none_or(|t| x.title.eq_ignore_ascii_case(t))
-                    && day.is_none_or(|d| iso(x.created).starts_with(d))
-                    && site.can_read(c.caller, i)
-            }));
+            items.extend(
+                site.spaces[s as usize]
+                    .contents
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let x = site.c(i);
+                        let status_ok = match x.status {
+                            Status::Current => current,
+                            Status::Trashed => trashed,
+                            Status::Purged => false,
+                        };
+                        status_ok
+                            && x.kind == kind
+                            && title.is_none_or(|t| x.title.eq_ignore_ascii_case(t))
+                            && day.is_none_or(|d| iso(x.created).starts_with(d))
+                            && site.can_read_any_status(c.caller, i)
+                    }),
+            );
         }
     }
     match q.get("orderby").map(|o| o.to_ascii_lowercase()) {
@@ -1053,8 +1132,33 @@ fn content_list(c: &Call<'_>) -> Res {
     Ok(deprecated(Resp::json(200, &v), c.cloud()))
 }
 
+/// The `status` parameter of `content` and `content/{id}` (repeatable, comma-separated;
+/// default `current`): whether current and whether trashed content is wanted.
+fn wanted_statuses(c: &Call<'_>) -> (bool, bool) {
+    let asked = c.q().all("status");
+    if asked.is_empty() {
+        return (true, false);
+    }
+    let has = |s: &str| asked.iter().any(|a| a.eq_ignore_ascii_case(s));
+    (has("current") || has("any"), has("trashed") || has("any"))
+}
+
 fn content_one(c: &Call<'_>, id: &str) -> Res {
-    let i = c.readable(id)?;
+    let (current, trashed) = wanted_statuses(c);
+    // Trashed content is read only when `status=trashed` (or `any`) is asked.
+    let i = c
+        .site
+        .parse_id_any(id)
+        .filter(|&i| {
+            let x = c.site.c(i);
+            match x.status {
+                Status::Current => current,
+                Status::Trashed => trashed,
+                Status::Purged => false,
+            }
+        })
+        .filter(|&i| c.site.can_read_any_status(c.caller, i))
+        .ok_or_else(|| c.not_found_content(id))?;
     let exp = c.expand("space,history,version");
     if exp.depth() > 8 {
         return Err(c.bare(400, "Maximum sub-expansions allowed is 8"));
@@ -1389,11 +1493,23 @@ pub(crate) fn evaluate(
         site,
         caller: c.caller,
         now: now_ms(),
+        tz: site.zone_of(c.caller),
     };
     let indexed_until =
         c.sh.opts
             .index_lag
             .map_or(i64::MAX, |lag| ctx.now - lag.as_millis() as i64);
+    // CONFCLOUD-73997: the search index sees a change only `search_lag_ms` after it happened;
+    // until then the item is left out (an edited item too, where Confluence would still
+    // serve the old version).
+    let lag =
+        c.sh.search_lag_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+    let changed_until = if lag == 0 {
+        i64::MAX
+    } else {
+        ctx.now - lag.min(i64::MAX as u64) as i64
+    };
     let mut hits: Vec<Hit> = Vec::new();
     let scope = query.expr.as_ref().and_then(cql::space_scope);
     let spaces: Vec<u32> = match &scope {
@@ -1421,7 +1537,7 @@ pub(crate) fn evaluate(
             continue;
         }
         for i in site.space_contents(s) {
-            if site.c(i).created > indexed_until {
+            if site.c(i).created > indexed_until || site.c(i).changed > changed_until {
                 continue;
             }
             let ok = query

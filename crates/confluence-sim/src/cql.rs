@@ -7,10 +7,13 @@
 
 use std::fmt;
 
+use chrono::Datelike;
+use chrono_tz::Tz;
+
 use crate::model::{Caller, Kind, Site};
 use crate::options::Flavor;
 use crate::text::plain_text;
-use crate::time::{self, DAY_MS};
+use crate::time;
 
 /// Why a query was refused. `Display` gives Confluence's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -762,56 +765,68 @@ pub(crate) struct Ctx<'a> {
     pub site: &'a Site,
     pub caller: Caller,
     pub now: i64,
+    /// The caller's time zone: date literals and date functions are read in it.
+    pub tz: Tz,
 }
 
-fn apply_increment(t: i64, inc: Option<(i64, char)>) -> i64 {
-    match inc {
-        None => t,
-        Some((n, 'y')) => time::add_months(t, n * 12),
-        Some((n, 'M')) => time::add_months(t, n),
-        Some((n, 'w')) => t + n * 7 * DAY_MS,
-        Some((n, 'd')) => t + n * DAY_MS,
-        Some((n, 'h')) => t + n * 3_600_000,
-        Some((n, _)) => t + n * 60_000,
-    }
-}
-
-fn date_value(v: &Value, now: i64) -> Option<(i64, i64)> {
-    // Returns an instant and the granularity the value was given with.
+/// The instants a date value stands for, as a half-open range `[lo, hi)`: a minute for a
+/// `yyyy-MM-dd HH:mm` literal, the whole local day for a date-only one (23 or 25 hours on a
+/// DST change), a single instant (`hi = lo + 1`) for a function.
+fn date_value(v: &Value, now: i64, tz: Tz) -> Option<(i64, i64)> {
     match v {
         Value::Lit(s) => {
-            let t = time::parse_cql_date(s)?;
-            Some((t, if s.contains(':') { 60_000 } else { DAY_MS }))
+            let d = time::parse_cql_date(s)?;
+            let next = if d.with_time {
+                d.local + chrono::Duration::minutes(1)
+            } else {
+                time::add_calendar(d.local, 1, 'd')
+            };
+            Some((time::from_local(tz, d.local), time::from_local(tz, next)))
         }
         Value::Func(name, args) => {
             let inc = args.first().and_then(|a| parse_increment(a));
             let lname = name.to_ascii_lowercase();
-            let day = now.div_euclid(DAY_MS) * DAY_MS;
-            let (y, m, _) = time::civil_from_days(now.div_euclid(DAY_MS));
+            let local = time::to_local(tz, now);
+            let today = local.date();
             // Weeks start on Sunday (the default locale's first day of the week).
-            let dow = (now.div_euclid(DAY_MS) + 4).rem_euclid(7); // 0 = Sunday
-            let week = day - dow * DAY_MS;
-            let month = time::ms_from_civil(y, m, 1, 0, 0);
-            let year = time::ms_from_civil(y, 1, 1, 0, 0);
+            let sunday =
+                today - chrono::Duration::days(i64::from(today.weekday().num_days_from_sunday()));
+            let first_of_month = today.with_day(1).unwrap_or(today);
+            let first_of_year = first_of_month.with_month(1).unwrap_or(first_of_month);
+            let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+            // Calendar increments (y, M, w, d) move the wall time; h and m move the instant.
+            let (cal, abs) = match inc {
+                Some((n, u @ ('y' | 'M' | 'w' | 'd'))) => (Some((n, u)), 0),
+                Some((n, 'h')) => (None, n * 3_600_000),
+                Some((n, _)) => (None, n * 60_000),
+                None => (None, 0),
+            };
+            let shift = |t: chrono::NaiveDateTime| match cal {
+                Some((n, u)) => time::add_calendar(t, n, u),
+                None => t,
+            };
+            // `startOfX(inc)`: the start of the period, moved by `inc`; `endOfX(inc)`: the
+            // last millisecond of the period that starts there.
+            let start = |t: chrono::NaiveDateTime| time::from_local(tz, shift(t)) + abs;
+            let end = |t: chrono::NaiveDateTime, n: i64, u: char| {
+                time::from_local(tz, time::add_calendar(shift(t), n, u)) - 1 + abs
+            };
             let t = match lname.as_str() {
-                "now" => apply_increment(now, inc),
-                "startofday" => apply_increment(day, inc),
-                "endofday" => apply_increment(day, inc) + DAY_MS - 1,
-                "startofweek" => apply_increment(week, inc),
-                "endofweek" => apply_increment(week, inc) + 7 * DAY_MS - 1,
-                "startofmonth" => apply_increment(month, inc),
-                "endofmonth" => {
-                    let s = apply_increment(month, inc);
-                    time::add_months(s, 1) - 1
-                }
-                "startofyear" => apply_increment(year, inc),
-                "endofyear" => {
-                    let s = apply_increment(year, inc);
-                    time::add_months(s, 12) - 1
-                }
+                "now" => match cal {
+                    Some(_) => start(local),
+                    None => now + abs,
+                },
+                "startofday" => start(midnight(today)),
+                "endofday" => end(midnight(today), 1, 'd'),
+                "startofweek" => start(midnight(sunday)),
+                "endofweek" => end(midnight(sunday), 1, 'w'),
+                "startofmonth" => start(midnight(first_of_month)),
+                "endofmonth" => end(midnight(first_of_month), 1, 'M'),
+                "startofyear" => start(midnight(first_of_year)),
+                "endofyear" => end(midnight(first_of_year), 1, 'y'),
                 _ => return None,
             };
-            Some((t, 1))
+            Some((t, t + 1))
         }
     }
 }
@@ -887,7 +902,7 @@ impl Ctx<'_> {
                     "title" => sp.name.eq_ignore_ascii_case(lit),
                     "id" | "content" => sp.id.to_string() == lit,
                     "creator" => self.lit_user(v) == Some(sp.creator),
-                    "created" | "lastmodified" => date_eq(sp.created, v, self.now),
+                    "created" | "lastmodified" => date_eq(sp.created, v, self.now, self.tz),
                     _ => false,
                 }
             }
@@ -941,8 +956,8 @@ impl Ctx<'_> {
                         let u = self.lit_user(v);
                         u == Some(c.creator) || u == Some(c.modifier)
                     }
-                    "created" => date_eq(c.created, v, self.now),
-                    "lastmodified" => date_eq(c.modified, v, self.now),
+                    "created" => date_eq(c.created, v, self.now, self.tz),
+                    "lastmodified" => date_eq(c.modified, v, self.now, self.tz),
                     "macro" => {
                         matches!(c.kind, Kind::Page | Kind::BlogPost)
                             && crate::text::storage_body(site, i)
@@ -987,15 +1002,16 @@ impl Ctx<'_> {
             (Hit::Content(i), "created") => self.site.c(i).created,
             (Hit::Content(i), _) => self.site.c(i).modified,
         };
-        let Some((x, gran)) = date_value(v, self.now) else {
+        let Some((lo, hi)) = date_value(v, self.now, self.tz) else {
             return false;
         };
-        // A date-only literal covers the whole day: `> 2024-01-01` starts the next day.
+        // A literal covers its whole minute or day: `> "2024-01-01"` starts the next day,
+        // `<= "2024-01-01 10:05"` ends at 10:05:59.999.
         match op {
-            Op::Gt => t >= x + gran,
-            Op::Ge => t >= x,
-            Op::Lt => t < x,
-            Op::Le => t < x + gran,
+            Op::Gt => t >= hi,
+            Op::Ge => t >= lo,
+            Op::Lt => t < lo,
+            Op::Le => t < hi,
             _ => false,
         }
     }
@@ -1019,10 +1035,11 @@ impl Ctx<'_> {
     }
 }
 
-fn date_eq(t: i64, v: &Value, now: i64) -> bool {
-    match date_value(v, now) {
-        Some((x, gran)) if gran > 1 => t >= x && t < x + gran,
-        Some((x, _)) => t / 60_000 == x / 60_000,
+fn date_eq(t: i64, v: &Value, now: i64, tz: Tz) -> bool {
+    match date_value(v, now, tz) {
+        // A function's instant matches its minute.
+        Some((x, hi)) if hi == x + 1 => t.div_euclid(60_000) == x.div_euclid(60_000),
+        Some((lo, hi)) => t >= lo && t < hi,
         None => false,
     }
 }
@@ -1178,6 +1195,309 @@ mod tests {
         assert_eq!(parse_increment("1M"), Some((1, 'M')));
         assert_eq!(parse_increment("+2d"), Some((2, 'd')));
         assert_eq!(parse_increment("4q"), None);
+    }
+
+    /// Whether `cql` matches a page last modified (and created) at `at` (ms), evaluated for a
+    /// caller in `tz` at `now`.
+    fn matches_at(tz: &str, now: i64, at: i64, cql: &str) -> bool {
+        let mut site = crate::generate::generate(Flavor::Cloud, crate::SiteSize::Tiny, 7);
+        let tz: Tz = tz.parse().unwrap_or(Tz::UTC);
+        let i = (0..site.contents.len() as u32)
+            .find(|&i| site.c(i).kind == Kind::Page)
+            .unwrap_or(0);
+        site.contents[i as usize].modified = at;
+        site.contents[i as usize].created = at;
+        let q = ok(cql);
+        let ctx = Ctx {
+            site: &site,
+            caller: Some(crate::model::CRAWLER),
+            now,
+            tz,
+        };
+        q.expr
+            .as_ref()
+            .is_some_and(|e| ctx.eval(e, Hit::Content(i)))
+    }
+
+    fn utc(s: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn date_literals_are_read_in_the_callers_zone_to_the_minute() {
+        let now = utc("2026-12-05T00:00:00Z");
+        // 10:05 in Kolkata (UTC+05:30) is 04:35Z.
+        for q in [
+            "lastmodified >= \"2026-12-02 10:05\"",
+            "lastmodified >= \"2026/12/02 10:05\"",
+        ] {
+            assert!(matches_at(
+                "Asia/Kolkata",
+                now,
+                utc("2026-12-02T04:35:00.000Z"),
+                q
+            ));
+            assert!(!matches_at(
+                "Asia/Kolkata",
+                now,
+                utc("2026-12-02T04:34:59.999Z"),
+                q
+            ));
+            // The same literal for a UTC caller is 5 h 30 min later.
+            assert!(!matches_at("UTC", now, utc("2026-12-02T04:35:00.000Z"), q));
+            assert!(matches_at("UTC", now, utc("2026-12-02T10:05:00.000Z"), q));
+        }
+        // A date-only literal starts at local midnight (18:30Z the day before).
+        for q in ["created >= \"2026-12-02\"", "created >= 2026/12/02"] {
+            assert!(matches_at(
+                "Asia/Kolkata",
+                now,
+                utc("2026-12-01T18:30:00.000Z"),
+                q
+            ));
+            assert!(!matches_at(
+                "Asia/Kolkata",
+                now,
+                utc("2026-12-01T18:29:59.999Z"),
+                q
+            ));
+        }
+        // `<` excludes the named minute, `<=` includes it whole.
+        let at = utc("2026-12-02T04:35:59.999Z");
+        assert!(!matches_at(
+            "Asia/Kolkata",
+            now,
+            at,
+            "lastmodified < \"2026-12-02 10:05\""
+        ));
+        assert!(matches_at(
+            "Asia/Kolkata",
+            now,
+            at,
+            "lastmodified <= \"2026-12-02 10:05\""
+        ));
+        assert!(matches_at(
+            "Asia/Kolkata",
+            now,
+            at,
+            "lastmodified = \"2026-12-02 10:05\""
+        ));
+    }
+
+    #[test]
+    fn date_literals_follow_dst() {
+        let now = utc("2026-12-05T00:00:00Z");
+        let ny = "America/New_York";
+        // Winter (EST, UTC-5) and summer (EDT, UTC-4).
+        let q = "lastmodified >= \"2026-01-15 09:00\"";
+        assert!(matches_at(ny, now, utc("2026-01-15T14:00:00Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-01-15T13:59:59.999Z"), q));
+        let q = "lastmodified >= \"2026-07-15 09:00\"";
+        assert!(matches_at(ny, now, utc("2026-07-15T13:00:00Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-07-15T12:59:59.999Z"), q));
+        // 02:30 on 2026-03-08 does not exist: read as 03:30 EDT (07:30Z).
+        let q = "lastmodified >= \"2026-03-08 02:30\"";
+        assert!(matches_at(ny, now, utc("2026-03-08T07:30:00Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-03-08T07:29:59.999Z"), q));
+        // 01:30 on 2026-11-01 happens twice: the earlier (EDT, 05:30Z) is taken, so a
+        // `>=` delta never misses the second hour.
+        let q = "lastmodified >= \"2026-11-01 01:30\"";
+        assert!(matches_at(ny, now, utc("2026-11-01T05:30:00Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-11-01T05:29:59.999Z"), q));
+        // The spring-forward day lasts 23 hours: 05:00Z to 04:00Z.
+        let q = "lastmodified = \"2026-03-08\"";
+        assert!(matches_at(ny, now, utc("2026-03-08T05:00:00Z"), q));
+        assert!(matches_at(ny, now, utc("2026-03-09T03:59:59.999Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-03-09T04:00:00Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-03-08T04:59:59.999Z"), q));
+        // The fall-back day lasts 25 hours: 04:00Z to 05:00Z the next day.
+        let q = "lastmodified = \"2026-11-01\"";
+        assert!(matches_at(ny, now, utc("2026-11-02T04:59:59.999Z"), q));
+        assert!(!matches_at(ny, now, utc("2026-11-02T05:00:00Z"), q));
+        // Europe switches on another day: 2026-03-29 02:30 in Berlin is 03:30 CEST (01:30Z).
+        let q = "lastmodified >= \"2026-03-29 02:30\"";
+        assert!(matches_at(
+            "Europe/Berlin",
+            now,
+            utc("2026-03-29T01:30:00Z"),
+            q
+        ));
+        assert!(!matches_at(
+            "Europe/Berlin",
+            now,
+            utc("2026-03-29T01:29:59.999Z"),
+            q
+        ));
+    }
+
+    #[test]
+    fn date_functions_use_the_callers_zone() {
+        // 20:00Z on Wednesday 2026-12-02 is already Thursday 01:30 in Kolkata.
+        let now = utc("2026-12-02T20:00:00Z");
+        let k = "Asia/Kolkata";
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-12-02T18:30:00Z"),
+            "lastmodified >= startOfDay()"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-12-02T18:29:59.999Z"),
+            "lastmodified >= startOfDay()"
+        ));
+        assert!(matches_at(
+            "UTC",
+            now,
+            utc("2026-12-02T00:00:00Z"),
+            "lastmodified >= startOfDay()"
+        ));
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-12-03T18:29:59.999Z"),
+            "lastmodified <= endOfDay()"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-12-03T18:30:00Z"),
+            "lastmodified <= endOfDay()"
+        ));
+        // Yesterday in Kolkata starts at 2026-12-01T18:30Z.
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-12-01T18:30:00Z"),
+            "created >= startOfDay(\"-1d\")"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-12-01T18:29:00Z"),
+            "created >= startOfDay(\"-1d\")"
+        ));
+        // Weeks start on Sunday: Sunday 2026-11-29 00:00 IST = 11-28T18:30Z.
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-11-28T18:30:00Z"),
+            "created >= startOfWeek()"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-11-28T18:29:00Z"),
+            "created >= startOfWeek()"
+        ));
+        // Month and year in the caller's zone.
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-11-30T18:30:00Z"),
+            "created >= startOfMonth()"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-11-30T18:29:00Z"),
+            "created >= startOfMonth()"
+        ));
+        assert!(matches_at(
+            k,
+            now,
+            utc("2025-12-31T18:30:00Z"),
+            "created >= startOfYear()"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2025-12-31T18:29:00Z"),
+            "created >= startOfYear()"
+        ));
+        // `now("-1h")` is an instant: the zone does not matter.
+        assert!(matches_at(
+            k,
+            now,
+            utc("2026-12-02T19:00:00Z"),
+            "created >= now(\"-1h\")"
+        ));
+        assert!(!matches_at(
+            k,
+            now,
+            utc("2026-12-02T18:59:59.999Z"),
+            "created >= now(\"-1h\")"
+        ));
+        // Across DST: a day before 12:00 EDT on Sunday 2026-03-08 is 12:00 EST on 03-07
+        // (17:00Z), 23 hours earlier, not 24.
+        let now = utc("2026-03-08T16:00:00Z");
+        let ny = "America/New_York";
+        assert!(matches_at(
+            ny,
+            now,
+            utc("2026-03-07T17:00:00Z"),
+            "created >= now(\"-1d\")"
+        ));
+        assert!(!matches_at(
+            ny,
+            now,
+            utc("2026-03-07T16:59:59.999Z"),
+            "created >= now(\"-1d\")"
+        ));
+        assert!(matches_at(
+            ny,
+            now,
+            utc("2026-03-08T05:00:00Z"),
+            "created >= startOfDay()"
+        ));
+        assert!(!matches_at(
+            ny,
+            now,
+            utc("2026-03-08T04:59:59.999Z"),
+            "created >= startOfDay()"
+        ));
+        assert!(matches_at(
+            ny,
+            now,
+            utc("2026-03-07T05:00:00Z"),
+            "created >= startOfDay(\"-1d\")"
+        ));
+        assert!(!matches_at(
+            ny,
+            now,
+            utc("2026-03-07T04:59:59.999Z"),
+            "created >= startOfDay(\"-1d\")"
+        ));
+        // The 23-hour day ends at 04:00Z.
+        assert!(matches_at(
+            ny,
+            now,
+            utc("2026-03-09T03:59:59.999Z"),
+            "created <= endOfDay()"
+        ));
+        assert!(!matches_at(
+            ny,
+            now,
+            utc("2026-03-09T04:00:00Z"),
+            "created <= endOfDay()"
+        ));
+    }
+
+    #[test]
+    fn anonymous_callers_and_users_without_a_zone_use_the_site_default() {
+        let mut site = crate::generate::generate(Flavor::Cloud, crate::SiteSize::Tiny, 7);
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap_or(Tz::UTC);
+        let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
+        assert_eq!(site.zone_of(None), Tz::UTC);
+        site.default_tz = kolkata;
+        assert_eq!(site.zone_of(None), kolkata);
+        assert_eq!(site.zone_of(Some(crate::model::CRAWLER)), kolkata);
+        site.users[crate::model::CRAWLER as usize].time_zone = Some(berlin);
+        assert_eq!(site.zone_of(Some(crate::model::CRAWLER)), berlin);
+        assert_eq!(site.zone_of(Some(crate::model::ADMIN)), kolkata);
     }
 
     proptest::proptest! {

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::files::{ALL_KINDS, FileKind, big_size};
-use crate::model::{ADMIN, CRAWLER, Content, Group, Kind, Site, Space, User};
+use crate::model::{ADMIN, CRAWLER, Content, Group, Kind, Site, Space, Status, User};
 use crate::options::{Counts, Flavor, SiteSize};
 use crate::rng::Rng;
 use crate::text::{self, FIRST, LABELS, LAST, SPACE_WORDS};
@@ -53,6 +53,7 @@ pub(crate) fn generate(flavor: Flavor, size: SiteSize, seed: u64) -> Site {
             labels: Vec::new(),
             next_id: 98_305,
             next_space_id: 32_770,
+            default_tz: chrono_tz::Tz::UTC,
         },
         r: Rng::new(seed, &[0x6E4E]),
         titles: HashMap::new(),
@@ -115,6 +116,7 @@ impl Gen {
             active,
             app,
             secret,
+            time_zone: None,
         });
     }
 
@@ -322,7 +324,9 @@ impl Gen {
             children: Vec::new(),
             body: None,
             position,
-            deleted: false,
+            status: Status::Current,
+            with_container: false,
+            changed: modified,
             inline: false,
             file: None,
         });

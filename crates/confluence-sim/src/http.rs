@@ -4,6 +4,7 @@
 //! close a connection without answering, promise a `Content-Length` and send less, or dribble
 //! a body out slowly.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -133,6 +134,22 @@ pub(crate) struct Shared {
     pub requests: AtomicU64,
     pub faults: Mutex<FaultState>,
     pub hooks: Mutex<Vec<RequestHook>>,
+    /// How long a change stays invisible to CQL search (start option, then
+    /// [`crate::Admin::set_search_lag_ms`]).
+    pub search_lag_ms: AtomicU64,
+    /// Requests and body bytes per method and route template.
+    pub endpoints: Mutex<BTreeMap<String, EndpointCount>>,
+}
+
+/// Requests served for one endpoint (method and route template) and the response body bytes
+/// sent for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EndpointCount {
+    /// Requests answered (or refused, reset, faulted) on this endpoint.
+    pub requests: u64,
+    /// Response body bytes sent (half the body for a truncated one, none for a reset or a
+    /// `HEAD`).
+    pub bytes: u64,
 }
 
 impl Shared {
@@ -251,6 +268,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
 
     let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let endpoint = crate::api::route_template(&shared, req.method.as_str(), &req.path);
     run_hooks(&shared, &req);
     if shared.quirks().changing_results {
         crate::api::churn(&shared, &req);
@@ -296,6 +314,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     let mut resp = match decision {
         Decision::Reset => {
+            count(&shared, endpoint, 0);
             return Err(io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "fault: reset",
@@ -307,13 +326,28 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     if let Some(h) = rl_headers {
         resp.headers.extend(h);
     }
+    let head = req.method == Method::HEAD;
     if truncate && resp.body.len() > 1 {
+        count(&shared, endpoint, resp.body.len() as u64 / 2);
         return Ok(truncated(resp));
     }
+    count(
+        &shared,
+        endpoint,
+        if head { 0 } else { resp.body.len() as u64 },
+    );
     if slow && !resp.body.is_empty() {
         return Ok(slowed(resp, slow_delay));
     }
-    Ok(to_response(resp, req.method == Method::HEAD))
+    Ok(to_response(resp, head))
+}
+
+/// Adds one request and its body bytes to an endpoint's count.
+fn count(shared: &Shared, endpoint: String, bytes: u64) {
+    let mut m = shared.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+    let e = m.entry(endpoint).or_default();
+    e.requests += 1;
+    e.bytes += bytes;
 }
 
 /// Runs the request hooks that match `req`, outside every lock so that they may mutate the

@@ -54,6 +54,7 @@ pub use options::{
 };
 pub use truth::TruthDoc;
 
+pub use http::EndpointCount;
 use http::{FaultState, Shared};
 use model::CRAWLER;
 
@@ -68,11 +69,16 @@ pub struct RunningSim {
 /// Generates the site and starts serving it on 127.0.0.1 (a free port unless one is given).
 /// Must be called inside a tokio runtime.
 pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
+    let default_tz =
+        parse_time_zone(&opts.time_zone).map_err(|e| anyhow::anyhow!("option `time_zone`: {e}"))?;
     let (listener, addr) = http::bind(opts.port).await?;
     let flavor = opts.flavor;
     let size = opts.size;
     let seed = opts.seed;
-    let site = tokio::task::spawn_blocking(move || generate::generate(flavor, size, seed)).await?;
+    let mut site =
+        tokio::task::spawn_blocking(move || generate::generate(flavor, size, seed)).await?;
+    site.default_tz = default_tz;
+    let opts_search_lag = opts.search_lag_ms;
     let shared = Arc::new(Shared {
         faults: Mutex::new(FaultState {
             plan: opts.faults.clone(),
@@ -89,6 +95,8 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
         port: addr.port(),
         requests: AtomicU64::new(0),
         hooks: Mutex::new(Vec::new()),
+        search_lag_ms: AtomicU64::new(opts_search_lag),
+        endpoints: Mutex::new(std::collections::BTreeMap::new()),
     });
     if shared.opts.bomb_attachments {
         let first_page = {
@@ -96,7 +104,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
             (0..site.contents.len() as u32)
                 .find(|&i| {
                     site.c(i).kind == model::Kind::Page
-                        && !site.c(i).deleted
+                        && site.c(i).live()
                         && site.can_read(Some(CRAWLER), i)
                 })
                 .map(|i| site.id_str(i))
@@ -113,6 +121,13 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
     let task = tokio::spawn(http::serve(listener, shared.clone(), rx));
     tracing::info!(port = addr.port(), flavor = %flavor, "confluence simulator listening");
     Ok(RunningSim { shared, stop, task })
+}
+
+/// Parses an IANA time zone name (`UTC`, `Asia/Kolkata`, `America/New_York`).
+pub(crate) fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone `{name}` (expected an IANA name such as `Europe/Berlin`)")
+    })
 }
 
 pub(crate) fn credentials_of(shared: &Shared) -> Credentials {

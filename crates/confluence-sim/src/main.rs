@@ -62,6 +62,14 @@ enum Cmd {
         /// Attach a decompression-bomb PDF and DOCX to the first readable page.
         #[arg(long)]
         bombs: bool,
+        /// The site's default time zone (IANA name), in which users without a zone of their
+        /// own read CQL dates, e.g. `Asia/Kolkata`.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// Milliseconds during which a change stays invisible to CQL search
+        /// (CONFCLOUD-73997), e.g. `60000`.
+        #[arg(long, default_value_t = 0)]
+        search_lag_ms: u64,
     },
     /// Print the ground truth as JSON lines, one document a line.
     Truth {
@@ -113,6 +121,8 @@ fn main() -> anyhow::Result<()> {
             api_download_links,
             quirks,
             bombs,
+            time_zone,
+            search_lag_ms,
         } => {
             tracing_init();
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -137,6 +147,8 @@ fn main() -> anyhow::Result<()> {
                         .transpose()?
                         .unwrap_or_default(),
                     bomb_attachments: bombs,
+                    time_zone,
+                    search_lag_ms,
                 };
                 let sim = confluence_sim::start(opts)
                     .await

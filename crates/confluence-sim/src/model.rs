@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use chrono_tz::Tz;
+
 use crate::files::FileKind;
 use crate::options::Flavor;
 
@@ -29,6 +31,8 @@ pub(crate) struct User {
     pub app: bool,
     /// Secret: Cloud API token or Server/DC password of this user.
     pub secret: String,
+    /// Profile time zone; `None` follows the site's default zone.
+    pub time_zone: Option<Tz>,
 }
 
 /// A group and its members (user indexes, sorted).
@@ -71,7 +75,7 @@ pub(crate) struct Space {
     pub anonymous: bool,
     /// Users with space administration.
     pub admins: Vec<u32>,
-    /// Content indexes in this space, in id order (deleted ones removed).
+    /// Content indexes in this space, in id order (trashed and purged ones removed).
     pub contents: Vec<u32>,
 }
 
@@ -92,6 +96,29 @@ impl Kind {
             Kind::BlogPost => "blogpost",
             Kind::Comment => "comment",
             Kind::Attachment => "attachment",
+        }
+    }
+}
+
+/// Where a content item is in its life: current, in the space's trash, or gone for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Live: listed, searchable, readable.
+    Current,
+    /// In the trash: only `GET content/{id}?status=trashed` (or `any`) and
+    /// `GET content?status=trashed` see it; [`crate::Admin::restore_content`] brings it back.
+    Trashed,
+    /// Purged from the trash (or a deleted comment): gone for good.
+    Purged,
+}
+
+impl Status {
+    /// The API's `status` string.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Current => "current",
+            Status::Trashed => "trashed",
+            Status::Purged => "deleted",
         }
     }
 }
@@ -133,8 +160,14 @@ pub(crate) struct Content {
     pub body: Option<Box<str>>,
     /// Sibling position (`extensions.position`).
     pub position: u32,
-    /// Trashed through the admin API.
-    pub deleted: bool,
+    /// Current, trashed or purged.
+    pub status: Status,
+    /// Trashed (or purged) along with its container page or blog post, not on its own:
+    /// restoring the container brings it back.
+    pub with_container: bool,
+    /// When the search index last had to pick the item up (creation, edit, re-upload, move,
+    /// restore): what the search lag counts from.
+    pub changed: i64,
     /// Comments: inline rather than footer.
     pub inline: bool,
     /// Attachments: file type and exact size in bytes.
@@ -142,6 +175,11 @@ pub(crate) struct Content {
 }
 
 impl Content {
+    /// Whether it is current (not trashed, not purged).
+    pub(crate) fn live(&self) -> bool {
+        self.status == Status::Current
+    }
+
     /// Whether it has read restrictions of its own.
     pub(crate) fn restricted(&self) -> bool {
         !self.restrict_users.is_empty() || !self.restrict_groups.is_empty()
@@ -174,6 +212,9 @@ pub(crate) struct Site {
     pub next_id: u64,
     /// Next space id to hand out.
     pub next_space_id: u64,
+    /// The site's default time zone: users without a zone of their own and anonymous
+    /// callers read CQL dates in it.
+    pub default_tz: Tz,
 }
 
 /// The index of the crawler's account.
@@ -187,7 +228,23 @@ impl Site {
         self.by_id
             .get(&id)
             .copied()
-            .filter(|&i| !self.contents[i as usize].deleted)
+            .filter(|&i| self.contents[i as usize].live())
+    }
+
+    /// A current or trashed (not purged) content item by id.
+    pub(crate) fn content_by_id_any(&self, id: u64) -> Option<u32> {
+        self.by_id
+            .get(&id)
+            .copied()
+            .filter(|&i| self.contents[i as usize].status != Status::Purged)
+    }
+
+    /// The time zone CQL dates are read in for a caller: the user's own, else the site's.
+    pub(crate) fn zone_of(&self, caller: Caller) -> Tz {
+        caller
+            .and_then(|u| self.users.get(u as usize))
+            .and_then(|u| u.time_zone)
+            .unwrap_or(self.default_tz)
     }
 
     /// A content item.
@@ -322,8 +379,13 @@ impl Site {
     /// Whether the caller may read a content item (space permission and every restriction on
     /// the item's holder and its ancestors).
     pub(crate) fn can_read(&self, caller: Caller, idx: u32) -> bool {
+        self.c(idx).live() && self.can_read_any_status(caller, idx)
+    }
+
+    /// As [`Site::can_read`], whatever the item's status (for `status=trashed` reads).
+    pub(crate) fn can_read_any_status(&self, caller: Caller, idx: u32) -> bool {
         let c = self.c(idx);
-        if c.deleted || !self.can_view_space(caller, c.space) {
+        if c.status == Status::Purged || !self.can_view_space(caller, c.space) {
             return false;
         }
         self.restriction_layers(idx)
@@ -360,7 +422,7 @@ impl Site {
             .copied()
             .filter(|&c| {
                 let c = self.c(c);
-                c.kind == Kind::Page && !c.deleted
+                c.kind == Kind::Page && c.live()
             })
             .collect();
         v.sort_by_key(|&c| (self.c(c).position, self.c(c).id));
@@ -375,7 +437,7 @@ impl Site {
             .copied()
             .filter(|&c| {
                 let c = self.c(c);
-                c.kind == kind && !c.deleted
+                c.kind == kind && c.live()
             })
             .collect()
     }
@@ -386,7 +448,7 @@ impl Site {
         let mut stack = vec![idx];
         while let Some(cur) = stack.pop() {
             for &ch in self.c(cur).children.iter().rev() {
-                if !self.c(ch).deleted {
+                if self.c(ch).live() {
                     out.push(ch);
                     stack.push(ch);
                 }
@@ -405,11 +467,18 @@ impl Site {
         }
     }
 
-    /// Parses an id string as printed by [`Site::id_str`].
+    /// Parses an id string as printed by [`Site::id_str`] (current content only).
     pub(crate) fn parse_id(&self, s: &str) -> Option<u32> {
         let digits = s.strip_prefix("att").unwrap_or(s);
         let id: u64 = digits.parse().ok()?;
         self.content_by_id(id)
+    }
+
+    /// As [`Site::parse_id`], trashed content included.
+    pub(crate) fn parse_id_any(&self, s: &str) -> Option<u32> {
+        let digits = s.strip_prefix("att").unwrap_or(s);
+        let id: u64 = digits.parse().ok()?;
+        self.content_by_id_any(id)
     }
 
     /// Hands out a new content id.
@@ -451,7 +520,7 @@ impl Site {
             .contents
             .iter()
             .copied()
-            .filter(|&i| !self.c(i).deleted)
+            .filter(|&i| self.c(i).live())
     }
 
     /// Approximate heap bytes held by the site (for the memory figures in tests).

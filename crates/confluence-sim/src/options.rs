@@ -574,6 +574,7 @@ pub struct SimOptions {
     pub extender: bool,
     /// How long new content stays invisible to CQL search (Confluence's index lags writes by
     /// about a minute); `None` indexes at once. Listings that do not search see it at once.
+    /// Only creation is delayed; [`SimOptions::search_lag_ms`] delays every change.
     pub index_lag: Option<Duration>,
     /// Cloud only: print attachment `_links.download` in the API form
     /// (`/rest/api/content/{pageId}/child/attachment/{attId}/download`) instead of the classic
@@ -584,6 +585,16 @@ pub struct SimOptions {
     /// Attach a decompression-bomb PDF and DOCX (see [`crate::Admin::add_bomb_attachments`])
     /// to the first page of the first space the crawler can read.
     pub bomb_attachments: bool,
+    /// The site's default time zone (an IANA name such as `Asia/Kolkata`): users without a
+    /// zone of their own ([`crate::Admin::set_user_time_zone`]) and anonymous callers read CQL
+    /// date literals and date functions in it. Default `UTC`. An unknown name makes
+    /// [`crate::start`] fail.
+    pub time_zone: String,
+    /// CONFCLOUD-73997 (meant for Cloud): milliseconds during which a change (creation, edit,
+    /// re-upload, restore, move) stays invisible to CQL search (`/search`,
+    /// `/content/search`); the item is absent from results until then, an edited one too.
+    /// Listings that do not search see changes at once. 0 (default): no lag.
+    pub search_lag_ms: u64,
 }
 
 impl Default for SimOptions {
@@ -602,6 +613,8 @@ impl Default for SimOptions {
             api_download_links: false,
             quirks: Quirks::none(),
             bomb_attachments: false,
+            time_zone: "UTC".to_owned(),
+            search_lag_ms: 0,
         }
     }
 }

@@ -122,6 +122,7 @@ impl R<'_> {
                 "publicName": user.display_name,
                 "profilePicture": {"path": format!("/wiki/aa-avatar/{}", user.account_id), "width": 48, "height": 48, "isDefault": false},
                 "displayName": user.display_name,
+                "timeZone": self.site.zone_of(Some(u)).name(),
                 "isExternalCollaborator": false,
                 "isGuest": false,
                 "locale": "en_US",
@@ -248,7 +249,7 @@ impl R<'_> {
             expandable.remove("description");
         }
         if exp.has("homepage") {
-            if let Some(h) = sp.homepage.filter(|&h| !self.site.c(h).deleted) {
+            if let Some(h) = sp.homepage.filter(|&h| self.site.c(h).live()) {
                 o.insert("homepage".into(), self.content(h, &exp.sub("homepage")));
             }
             expandable.remove("homepage");
@@ -544,7 +545,7 @@ impl R<'_> {
         let mut o = Map::new();
         o.insert("id".into(), json!(id));
         o.insert("type".into(), json!(c.kind.as_str()));
-        o.insert("status".into(), json!("current"));
+        o.insert("status".into(), json!(c.status.as_str()));
         o.insert("title".into(), json!(c.title));
         let mut expandable = Map::new();
         let self_link = format!("/rest/api/content/{id}");

@@ -286,7 +286,7 @@ pub(crate) fn storage_body(site: &Site, idx: u32) -> String {
                     .contents
                     .iter()
                     .copied()
-                    .filter(|&i| site.c(i).kind == Kind::Page && !site.c(i).deleted && i != idx)
+                    .filter(|&i| site.c(i).kind == Kind::Page && site.c(i).live() && i != idx)
                     .take(64)
                     .collect();
                 if let Some(&p) = pages.get(r.index(pages.len().max(1))) {

@@ -1,10 +1,15 @@
-//! Civil-time arithmetic in UTC, without a date crate.
+//! Civil-time arithmetic.
 //!
-//! Confluence prints timestamps as ISO-8601 with milliseconds (`2025-02-18T04:08:03.579Z`) and
-//! CQL takes `yyyy/MM/dd HH:mm` literals and `startOfWeek("-1w")`-style functions; these few
-//! functions cover both. All times are milliseconds since the Unix epoch.
+//! Confluence prints timestamps as ISO-8601 with milliseconds in UTC
+//! (`2025-02-18T04:08:03.579Z`), done here without a date crate. CQL takes
+//! `yyyy/MM/dd HH:mm` literals and `startOfWeek("-1w")`-style functions, which Confluence
+//! reads in the calling user's time zone: those go through `chrono-tz` (IANA zones, DST).
+//! All instants are milliseconds since the Unix epoch.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{LocalResult, Months, NaiveDate, NaiveDateTime, Offset, TimeZone};
+use chrono_tz::Tz;
 
 /// Milliseconds in one day.
 pub(crate) const DAY_MS: i64 = 86_400_000;
@@ -76,26 +81,24 @@ pub(crate) fn iso_minutes(ms: i64) -> String {
     format!("{}Z", &s[..16])
 }
 
-/// Adds months to a time, clamping the day to the target month's length.
-pub(crate) fn add_months(ms: i64, months: i64) -> i64 {
-    let days = ms.div_euclid(DAY_MS);
-    let rem = ms.rem_euclid(DAY_MS);
-    let (y, m, d) = civil_from_days(days);
-    let total = y * 12 + i64::from(m) - 1 + months;
-    let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-    let last = days_in_month(ny, nm);
-    days_from_civil(ny, nm, d.min(last)) * DAY_MS + rem
-}
-
 /// Days in a month.
 pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     (days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)) as u32
 }
 
+/// A CQL date literal: a local wall time, and whether a time of day was given (minute
+/// precision) or only a date (the whole day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CqlDate {
+    pub local: NaiveDateTime,
+    pub with_time: bool,
+}
+
 /// Parses one of CQL's four literal date forms: `yyyy/MM/dd HH:mm`, `yyyy-MM-dd HH:mm`,
-/// `yyyy/MM/dd`, `yyyy-MM-dd`.
-pub(crate) fn parse_cql_date(s: &str) -> Option<i64> {
+/// `yyyy/MM/dd`, `yyyy-MM-dd`. The result is a wall time, without a zone: the caller's time
+/// zone gives it an instant ([`from_local`]).
+pub(crate) fn parse_cql_date(s: &str) -> Option<CqlDate> {
     let s = s.trim();
     let (date, time) = match s.split_once(' ') {
         Some((d, t)) => (d, Some(t.trim())),
@@ -106,10 +109,10 @@ pub(crate) fn parse_cql_date(s: &str) -> Option<i64> {
     if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() > 2 || parts[2].len() > 2 {
         return None;
     }
-    let y: i64 = parts[0].parse().ok()?;
+    let y: i32 = parts[0].parse().ok()?;
     let mo: u32 = parts[1].parse().ok()?;
     let d: u32 = parts[2].parse().ok()?;
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(i64::from(y), mo) {
         return None;
     }
     let (h, mi) = match time {
@@ -126,7 +129,58 @@ pub(crate) fn parse_cql_date(s: &str) -> Option<i64> {
             (h, mi)
         }
     };
-    Some(ms_from_civil(y, mo, d, h, mi))
+    Some(CqlDate {
+        local: NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, 0)?,
+        with_time: time.is_some(),
+    })
+}
+
+/// The instant (ms) of a wall time in a zone, resolved as `java.time` does: a wall time in a
+/// spring-forward gap moves forward by the gap (02:30 becomes 03:30 when clocks jump from
+/// 02:00 to 03:00), and an ambiguous one in a fall-back overlap takes the earlier instant
+/// (the offset before the transition).
+pub(crate) fn from_local(tz: Tz, local: NaiveDateTime) -> i64 {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.timestamp_millis(),
+        LocalResult::Ambiguous(a, b) => a.timestamp_millis().min(b.timestamp_millis()),
+        LocalResult::None => {
+            // The offset in force a day earlier is the one before the gap.
+            let before = local - chrono::Duration::days(1);
+            let offset = tz.offset_from_utc_datetime(&before).fix().local_minus_utc();
+            local.and_utc().timestamp_millis() - i64::from(offset) * 1000
+        }
+    }
+}
+
+/// The wall time of an instant (ms) in a zone.
+pub(crate) fn to_local(tz: Tz, ms: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .naive_local()
+}
+
+/// Adds a calendar increment to a wall time: years, months (day clamped to the month's
+/// length), weeks or days.
+pub(crate) fn add_calendar(t: NaiveDateTime, n: i64, unit: char) -> NaiveDateTime {
+    let months = |t: NaiveDateTime, m: i64| {
+        let k = Months::new(m.unsigned_abs().min(u64::from(u32::MAX)) as u32);
+        if m >= 0 {
+            t.checked_add_months(k)
+        } else {
+            t.checked_sub_months(k)
+        }
+        .unwrap_or(t)
+    };
+    match unit {
+        'y' => months(t, n.saturating_mul(12)),
+        'M' => months(t, n),
+        'w' => t
+            .checked_add_signed(chrono::Duration::days(n.saturating_mul(7)))
+            .unwrap_or(t),
+        'd' => t.checked_add_signed(chrono::Duration::days(n)).unwrap_or(t),
+        _ => t,
+    }
 }
 
 #[cfg(test)]
@@ -147,19 +201,65 @@ mod tests {
 
     #[test]
     fn parses_cql_dates() {
+        let at = |s: &str| parse_cql_date(s).map(|d| from_local(Tz::UTC, d.local));
+        assert_eq!(at("2014/09/01"), Some(ms_from_civil(2014, 9, 1, 0, 0)));
         assert_eq!(
-            parse_cql_date("2014/09/01"),
-            Some(ms_from_civil(2014, 9, 1, 0, 0))
+            at("2014-09-01 13:05"),
+            Some(ms_from_civil(2014, 9, 1, 13, 5))
         );
         assert_eq!(
-            parse_cql_date("2014-09-01 13:05"),
-            Some(ms_from_civil(2014, 9, 1, 13, 5))
+            parse_cql_date("2014-09-01").map(|d| d.with_time),
+            Some(false)
+        );
+        assert_eq!(
+            parse_cql_date("2014-09-01 00:00").map(|d| d.with_time),
+            Some(true)
         );
         assert_eq!(parse_cql_date("2026-05-12T09:00:00.000Z"), None);
         assert_eq!(parse_cql_date("2014-02-30"), None);
+        assert_eq!(parse_cql_date("2014-02-10 24:00"), None);
+        let jan31 = parse_cql_date("2024-01-31").map(|d| d.local);
         assert_eq!(
-            add_months(ms_from_civil(2024, 1, 31, 0, 0), 1),
-            ms_from_civil(2024, 2, 29, 0, 0)
+            jan31.map(|t| add_calendar(t, 1, 'M')),
+            parse_cql_date("2024-02-29").map(|d| d.local)
+        );
+        assert_eq!(
+            jan31.map(|t| add_calendar(t, -1, 'y')),
+            parse_cql_date("2023-01-31").map(|d| d.local)
+        );
+    }
+
+    #[test]
+    fn wall_times_resolve_in_their_zone_with_dst() {
+        let local = |s: &str| parse_cql_date(s).map(|d| d.local).unwrap_or_default();
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap_or(Tz::UTC);
+        assert_eq!(
+            from_local(kolkata, local("2026-12-02 10:05")),
+            ms_from_civil(2026, 12, 2, 4, 35)
+        );
+        let ny: Tz = "America/New_York".parse().unwrap_or(Tz::UTC);
+        // Winter: UTC-5; summer: UTC-4.
+        assert_eq!(
+            from_local(ny, local("2026-01-15 09:00")),
+            ms_from_civil(2026, 1, 15, 14, 0)
+        );
+        assert_eq!(
+            from_local(ny, local("2026-07-15 09:00")),
+            ms_from_civil(2026, 7, 15, 13, 0)
+        );
+        // 2026-03-08 02:30 does not exist in New York: it is read as 03:30 EDT (07:30Z).
+        assert_eq!(
+            from_local(ny, local("2026-03-08 02:30")),
+            ms_from_civil(2026, 3, 8, 7, 30)
+        );
+        // 2026-11-01 01:30 happens twice: the earlier one (EDT, 05:30Z) is taken.
+        assert_eq!(
+            from_local(ny, local("2026-11-01 01:30")),
+            ms_from_civil(2026, 11, 1, 5, 30)
+        );
+        assert_eq!(
+            to_local(ny, ms_from_civil(2026, 7, 15, 13, 0)),
+            local("2026-07-15 09:00")
         );
     }
 }

@@ -630,6 +630,7 @@ fn jira_user(c: &Call<'_>, u: u32, exp: &Expand) -> Value {
         "avatarUrls": {"48x48": format!("{host}/avatar/{}/48", user.account_id)},
         "displayName": user.display_name,
         "active": user.active,
+        "timeZone": c.site.zone_of(Some(u)).name(),
         "locale": "en_US"
     });
     if !user.app {

@@ -9,6 +9,7 @@ mod cql;
 mod crawl;
 mod faults;
 mod hooks;
+mod lifecycle;
 mod paging;
 mod quirks;
 mod scale;

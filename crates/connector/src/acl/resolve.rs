@@ -429,6 +429,14 @@ impl AclResolver {
         }
     }
 
+    /// Reads an item's own read restriction from its listing's expansion into this sync's
+    /// cache, so that the access of its descendants needs no request for it.
+    pub async fn prime(&self, content: &Content) {
+        if let Some(id) = content.id.as_deref() {
+            let _ = self.own_restriction(content, id).await;
+        }
+    }
+
     async fn members_of(&self, group: &str) -> Result<Arc<HashSet<String>>, String> {
         cached(&self.members, group, || async {
             let name = self

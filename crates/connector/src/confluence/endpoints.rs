@@ -166,7 +166,79 @@ impl ConfluenceClient {
         )?;
         Ok(self.cql_pager(url, CONTENT_LIMIT))
     }
+}
 
+/// Reconciliation listings ask for the largest page each flavor allows (clipped by the
+/// server: Server/DC give 200 rows with expansions, 1000 without).
+const RECONCILE_LIMIT: usize = 1000;
+
+/// `space in ("A", "B")` for a CQL query.
+pub fn cql_spaces(keys: &[String]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| cql_quote(k)).collect();
+    format!("space in ({})", quoted.join(", "))
+}
+
+impl ConfluenceClient {
+    /// The id-only reconciliation listing of pages and blog posts in `spaces`: each with only
+    /// what tells an edit, a move or a restore (`version`, `ancestors`, `space`) and, for
+    /// document-level security, its read restrictions.
+    pub fn unit_ids(
+        &self,
+        spaces: &[String],
+        with_restrictions: bool,
+    ) -> Result<Pager<Content>, ClientError> {
+        let cql = format!("{} and type in (page, blogpost)", cql_spaces(spaces));
+        let mut expand = "version,ancestors,space".to_owned();
+        if with_restrictions {
+            expand.push_str(
+                ",restrictions.read.restrictions.user,restrictions.read.restrictions.group",
+            );
+        }
+        self.light_search(&cql, &expand)
+    }
+
+    /// The id-only reconciliation listing of comments and attachments in `spaces`.
+    pub fn child_ids(&self, spaces: &[String]) -> Result<Pager<Content>, ClientError> {
+        let cql = format!("{} and type in (comment, attachment)", cql_spaces(spaces));
+        self.light_search(&cql, "")
+    }
+
+    /// `content/search` with the given expansions (none: ids only), as many rows per page as
+    /// the server gives.
+    pub fn light_search(&self, cql: &str, expand: &str) -> Result<Pager<Content>, ClientError> {
+        let limit = Self::limit(RECONCILE_LIMIT);
+        let mut query = vec![("cql", cql), ("limit", limit.as_str())];
+        if !expand.is_empty() {
+            query.push(("expand", expand));
+        }
+        let url = self.api_url("rest/api/content/search", &[], &query)?;
+        Ok(self.cql_pager(url, RECONCILE_LIMIT))
+    }
+
+    /// Content items by id (CQL `id in (...)`, at most 50 ids) with the crawl's expansions and
+    /// their container.
+    pub fn content_by_ids(&self, ids: &[String]) -> Result<Pager<Content>, ClientError> {
+        let cql = format!("id in ({})", ids.join(", "));
+        let expand = match self.flavor() {
+            Flavor::Cloud => CONTENT_EXPAND_CLOUD,
+            Flavor::Server | Flavor::DataCenter => CONTENT_EXPAND_DC,
+        };
+        let expand = format!("{expand},container");
+        let limit = Self::limit(CONTENT_LIMIT);
+        let url = self.api_url(
+            "rest/api/content/search",
+            &[],
+            &[
+                ("cql", cql.as_str()),
+                ("limit", &limit),
+                ("expand", &expand),
+            ],
+        )?;
+        Ok(self.cql_pager(url, CONTENT_LIMIT))
+    }
+}
+
+impl ConfluenceClient {
     /// The attachments of a page or blog post, 100 per page, with `version,history`.
     pub fn attachments(&self, content_id: &str) -> Result<Pager<Content>, ClientError> {
         let limit = Self::limit(ATTACHMENT_LIMIT);

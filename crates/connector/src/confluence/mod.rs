@@ -39,7 +39,7 @@ mod retry;
 mod tests;
 
 pub use client::{ConfluenceClient, Download};
-pub use endpoints::{ContentType, UserRef, cql_quote};
+pub use endpoints::{ContentType, UserRef, cql_quote, cql_spaces};
 pub use error::ClientError;
 pub use gate::ClientStats;
 pub use identity::Identity;

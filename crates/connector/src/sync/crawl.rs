@@ -148,7 +148,7 @@ impl Crawl<'_> {
     }
 
     /// The spaces to crawl, and the configured keys Confluence did not list.
-    async fn spaces_in_scope(&self) -> Result<(Vec<Space>, Vec<String>)> {
+    pub(crate) async fn spaces_in_scope(&self) -> Result<(Vec<Space>, Vec<String>)> {
         let all: Vec<Space> = self.client.spaces()?.collect_all().await?;
         let wanted = &self.config.spaces;
         if wanted.is_empty() || wanted.iter().any(|k| k == "*") {
@@ -321,7 +321,7 @@ impl Crawl<'_> {
     /// One page or blog post with its labels, attachments and comments. An error here means a
     /// child listing failed, which makes the space incomplete; a child listing that answers 404
     /// because the item itself was deleted meanwhile is not an error: the item is gone.
-    async fn item(
+    pub(crate) async fn item(
         &self,
         content: Content,
         listing: &ListingKey,

@@ -33,6 +33,7 @@ use crate::{Error, Result};
 pub(crate) async fn run<S: Sink + AclStore + 'static>(
     run: &Run<'_, S>,
     job: &mut JobRecord,
+    plan: Option<super::incremental::Plan>,
 ) -> Result<()> {
     let this = run.job;
     let live = Arc::new(Live::default());
@@ -48,6 +49,12 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         counters: Counters::default(),
         requests: 0,
         tally: Arc::new(Tally::default()),
+        listings_complete: false,
+        lenient: false,
+        plan,
+        delta: None,
+        notes: Vec::new(),
+        ran_full: false,
     };
     let status = match full.sync(recorder.clone()).await {
         Ok(status) => status,
@@ -59,6 +66,11 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     job.status = status;
     job.requests = full.requests;
     job.counters = full.counters;
+    job.notes.append(&mut full.notes);
+    job.delta = full.delta.take();
+    if full.ran_full {
+        job.job_type = crate::store::JobType::Full;
+    }
     // Documents hidden from everybody because their access could not be read are lost
     // search results: the sync did not do all its work.
     if let Some(recorder) = &recorder {
@@ -105,7 +117,19 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         // A run that crawled everything knows exactly what fails now; a cancelled or resumed
         // one only adds to what failed before.
         let whole = matches!(status, JobStatus::Completed | JobStatus::Partial);
+        let whole = whole && job.job_type == crate::store::JobType::Full;
         store.record_failed_documents(&this.scope_key(), &job.id, &failed, whole)?;
+        // Everything up to this run's start is written: the next incremental starts there.
+        if full.listings_complete && matches!(status, JobStatus::Completed | JobStatus::Partial) {
+            super::incremental::save_cursor(
+                &store,
+                &this.scope_key(),
+                &job.started_at,
+                &job.id,
+                &this.config,
+                this.options.rules.as_ref(),
+            )?;
+        }
         if let Some(recorder) = &recorder {
             store.record_doc_acls(&job.id, recorder)?;
         }
@@ -114,17 +138,30 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
 }
 
 /// One full sync in progress.
-struct FullSync<'a, 'r, S> {
-    run: &'a Run<'r, S>,
-    live: Arc<Live>,
-    job_id: String,
-    counters: Counters,
-    requests: u64,
-    tally: Arc<Tally>,
+pub(super) struct FullSync<'a, 'r, S> {
+    pub run: &'a Run<'r, S>,
+    pub live: Arc<Live>,
+    pub job_id: String,
+    pub counters: Counters,
+    pub requests: u64,
+    pub tally: Arc<Tally>,
+    /// Whether every listing completed (the run's start can be the next incremental cursor).
+    pub listings_complete: bool,
+    /// An incremental sync's reconciliation: documents its listings missed that still exist
+    /// are normal (search results lag behind edits) and do not make the run partial.
+    pub lenient: bool,
+    /// The incremental sync to run instead of a full one.
+    pub plan: Option<super::incremental::Plan>,
+    /// The incremental sync's cursor, as recorded on the job.
+    pub delta: Option<crate::store::DeltaInfo>,
+    /// What the admin should know that is not an error.
+    pub notes: Vec<String>,
+    /// An incremental sync that ran as a full one.
+    pub ran_full: bool,
 }
 
 impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
-    fn events(&self) -> &EventHandler {
+    pub(super) fn events(&self) -> &EventHandler {
         self.run.events
     }
 
@@ -159,7 +196,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         // Who we are before anything is listed: a refused token served as anonymous would
         // make restricted content look deleted.
         let identity = client.verify_identity().await?;
-        tracing::info!(who = %identity.describe(), "signed in");
+        tracing::info!(who = %identity.describe(), zone = ?identity.time_zone, "signed in");
         this.sink.prepare().await?;
         let acl = match recorder {
             Some(recorder) => Some(Arc::new(
@@ -183,13 +220,16 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                 }
             })
         };
-        let result = self.crawl_and_reconcile(client, acl).await;
+        let result = match self.plan.take() {
+            Some(plan) => self.incremental(client, acl, &identity, plan).await,
+            None => self.crawl_and_reconcile(client, acl).await,
+        };
         ticker.abort();
         (self.events())(&SyncEvent::Progress(snapshot(&self.live, client, started)));
         result
     }
 
-    async fn crawl_and_reconcile(
+    pub(super) async fn crawl_and_reconcile(
         &mut self,
         client: &ConfluenceClient,
         acl: Option<Arc<AclResolver>>,
@@ -292,6 +332,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             return Ok(JobStatus::Canceled);
         }
         let protected = self.route_report(&mut spaces);
+        self.listings_complete = spaces.iter().all(|s| s.complete);
         let mut status = self
             .delete_unseen(client, &spaces, &protected, &mut checkpoint)
             .await?;
@@ -307,7 +348,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
     /// Reports the child routes the server lacks (once each) and the items whose child
     /// listing failed on a route that works (their spaces become incomplete). Returns the
     /// document types the missing routes list: they are neither indexed nor deleted.
-    fn route_report(&self, spaces: &mut [SpaceOutcome]) -> Vec<&'static str> {
+    pub(super) fn route_report(&self, spaces: &mut [SpaceOutcome]) -> Vec<&'static str> {
         let report = self.live.routes.report();
         for (route, miss) in &report.failed {
             self.live.error(
@@ -366,7 +407,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
 
     /// The deletion phase: documents of complete scopes that were not seen are gone. Documents
     /// of a `protected` type (listed by a route the server lacks) stay.
-    async fn delete_unseen(
+    pub(super) async fn delete_unseen(
         &mut self,
         client: &ConfluenceClient,
         spaces: &[SpaceOutcome],
@@ -495,7 +536,15 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             );
             return Ok(JobStatus::Failed);
         }
-        let still_there = self.still_there(client, &unconfirmed).await;
+        let mut still_there = self.still_there(client, &unconfirmed).await;
+        if self.lenient && !still_there.is_empty() {
+            tracing::info!(
+                kept = still_there.len(),
+                "documents the reconciliation did not list still exist (search results lag)"
+            );
+            doomed.retain(|id| !still_there.contains(id));
+            still_there.clear();
+        }
         if !still_there.is_empty() {
             self.live.error(
                 self.run.events,

@@ -10,12 +10,12 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{CancellationToken, SyncOptions, lock, now};
+use crate::Result;
 use crate::acl::AclStore;
 use crate::config::{ConnectorConfig, Secrets, Target};
 use crate::events::{Counters, EventHandler, SyncEvent, SyncPhase, ignore_events};
 use crate::sink::Sink;
 use crate::store::{HEARTBEAT_EVERY, JobError, JobRecord, JobStatus, JobType, Store};
-use crate::{Error, Result};
 
 /// One sync: full, incremental or access-control, of one configuration into one target.
 ///
@@ -89,13 +89,6 @@ impl<S: Sink + AclStore + 'static> Job<S> {
     /// (in this process or another), and with [`Error::InvalidInput`] for a kind this version
     /// cannot run. Every other problem ends the job `failed` with its errors on the record.
     pub async fn run(self) -> Result<JobRecord> {
-        if self.kind == JobType::Incremental {
-            return Err(Error::InvalidInput(
-                "incremental syncs are not available in this version of the engine yet; \
-                 run a full sync (it resumes an interrupted one)"
-                    .to_owned(),
-            ));
-        }
         let started = Instant::now();
         let key = self.scope_key();
         let mut job = new_record(self.kind, &self.config, &self.options);
@@ -155,9 +148,26 @@ impl<S: Sink + AclStore + 'static> Job<S> {
             events: &events,
         };
         let outcome = match self.kind {
-            JobType::Full => super::full::run(&run, &mut job).await,
+            JobType::Full => super::full::run(&run, &mut job, None).await,
             JobType::AccessControl => super::access_control::run(&run, &mut job).await,
-            JobType::Incremental => unreachable!("refused above"),
+            JobType::Incremental => {
+                let plan = super::incremental::plan(
+                    &lock(&self.store),
+                    &key,
+                    &self.config,
+                    self.options.rules.as_ref(),
+                );
+                match plan {
+                    Ok(Ok(plan)) => super::full::run(&run, &mut job, Some(plan)).await,
+                    Ok(Err(why)) => {
+                        tracing::info!("{why}");
+                        job.notes.push(why);
+                        job.job_type = JobType::Full;
+                        super::full::run(&run, &mut job, None).await
+                    }
+                    Err(err) => Err(err),
+                }
+            }
         };
         drop(heartbeat);
         if let Err(err) = outcome {

@@ -45,10 +45,6 @@ impl Manifest {
         self.entries.get(id)
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -56,11 +52,6 @@ impl Manifest {
     /// The attachments and comments of `unit`, as last written.
     pub(crate) fn children(&self, unit: &str) -> &[String] {
         self.children.get(unit).map_or(&[], Vec::as_slice)
-    }
-
-    /// Every document: id and entry.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &ManifestEntry)> {
-        self.entries.iter()
     }
 
     /// Whether the attachment `doc` (metadata only, not downloaded yet) was written before with

@@ -15,6 +15,7 @@ mod cql_crawl;
 pub(crate) mod crawl;
 mod errors;
 mod full;
+mod incremental;
 mod job;
 mod manifest;
 mod routes;
@@ -60,6 +61,9 @@ pub struct SyncOptions {
     pub progress_every: Duration,
     /// Sync rules: basic rules filter every document, advanced rules replace the crawl.
     pub rules: Option<crate::rules::RuleSet>,
+    /// Incremental syncs fetch what changed since the previous sync's start minus this
+    /// window: search results lag behind edits (CONFCLOUD-73997) and clocks differ.
+    pub overlap: Duration,
 }
 
 impl SyncOptions {
@@ -87,6 +91,7 @@ impl Default for SyncOptions {
             work_dir: std::env::temp_dir(),
             progress_every: Duration::from_millis(250),
             rules: None,
+            overlap: Duration::from_secs(300),
         }
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Writer<S: Sink + 'static> {
     unit_of: HashMap<String, String>,
     /// Every document id written by this run.
     written: HashSet<String>,
+    /// Every document whose access list alone was rewritten by this run.
+    access_sent: HashSet<String>,
     /// Manifest entries of the documents sent since the last settle.
     entries: Vec<(String, ManifestEntry)>,
     /// Access lists to rewrite at the next settle, with their hashes.
@@ -96,6 +98,7 @@ impl<S: Sink + 'static> Writer<S> {
             dirty: HashSet::new(),
             unit_of: HashMap::new(),
             written: HashSet::new(),
+            access_sent: HashSet::new(),
             entries: Vec::new(),
             access: Vec::new(),
             forget: Vec::new(),
@@ -131,13 +134,13 @@ impl<S: Sink + 'static> Writer<S> {
                 Item::Access { ids, field } => {
                     let hash = acl_hash(&field);
                     for id in ids {
-                        // Written whole by this run already, or not in the index.
-                        if self.written.contains(&id) {
+                        // Written whole by this run already, or not in the index. A later
+                        // whole write of the same document carries the same access.
+                        if self.written.contains(&id) || !self.access_sent.insert(id.clone()) {
                             continue;
                         }
                         match self.manifest.get(&id) {
                             Some(entry) if entry.acl != hash => {
-                                self.written.insert(id.clone());
                                 self.access.push((id, field.clone(), hash));
                                 self.since_settle += 1;
                             }

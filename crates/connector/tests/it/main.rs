@@ -9,6 +9,7 @@ mod extract;
 mod extract_files;
 mod fault_suite;
 mod full_sync;
+mod incremental;
 mod lifecycle;
 mod rules;
 mod search_node;

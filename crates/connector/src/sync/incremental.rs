@@ -1,0 +1,698 @@
+//! The incremental sync: only what changed since the cursor, plus a cheap reconciliation.
+//!
+//! 1. **Cursor.** The start of the last sync whose listings all completed (saved by
+//!    [`save_cursor`] once everything before it is written), minus an overlap window (search
+//!    results lag behind edits, clocks differ). CQL reads date literals in the crawling user's
+//!    time zone, to the minute, so the cursor is written in that zone ([`since_literal`]).
+//!    Without a cursor, with another scope or with an empty manifest, the run is a full sync
+//!    and says so.
+//! 2. **Reconciliation** (id-only listings, largest pages, smallest expansions): every page and
+//!    blog post in scope with its version, ancestors and space (and read restrictions with
+//!    document-level security), every comment and attachment id. Compared with the
+//!    [`Manifest`]: new or restored items, edits the delta missed, moves (another space or
+//!    parent, or an ancestor renamed) are fetched again; items whose computed access differs
+//!    get only their access list rewritten, with their attachments and comments.
+//! 3. **Delta**: `lastmodified >= "<cursor>"` over pages and blog posts (processed like the full
+//!    crawl: labels, attachments, comments) and over comments and attachments (their container
+//!    is fetched again). Failed documents of earlier runs are fetched again too.
+//! 4. **Deletions**: the full sync's deletion phase over what the reconciliation listed: only
+//!    complete listings delete, under the same threshold and scope-change rules, and every
+//!    candidate is confirmed gone by Confluence first.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, TimeZone, Utc};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use tokio::sync::{Semaphore, mpsc};
+
+use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path, remove_files};
+use super::crawl::{self, Item, SpaceOutcome};
+use super::full::FullSync;
+use super::manifest::{Manifest, acl_hash, place_hash};
+use super::writer::Writer;
+use super::{Live, lock};
+use crate::acl::{AclResolver, AclStore, Derivation};
+use crate::config::ConnectorConfig;
+use crate::confluence::{ConfluenceClient, Content, Identity};
+use crate::document::{Document, site_links};
+use crate::events::{SyncEvent, SyncPhase};
+use crate::sink::{BulkWriter, Sink};
+use crate::store::{DeltaInfo, JobStatus, Store, SyncCursor};
+use crate::{Error, Result};
+
+/// Spaces per CQL query (`space in (...)`), to keep URLs short.
+const SPACES_PER_QUERY: usize = 40;
+/// Ids per `id in (...)` query (the crawl's page size with a body expansion).
+const IDS_PER_QUERY: usize = 50;
+
+/// Where an incremental sync starts, decided before it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub cursor: SyncCursor,
+}
+
+/// What the cursor of a scope is valid for: the configuration's content settings and the
+/// rules. Another value means the scope changed: the next incremental runs as a full sync.
+pub(crate) fn cursor_fingerprint(
+    config: &ConnectorConfig,
+    rules: Option<&crate::rules::RuleSet>,
+) -> String {
+    serde_json::json!({
+        "settings": super::manifest::content_settings(config),
+        "rules": rules.map(crate::rules::RuleSet::recorded),
+    })
+    .to_string()
+}
+
+/// The plan of an incremental sync of `scope_key`, or why it must run as a full sync.
+pub(crate) fn plan(
+    store: &Store,
+    scope_key: &str,
+    config: &ConnectorConfig,
+    rules: Option<&crate::rules::RuleSet>,
+) -> Result<std::result::Result<Plan, String>> {
+    if rules.is_some_and(|r| r.has_advanced()) {
+        return Ok(Err(
+            "Advanced sync rules replace the crawl with CQL queries; an incremental \
+             sync of them runs as a full sync (which skips unchanged documents)."
+                .to_owned(),
+        ));
+    }
+    let Some(cursor) = store.sync_cursor(scope_key)? else {
+        return Ok(Err(
+            "No earlier sync of this connection listed everything: this \
+             incremental sync ran as a full sync."
+                .to_owned(),
+        ));
+    };
+    if cursor.fingerprint != cursor_fingerprint(config, rules) {
+        return Ok(Err(
+            "The spaces, sync rules or content settings changed since the last \
+             sync: this incremental sync ran as a full sync."
+                .to_owned(),
+        ));
+    }
+    Ok(Ok(Plan { cursor }))
+}
+
+/// Saves the start of a sync whose listings all completed as the next cursor.
+pub(crate) fn save_cursor(
+    store: &Store,
+    scope_key: &str,
+    started_at: &str,
+    job_id: &str,
+    config: &ConnectorConfig,
+    rules: Option<&crate::rules::RuleSet>,
+) -> Result<()> {
+    store.set_sync_cursor(
+        scope_key,
+        &SyncCursor {
+            since: started_at.to_owned(),
+            job_id: job_id.to_owned(),
+            fingerprint: cursor_fingerprint(config, rules),
+        },
+    )
+}
+
+/// The CQL literal (`yyyy-MM-dd HH:mm`) of `since` in the time zone Confluence reads the
+/// crawling user's literals in, rounded down to the minute, and the zone's name. Without a
+/// known zone the literal is UTC minus 12 hours, which is at or before `since` in every zone
+/// (UTC-12 is the westernmost). A local time that occurs twice (the hour clocks go back) is
+/// moved an hour earlier, so that either reading is at or before `since`.
+pub(crate) fn since_literal(since: DateTime<Utc>, zone: Option<&str>) -> (String, String) {
+    const FORMAT: &str = "%Y-%m-%d %H:%M";
+    match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => {
+            let local = since.with_timezone(&tz).naive_local();
+            let local = match tz.from_local_datetime(&local) {
+                chrono::LocalResult::Ambiguous(..) => local - chrono::Duration::hours(1),
+                _ => local,
+            };
+            (local.format(FORMAT).to_string(), tz.name().to_owned())
+        }
+        None => (
+            (since - chrono::Duration::hours(12))
+                .format(FORMAT)
+                .to_string(),
+            "unknown (Confluence did not say; the literal looks back 12 hours further, which \
+             covers every zone)"
+                .to_owned(),
+        ),
+    }
+}
+
+impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
+    /// Runs the incremental sync of `plan` (see the module documentation).
+    pub(super) async fn incremental(
+        &mut self,
+        client: &ConfluenceClient,
+        acl: Option<Arc<AclResolver>>,
+        identity: &Identity,
+        plan: Plan,
+    ) -> Result<JobStatus> {
+        let this = self.run.job;
+        let options = &this.options;
+        let key = this.scope_key();
+        let manifest =
+            Arc::new(super::manifest::load(&this.store, &key, &this.config, &*this.sink).await?);
+        if manifest.is_empty() {
+            self.notes.push(
+                "The index holds none of what the last sync wrote (a new or emptied index): \
+                 this incremental sync ran as a full sync."
+                    .to_owned(),
+            );
+            self.ran_full = true;
+            return self.crawl_and_reconcile(client, acl).await;
+        }
+
+        // The delta's cursor.
+        let since = DateTime::parse_from_rfc3339(&plan.cursor.since)
+            .map_err(|e| Error::InvalidInput(format!("the stored sync cursor is unreadable: {e}")))?
+            .with_timezone(&Utc)
+            - chrono::Duration::from_std(options.overlap).unwrap_or_default();
+        let (literal, zone) = since_literal(since, identity.time_zone.as_deref());
+        self.delta = Some(DeltaInfo {
+            since: since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            since_literal: literal.clone(),
+            time_zone: zone,
+            overlap_s: options.overlap.as_secs(),
+            cursor_job: plan.cursor.job_id.clone(),
+            reconciled: false,
+        });
+
+        let work_dir = &options.work_dir;
+        std::fs::create_dir_all(work_dir).map_err(|source| Error::Io {
+            context: format!("creating the work directory `{}`", work_dir.display()),
+            source,
+        })?;
+        let checkpoint_file = checkpoint_path(work_dir, &format!("{key}#incremental"));
+        remove_files(&checkpoint_file);
+        let (checkpoint, _) = Checkpoint::open(&checkpoint_file, "incremental")?;
+        let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
+        let spool_dir = work_dir.join(format!("spool-{}", self.job_id));
+        let (tx, rx) = mpsc::channel::<Item>(256);
+        let writer = Writer::new(
+            this.sink.clone(),
+            self.events().clone(),
+            checkpoint,
+            BulkWriter::new(this.sink.clone(), options.bulk),
+            filter.clone(),
+            self.live.clone(),
+            manifest.clone(),
+            this.store.clone(),
+            key.clone(),
+            self.tally.clone(),
+        );
+        let writer = tokio::spawn(writer.run(rx));
+        let crawl = crawl::Crawl {
+            config: &this.config,
+            client,
+            options,
+            events: self.events(),
+            cancel: &this.cancel,
+            live: &self.live,
+            tx,
+            acl: acl.clone(),
+            resume: Arc::new(Default::default()),
+            spool_dir: spool_dir.clone(),
+            manifest: manifest.clone(),
+        };
+        let delta = Delta {
+            crawl: &crawl,
+            manifest: &manifest,
+            acl: acl.as_deref(),
+            live: &self.live,
+            literal,
+            store: &this.store,
+            key: &key,
+        };
+        let outcome = delta.run().await;
+        drop(crawl);
+        let _ = std::fs::remove_dir_all(&spool_dir);
+        let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
+            context: "the index writer stopped".into(),
+            source: std::io::Error::other(e),
+        })??;
+        let counters = &mut self.counters;
+        counters.created = totals.created;
+        counters.updated = totals.updated;
+        counters.unchanged = self.tally.unchanged.load(Ordering::Relaxed);
+        counters.permissions_updated = self.tally.permissions_updated.load(Ordering::Relaxed);
+        counters.indexed_document_count = totals.created + totals.updated;
+        counters.indexed_document_volume = totals.bytes;
+        counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
+        counters.duplicates = self.live.duplicates.load(Ordering::Relaxed);
+        counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
+        counters.failed = self.live.failed_docs.load(Ordering::Relaxed);
+        for item in &totals.failed {
+            self.live.error(
+                self.run.events,
+                format!("document {}", item.id),
+                format!("the target rejected it: {}", item.reason),
+            );
+        }
+        let DeltaOutcome {
+            mut spaces,
+            delta_complete,
+            moved,
+            retried,
+        } = outcome?;
+        self.counters.moved = moved;
+        if let Some(delta) = &mut self.delta {
+            delta.reconciled = true;
+        }
+        if this.cancel.is_cancelled() {
+            remove_files(&checkpoint_file);
+            return Ok(JobStatus::Canceled);
+        }
+        let protected = self.route_report(&mut spaces);
+        self.listings_complete = delta_complete && spaces.iter().all(|s| s.complete);
+        self.lenient = true;
+        let mut status = self
+            .delete_unseen(client, &spaces, &protected, &mut checkpoint)
+            .await?;
+        checkpoint.finish();
+        if status == JobStatus::Completed && (!protected.is_empty() || !delta_complete) {
+            status = JobStatus::Partial;
+        }
+        // Documents that failed before and were written now.
+        let failed_now: HashSet<String> = self
+            .live
+            .failed
+            .lock()
+            .map(|f| f.iter().map(|(id, _)| id.clone()).collect())
+            .unwrap_or_default();
+        let healed: Vec<String> = retried
+            .into_iter()
+            .filter(|id| !failed_now.contains(id))
+            .collect();
+        lock(&this.store).clear_failed_documents(&key, &healed)?;
+        Ok(status)
+    }
+}
+
+/// What the delta and the reconciliation found.
+struct DeltaOutcome {
+    spaces: Vec<SpaceOutcome>,
+    /// Whether the delta's listings completed (else the cursor stays where it was).
+    delta_complete: bool,
+    moved: u64,
+    /// Documents of earlier failures that were fetched again.
+    retried: Vec<String>,
+}
+
+struct Delta<'a, 'c> {
+    crawl: &'a crawl::Crawl<'c>,
+    manifest: &'a Manifest,
+    acl: Option<&'a AclResolver>,
+    live: &'a Arc<Live>,
+    literal: String,
+    store: &'a std::sync::Mutex<Store>,
+    key: &'a str,
+}
+
+impl Delta<'_, '_> {
+    async fn run(&self) -> Result<DeltaOutcome> {
+        let crawl = self.crawl;
+        let client = crawl.client;
+        let events = crawl.events;
+        let links = site_links(client);
+
+        // Spaces: their documents go through the writer (unchanged ones are not written).
+        events(&SyncEvent::Phase {
+            phase: SyncPhase::ListingSpaces,
+        });
+        let (spaces, missing) = crawl.spaces_in_scope().await?;
+        let keys: Vec<String> = spaces.iter().filter_map(|s| s.key.clone()).collect();
+        self.live.spaces_total.store(
+            keys.len().div_ceil(SPACES_PER_QUERY) as u64,
+            Ordering::Relaxed,
+        );
+        for space in &spaces {
+            let Some(mut doc) = Document::from_space(space, &links) else {
+                continue;
+            };
+            if let Some(acl) = crawl.acl.as_ref() {
+                let key = space.key.clone().unwrap_or_default();
+                let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
+                crawl.apply_acl(&mut doc, &access, &derivation);
+            }
+            crawl.send(doc, None).await;
+        }
+        let mut outcomes: Vec<SpaceOutcome> = missing
+            .into_iter()
+            .map(|key| SpaceOutcome {
+                key,
+                complete: false,
+            })
+            .collect();
+
+        // Reconciliation, then the delta, one group of spaces at a time.
+        events(&SyncEvent::Phase {
+            phase: SyncPhase::Reconciling,
+        });
+        let mut refetch: BTreeSet<String> = BTreeSet::new();
+        let mut processed: HashSet<String> = HashSet::new();
+        let mut moved = 0;
+        let mut delta_complete = true;
+        let downloads = Arc::new(Semaphore::new(
+            crawl.config.concurrent_downloads.clamp(1, 50) as usize,
+        ));
+        for group in keys.chunks(SPACES_PER_QUERY) {
+            if crawl.cancel.is_cancelled() {
+                break;
+            }
+            let reconciled = self.reconcile(group, &links, &mut refetch).await;
+            let complete = match reconciled {
+                Ok(n) => {
+                    moved += n;
+                    true
+                }
+                Err(err) => {
+                    self.live.error(
+                        events,
+                        format!("spaces {}", group.join(", ")),
+                        err.to_string(),
+                    );
+                    false
+                }
+            };
+            outcomes.extend(group.iter().map(|key| SpaceOutcome {
+                key: key.clone(),
+                complete,
+            }));
+            events(&SyncEvent::Phase {
+                phase: SyncPhase::Crawling,
+            });
+            if let Err(err) = self
+                .changed(group, &links, &downloads, &mut refetch, &mut processed)
+                .await
+            {
+                delta_complete = false;
+                self.live.error(
+                    events,
+                    format!("changes in spaces {}", group.join(", ")),
+                    err.to_string(),
+                );
+            }
+            self.live.spaces_done.fetch_add(1, Ordering::Relaxed);
+        }
+
+        // Documents that failed before: their pages and blog posts are fetched again.
+        let failed = lock(self.store).failed_documents(self.key, 10_000)?;
+        let retried: Vec<String> = failed.into_iter().map(|f| f.doc_id).collect();
+        for id in &retried {
+            let unit = self
+                .manifest
+                .get(id)
+                .and_then(|e| e.unit.clone())
+                .unwrap_or_else(|| id.clone());
+            refetch.insert(unit);
+        }
+        refetch.retain(|id| !processed.contains(id));
+        if let Err(err) = self
+            .fetch_units(refetch, &links, &downloads, &mut processed)
+            .await
+        {
+            delta_complete = false;
+            self.live
+                .error(events, "changed pages and blog posts", err.to_string());
+        }
+        Ok(DeltaOutcome {
+            spaces: outcomes,
+            delta_complete: delta_complete && !crawl.cancel.is_cancelled(),
+            moved,
+            retried,
+        })
+    }
+
+    /// The id-only listings of one group of spaces. Items that are new, edited or moved go to
+    /// `refetch`; items whose access alone changed get their access list rewritten. Returns how
+    /// many items moved.
+    async fn reconcile(
+        &self,
+        spaces: &[String],
+        links: &crate::document::SiteLinks,
+        refetch: &mut BTreeSet<String>,
+    ) -> Result<u64> {
+        let crawl = self.crawl;
+        let client = crawl.client;
+        let listing = |source| Error::Listing {
+            what: format!("ids of pages and blog posts in {}", spaces.join(", ")),
+            source,
+        };
+        let units: Vec<Content> = client
+            .unit_ids(spaces, self.acl.is_some())?
+            .collect_all()
+            .await
+            .map_err(listing)?;
+        if let Some(acl) = self.acl {
+            // Every item's own restriction first: its descendants need it.
+            stream::iter(&units)
+                .for_each_concurrent(16, |content| acl.prime(content))
+                .await;
+        }
+        let mut moved = 0;
+        let mut seen = Vec::with_capacity(units.len());
+        for content in &units {
+            let Some(doc) = Document::from_content(content, None, links) else {
+                continue;
+            };
+            seen.push((doc.id.clone(), doc.space_key.clone()));
+            let entry = self.manifest.get(&doc.id);
+            match entry {
+                None => {
+                    refetch.insert(doc.id.clone());
+                    continue;
+                }
+                Some(entry) if entry.place != place_hash(&doc) => {
+                    if entry.version == doc.version {
+                        moved += 1;
+                    }
+                    refetch.insert(doc.id.clone());
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if let Some(acl) = self.acl {
+                let (access, derivation) = acl.content_access(content).await;
+                let field = access.field();
+                if self.manifest.get(&doc.id).map(|e| e.acl) != Some(acl_hash(&field)) {
+                    let mut ids = vec![doc.id.clone()];
+                    ids.extend(self.manifest.children(&doc.id).iter().cloned());
+                    for id in &ids {
+                        let derivation = Derivation {
+                            inherited_from: (id != &doc.id).then(|| doc.id.clone()),
+                            ..derivation.clone()
+                        };
+                        acl.recorder().record(id, &access, &derivation);
+                    }
+                    crawl.mark(Item::Access { ids, field }).await;
+                }
+            }
+        }
+        crawl.mark(Item::Seen(seen)).await;
+
+        let children = client
+            .child_ids(spaces)?
+            .into_stream()
+            .map_err(|source| Error::Listing {
+                what: format!("ids of comments and attachments in {}", spaces.join(", ")),
+                source,
+            });
+        futures_util::pin_mut!(children);
+        let mut seen = Vec::new();
+        let mut unknown = Vec::new();
+        while let Some(child) = children.next().await {
+            let Some(id) = child?.id else { continue };
+            match self.manifest.get(&id) {
+                Some(entry) => seen.push((id, entry.space_key.clone())),
+                None => unknown.push(id),
+            }
+            if seen.len() >= 1000 {
+                crawl.mark(Item::Seen(std::mem::take(&mut seen))).await;
+            }
+        }
+        crawl.mark(Item::Seen(seen)).await;
+        // Comments and attachments the index lacks (restored, or missed by an earlier delta):
+        // their containers are fetched again.
+        for chunk in unknown.chunks(IDS_PER_QUERY) {
+            let found = client
+                .content_by_ids(chunk)?
+                .collect_all()
+                .await
+                .map_err(|source| Error::Listing {
+                    what: "containers of new comments and attachments".to_owned(),
+                    source,
+                })?;
+            refetch.extend(found.iter().filter_map(container_of));
+        }
+        Ok(moved)
+    }
+
+    /// The delta of one group of spaces: changed pages and blog posts are processed now;
+    /// changed comments and attachments send their container to `refetch`.
+    async fn changed(
+        &self,
+        spaces: &[String],
+        links: &crate::document::SiteLinks,
+        downloads: &Arc<Semaphore>,
+        refetch: &mut BTreeSet<String>,
+        processed: &mut HashSet<String>,
+    ) -> Result<()> {
+        let crawl = self.crawl;
+        let client = crawl.client;
+        let since = format!("lastmodified >= \"{}\"", self.literal);
+        let scope = crate::confluence::cql_spaces(spaces);
+        let units = client
+            .content_search(&format!("{scope} and type in (page, blogpost) and {since}"))?
+            .collect_all()
+            .await
+            .map_err(|source| Error::Listing {
+                what: format!("changed pages and blog posts in {}", spaces.join(", ")),
+                source,
+            })?;
+        let units: Vec<Content> = units
+            .into_iter()
+            .filter(|c| c.id.as_ref().is_some_and(|id| processed.insert(id.clone())))
+            .collect();
+        self.process(units, links, downloads).await?;
+
+        let children = client
+            .light_search(
+                &format!("{scope} and type in (comment, attachment) and {since}"),
+                "container",
+            )?
+            .collect_all()
+            .await
+            .map_err(|source| Error::Listing {
+                what: format!("changed comments and attachments in {}", spaces.join(", ")),
+                source,
+            })?;
+        refetch.extend(children.iter().filter_map(container_of));
+        Ok(())
+    }
+
+    /// Fetches pages and blog posts by id and processes them; comments and attachments among
+    /// the ids send their container for a second round.
+    async fn fetch_units(
+        &self,
+        ids: BTreeSet<String>,
+        links: &crate::document::SiteLinks,
+        downloads: &Arc<Semaphore>,
+        processed: &mut HashSet<String>,
+    ) -> Result<()> {
+        let mut round: Vec<String> = ids.into_iter().collect();
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for chunk in round.chunks(IDS_PER_QUERY) {
+                let found = self
+                    .crawl
+                    .client
+                    .content_by_ids(chunk)?
+                    .collect_all()
+                    .await
+                    .map_err(|source| Error::Listing {
+                        what: "changed pages and blog posts by id".to_owned(),
+                        source,
+                    })?;
+                let mut units = Vec::new();
+                for content in found {
+                    match content.kind.as_deref() {
+                        Some("page" | "blogpost") => {
+                            if content
+                                .id
+                                .as_ref()
+                                .is_some_and(|id| processed.insert(id.clone()))
+                            {
+                                units.push(content);
+                            }
+                        }
+                        _ => next.extend(container_of(&content)),
+                    }
+                }
+                self.process(units, links, downloads).await?;
+            }
+            next.retain(|id| !processed.contains(id));
+            if next.is_empty() {
+                break;
+            }
+            round = next;
+        }
+        Ok(())
+    }
+
+    /// Processes pages and blog posts as the full crawl does (labels, attachments, comments).
+    async fn process(
+        &self,
+        units: Vec<Content>,
+        links: &crate::document::SiteLinks,
+        downloads: &Arc<Semaphore>,
+    ) -> Result<()> {
+        let crawl = self.crawl;
+        let results: Vec<Result<()>> = stream::iter(units)
+            .map(|content| async move {
+                let space = content
+                    .space
+                    .as_ref()
+                    .and_then(|s| s.key.clone())
+                    .unwrap_or_default();
+                let listing: ListingKey = (space, "incremental".to_owned());
+                crawl.item(content, &listing, links, downloads).await
+            })
+            .buffer_unordered(crawl.options.item_concurrency.max(1))
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+}
+
+/// The page or blog post a comment or attachment belongs to.
+fn container_of(content: &Content) -> Option<String> {
+    content.container.as_ref().and_then(|c| c.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_literal_is_written_in_the_users_zone_and_rounded_down() {
+        let since = at("2026-12-02T10:07:59.900Z");
+        assert_eq!(
+            since_literal(since, Some("Asia/Kolkata")).0,
+            "2026-12-02 15:37"
+        );
+        assert_eq!(since_literal(since, Some("UTC")).0, "2026-12-02 10:07");
+        assert_eq!(
+            since_literal(since, Some("America/Los_Angeles")).0,
+            "2026-12-02 02:07"
+        );
+    }
+
+    #[test]
+    fn an_unknown_zone_looks_back_far_enough_for_any_zone() {
+        let since = at("2026-12-02T10:07:00.000Z");
+        let (literal, zone) = since_literal(since, None);
+        assert_eq!(literal, "2026-12-01 22:07");
+        assert!(zone.starts_with("unknown"));
+        let (literal, _) = since_literal(since, Some("Not/AZone"));
+        assert_eq!(literal, "2026-12-01 22:07");
+    }
+
+    #[test]
+    fn a_local_time_that_occurs_twice_is_taken_an_hour_earlier() {
+        // Berlin goes from 03:00 CEST back to 02:00 CET on 2026-10-25: 02:30 happens twice.
+        let since = at("2026-10-25T00:30:00.000Z"); // 02:30 CEST, the first one
+        assert_eq!(
+            since_literal(since, Some("Europe/Berlin")).0,
+            "2026-10-25 01:30"
+        );
+    }
+}
