@@ -1,5 +1,6 @@
 //! The app's scheduler: while the app is open, every few seconds, the engine's runner finds the
-//! due schedules and the app starts their jobs exactly as the dashboard's buttons do
+//! due schedules and the app starts their jobs (full, incremental or access control, the kind
+//! each schedule names) exactly as the dashboard's buttons do
 //! ([`crate::commands::sync::spawn_job`]): they show live on the dashboard, land in the history
 //! with trigger `scheduled`, and respect the lease (a connection whose sync runs, here or in
 //! another process, is skipped and stays due).

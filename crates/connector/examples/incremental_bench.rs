@@ -30,13 +30,13 @@ struct Measured {
     wall: Duration,
 }
 
-struct Target_ {
+struct Index {
     store: Arc<Mutex<Store>>,
     sink: Arc<LocalIndex>,
     dir: tempfile::TempDir,
 }
 
-async fn run(sandbox: &Sandbox, target: &Target_, kind: JobType, name: &'static str) -> Measured {
+async fn run(sandbox: &Sandbox, target: &Index, kind: JobType, name: &'static str) -> Measured {
     let mut config = sandbox.config.clone();
     config.use_document_level_security = true;
     config.target = Target::Local {
@@ -156,7 +156,7 @@ fn main() {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = Store::open(&dir.path().join("state.sqlite")).expect("store");
             store.add_connection("bench", "Bench", "confluence_cloud").ok();
-            let target = Target_ {
+            let target = Index {
                 store: Arc::new(Mutex::new(store)),
                 sink: Arc::new(LocalIndex::open(dir.path().join("index.sqlite")).expect("index")),
                 dir,

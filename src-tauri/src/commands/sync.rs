@@ -22,18 +22,20 @@ use crate::state::{AppState, Running};
 /// How many warnings the dashboard keeps for a running sync.
 const KEPT_WARNINGS: usize = 20;
 
-/// Which syncs the engine can run.
+/// Which syncs the engine can run: all three. The first incremental sync of a connection runs
+/// as a full sync (the engine says so in the job's notes).
 #[tauri::command]
 pub async fn sync_kinds() -> Result<SyncKinds, CommandError> {
     Ok(SyncKinds {
         full: true,
-        incremental: false,
+        incremental: true,
         access_control: true,
     })
 }
 
-/// Starts a sync of connection `id` in the background. Progress arrives as `sync-event`s, the
-/// end as one `sync-finished`. `allow_deletions` is the user's confirmation of the removals a
+/// Starts a `job_type` sync (full, incremental or access control) of connection `id` in the
+/// background; the engine's job runs that kind. Progress arrives as `sync-event`s, the end as
+/// one `sync-finished`. `allow_deletions` is the user's confirmation of the removals a
 /// deliberate scope change causes (see [`deletion_preview`]).
 #[tauri::command]
 pub async fn start_sync(
@@ -229,4 +231,19 @@ pub async fn list_jobs(
     let mut store = state.store()?;
     store.recover_interrupted()?;
     Ok(store.list_jobs(Some(&id), limit.clamp(1, 200))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_sync_is_offered_and_incremental_reaches_the_engine_as_incremental() {
+        let kinds = tauri::async_runtime::block_on(sync_kinds()).unwrap();
+        assert!(kinds.full && kinds.incremental && kinds.access_control);
+        // The dashboard's button sends `jobType: "incremental"`: `start_sync` hands the engine's
+        // job that kind, not a full sync.
+        let sent: JobType = serde_json::from_value(serde_json::json!("incremental")).unwrap();
+        assert_eq!(sent, JobType::Incremental);
+    }
 }

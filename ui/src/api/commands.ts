@@ -25,6 +25,7 @@ import type { ConnectionSummary } from "./bindings/ConnectionSummary";
 import type { Counters } from "./bindings/Counters";
 import type { DeletionCheck } from "./bindings/DeletionCheck";
 import type { DeletionPreview } from "./bindings/DeletionPreview";
+import type { DeltaInfo } from "./bindings/DeltaInfo";
 import type { DocumentHit } from "./bindings/DocumentHit";
 import type { DocumentPage } from "./bindings/DocumentPage";
 import type { DocumentQuery } from "./bindings/DocumentQuery";
@@ -68,6 +69,7 @@ export type {
   Counters,
   DeletionCheck,
   DeletionPreview,
+  DeltaInfo,
   DocumentHit,
   DocumentPage,
   DocumentQuery,

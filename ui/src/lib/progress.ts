@@ -105,6 +105,8 @@ const PHASE_WORDS: Record<SyncPhase, string> = {
   validating: "Checking the configuration and connections",
   listing_spaces: "Listing spaces",
   crawling: "Crawling and indexing content",
+  reconciling: "Reconciling: listing ids, versions and restrictions to find what moved, is gone or changed access",
+  updating_access: "Rewriting access lists",
   deleting: "Deleting documents that are gone",
   finished: "Finishing",
 };

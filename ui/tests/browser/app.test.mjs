@@ -199,7 +199,8 @@ test("schedules: an invalid cron is refused at its field, and saved schedules st
   await page.getByTestId("schedule-spec-full").fill("every 15m");
   await page.getByTestId("schedule-enabled-access_control").check();
   await page.getByTestId("schedule-spec-access_control").fill("0 3 * *");
-  assert.equal(await page.getByTestId("schedule-enabled-incremental").isDisabled(), true);
+  // Every kind of sync can be scheduled, the incremental one included.
+  assert.equal(await page.getByTestId("schedule-enabled-incremental").isDisabled(), false);
   await page.getByTestId("schedules-save").click();
   const problem = page.locator("[data-field=schedule-access_control]").getByTestId("schedule-problem-access_control");
   await problem.getByText(/not a valid cron expression/).waitFor();
@@ -259,5 +260,59 @@ test("a sync the command-line tool runs: a start is refused in the engine's word
   assert.equal(await page.getByTestId("sync-full").isDisabled(), false);
   // The refusal goes with the sync it was about.
   assert.equal(await page.getByRole("alert").count(), 0);
+  assert.deepEqual(page.errors, []);
+});
+
+test("incremental sync: offered with its tooltip; the outcome, the history and the job's details show what changed and the cursor", async () => {
+  await sandboxSynced();
+  // The sandbox's access-control sync follows its full sync: wait until both ended.
+  await page.waitForFunction(() => !document.querySelector("[data-testid=sync-incremental]").disabled);
+  const button = page.getByTestId("sync-incremental");
+  assert.equal(await button.getAttribute("title"), "Fetch only what changed since the last sync; the first one runs a full sync");
+  await button.click();
+  const [job] = fixture("list_jobs-incremental");
+  const c = job.counters;
+  const outcome = page.getByTestId("sync-outcome");
+  await outcome.getByText(/Incremental content sync completed/).waitFor();
+  assert.match(
+    await outcome.textContent(),
+    new RegExp(
+      `${c.indexed_document_count} documents indexed \\(${c.created} new, ${c.updated} changed\\), ${c.moved} moved, ${c.deleted_document_count} deleted, ` +
+        `${c.permissions_updated} permissions updated, ${c.unchanged} unchanged, ${c.failed} failed`,
+    ),
+  );
+  const cql = `\\(CQL lastmodified >= "${job.delta.since_literal}" in ${job.delta.time_zone}, ${job.delta.overlap_s} s overlap\\)`;
+  assert.match(await page.getByTestId("outcome-cursor").textContent(), new RegExp(`It fetched the changes since .* ${cql}`));
+  const row = page.getByTestId("history-table").locator("tbody tr").first();
+  assert.match(await row.textContent(), /Incremental content/);
+  assert.match(await row.getByTestId("job-since").textContent(), /^changes since \d+ Dec 2026, \d\d:\d\d$/);
+  for (const key of ["created", "updated", "moved", "deleted_document_count", "permissions_updated", "unchanged"]) {
+    assert.equal(await row.getByTestId(`job-${key}`).textContent(), String(c[key]), key);
+  }
+  await row.getByRole("button", { name: "Details" }).click();
+  assert.match(await page.getByTestId("job-cursor").textContent(), new RegExp(`Changes since .* ${cql}`));
+  assert.match(await page.getByTestId("job-reconciled").textContent(), /^Reconciliation ran/);
+  await shot("dashboard-incremental");
+  assert.deepEqual(page.errors, []);
+});
+
+test("a job's notes show on its row as information, not as an error", async () => {
+  await sandboxSynced();
+  const id = await page.evaluate(() => window.__calls.find((c) => c.cmd === "start_sync").args.id);
+  await page.waitForFunction(() => !document.querySelector("[data-testid=sync-full]").disabled);
+  // The command-line tool's `sync --kind incremental` that ran as a full sync, and said so.
+  const [, ranAsFull] = fixture("list_jobs-incremental");
+  await page.evaluate((id) => window.__externalSync(id, 10), id);
+  await page.getByTestId("sync-live").waitFor();
+  await page.evaluate(([id, job]) => window.__externalSyncEnds(id, job), [id, ranAsFull]);
+  const notes = page.getByTestId("job-notes");
+  await notes.getByText(ranAsFull.notes[0]).waitFor();
+  assert.equal(await notes.count(), 1);
+  assert.equal(await notes.getAttribute("role"), "note");
+  assert.equal(await page.getByRole("alert").count(), 0);
+  // Neutral: not the red of errors, not the amber of warnings.
+  const color = await notes.evaluate((el) => getComputedStyle(el).color);
+  assert.ok(!["rgb(164, 0, 15)", "rgb(138, 83, 0)", "rgb(122, 46, 0)"].includes(color), color);
+  await shot("dashboard-job-notes");
   assert.deepEqual(page.errors, []);
 });

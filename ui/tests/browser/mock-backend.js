@@ -25,6 +25,12 @@ async function replaySync(id, jobType, allowDeletions) {
     await emit("sync-event", { ...message, connection_id: id });
   }
   let job = fx.list_jobs.find((j) => j.job_type === jobType) ?? fx.list_jobs[0];
+  // An incremental sync (ui/tests/fixtures/list_jobs-incremental.json, written by hand in the
+  // engine's shape): its delta after a full sync, else it runs as a full sync and says so.
+  if (jobType === "incremental") {
+    const [delta, asFull] = fx["list_jobs-incremental"];
+    job = jobs.some((j) => j.job_type === "full" && j.status === "completed") ? delta : asFull;
+  }
   job = { ...job, id: `${job.id}-${jobs.length}`, started_at: new Date().toISOString() };
   if (jobType === "full" && narrows(activeRules)) {
     const removed = fx["deletion_preview-narrowed"].preview.removed;
@@ -61,8 +67,9 @@ window.__externalSync = (id, indexed) => {
   };
   running = [...running.filter((r) => r.connection_id !== id), view];
 };
-window.__externalSyncEnds = (id) => {
-  const job = { ...fx.list_jobs.find((j) => j.job_type === "full"), id: "cli-job", trigger: "cli", started_at: new Date().toISOString() };
+// `recorded`: the job it recorded, from a fixture (the recorded full sync by default).
+window.__externalSyncEnds = (id, recorded) => {
+  const job = { ...(recorded ?? fx.list_jobs.find((j) => j.job_type === "full")), id: "cli-job", trigger: "cli", started_at: new Date().toISOString() };
   jobs = [job, ...jobs];
   running = running.filter((r) => r.connection_id !== id);
 };

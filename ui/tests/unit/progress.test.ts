@@ -42,6 +42,10 @@ describe("sync dashboard", () => {
   it("says what happens in words", () => {
     expect(phaseWord(null)).toBe("Starting");
     expect(phaseWord("deleting")).toMatch(/Deleting/);
+    expect(phaseWord("reconciling")).toBe(
+      "Reconciling: listing ids, versions and restrictions to find what moved, is gone or changed access",
+    );
+    expect(phaseWord("updating_access")).toBe("Rewriting access lists");
     expect(etaText(null)).toMatch(/estimating/);
   });
 

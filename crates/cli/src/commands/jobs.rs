@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::paths;
+use crate::{output, paths};
 
 /// Arguments of `jobs`.
 #[derive(clap::Args)]
@@ -52,20 +52,14 @@ pub fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
         println!(
             "No sync job yet: run `confluence-connector demo` or `confluence-connector sync --config FILE`."
         );
+    } else {
+        println!("{}", output::job_table_header());
     }
     for job in &jobs {
-        let status = serde_json::to_value(job.status)?;
-        println!(
-            "{}  {:<11} {:<8} {:>6} indexed {:>5} deleted {:>4} failed  {:>6.1} s  {}",
-            job.started_at,
-            status.as_str().unwrap_or_default(),
-            job.trigger,
-            job.counters.indexed_document_count,
-            job.counters.deleted_document_count,
-            job.counters.failed,
-            job.duration_s.unwrap_or_default(),
-            job.id
-        );
+        println!("{}", output::job_row(job));
+        for line in output::job_detail_lines(job, &chrono::Local) {
+            println!("{line}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

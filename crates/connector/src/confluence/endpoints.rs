@@ -179,16 +179,16 @@ pub fn cql_spaces(keys: &[String]) -> String {
 }
 
 impl ConfluenceClient {
-    /// The id-only reconciliation listing of pages and blog posts in `spaces`: each with only
-    /// what tells an edit, a move or a restore (`version`, `ancestors`, `space`) and, for
+    /// The id-only reconciliation listing of the pages and blog posts of one space: each with
+    /// only what tells an edit, a move or a restore (`version`, `ancestors`) and, for
     /// document-level security, its read restrictions.
     pub fn unit_ids(
         &self,
-        spaces: &[String],
+        space: &str,
         with_restrictions: bool,
     ) -> Result<Pager<Content>, ClientError> {
-        let cql = format!("{} and type in (page, blogpost)", cql_spaces(spaces));
-        let mut expand = "version,ancestors,space".to_owned();
+        let cql = format!("space = {} and type in (page, blogpost)", cql_quote(space));
+        let mut expand = "version,ancestors".to_owned();
         if with_restrictions {
             expand.push_str(
                 ",restrictions.read.restrictions.user,restrictions.read.restrictions.group",

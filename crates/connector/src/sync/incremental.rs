@@ -219,7 +219,8 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             spool_dir: spool_dir.clone(),
             manifest: manifest.clone(),
         };
-        let delta = Delta {
+        let mut delta = Delta {
+            space_names: Default::default(),
             crawl: &crawl,
             manifest: &manifest,
             acl: acl.as_deref(),
@@ -311,10 +312,12 @@ struct Delta<'a, 'c> {
     literal: String,
     store: &'a std::sync::Mutex<Store>,
     key: &'a str,
+    /// Space names by key, from the space listing.
+    space_names: std::collections::HashMap<String, Option<String>>,
 }
 
 impl Delta<'_, '_> {
-    async fn run(&self) -> Result<DeltaOutcome> {
+    async fn run(&mut self) -> Result<DeltaOutcome> {
         let crawl = self.crawl;
         let client = crawl.client;
         let events = crawl.events;
@@ -326,6 +329,10 @@ impl Delta<'_, '_> {
         });
         let (spaces, missing) = crawl.spaces_in_scope().await?;
         let keys: Vec<String> = spaces.iter().filter_map(|s| s.key.clone()).collect();
+        self.space_names = spaces
+            .iter()
+            .filter_map(|s| Some((s.key.clone()?, s.name.clone())))
+            .collect();
         self.live.spaces_total.store(
             keys.len().div_ceil(SPACES_PER_QUERY) as u64,
             Ordering::Relaxed,
@@ -439,15 +446,33 @@ impl Delta<'_, '_> {
     ) -> Result<u64> {
         let crawl = self.crawl;
         let client = crawl.client;
-        let listing = |source| Error::Listing {
-            what: format!("ids of pages and blog posts in {}", spaces.join(", ")),
-            source,
-        };
-        let units: Vec<Content> = client
-            .unit_ids(spaces, self.acl.is_some())?
-            .collect_all()
-            .await
-            .map_err(listing)?;
+        // One listing per space (the space's key and name are then known without an
+        // expansion), a few at a time.
+        let names = &self.space_names;
+        let listed: Vec<Result<Vec<Content>>> = stream::iter(spaces.iter().cloned())
+            .map(|key: String| async move {
+                let mut units = client
+                    .unit_ids(&key, self.acl.is_some())?
+                    .collect_all()
+                    .await
+                    .map_err(|source| Error::Listing {
+                        what: format!("ids of pages and blog posts in space {key}"),
+                        source,
+                    })?;
+                for unit in &mut units {
+                    let space = unit.space.get_or_insert_with(Default::default);
+                    space.key = Some(key.clone());
+                    space.name = names.get(key.as_str()).cloned().flatten();
+                }
+                Ok(units)
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
+        let mut units: Vec<Content> = Vec::new();
+        for listing in listed {
+            units.extend(listing?);
+        }
         if let Some(acl) = self.acl {
             // Every item's own restriction first: its descendants need it.
             stream::iter(&units)

@@ -36,20 +36,20 @@ impl Rng {
     }
 }
 
-struct Target_ {
+struct Index {
     store: Arc<Mutex<Store>>,
     sink: Arc<LocalIndex>,
     work: tempfile::TempDir,
 }
 
-impl Target_ {
-    fn new() -> Target_ {
+impl Index {
+    fn new() -> Index {
         let work = tempfile::tempdir().unwrap();
         let store = Store::open(&work.path().join("state.sqlite")).unwrap();
         store
             .add_connection("c", "Test", "confluence_cloud")
             .unwrap();
-        Target_ {
+        Index {
             store: Arc::new(Mutex::new(store)),
             sink: Arc::new(LocalIndex::open(work.path().join("index.sqlite")).unwrap()),
             work,
@@ -177,7 +177,7 @@ fn mutate(sandbox: &Sandbox, rng: &mut Rng, trashed: &mut Vec<String>) -> Option
                 return None;
             }
             let d = trashed.remove(rng.below(trashed.len()));
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 admin.restore_content(&d).ok()?;
                 format!("restore {d}")
             } else {
@@ -188,14 +188,14 @@ fn mutate(sandbox: &Sandbox, rng: &mut Rng, trashed: &mut Vec<String>) -> Option
         8 => {
             let p = rng.pick(&pages)?;
             let target = rng.pick(&pages)?;
-            let to = (rng.next() % 3 != 0).then_some(target.id.as_str());
+            let to = (!rng.next().is_multiple_of(3)).then_some(target.id.as_str());
             admin.move_page(&p.id, to).ok()?;
             format!("move {} under {to:?}", p.id)
         }
         9 => {
             let u = rng.pick(&units)?;
             let user = rng.pick(&users)?;
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 admin.set_read_restriction(&u.id, &[], &[]).ok()?;
                 format!("unrestrict {}", u.id)
             } else {
@@ -230,7 +230,7 @@ fn mutate(sandbox: &Sandbox, rng: &mut Rng, trashed: &mut Vec<String>) -> Option
         }
         11 => {
             let user = rng.pick(&users)?;
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 admin.add_group_member("engineering", user).ok()?;
                 format!("{user} joins engineering")
             } else {
@@ -266,7 +266,7 @@ async fn incremental_equals_full(flavor: Flavor, seed: u64, rounds: usize) {
             "America/Los_Angeles"
         })
         .unwrap();
-    let incremental = Target_::new();
+    let incremental = Index::new();
     let first = incremental.run(&sandbox, JobType::Incremental).await;
     assert_eq!(
         first.job_type,
@@ -308,7 +308,7 @@ async fn incremental_equals_full(flavor: Flavor, seed: u64, rounds: usize) {
             .expect("an incremental records its cursor");
         assert!(delta.reconciled);
 
-        let fresh = Target_::new();
+        let fresh = Index::new();
         let full = fresh.run(&sandbox, JobType::Full).await;
         assert_eq!(full.status, JobStatus::Completed, "{:?}", full.errors);
         let got = documents(indexed(&*incremental.sink).await);
@@ -374,7 +374,7 @@ async fn incremental_syncs_equal_full_syncs_on_server() {
 #[tokio::test]
 async fn the_overlap_window_covers_cloud_search_lag() {
     let sandbox = start(Flavor::Cloud, 11).await;
-    let target = Target_::new();
+    let target = Index::new();
     let first = target.run(&sandbox, JobType::Full).await;
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
     // Search results lag edits by 1.5 s (CONFCLOUD-73997): the incremental right after the
@@ -414,7 +414,7 @@ async fn the_overlap_window_covers_cloud_search_lag() {
 #[tokio::test]
 async fn a_second_full_sync_of_an_unchanged_site_writes_and_downloads_nothing() {
     let sandbox = start(Flavor::Cloud, 9).await;
-    let target = Target_::new();
+    let target = Index::new();
     let first = target.run(&sandbox, JobType::Full).await;
     assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
     assert!(first.counters.downloaded_bytes > 0);

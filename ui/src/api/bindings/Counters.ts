@@ -52,4 +52,16 @@ retries: number,
 /**
  * Documents written with the deny marker because their access could not be read.
  */
-acl_failures: number, };
+acl_failures: number, 
+/**
+ * Documents whose version and access did not change: not downloaded, not written again.
+ */
+unchanged: number, 
+/**
+ * Documents whose access list alone changed: only `_allow_access_control` was rewritten.
+ */
+permissions_updated: number, 
+/**
+ * Pages and blog posts re-indexed because they moved (another space, another parent).
+ */
+moved: number, };

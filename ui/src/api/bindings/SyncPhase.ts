@@ -3,4 +3,4 @@
 /**
  * The phases of a sync, in order.
  */
-export type SyncPhase = "validating" | "listing_spaces" | "crawling" | "deleting" | "finished";
+export type SyncPhase = "validating" | "listing_spaces" | "crawling" | "reconciling" | "updating_access" | "deleting" | "finished";
