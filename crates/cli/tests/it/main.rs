@@ -7,6 +7,7 @@ mod crash_resume;
 mod deleted_mid_sync;
 mod demo;
 mod filtering;
+mod incremental;
 mod rules;
 mod schedule;
 mod secrets;
