@@ -305,26 +305,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             source: std::io::Error::other(e),
         })??;
 
-        let counters = &mut self.counters;
-        counters.created = totals.created;
-        counters.updated = totals.updated;
-        counters.unchanged = self.tally.unchanged.load(Ordering::Relaxed);
-        counters.permissions_updated = self.tally.permissions_updated.load(Ordering::Relaxed);
-        counters.indexed_document_count = totals.created + totals.updated;
-        counters.indexed_document_volume = totals.bytes;
-        counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
-        counters.duplicates = self.live.duplicates.load(Ordering::Relaxed);
-        counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
-        // Every failure (downloads, extractions, the target's rejections, which the writer
-        // reports as it settles) went through `Live::fail`.
-        counters.failed = self.live.failed_docs.load(Ordering::Relaxed);
-        for item in &totals.failed {
-            self.live.error(
-                self.run.events,
-                format!("document {}", item.id),
-                format!("the target rejected it: {}", item.reason),
-            );
-        }
+        self.tally_up(&totals, filter.as_deref());
 
         // The space listing itself failed: nothing can be said about what is gone.
         let mut spaces = spaces?;
@@ -343,6 +324,34 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             checkpoint.finish();
         }
         Ok(status)
+    }
+
+    /// The counters of a content sync whose writer finished with `totals`. Every failure
+    /// (downloads, extractions, the target's rejections, which the writer reports as it
+    /// settles) went through `Live::fail`.
+    pub(super) fn tally_up(
+        &mut self,
+        totals: &crate::sink::BulkOutcome,
+        filter: Option<&crate::rules::BasicFilter>,
+    ) {
+        let counters = &mut self.counters;
+        counters.created = totals.created;
+        counters.updated = totals.updated;
+        counters.unchanged = self.tally.unchanged.load(Ordering::Relaxed);
+        counters.permissions_updated = self.tally.permissions_updated.load(Ordering::Relaxed);
+        counters.indexed_document_count = totals.created + totals.updated;
+        counters.indexed_document_volume = totals.bytes;
+        counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
+        counters.duplicates = self.live.duplicates.load(Ordering::Relaxed);
+        counters.skipped += filter.map_or(0, |f| f.filtered());
+        counters.failed = self.live.failed_docs.load(Ordering::Relaxed);
+        for item in &totals.failed {
+            self.live.error(
+                self.run.events,
+                format!("document {}", item.id),
+                format!("the target rejected it: {}", item.reason),
+            );
+        }
     }
 
     /// Reports the child routes the server lacks (once each) and the items whose child

@@ -236,24 +236,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             context: "the index writer stopped".into(),
             source: std::io::Error::other(e),
         })??;
-        let counters = &mut self.counters;
-        counters.created = totals.created;
-        counters.updated = totals.updated;
-        counters.unchanged = self.tally.unchanged.load(Ordering::Relaxed);
-        counters.permissions_updated = self.tally.permissions_updated.load(Ordering::Relaxed);
-        counters.indexed_document_count = totals.created + totals.updated;
-        counters.indexed_document_volume = totals.bytes;
-        counters.downloaded_bytes = self.live.downloaded_bytes.load(Ordering::Relaxed);
-        counters.duplicates = self.live.duplicates.load(Ordering::Relaxed);
-        counters.skipped += filter.as_ref().map_or(0, |f| f.filtered());
-        counters.failed = self.live.failed_docs.load(Ordering::Relaxed);
-        for item in &totals.failed {
-            self.live.error(
-                self.run.events,
-                format!("document {}", item.id),
-                format!("the target rejected it: {}", item.reason),
-            );
-        }
+        self.tally_up(&totals, filter.as_deref());
         let DeltaOutcome {
             mut spaces,
             delta_complete,
