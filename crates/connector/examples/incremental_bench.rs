@@ -28,6 +28,8 @@ struct Measured {
     job: JobRecord,
     bytes: u64,
     wall: Duration,
+    /// The endpoints that served the most bytes: (endpoint, requests, bytes).
+    top: Vec<(String, u64, u64)>,
 }
 
 struct Index {
@@ -60,18 +62,20 @@ async fn run(sandbox: &Sandbox, target: &Index, kind: JobType, name: &'static st
     .await
     .expect("sync");
     let wall = started.elapsed();
-    let bytes = sandbox
-        .sim
-        .admin()
-        .request_counts()
-        .values()
-        .map(|c| c.bytes)
-        .sum();
+    let counts = sandbox.sim.admin().request_counts();
+    let bytes = counts.values().map(|c| c.bytes).sum();
+    let mut top: Vec<(String, u64, u64)> = counts
+        .into_iter()
+        .map(|(endpoint, c)| (endpoint, c.requests, c.bytes))
+        .collect();
+    top.sort_by_key(|(_, _, bytes)| std::cmp::Reverse(*bytes));
+    top.truncate(4);
     Measured {
         name,
         job,
         bytes,
         wall,
+        top,
     }
 }
 
@@ -212,6 +216,11 @@ fn main() {
                     c.downloaded_bytes,
                     c.deleted_document_count
                 );
+                if row.job.job_type == JobType::Incremental {
+                    for (endpoint, requests, bytes) in &row.top {
+                        println!("    {endpoint}: {requests} requests, {bytes} bytes");
+                    }
+                }
                 if !row.job.errors.is_empty() || row.job.status != connector::JobStatus::Completed
                 {
                     println!("    {:?}: {:?}", row.job.status, row.job.errors);

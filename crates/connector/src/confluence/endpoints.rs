@@ -180,15 +180,15 @@ pub fn cql_spaces(keys: &[String]) -> String {
 
 impl ConfluenceClient {
     /// The id-only reconciliation listing of the pages and blog posts of one space: each with
-    /// only what tells an edit, a move or a restore (`version`, `ancestors`) and, for
-    /// document-level security, its read restrictions.
+    /// only what tells a move or a rename (`ancestors`) and, for document-level security, its
+    /// read restrictions.
     pub fn unit_ids(
         &self,
         space: &str,
         with_restrictions: bool,
     ) -> Result<Pager<Content>, ClientError> {
         let cql = format!("space = {} and type in (page, blogpost)", cql_quote(space));
-        let mut expand = "version,ancestors".to_owned();
+        let mut expand = "ancestors".to_owned();
         if with_restrictions {
             expand.push_str(
                 ",restrictions.read.restrictions.user,restrictions.read.restrictions.group",

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, TimeZone, Utc};
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{StreamExt, stream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path, remove_files};
@@ -302,9 +302,8 @@ struct Delta<'a, 'c> {
 impl Delta<'_, '_> {
     async fn run(&mut self) -> Result<DeltaOutcome> {
         let crawl = self.crawl;
-        let client = crawl.client;
         let events = crawl.events;
-        let links = site_links(client);
+        let links = site_links(crawl.client);
 
         // Spaces: their documents go through the writer (unchanged ones are not written).
         events(&SyncEvent::Phase {
@@ -316,10 +315,9 @@ impl Delta<'_, '_> {
             .iter()
             .filter_map(|s| Some((s.key.clone()?, s.name.clone())))
             .collect();
-        self.live.spaces_total.store(
-            keys.len().div_ceil(SPACES_PER_QUERY) as u64,
-            Ordering::Relaxed,
-        );
+        self.live
+            .spaces_total
+            .store(keys.len() as u64, Ordering::Relaxed);
         for space in &spaces {
             let Some(mut doc) = Document::from_space(space, &links) else {
                 continue;
@@ -331,6 +329,77 @@ impl Delta<'_, '_> {
             }
             crawl.send(doc, None).await;
         }
+
+        // Every listing at once: the reconciliation of each space, the ids of comments and
+        // attachments, and the delta, a group of spaces per query.
+        events(&SyncEvent::Phase {
+            phase: SyncPhase::Reconciling,
+        });
+        let groups: Vec<&[String]> = keys.chunks(SPACES_PER_QUERY).collect();
+        let (units, children, changes) = tokio::join!(
+            self.list_units(&keys),
+            self.list_children(&groups),
+            self.list_changes(&groups),
+        );
+
+        let mut refetch: BTreeSet<String> = BTreeSet::new();
+        let mut processed: HashSet<String> = HashSet::new();
+        let mut complete_spaces: HashSet<String> = HashSet::new();
+        let mut moved = 0;
+        let mut listed = Vec::new();
+        for (key, result) in units {
+            match result {
+                Ok(units) => {
+                    complete_spaces.insert(key);
+                    listed.extend(units);
+                }
+                Err(err) => self
+                    .live
+                    .error(events, format!("space {key}"), err.to_string()),
+            }
+        }
+        match self.reconcile_units(listed, &links, &mut refetch).await {
+            Ok(n) => moved = n,
+            Err(err) => {
+                complete_spaces.clear();
+                self.live.error(events, "reconciliation", err.to_string());
+            }
+        }
+        let mut unknown = Vec::new();
+        for (group, result) in groups.iter().zip(children) {
+            match result {
+                Ok((seen, new)) => {
+                    crawl.mark(Item::Seen(seen)).await;
+                    unknown.extend(new);
+                }
+                Err(err) => {
+                    for key in group.iter() {
+                        complete_spaces.remove(key);
+                    }
+                    self.live.error(
+                        events,
+                        format!("spaces {}", group.join(", ")),
+                        err.to_string(),
+                    );
+                }
+            }
+        }
+        // Comments and attachments the index lacks (restored, or missed by an earlier delta):
+        // their containers are fetched again.
+        let mut delta_complete = true;
+        for chunk in unknown.chunks(IDS_PER_QUERY) {
+            match self.crawl.client.content_by_ids(chunk) {
+                Ok(pager) => match pager.collect_all().await {
+                    Ok(found) => refetch.extend(found.iter().filter_map(container_of)),
+                    Err(err) => {
+                        delta_complete = false;
+                        self.live
+                            .error(events, "new comments and attachments", err.to_string());
+                    }
+                },
+                Err(err) => return Err(err.into()),
+            }
+        }
         let mut outcomes: Vec<SpaceOutcome> = missing
             .into_iter()
             .map(|key| SpaceOutcome {
@@ -338,59 +407,42 @@ impl Delta<'_, '_> {
                 complete: false,
             })
             .collect();
+        outcomes.extend(keys.iter().map(|key| SpaceOutcome {
+            key: key.clone(),
+            complete: complete_spaces.contains(key),
+        }));
 
-        // Reconciliation, then the delta, one group of spaces at a time.
+        // The delta: changed pages and blog posts now, the containers of changed comments and
+        // attachments, and the documents that failed before.
         events(&SyncEvent::Phase {
-            phase: SyncPhase::Reconciling,
+            phase: SyncPhase::Crawling,
         });
-        let mut refetch: BTreeSet<String> = BTreeSet::new();
-        let mut processed: HashSet<String> = HashSet::new();
-        let mut moved = 0;
-        let mut delta_complete = true;
         let downloads = Arc::new(Semaphore::new(
             crawl.config.concurrent_downloads.clamp(1, 50) as usize,
         ));
-        for group in keys.chunks(SPACES_PER_QUERY) {
-            if crawl.cancel.is_cancelled() {
-                break;
-            }
-            let reconciled = self.reconcile(group, &links, &mut refetch).await;
-            let complete = match reconciled {
-                Ok(n) => {
-                    moved += n;
-                    true
+        let mut changed_units = Vec::new();
+        for (group, result) in groups.iter().zip(changes) {
+            match result {
+                Ok((units, containers)) => {
+                    changed_units.extend(units);
+                    refetch.extend(containers);
                 }
                 Err(err) => {
+                    delta_complete = false;
                     self.live.error(
                         events,
-                        format!("spaces {}", group.join(", ")),
+                        format!("changes in spaces {}", group.join(", ")),
                         err.to_string(),
                     );
-                    false
                 }
-            };
-            outcomes.extend(group.iter().map(|key| SpaceOutcome {
-                key: key.clone(),
-                complete,
-            }));
-            events(&SyncEvent::Phase {
-                phase: SyncPhase::Crawling,
-            });
-            if let Err(err) = self
-                .changed(group, &links, &downloads, &mut refetch, &mut processed)
-                .await
-            {
-                delta_complete = false;
-                self.live.error(
-                    events,
-                    format!("changes in spaces {}", group.join(", ")),
-                    err.to_string(),
-                );
             }
-            self.live.spaces_done.fetch_add(1, Ordering::Relaxed);
         }
-
-        // Documents that failed before: their pages and blog posts are fetched again.
+        changed_units.retain(|c| c.id.as_ref().is_some_and(|id| processed.insert(id.clone())));
+        if let Err(err) = self.process(changed_units, &links, &downloads).await {
+            delta_complete = false;
+            self.live
+                .error(events, "changed pages and blog posts", err.to_string());
+        }
         let failed = lock(self.store).failed_documents(self.key, 10_000)?;
         let retried: Vec<String> = failed.into_iter().map(|f| f.doc_id).collect();
         for id in &retried {
@@ -410,6 +462,9 @@ impl Delta<'_, '_> {
             self.live
                 .error(events, "changed pages and blog posts", err.to_string());
         }
+        self.live
+            .spaces_done
+            .store(keys.len() as u64, Ordering::Relaxed);
         Ok(DeltaOutcome {
             spaces: outcomes,
             delta_complete: delta_complete && !crawl.cancel.is_cancelled(),
@@ -418,44 +473,132 @@ impl Delta<'_, '_> {
         })
     }
 
-    /// The id-only listings of one group of spaces. Items that are new, edited or moved go to
-    /// `refetch`; items whose access alone changed get their access list rewritten. Returns how
-    /// many items moved.
-    async fn reconcile(
+    /// The reconciliation listing of every space, several at a time (one listing per space:
+    /// the space's key and name are then known without an expansion).
+    async fn list_units(&self, keys: &[String]) -> Vec<(String, Result<Vec<Content>>)> {
+        let with_restrictions = self.acl.is_some();
+        let jobs: Vec<(String, Option<String>, ConfluenceClient)> = keys
+            .iter()
+            .map(|key| {
+                let name = self.space_names.get(key).cloned().flatten();
+                (key.clone(), name, self.crawl.client.clone())
+            })
+            .collect();
+        let live = self.live.clone();
+        stream::iter(jobs)
+            .map(move |(key, name, client)| {
+                let live = live.clone();
+                async move {
+                    let listed = async {
+                        let mut units = client
+                            .unit_ids(&key, with_restrictions)?
+                            .collect_all()
+                            .await
+                            .map_err(|source| Error::Listing {
+                                what: format!("ids of pages and blog posts in space {key}"),
+                                source,
+                            })?;
+                        for unit in &mut units {
+                            let space = unit.space.get_or_insert_with(Default::default);
+                            space.key = Some(key.clone());
+                            space.name = name.clone();
+                        }
+                        Ok(units)
+                    }
+                    .await;
+                    live.spaces_done.fetch_add(1, Ordering::Relaxed);
+                    (key, listed)
+                }
+            })
+            .buffer_unordered(self.crawl.options.space_concurrency.max(1) * 2)
+            .collect()
+            .await
+    }
+
+    /// The ids of every comment and attachment, per group of spaces: those the manifest knows
+    /// (with their space) and those it does not.
+    async fn list_children(
         &self,
-        spaces: &[String],
+        groups: &[&[String]],
+    ) -> Vec<Result<(Vec<(String, Option<String>)>, Vec<String>)>> {
+        let jobs: Vec<(Vec<String>, ConfluenceClient)> = groups
+            .iter()
+            .map(|g| (g.to_vec(), self.crawl.client.clone()))
+            .collect();
+        let manifest = self.manifest;
+        stream::iter(jobs)
+            .map(move |(spaces, client)| async move {
+                let children =
+                    client
+                        .child_ids(&spaces)?
+                        .collect_all()
+                        .await
+                        .map_err(|source| Error::Listing {
+                            what: format!(
+                                "ids of comments and attachments in {}",
+                                spaces.join(", ")
+                            ),
+                            source,
+                        })?;
+                let mut seen = Vec::with_capacity(children.len());
+                let mut unknown = Vec::new();
+                for id in children.into_iter().filter_map(|c| c.id) {
+                    match manifest.get(&id) {
+                        Some(entry) => seen.push((id, entry.space_key.clone())),
+                        None => unknown.push(id),
+                    }
+                }
+                Ok((seen, unknown))
+            })
+            .buffered(4)
+            .collect()
+            .await
+    }
+
+    /// The delta per group of spaces: the changed pages and blog posts (with the crawl's
+    /// expansions) and the containers of changed comments and attachments.
+    async fn list_changes(&self, groups: &[&[String]]) -> Vec<Result<(Vec<Content>, Vec<String>)>> {
+        let since = format!("lastmodified >= \"{}\"", self.literal);
+        let jobs: Vec<(Vec<String>, ConfluenceClient, String)> = groups
+            .iter()
+            .map(|g| (g.to_vec(), self.crawl.client.clone(), since.clone()))
+            .collect();
+        stream::iter(jobs)
+            .map(|(spaces, client, since)| async move {
+                let scope = crate::confluence::cql_spaces(&spaces);
+                let listing = |what: &str| {
+                    let what = format!("changed {what} in {}", spaces.join(", "));
+                    move |source| Error::Listing { what, source }
+                };
+                let units = client
+                    .content_search(&format!("{scope} and type in (page, blogpost) and {since}"))?
+                    .collect_all();
+                let children = client
+                    .light_search(
+                        &format!("{scope} and type in (comment, attachment) and {since}"),
+                        "container",
+                    )?
+                    .collect_all();
+                let (units, children) = tokio::join!(units, children);
+                let units = units.map_err(listing("pages and blog posts"))?;
+                let children = children.map_err(listing("comments and attachments"))?;
+                Ok((units, children.iter().filter_map(container_of).collect()))
+            })
+            .buffered(4)
+            .collect()
+            .await
+    }
+
+    /// Compares the reconciliation listing with the manifest. Items that are new, restored or
+    /// moved go to `refetch`; items whose access alone changed get their access list
+    /// rewritten. Returns how many items moved.
+    async fn reconcile_units(
+        &self,
+        units: Vec<Content>,
         links: &crate::document::SiteLinks,
         refetch: &mut BTreeSet<String>,
     ) -> Result<u64> {
         let crawl = self.crawl;
-        let client = crawl.client;
-        // One listing per space (the space's key and name are then known without an
-        // expansion), a few at a time.
-        let names = &self.space_names;
-        let listed: Vec<Result<Vec<Content>>> = stream::iter(spaces.iter().cloned())
-            .map(|key: String| async move {
-                let mut units = client
-                    .unit_ids(&key, self.acl.is_some())?
-                    .collect_all()
-                    .await
-                    .map_err(|source| Error::Listing {
-                        what: format!("ids of pages and blog posts in space {key}"),
-                        source,
-                    })?;
-                for unit in &mut units {
-                    let space = unit.space.get_or_insert_with(Default::default);
-                    space.key = Some(key.clone());
-                    space.name = names.get(key.as_str()).cloned().flatten();
-                }
-                Ok(units)
-            })
-            .buffer_unordered(4)
-            .collect()
-            .await;
-        let mut units: Vec<Content> = Vec::new();
-        for listing in listed {
-            units.extend(listing?);
-        }
         if let Some(acl) = self.acl {
             // Every item's own restriction first: its descendants need it.
             stream::iter(&units)
@@ -464,123 +607,53 @@ impl Delta<'_, '_> {
         }
         let mut moved = 0;
         let mut seen = Vec::with_capacity(units.len());
+        let mut same = Vec::new();
         for content in &units {
             let Some(doc) = Document::from_content(content, None, links) else {
                 continue;
             };
             seen.push((doc.id.clone(), doc.space_key.clone()));
-            let entry = self.manifest.get(&doc.id);
-            match entry {
+            match self.manifest.get(&doc.id) {
                 None => {
                     refetch.insert(doc.id.clone());
-                    continue;
                 }
                 Some(entry) if entry.place != place_hash(&doc) => {
-                    if entry.version == doc.version {
-                        moved += 1;
-                    }
+                    moved += 1;
                     refetch.insert(doc.id.clone());
-                    continue;
                 }
-                Some(_) => {}
-            }
-            if let Some(acl) = self.acl {
-                let (access, derivation) = acl.content_access(content).await;
-                let field = access.field();
-                if self.manifest.get(&doc.id).map(|e| e.acl) != Some(acl_hash(&field)) {
-                    let mut ids = vec![doc.id.clone()];
-                    ids.extend(self.manifest.children(&doc.id).iter().cloned());
-                    for id in &ids {
-                        let derivation = Derivation {
-                            inherited_from: (id != &doc.id).then(|| doc.id.clone()),
-                            ..derivation.clone()
-                        };
-                        acl.recorder().record(id, &access, &derivation);
-                    }
-                    crawl.mark(Item::Access { ids, field }).await;
-                }
+                Some(_) => same.push((content, doc)),
             }
         }
         crawl.mark(Item::Seen(seen)).await;
-
-        let children = client
-            .child_ids(spaces)?
-            .into_stream()
-            .map_err(|source| Error::Listing {
-                what: format!("ids of comments and attachments in {}", spaces.join(", ")),
-                source,
-            });
-        futures_util::pin_mut!(children);
-        let mut seen = Vec::new();
-        let mut unknown = Vec::new();
-        while let Some(child) = children.next().await {
-            let Some(id) = child?.id else { continue };
-            match self.manifest.get(&id) {
-                Some(entry) => seen.push((id, entry.space_key.clone())),
-                None => unknown.push(id),
+        let Some(acl) = self.acl else {
+            return Ok(moved);
+        };
+        // Access, computed for every item at once (group members are fetched once each).
+        let accesses = futures_util::future::join_all(
+            same.iter().map(|(content, _)| acl.content_access(content)),
+        )
+        .await;
+        let accesses = same
+            .into_iter()
+            .zip(accesses)
+            .map(|((_, doc), (access, derivation))| (doc, access, derivation));
+        for (doc, access, derivation) in accesses {
+            let field = access.field();
+            if self.manifest.get(&doc.id).map(|e| e.acl) == Some(acl_hash(&field)) {
+                continue;
             }
-            if seen.len() >= 1000 {
-                crawl.mark(Item::Seen(std::mem::take(&mut seen))).await;
+            let mut ids = vec![doc.id.clone()];
+            ids.extend(self.manifest.children(&doc.id).iter().cloned());
+            for id in &ids {
+                let derivation = Derivation {
+                    inherited_from: (id != &doc.id).then(|| doc.id.clone()),
+                    ..derivation.clone()
+                };
+                acl.recorder().record(id, &access, &derivation);
             }
-        }
-        crawl.mark(Item::Seen(seen)).await;
-        // Comments and attachments the index lacks (restored, or missed by an earlier delta):
-        // their containers are fetched again.
-        for chunk in unknown.chunks(IDS_PER_QUERY) {
-            let found = client
-                .content_by_ids(chunk)?
-                .collect_all()
-                .await
-                .map_err(|source| Error::Listing {
-                    what: "containers of new comments and attachments".to_owned(),
-                    source,
-                })?;
-            refetch.extend(found.iter().filter_map(container_of));
+            crawl.mark(Item::Access { ids, field }).await;
         }
         Ok(moved)
-    }
-
-    /// The delta of one group of spaces: changed pages and blog posts are processed now;
-    /// changed comments and attachments send their container to `refetch`.
-    async fn changed(
-        &self,
-        spaces: &[String],
-        links: &crate::document::SiteLinks,
-        downloads: &Arc<Semaphore>,
-        refetch: &mut BTreeSet<String>,
-        processed: &mut HashSet<String>,
-    ) -> Result<()> {
-        let crawl = self.crawl;
-        let client = crawl.client;
-        let since = format!("lastmodified >= \"{}\"", self.literal);
-        let scope = crate::confluence::cql_spaces(spaces);
-        let units = client
-            .content_search(&format!("{scope} and type in (page, blogpost) and {since}"))?
-            .collect_all()
-            .await
-            .map_err(|source| Error::Listing {
-                what: format!("changed pages and blog posts in {}", spaces.join(", ")),
-                source,
-            })?;
-        let units: Vec<Content> = units
-            .into_iter()
-            .filter(|c| c.id.as_ref().is_some_and(|id| processed.insert(id.clone())))
-            .collect();
-        self.process(units, links, downloads).await?;
-
-        let children = client
-            .light_search(
-                &format!("{scope} and type in (comment, attachment) and {since}"),
-                "container",
-            )?
-            .collect_all()
-            .await
-            .map_err(|source| Error::Listing {
-                what: format!("changed comments and attachments in {}", spaces.join(", ")),
-                source,
-            })?;
-        refetch.extend(children.iter().filter_map(container_of));
-        Ok(())
     }
 
     /// Fetches pages and blog posts by id and processes them; comments and attachments among
