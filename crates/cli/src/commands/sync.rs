@@ -44,6 +44,11 @@ pub struct Args {
     /// [default: the configuration's `deletion_threshold_percent`].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_deletion_percent: Option<u32>,
+    /// Incremental syncs: fetch only the delta, without the id-only reconciliation that finds
+    /// deleted and moved content and permission changes (those wait for the next sync that
+    /// reconciles).
+    #[arg(long)]
+    pub skip_reconciliation: bool,
     /// Override the configured target.
     #[arg(long, value_enum)]
     pub target: Option<TargetKind>,
@@ -131,6 +136,7 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
     };
     retarget(&mut run.config, args.target)?;
     run.options.allow_deletions = args.allow_deletions;
+    run.options.reconcile = !args.skip_reconciliation;
     run.options.max_deletion_ratio = args.max_deletion_percent.map(|p| f64::from(p) / 100.0);
     let job = run_job(
         kind,

@@ -245,11 +245,21 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         } = outcome?;
         self.counters.moved = moved;
         if let Some(delta) = &mut self.delta {
-            delta.reconciled = true;
+            delta.reconciled = options.reconcile;
         }
         if this.cancel.is_cancelled() {
             remove_files(&checkpoint_file);
             return Ok(JobStatus::Canceled);
+        }
+        if !options.reconcile {
+            // The delta alone: nothing is known to be gone, nothing is deleted.
+            checkpoint.finish();
+            self.listings_complete = delta_complete;
+            return Ok(if delta_complete && self.counters.failed == 0 {
+                JobStatus::Completed
+            } else {
+                JobStatus::Partial
+            });
         }
         let protected = self.route_report(&mut spaces);
         self.listings_complete = delta_complete && spaces.iter().all(|s| s.complete);
@@ -336,9 +346,11 @@ impl Delta<'_, '_> {
             phase: SyncPhase::Reconciling,
         });
         let groups: Vec<&[String]> = keys.chunks(SPACES_PER_QUERY).collect();
+        let reconcile = crawl.options.reconcile;
+        let no_keys: &[String] = &[];
         let (units, children, changes) = tokio::join!(
-            self.list_units(&keys),
-            self.list_children(&groups),
+            self.list_units(if reconcile { &keys } else { no_keys }),
+            self.list_children(if reconcile { &groups } else { &[] }),
             self.list_changes(&groups),
         );
 

@@ -64,6 +64,9 @@ pub struct SyncOptions {
     /// Incremental syncs fetch what changed since the previous sync's start minus this
     /// window: search results lag behind edits (CONFCLOUD-73997) and clocks differ.
     pub overlap: Duration,
+    /// Incremental syncs: run the id-only reconciliation (deletions, moves, restores,
+    /// permission changes). Without it only the delta is fetched and nothing is deleted.
+    pub reconcile: bool,
 }
 
 impl SyncOptions {
@@ -92,6 +95,7 @@ impl Default for SyncOptions {
             progress_every: Duration::from_millis(250),
             rules: None,
             overlap: Duration::from_secs(300),
+            reconcile: true,
         }
     }
 }

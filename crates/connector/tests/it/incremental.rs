@@ -57,6 +57,10 @@ impl Index {
     }
 
     async fn run(&self, sandbox: &Sandbox, kind: JobType) -> JobRecord {
+        self.run_with(sandbox, kind, true).await
+    }
+
+    async fn run_with(&self, sandbox: &Sandbox, kind: JobType, reconcile: bool) -> JobRecord {
         let mut config = sandbox.config.clone();
         config.use_document_level_security = true;
         config.target = Target::Local {
@@ -74,6 +78,7 @@ impl Index {
                 trigger: "test".into(),
                 // Restrictions that shut the crawler out remove much of a tiny site.
                 max_deletion_ratio: Some(1.0),
+                reconcile,
                 ..SyncOptions::default()
             },
         )
@@ -369,6 +374,49 @@ async fn incremental_syncs_equal_full_syncs_on_server() {
     for seed in [5, 6, 10] {
         incremental_equals_full(Flavor::Server, seed, 5).await;
     }
+}
+
+#[tokio::test]
+async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted() {
+    let sandbox = start(Flavor::DataCenter, 12).await;
+    let target = Index::new();
+    let first = target.run(&sandbox, JobType::Full).await;
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let truth = sandbox.sim.truth();
+    let mut pages = truth.iter().filter(|d| d.r#type == "page");
+    let (edited, trashed) = (pages.next().unwrap(), pages.next().unwrap());
+    let admin = sandbox.sim.admin();
+    admin
+        .update_page(&edited.id, None, Some("<p>delta only</p>"))
+        .unwrap();
+    admin.delete_content(&trashed.id).unwrap();
+
+    let delta = target.run_with(&sandbox, JobType::Incremental, false).await;
+    assert_eq!(delta.status, JobStatus::Completed, "{:?}", delta.errors);
+    assert!(!delta.delta.as_ref().unwrap().reconciled);
+    assert_eq!(delta.counters.deleted_document_count, 0);
+    let docs = indexed(&*target.sink).await;
+    assert!(
+        docs[&edited.id]["body"]
+            .as_str()
+            .unwrap()
+            .contains("delta only")
+    );
+    assert!(
+        docs.contains_key(&trashed.id),
+        "nothing is deleted without reconciliation"
+    );
+
+    let reconciled = target.run(&sandbox, JobType::Incremental).await;
+    assert_eq!(
+        reconciled.status,
+        JobStatus::Completed,
+        "{:?}",
+        reconciled.errors
+    );
+    assert!(reconciled.counters.deleted_document_count >= 1);
+    assert!(!indexed(&*target.sink).await.contains_key(&trashed.id));
+    sandbox.shutdown().await;
 }
 
 #[tokio::test]
