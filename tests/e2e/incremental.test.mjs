@@ -12,6 +12,7 @@ import { Session, repoRoot, startDriver } from "./webdriver.mjs";
 
 const application = process.env.APP_BINARY ?? join(repoRoot, "target", "debug", "confluence-desktop");
 const ENTER = "\uE007";
+const TAB = "\uE004";
 // The first row of the history is the latest job (the engine lists the newest first).
 const LATEST = "[data-testid=history-table] tbody tr:first-child";
 let driver;
@@ -81,14 +82,17 @@ test("an incremental sync started from the keyboard lands in the history with it
   const jobsBefore = await session.invoke("list_jobs", { id: sandbox.id, limit: 50 });
   assert.ok(!jobsBefore.some((j) => j.job_type === "incremental"), "no incremental sync ran yet");
 
-  // Keyboard only: focus the button, then press Enter.
-  const focused = await session.execute(
-    `const b = document.querySelector("[data-testid=sync-incremental]"); b.focus(); return document.activeElement === b;`,
-  );
-  assert.equal(focused, true, "the Incremental sync button has the keyboard focus");
-  await session.command("POST", "/actions", {
-    actions: [{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: ENTER }, { type: "keyUp", value: ENTER }] }],
-  });
+  // Keyboard only: from the Full sync button, Tab moves the focus to Incremental sync; Enter presses it.
+  const press = (key) =>
+    session.command("POST", "/actions", {
+      actions: [{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }],
+    });
+  await session.execute(`document.querySelector("[data-testid=sync-full]").focus();`);
+  await press(TAB);
+  const focused = await session.execute(`return document.activeElement?.dataset.testid ?? null;`);
+  assert.equal(focused, "sync-incremental", "Tab moved the keyboard focus to the Incremental sync button");
+  await session.screenshot("18-dashboard-incremental-focused");
+  await press(ENTER);
   await session.command("DELETE", "/actions");
 
   // The job finishes and takes the top of the history.
@@ -122,18 +126,18 @@ test("an incremental sync started from the keyboard lands in the history with it
   assert.ok(latest.delta, "the job has a cursor");
   assert.equal(latest.counters.unchanged, unchanged);
   await session.execute(`document.querySelector(arguments[0]).scrollIntoView({ block: "center" });`, [LATEST]);
-  await session.screenshot("18-dashboard-incremental-finished");
+  await session.screenshot("19-dashboard-incremental-finished");
 
   // Another screen, then back to the dashboard: the same row, cursor and all.
   await click("[data-testid=nav-documents]");
   await session.waitFor(async () => (await session.findAll("[data-testid=doc-hits] button")).length > 0, "documents", 20000);
   assert.equal((await session.findAll("[data-testid=history-table]")).length, 0, "the dashboard was left");
-  await session.screenshot("19-documents-after-incremental");
+  await session.screenshot("20-documents-after-incremental");
   await click("[data-testid=nav-dashboard]");
   await session.find("#dashboard-title");
   const again = await session.waitFor(latestRow, "the history after coming back", 10000);
   assert.deepEqual(again, row, "the same latest row after coming back");
   assert.match(again.since, /^changes since /);
   await session.execute(`document.querySelector(arguments[0]).scrollIntoView({ block: "center" });`, [LATEST]);
-  await session.screenshot("20-dashboard-incremental-after-return");
+  await session.screenshot("21-dashboard-incremental-after-return");
 });

@@ -346,11 +346,13 @@ impl Delta<'_, '_> {
             phase: SyncPhase::Reconciling,
         });
         let groups: Vec<&[String]> = keys.chunks(SPACES_PER_QUERY).collect();
+        // Child ids per space: more, shorter listings that run side by side.
+        let child_groups: Vec<&[String]> = keys.chunks(1).collect();
         let reconcile = crawl.options.reconcile;
         let no_keys: &[String] = &[];
         let (units, children, changes) = tokio::join!(
             self.list_units(if reconcile { &keys } else { no_keys }),
-            self.list_children(if reconcile { &groups } else { &[] }),
+            self.list_children(if reconcile { &child_groups } else { &[] }),
             self.list_changes(&groups),
         );
 
@@ -378,7 +380,7 @@ impl Delta<'_, '_> {
             }
         }
         let mut unknown = Vec::new();
-        for (group, result) in groups.iter().zip(children) {
+        for (group, result) in child_groups.iter().zip(children) {
             match result {
                 Ok((seen, new)) => {
                     crawl.mark(Item::Seen(seen)).await;
@@ -562,7 +564,7 @@ impl Delta<'_, '_> {
                 }
                 Ok((seen, unknown))
             })
-            .buffered(4)
+            .buffered(self.crawl.options.space_concurrency.max(1) * 2)
             .collect()
             .await
     }
@@ -735,7 +737,7 @@ impl Delta<'_, '_> {
                 let listing: ListingKey = (space, "incremental".to_owned());
                 crawl.item(content, &listing, links, downloads).await
             })
-            .buffer_unordered(crawl.options.item_concurrency.max(1))
+            .buffer_unordered(crawl.options.item_concurrency.max(1) * 2)
             .collect()
             .await;
         results.into_iter().collect()
