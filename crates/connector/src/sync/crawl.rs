@@ -27,6 +27,16 @@ enum Child {
     Gone,
 }
 
+/// A child listing, fetched whole, when it is wanted.
+async fn listed<T: serde::de::DeserializeOwned + Send + 'static>(
+    pager: Option<std::result::Result<crate::confluence::Pager<T>, ClientError>>,
+) -> Option<std::result::Result<Vec<T>, ClientError>> {
+    Some(match pager? {
+        Ok(pager) => pager.collect_all().await,
+        Err(err) => Err(err),
+    })
+}
+
 /// An item in words: `page 123 ('Title')`.
 fn describe(item: &Document) -> String {
     format!("{} {} ('{}')", item.kind.as_str(), item.id, item.title)
@@ -346,44 +356,74 @@ impl Crawl<'_> {
             }
             None => None,
         };
-        if self.config.index_labels && !self.live.routes.is_missing(Route::Labels) {
-            match self.client.labels(&doc.id)?.collect_all().await {
-                Ok(labels) => {
-                    self.live.routes.ok(Route::Labels);
-                    doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
-                }
-                Err(err) => {
-                    if let Child::Gone =
-                        self.child_failed(Route::Labels, &doc, listing, err).await?
-                    {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        let container = doc.clone();
-        self.send(doc, Some(&unit)).await;
-        let mut ok = true;
-
+        // Labels, attachments and comments are listed side by side, then handled in order.
         let has_attachments = content
             .children
             .as_ref()
             .and_then(|c| c.attachment.as_ref())
             .is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
-        if has_attachments && !self.live.routes.is_missing(Route::Attachments) {
-            let attachments = match self.client.attachments(&container.id)?.collect_all().await {
-                Ok(attachments) => {
-                    self.live.routes.ok(Route::Attachments);
-                    attachments
-                }
-                Err(err) => match self
-                    .child_failed(Route::Attachments, &container, listing, err)
-                    .await?
-                {
-                    Child::Gone => return Ok(()),
-                    Child::Skipped => Vec::new(),
-                },
-            };
+        let routes = &self.live.routes;
+        let id = doc.id.clone();
+        let (labels, attachments, comments) = tokio::join!(
+            listed(
+                (self.config.index_labels && !routes.is_missing(Route::Labels))
+                    .then(|| self.client.labels(&id))
+            ),
+            listed(
+                (has_attachments && !routes.is_missing(Route::Attachments))
+                    .then(|| self.client.attachments(&id))
+            ),
+            listed((!routes.is_missing(Route::Comments)).then(|| self.client.comments(&id))),
+        );
+        // Every failed listing is judged before anything is written or downloaded: one that
+        // says the item is gone ends it here.
+        let labels = match labels {
+            Some(Ok(labels)) => {
+                self.live.routes.ok(Route::Labels);
+                Some(labels)
+            }
+            Some(Err(err)) => match self.child_failed(Route::Labels, &doc, listing, err).await? {
+                Child::Gone => return Ok(()),
+                Child::Skipped => None,
+            },
+            None => None,
+        };
+        let attachments = match attachments {
+            Some(Ok(attachments)) => {
+                self.live.routes.ok(Route::Attachments);
+                attachments
+            }
+            Some(Err(err)) => match self
+                .child_failed(Route::Attachments, &doc, listing, err)
+                .await?
+            {
+                Child::Gone => return Ok(()),
+                Child::Skipped => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let comments = match comments {
+            Some(Ok(comments)) => {
+                self.live.routes.ok(Route::Comments);
+                comments
+            }
+            Some(Err(err)) => match self
+                .child_failed(Route::Comments, &doc, listing, err)
+                .await?
+            {
+                Child::Gone => return Ok(()),
+                Child::Skipped => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        if let Some(labels) = labels {
+            doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
+        }
+        let container = doc.clone();
+        self.send(doc, Some(&unit)).await;
+        let mut ok = true;
+
+        if !attachments.is_empty() {
             let docs = stream::iter(attachments)
                 .map(|att| self.attachment(att, &container, links, downloads))
                 .buffer_unordered(self.config.concurrent_downloads.clamp(1, 50) as usize);
@@ -402,27 +442,12 @@ impl Crawl<'_> {
             }
         }
 
-        if !self.live.routes.is_missing(Route::Comments) {
-            let comments = match self.client.comments(&container.id)?.collect_all().await {
-                Ok(comments) => {
-                    self.live.routes.ok(Route::Comments);
-                    comments
-                }
-                Err(err) => match self
-                    .child_failed(Route::Comments, &container, listing, err)
-                    .await?
-                {
-                    Child::Gone => return Ok(()),
-                    Child::Skipped => Vec::new(),
-                },
-            };
-            for comment in comments {
-                let body = comment.storage().map(text::storage_to_text);
-                if let Some(mut doc) = Document::from_content(&comment, body, links) {
-                    doc.inherit_container(&container);
-                    self.inherit_acl(&mut doc, &container, container_acl.as_ref());
-                    self.send(doc, Some(&unit)).await;
-                }
+        for comment in comments {
+            let body = comment.storage().map(text::storage_to_text);
+            if let Some(mut doc) = Document::from_content(&comment, body, links) {
+                doc.inherit_container(&container);
+                self.inherit_acl(&mut doc, &container, container_acl.as_ref());
+                self.send(doc, Some(&unit)).await;
             }
         }
         self.mark(Item::UnitDone {

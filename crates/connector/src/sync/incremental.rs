@@ -452,11 +452,6 @@ impl Delta<'_, '_> {
             }
         }
         changed_units.retain(|c| c.id.as_ref().is_some_and(|id| processed.insert(id.clone())));
-        if let Err(err) = self.process(changed_units, &links, &downloads).await {
-            delta_complete = false;
-            self.live
-                .error(events, "changed pages and blog posts", err.to_string());
-        }
         let failed = lock(self.store).failed_documents(self.key, 10_000)?;
         let retried: Vec<String> = failed.into_iter().map(|f| f.doc_id).collect();
         for id in &retried {
@@ -468,13 +463,17 @@ impl Delta<'_, '_> {
             refetch.insert(unit);
         }
         refetch.retain(|id| !processed.contains(id));
-        if let Err(err) = self
-            .fetch_units(refetch, &links, &downloads, &mut processed)
-            .await
-        {
-            delta_complete = false;
-            self.live
-                .error(events, "changed pages and blog posts", err.to_string());
+        // The changed pages at hand and the ones fetched by id, side by side.
+        let (changed, fetched) = tokio::join!(
+            self.process(changed_units, &links, &downloads),
+            self.fetch_units(refetch, &links, &downloads, &mut processed),
+        );
+        for result in [changed, fetched] {
+            if let Err(err) = result {
+                delta_complete = false;
+                self.live
+                    .error(events, "changed pages and blog posts", err.to_string());
+            }
         }
         self.live
             .spaces_done
