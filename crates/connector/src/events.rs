@@ -76,7 +76,8 @@ pub struct Counters {
     /// Documents whose access list alone changed: only `_allow_access_control` was rewritten.
     #[ts(type = "number")]
     pub permissions_updated: u64,
-    /// Pages and blog posts re-indexed because they moved (another space, another parent).
+    /// Pages and blog posts re-indexed because their place changed: moved to another space or
+    /// parent, or renamed (themselves or an ancestor). Counted by incremental syncs.
     #[ts(type = "number")]
     pub moved: u64,
 }

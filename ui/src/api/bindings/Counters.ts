@@ -62,6 +62,7 @@ unchanged: number,
  */
 permissions_updated: number, 
 /**
- * Pages and blog posts re-indexed because they moved (another space, another parent).
+ * Pages and blog posts re-indexed because their place changed: moved to another space or
+ * parent, or renamed (themselves or an ancestor). Counted by incremental syncs.
  */
 moved: number, };
