@@ -377,6 +377,8 @@ pub struct Extensions {
 pub struct Children {
     /// The first page of attachments.
     pub attachment: Option<Listing<Content>>,
+    /// The first page of child pages.
+    pub page: Option<Listing<ContentRef>>,
 }
 
 /// A page, blog post, attachment or comment.

@@ -516,6 +516,7 @@ impl Delta<'_, '_> {
                             space.key = Some(key.clone());
                             space.name = name.clone();
                         }
+                        rebuild_ancestors(&client, &mut units).await?;
                         Ok(units)
                     }
                     .await;
@@ -741,6 +742,63 @@ impl Delta<'_, '_> {
             .await;
         results.into_iter().collect()
     }
+}
+
+/// Sets every page's `ancestors` from the child pages the listing gave each page (a page's
+/// ancestors are in its space, and Confluence lists a page only to whom its ancestors are
+/// visible). Child lists cut short are completed with one listing each.
+async fn rebuild_ancestors(client: &ConfluenceClient, units: &mut [Content]) -> Result<()> {
+    use std::collections::HashMap;
+    let mut parent: HashMap<String, String> = HashMap::new();
+    let mut titles: HashMap<String, Option<String>> = HashMap::new();
+    for unit in units.iter() {
+        let Some(id) = unit.id.clone() else { continue };
+        titles.insert(id.clone(), unit.title.clone());
+        let Some(children) = unit.children.as_ref().and_then(|c| c.page.as_ref()) else {
+            continue;
+        };
+        let listed: Vec<crate::confluence::ContentRef> = if children.links.next.is_some() {
+            client
+                .child_pages(&id)?
+                .collect_all()
+                .await
+                .map_err(|source| Error::Listing {
+                    what: format!("child pages of page {id}"),
+                    source,
+                })?
+        } else {
+            children.results.clone()
+        };
+        for child in listed {
+            if let Some(child) = child.id {
+                parent.insert(child, id.clone());
+            }
+        }
+    }
+    for unit in units.iter_mut() {
+        let Some(id) = unit.id.clone() else { continue };
+        let mut chain = Vec::new();
+        let mut at = id;
+        while let Some(up) = parent.get(&at) {
+            if chain.len() > 1000
+                || chain
+                    .iter()
+                    .any(|c: &crate::confluence::ContentRef| c.id.as_ref() == Some(up))
+            {
+                break;
+            }
+            chain.push(crate::confluence::ContentRef {
+                id: Some(up.clone()),
+                title: titles.get(up).cloned().flatten(),
+                ..Default::default()
+            });
+            at = up.clone();
+        }
+        chain.reverse();
+        unit.ancestors = chain;
+        unit.children = None;
+    }
+    Ok(())
 }
 
 /// The page or blog post a comment or attachment belongs to.

@@ -377,6 +377,72 @@ async fn incremental_syncs_equal_full_syncs_on_server() {
 }
 
 #[tokio::test]
+async fn a_page_with_many_children_keeps_its_tree_through_moves() {
+    // More child pages than a listing's `children.page` expansion holds (25): the rest of the
+    // tree comes from the page's own child listing.
+    let sandbox = start(Flavor::DataCenter, 13).await;
+    let admin = sandbox.sim.admin();
+    let truth = sandbox.sim.truth();
+    let parent = truth.iter().find(|d| d.r#type == "page").unwrap().clone();
+    let mut children = Vec::new();
+    for i in 0..32 {
+        let id = admin
+            .add_page(
+                &parent.space_key,
+                Some(&parent.id),
+                &format!("Child {i}"),
+                "<p>c</p>",
+            )
+            .unwrap();
+        children.push(id);
+    }
+    let grandchild = admin
+        .add_page(
+            &parent.space_key,
+            Some(&children[30]),
+            "Grandchild",
+            "<p>g</p>",
+        )
+        .unwrap();
+    let target = Index::new();
+    let first = target.run(&sandbox, JobType::Full).await;
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+
+    // The 31st child (past the first 25) moves under the 2nd, with its own child; the 2nd is
+    // renamed.
+    admin.move_page(&children[30], Some(&children[1])).unwrap();
+    admin
+        .update_page(&children[1], Some("Second child, renamed"), None)
+        .unwrap();
+    let job = target.run(&sandbox, JobType::Incremental).await;
+    assert_eq!(job.job_type, JobType::Incremental);
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+    // Exactly the moved page, its child and the renamed page changed place: the children past
+    // the first 25 were placed right, not fetched again.
+    assert_eq!(job.counters.moved, 3, "{:?}", job.counters);
+    let fresh = Index::new();
+    fresh.run(&sandbox, JobType::Full).await;
+    let got = indexed(&*target.sink).await;
+    let want = indexed(&*fresh.sink).await;
+    assert_eq!(got.len(), want.len());
+    for (id, doc) in &want {
+        assert_eq!(&got[id], doc, "document {id}");
+    }
+    assert_eq!(
+        got[&grandchild]["ancestor_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .take(2)
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>(),
+        vec![children[30].as_str(), children[1].as_str()]
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted() {
     let sandbox = start(Flavor::DataCenter, 12).await;
     let target = Index::new();
