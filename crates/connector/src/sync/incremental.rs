@@ -287,6 +287,10 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
     }
 }
 
+/// A page or blog post of the reconciliation listing, with its access when document-level
+/// security is on.
+type Listed = (Content, Option<(crate::acl::Access, Derivation)>);
+
 /// What the delta and the reconciliation found.
 struct DeltaOutcome {
     spaces: Vec<SpaceOutcome>,
@@ -488,8 +492,9 @@ impl Delta<'_, '_> {
 
     /// The reconciliation listing of every space, several at a time (one listing per space:
     /// the space's key and name are then known without an expansion).
-    async fn list_units(&self, keys: &[String]) -> Vec<(String, Result<Vec<Content>>)> {
+    async fn list_units(&self, keys: &[String]) -> Vec<(String, Result<Vec<Listed>>)> {
         let with_restrictions = self.acl.is_some();
+        let acl = self.crawl.acl.clone();
         let jobs: Vec<(String, Option<String>, ConfluenceClient)> = keys
             .iter()
             .map(|key| {
@@ -501,6 +506,7 @@ impl Delta<'_, '_> {
         stream::iter(jobs)
             .map(move |(key, name, client)| {
                 let live = live.clone();
+                let acl = acl.clone();
                 async move {
                     let listed = async {
                         let mut units = client
@@ -517,7 +523,21 @@ impl Delta<'_, '_> {
                             space.name = name.clone();
                         }
                         rebuild_ancestors(&client, &mut units).await?;
-                        Ok(units)
+                        // Access as soon as the space is listed, while other spaces are still
+                        // being listed: every item's own restriction first (its descendants,
+                        // all in this space, need it), then each item's access.
+                        let Some(acl) = acl else {
+                            return Ok(units.into_iter().map(|u| (u, None)).collect());
+                        };
+                        futures_util::future::join_all(units.iter().map(|u| acl.prime(u))).await;
+                        let accesses = futures_util::future::join_all(
+                            units.iter().map(|u| acl.content_access(u)),
+                        )
+                        .await;
+                        Ok(units
+                            .into_iter()
+                            .zip(accesses.into_iter().map(Some))
+                            .collect())
                     }
                     .await;
                     live.spaces_done.fetch_add(1, Ordering::Relaxed);
@@ -608,22 +628,16 @@ impl Delta<'_, '_> {
     /// rewritten. Returns how many items moved.
     async fn reconcile_units(
         &self,
-        units: Vec<Content>,
+        units: Vec<Listed>,
         links: &crate::document::SiteLinks,
         refetch: &mut BTreeSet<String>,
     ) -> Result<u64> {
         let crawl = self.crawl;
-        if let Some(acl) = self.acl {
-            // Every item's own restriction first: its descendants need it.
-            stream::iter(&units)
-                .for_each_concurrent(16, |content| acl.prime(content))
-                .await;
-        }
         let mut moved = 0;
         let mut seen = Vec::with_capacity(units.len());
         let mut same = Vec::new();
-        for content in &units {
-            let Some(doc) = Document::from_content(content, None, links) else {
+        for (content, access) in units {
+            let Some(doc) = Document::from_content(&content, None, links) else {
                 continue;
             };
             seen.push((doc.id.clone(), doc.space_key.clone()));
@@ -635,23 +649,14 @@ impl Delta<'_, '_> {
                     moved += 1;
                     refetch.insert(doc.id.clone());
                 }
-                Some(_) => same.push((content, doc)),
+                Some(_) => same.extend(access.map(|(a, d)| (doc, a, d))),
             }
         }
         crawl.mark(Item::Seen(seen)).await;
         let Some(acl) = self.acl else {
             return Ok(moved);
         };
-        // Access, computed for every item at once (group members are fetched once each).
-        let accesses = futures_util::future::join_all(
-            same.iter().map(|(content, _)| acl.content_access(content)),
-        )
-        .await;
-        let accesses = same
-            .into_iter()
-            .zip(accesses)
-            .map(|((_, doc), (access, derivation))| (doc, access, derivation));
-        for (doc, access, derivation) in accesses {
+        for (doc, access, derivation) in same {
             let field = access.field();
             if self.manifest.get(&doc.id).map(|e| e.acl) == Some(acl_hash(&field)) {
                 continue;
