@@ -195,15 +195,22 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let this = self.run.job;
         // Who we are before anything is listed: a refused token served as anonymous would
         // make restricted content look deleted.
-        let identity = client.verify_identity().await?;
-        tracing::info!(who = %identity.describe(), zone = ?identity.time_zone, "signed in");
-        this.sink.prepare().await?;
-        let acl = match recorder {
-            Some(recorder) => Some(Arc::new(
-                acl_resolver(&this.config, client, recorder).await?,
-            )),
-            None => None,
+        // The target and the permission source are readied meanwhile; nothing is listed
+        // before the identity is confirmed.
+        let acl = async {
+            match recorder {
+                Some(recorder) => acl_resolver(&this.config, client, recorder)
+                    .await
+                    .map(|acl| Some(Arc::new(acl))),
+                None => Ok(None),
+            }
         };
+        let (identity, prepared, acl) =
+            tokio::join!(client.verify_identity(), this.sink.prepare(), acl);
+        let identity = identity?;
+        tracing::info!(who = %identity.describe(), zone = ?identity.time_zone, "signed in");
+        prepared?;
+        let acl = acl?;
 
         // Progress ticker: a snapshot of the counters every `progress_every`.
         let ticker = {
