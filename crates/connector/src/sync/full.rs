@@ -271,20 +271,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             super::manifest::load(&this.store, &this.scope_key(), &this.config, &*this.sink)
                 .await?,
         );
-        let (tx, rx) = mpsc::channel::<Item>(256);
-        let writer = Writer::new(
-            this.sink.clone(),
-            self.events().clone(),
-            checkpoint,
-            BulkWriter::new(this.sink.clone(), options.bulk),
-            filter.clone(),
-            self.live.clone(),
-            manifest.clone(),
-            this.store.clone(),
-            this.scope_key(),
-            self.tally.clone(),
-        );
-        let writer = tokio::spawn(writer.run(rx));
+        let (tx, writer) = self.spawn_writer(checkpoint, filter.clone(), manifest.clone());
 
         (self.events())(&SyncEvent::Phase {
             phase: SyncPhase::ListingSpaces,
@@ -331,6 +318,30 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             checkpoint.finish();
         }
         Ok(status)
+    }
+
+    /// Starts the writer task of a content sync; the crawl sends it [`Item`]s through `tx`.
+    pub(super) fn spawn_writer(
+        &self,
+        checkpoint: Checkpoint,
+        filter: Option<Arc<crate::rules::BasicFilter>>,
+        manifest: Arc<super::manifest::Manifest>,
+    ) -> (mpsc::Sender<Item>, WriterTask) {
+        let this = self.run.job;
+        let (tx, rx) = mpsc::channel::<Item>(256);
+        let writer = Writer::new(
+            this.sink.clone(),
+            self.events().clone(),
+            checkpoint,
+            BulkWriter::new(this.sink.clone(), this.options.bulk),
+            filter,
+            self.live.clone(),
+            manifest,
+            this.store.clone(),
+            this.scope_key(),
+            self.tally.clone(),
+        );
+        (tx, tokio::spawn(writer.run(rx)))
     }
 
     /// The counters of a content sync whose writer finished with `totals`. Every failure
@@ -606,6 +617,10 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         )
     }
 }
+
+/// The writer task: it returns the checkpoint and the bulk totals when the crawl is done.
+pub(super) type WriterTask =
+    tokio::task::JoinHandle<Result<(Checkpoint, crate::sink::BulkOutcome)>>;
 
 /// What a checkpoint is valid for: the configuration (secrets excluded) and the rules.
 fn fingerprint(config: &ConnectorConfig, rules: Option<&crate::rules::RuleSet>) -> String {

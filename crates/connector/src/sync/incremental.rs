@@ -25,20 +25,19 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::{StreamExt, stream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path, remove_files};
 use super::crawl::{self, Item, SpaceOutcome};
 use super::full::FullSync;
 use super::manifest::{Manifest, acl_hash, place_hash};
-use super::writer::Writer;
 use super::{Live, lock};
 use crate::acl::{AclResolver, AclStore, Derivation};
 use crate::config::ConnectorConfig;
 use crate::confluence::{ConfluenceClient, Content, Identity};
 use crate::document::{Document, site_links};
 use crate::events::{SyncEvent, SyncPhase};
-use crate::sink::{BulkWriter, Sink};
+use crate::sink::Sink;
 use crate::store::{DeltaInfo, JobStatus, Store, SyncCursor};
 use crate::{Error, Result};
 
@@ -192,20 +191,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let (checkpoint, _) = Checkpoint::open(&checkpoint_file, "incremental")?;
         let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
         let spool_dir = work_dir.join(format!("spool-{}", self.job_id));
-        let (tx, rx) = mpsc::channel::<Item>(256);
-        let writer = Writer::new(
-            this.sink.clone(),
-            self.events().clone(),
-            checkpoint,
-            BulkWriter::new(this.sink.clone(), options.bulk),
-            filter.clone(),
-            self.live.clone(),
-            manifest.clone(),
-            this.store.clone(),
-            key.clone(),
-            self.tally.clone(),
-        );
-        let writer = tokio::spawn(writer.run(rx));
+        let (tx, writer) = self.spawn_writer(checkpoint, filter.clone(), manifest.clone());
         let crawl = crawl::Crawl {
             config: &this.config,
             client,
