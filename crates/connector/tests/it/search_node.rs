@@ -352,3 +352,49 @@ async fn identity_documents_are_upserted_scanned_and_deleted() {
     acl.delete_index().await.unwrap();
     es.delete_index().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_access_only_update_rewrites_or_removes_the_access_list_and_nothing_else() {
+    let Some(url) = search_url() else { return };
+    let es = sink(&url, "it-access");
+    let doc = |id: &str, source: Value| IndexDoc {
+        id: id.to_owned(),
+        space_key: Some("ENG".to_owned()),
+        timestamp: "2026-11-01T10:00:00Z".to_owned(),
+        source,
+    };
+    let outcome = es
+        .write(vec![
+            doc(
+                "a",
+                json!({ "type": "page", "title": "Budget", "space_key": "ENG", "body": "numbers",
+                "_allow_access_control": ["group:finance"] }),
+            ),
+            doc(
+                "b",
+                json!({ "type": "page", "title": "Open", "space_key": "ENG",
+                "_allow_access_control": ["group:eng"] }),
+            ),
+        ])
+        .await
+        .unwrap();
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    let outcome = es
+        .update_access(vec![
+            ("a".into(), Some(vec!["user:ann".into()])),
+            ("b".into(), None),
+            ("missing".into(), Some(vec!["user:ann".into()])),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(outcome.updated, 2, "{outcome:?}");
+    assert_eq!(outcome.failed.len(), 1, "a missing document is not created");
+    assert_eq!(outcome.failed[0].id, "missing");
+    let a = es.get("a").await.unwrap().unwrap();
+    assert_eq!(a["_allow_access_control"], json!(["user:ann"]));
+    assert_eq!(a["body"], "numbers", "the rest of the document stays");
+    let b = es.get("b").await.unwrap().unwrap();
+    assert!(b.get("_allow_access_control").is_none(), "{b}");
+    assert!(es.get("missing").await.unwrap().is_none());
+    es.delete_index().await.unwrap();
+}
