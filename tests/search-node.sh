@@ -53,6 +53,12 @@ for port in random.sample(range(9201, 9290), 89):
     port=$(grep -oE 'publish_address \{127\.0\.0\.1:[0-9]+\}' "$state/node.log" 2>/dev/null \
       | grep -v ':93[0-9][0-9]' | tail -1 | grep -oE '[0-9]+\}$' | tr -d '}' || true)
     if [[ -n "${port:-}" ]] && curl -fsS "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; then
+      # A test node must not refuse writes because the machine's disk is nearly full: above the
+      # high watermark (90% of the whole disk) OpenSearch blocks index creation, at 95% it makes
+      # every index read-only, and CI machines cross those lines with build outputs alone.
+      curl -fsS -XPUT "http://127.0.0.1:$port/_cluster/settings" -H 'content-type: application/json' \
+        -d '{"persistent":{"cluster.routing.allocation.disk.threshold_enabled":false,"cluster.blocks.create_index":null}}' \
+        >/dev/null || { echo "search-node: disabling the disk watermarks failed" >&2; stop; exit 1; }
       echo "http://127.0.0.1:$port" >"$state/url"
       echo "SEARCH_URL=http://127.0.0.1:$port"
       return 0
