@@ -10,6 +10,7 @@ fn main() {
         "load_connection",
         "validate_connection",
         "test_connection",
+        "es_role_request",
         "save_connection",
         "import_connector_json",
         "export_connector_json",

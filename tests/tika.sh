@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Starts or stops the Apache Tika 3.x text extraction service the tests send attachments to.
+# Starts or stops the text extraction services the tests send attachments to: Apache Tika 3.x's
+# server API and Elastic's data extraction service API, both answered by one JVM over Tika's
+# parsers (tests/tika/TikaServer.java).
 #
 #   tests/tika.sh start   # resolves Tika from Maven Central (cached in ~/.m2), starts it on
 #                         # 127.0.0.1 with a free port, waits for `GET /tika` and prints
-#                         # `TIKA_URL=http://127.0.0.1:PORT`
+#                         # `TIKA_URL=http://127.0.0.1:PORT` (Tika's `PUT /tika` and Elastic's
+#                         # `PUT /extract_text/` are both there)
 #   tests/tika.sh stop    # stops it by process group
 #
 # State lives in target/tika/ (pid, url, classpath, log). See tests/tika/pom.xml for why the

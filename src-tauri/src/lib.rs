@@ -44,6 +44,7 @@ pub fn run() {
             commands::config::load_connection,
             commands::config::validate_connection,
             commands::config::test_connection,
+            commands::config::es_role_request,
             commands::config::save_connection,
             commands::config::import_connector_json,
             commands::config::export_connector_json,

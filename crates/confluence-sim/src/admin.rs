@@ -553,6 +553,27 @@ impl Admin {
         })
     }
 
+    /// Adds a reply to a comment (in the same location, on the same page or blog post);
+    /// returns its id.
+    pub fn add_reply(&self, comment: &str, body: &str) -> Result<String, AdminError> {
+        self.write(|site| {
+            let parent = find_content(site, comment)?;
+            let (Kind::Comment, Some(container)) = (site.c(parent).kind, site.c(parent).parent)
+            else {
+                return Err(AdminError::Invalid("replies go on comments".into()));
+            };
+            let title = site.c(parent).title.to_string();
+            let inline = site.c(parent).inline;
+            let s = site.c(container).space;
+            let i = push_content(site, Kind::Comment, s, Some(container), title);
+            let x = &mut site.contents[i as usize];
+            x.body = Some(body.into());
+            x.inline = inline;
+            x.reply_to = Some(parent);
+            Ok(site.id_str(i))
+        })
+    }
+
     /// Attaches a generated file (type from the extension, default `.txt`) of `size` bytes
     /// (default 4 KiB); returns its id.
     pub fn add_attachment(

@@ -395,6 +395,17 @@ fn rate_headers(st: &FaultState, server_like: bool) -> Vec<(String, String)> {
     } else {
         let near = f64::from(remaining) < f64::from(limit) * 0.2;
         h.push(("X-RateLimit-NearLimit".into(), near.to_string()));
+        // The quota headers, over the bucket's one-second window; `r` only once it runs low.
+        h.push((
+            "Beta-RateLimit-Policy".into(),
+            format!("\"global-app-quota\";q={limit};w=1"),
+        ));
+        if near {
+            h.push((
+                "Beta-RateLimit".into(),
+                format!("\"global-app-quota\";r={remaining};t=1"),
+            ));
+        }
     }
     h
 }
@@ -466,10 +477,13 @@ fn decide(
             continue;
         }
         rule.failed += 1;
+        let v2 = !server_like && crate::api::v2::is_v2_path(&req.path);
         return match rule.status {
             0 => Decision::Reset,
             429 => Decision::Status(too_many(&plan, server_like)),
+            500 if v2 => Decision::Status(crate::api::v2::error(500, "Internal Server Error")),
             s if s >= 500 => Decision::Status(server_error(s)),
+            s if v2 => Decision::Status(crate::api::v2::error(s, "Injected fault")),
             s => Decision::Status(Resp::json(
                 s,
                 &serde_json::json!({"statusCode": s, "message": "Injected fault"}),
@@ -504,6 +518,11 @@ fn decide(
         st.burst_left -= 1;
         let s = st.plan.error_statuses[st.burst_pos as usize % st.plan.error_statuses.len()];
         st.burst_pos = st.burst_pos.wrapping_add(1);
+        if s == 500 && !server_like && crate::api::v2::is_v2_path(&req.path) {
+            // Confluence's own 500 in v2's shape; the 502/503/504 of what sits in front of
+            // it stay as they are.
+            return Decision::Status(crate::api::v2::error(500, "Internal Server Error"));
+        }
         return Decision::Status(server_error(s));
     }
     Decision::Pass

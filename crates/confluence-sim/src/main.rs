@@ -56,7 +56,7 @@ enum Cmd {
         /// Cloud: print attachment download links in the API form.
         #[arg(long)]
         api_download_links: bool,
-        /// Sloppy-server quirks, e.g. `ignore-start,omit-next,trim-fields,html-login=/child/comment,redirect=/label,missing-route=/child/comment,missing-status=501,changing-results,expired-credentials,anonymous-fallback`.
+        /// Sloppy-server quirks, e.g. `ignore-start,omit-next,trim-fields,html-login=/child/comment,redirect=/label,missing-route=/child/comment,missing-status=501,forbidden=/search/user,changing-results,expired-credentials,anonymous-fallback`.
         #[arg(long)]
         quirks: Option<String>,
         /// Attach a decompression-bomb PDF and DOCX to the first readable page.

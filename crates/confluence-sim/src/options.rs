@@ -496,6 +496,9 @@ pub struct Quirks {
     pub missing_route: Option<String>,
     /// The status of a missing route: 404 (default) or 501.
     pub missing_status: Option<u16>,
+    /// Paths (substring) the crawler's account may not use: Confluence answers 403 (Cloud:
+    /// "Current user not permitted to use Confluence"), as for an account without the right.
+    pub forbidden_route: Option<String>,
     /// Content is added and removed while a listing is paged.
     pub changing_results: bool,
     /// Every presented credential is refused.
@@ -533,6 +536,7 @@ impl FromStr for Quirks {
                 "html-login" => q.html_login = path()?,
                 "redirect" => q.redirect_host = path()?,
                 "missing-route" => q.missing_route = path()?,
+                "forbidden" => q.forbidden_route = path()?,
                 "missing-status" => {
                     q.missing_status = Some(match v {
                         "404" => 404,

@@ -95,7 +95,7 @@ fn slug(s: &str) -> String {
 }
 
 /// `/x/6QM`-style tiny link.
-fn tiny(id: u64) -> String {
+pub(crate) fn tiny(id: u64) -> String {
     use base64::Engine;
     let mut bytes = id.to_le_bytes().to_vec();
     while bytes.len() > 1 && bytes.last() == Some(&0) {
@@ -288,58 +288,33 @@ impl R<'_> {
         Value::Object(o)
     }
 
-    /// Cloud `permissions` of a space (one entry per grant).
+    /// Cloud `permissions` of a space (one entry per grant, see [`space_grants`]).
     pub(crate) fn space_permissions(&self, s: u32) -> Value {
-        let sp = &self.site.spaces[s as usize];
-        let mut out = Vec::new();
-        let pid = |n: u64| 10_000_000 + (rng::hash(self.site.seed, &[sp.id, n]) % 90_000_000);
-        let mut n = 0u64;
-        let push_user = |out: &mut Vec<Value>, u: u32, op: &str, target: &str, n: &mut u64| {
-            *n += 1;
-            out.push(json!({
-                "id": pid(*n),
-                "subjects": {"user": {"results": [self.user(u)], "size": 1}, "_expandable": {"group": ""}},
-                "operation": {"operation": op, "targetType": target},
-                "anonymousAccess": false, "unlicensedAccess": false
-            }));
-        };
-        let mut readers: Vec<u32> = sp.read_users.clone();
-        for a in &sp.admins {
-            if !readers.contains(a) {
-                readers.push(*a);
-            }
-        }
-        for &u in &readers {
-            push_user(&mut out, u, "read", "space", &mut n);
-        }
-        for &u in &sp.admins {
-            push_user(&mut out, u, "administer", "space", &mut n);
-        }
-        for &g in &sp.read_groups {
-            for (op, target) in [
-                ("read", "space"),
-                ("create", "page"),
-                ("create", "blogpost"),
-                ("create", "comment"),
-                ("create", "attachment"),
-            ] {
-                n += 1;
-                out.push(json!({
-                    "id": pid(n),
-                    "subjects": {"group": {"results": [self.group(g)], "size": 1}, "_expandable": {"user": ""}},
-                    "operation": {"operation": op, "targetType": target},
-                    "anonymousAccess": false, "unlicensedAccess": false
-                }));
-            }
-        }
-        if sp.anonymous {
-            n += 1;
-            out.push(json!({
-                "id": pid(n),
-                "operation": {"operation": "read", "targetType": "space"},
-                "anonymousAccess": true, "unlicensedAccess": false
-            }));
-        }
+        let out: Vec<Value> = space_grants(self.site, s)
+            .into_iter()
+            .map(|g| {
+                let operation = json!({"operation": g.operation, "targetType": g.target});
+                match g.grantee {
+                    Grantee::User(u) => json!({
+                        "id": g.id,
+                        "subjects": {"user": {"results": [self.user(u)], "size": 1}, "_expandable": {"group": ""}},
+                        "operation": operation,
+                        "anonymousAccess": false, "unlicensedAccess": false
+                    }),
+                    Grantee::Group(gr) => json!({
+                        "id": g.id,
+                        "subjects": {"group": {"results": [self.group(gr)], "size": 1}, "_expandable": {"user": ""}},
+                        "operation": operation,
+                        "anonymousAccess": false, "unlicensedAccess": false
+                    }),
+                    Grantee::Anonymous => json!({
+                        "id": g.id,
+                        "operation": operation,
+                        "anonymousAccess": true, "unlicensedAccess": false
+                    }),
+                }
+            })
+            .collect();
         Value::Array(out)
     }
 
@@ -625,11 +600,7 @@ impl R<'_> {
                 "dynamic",
             ] {
                 if b.has(rep) {
-                    let value = match rep {
-                        "storage" | "editor" => storage.clone(),
-                        "atlas_doc_format" => json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text::plain_text(&storage)}]}]}).to_string(),
-                        _ => text::view_body(&storage),
-                    };
+                    let value = representation(&storage, rep);
                     body.insert(rep.into(), json!({"value": value, "representation": rep, "embeddedContent": [], "_expandable": {"content": self_link}}));
                 } else {
                     bexp.insert(rep.into(), json!(""));
@@ -722,17 +693,7 @@ impl R<'_> {
             Kind::Attachment => {
                 let (kind, size) = c.file.unwrap_or((crate::files::FileKind::Txt, 0));
                 let p = c.parent.map_or(0, |p| site.c(p).id);
-                let file_id = {
-                    let mut r = rng::Rng::new(site.seed, &[0xF11D, c.id]);
-                    format!(
-                        "{}-{}-{}-{}-{}",
-                        r.hex(8),
-                        r.hex(4),
-                        r.hex(4),
-                        r.hex(4),
-                        r.hex(12)
-                    )
-                };
+                let file_id = file_id(site.seed, c.id);
                 let ext = if self.cloud() {
                     json!({
                         "mediaType": kind.media_type(),
@@ -831,4 +792,93 @@ impl R<'_> {
         );
         Value::Object(m)
     }
+}
+
+/// A storage body in another representation: `storage` and `editor` as stored,
+/// `atlas_doc_format` as one ADF paragraph of its text (a JSON string), the view forms
+/// rendered roughly.
+pub(crate) fn representation(storage: &str, rep: &str) -> String {
+    match rep {
+        "storage" | "editor" => storage.to_owned(),
+        "atlas_doc_format" => json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text::plain_text(storage)}]}]}).to_string(),
+        _ => text::view_body(storage),
+    }
+}
+
+/// Who a space permission is granted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grantee {
+    User(u32),
+    Group(u32),
+    Anonymous,
+}
+
+/// One space permission grant, as both REST versions list it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grant {
+    /// The permission id (stable per space and position).
+    pub id: u64,
+    pub grantee: Grantee,
+    /// `read`, `administer`, `create`.
+    pub operation: &'static str,
+    /// `space`, `page`, `blogpost`, `comment`, `attachment`.
+    pub target: &'static str,
+}
+
+/// Every permission grant of a space: read for each direct reader and administrator,
+/// administer for each administrator, read and the four creates for each group, and read for
+/// anonymous users when the space allows them. v1's `expand=permissions` and v2's
+/// `spaces/{id}/permissions` both list exactly these.
+pub(crate) fn space_grants(site: &Site, s: u32) -> Vec<Grant> {
+    let sp = &site.spaces[s as usize];
+    let mut out = Vec::new();
+    let mut push = |grantee: Grantee, operation: &'static str, target: &'static str| {
+        let n = out.len() as u64 + 1;
+        out.push(Grant {
+            id: 10_000_000 + (rng::hash(site.seed, &[sp.id, n]) % 90_000_000),
+            grantee,
+            operation,
+            target,
+        });
+    };
+    let mut readers: Vec<u32> = sp.read_users.clone();
+    for a in &sp.admins {
+        if !readers.contains(a) {
+            readers.push(*a);
+        }
+    }
+    for &u in &readers {
+        push(Grantee::User(u), "read", "space");
+    }
+    for &u in &sp.admins {
+        push(Grantee::User(u), "administer", "space");
+    }
+    for &g in &sp.read_groups {
+        for (op, target) in [
+            ("read", "space"),
+            ("create", "page"),
+            ("create", "blogpost"),
+            ("create", "comment"),
+            ("create", "attachment"),
+        ] {
+            push(Grantee::Group(g), op, target);
+        }
+    }
+    if sp.anonymous {
+        push(Grantee::Anonymous, "read", "space");
+    }
+    out
+}
+
+/// The media file id (a UUID) of an attachment.
+pub(crate) fn file_id(seed: u64, id: u64) -> String {
+    let mut r = rng::Rng::new(seed, &[0xF11D, id]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        r.hex(8),
+        r.hex(4),
+        r.hex(4),
+        r.hex(4),
+        r.hex(12)
+    )
 }

@@ -38,13 +38,20 @@ struct Index {
     dir: tempfile::TempDir,
 }
 
-async fn run(sandbox: &Sandbox, target: &Index, kind: JobType, name: &'static str) -> Measured {
+async fn run(
+    sandbox: &Sandbox,
+    target: &Index,
+    dls: bool,
+    kind: JobType,
+    name: &'static str,
+) -> Measured {
     let mut config = sandbox.config.clone();
-    config.use_document_level_security = true;
+    config.use_document_level_security = dls;
     config.target = Target::Local {
         index_name: "bench".into(),
     };
     sandbox.sim.admin().reset_request_counts();
+    tracing::info!("bench: {name}");
     let started = Instant::now();
     let job = Job::new(
         kind,
@@ -120,6 +127,13 @@ fn change_one_percent(sandbox: &Sandbox) -> usize {
 }
 
 fn main() {
+    // `RUST_LOG=connector::confluence=trace` shows every request and how long it took.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let sizes: Vec<SiteSize> = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "medium,large".into())
@@ -140,6 +154,7 @@ fn main() {
         Some("server") => Flavor::Server,
         _ => Flavor::Cloud,
     };
+    let dls = std::env::args().nth(4).as_deref() != Some("no-dls");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         for size in sizes {
@@ -166,20 +181,21 @@ fn main() {
                 dir,
             };
             let mut rows = Vec::new();
-            rows.push(run(&sandbox, &target, JobType::Full, "full sync").await);
-            rows.push(run(&sandbox, &target, JobType::Full, "second full, nothing changed").await);
+            rows.push(run(&sandbox, &target, dls, JobType::Full, "full sync").await);
+            rows.push(run(&sandbox, &target, dls, JobType::Full, "second full, nothing changed").await);
             rows.push(
-                run(&sandbox, &target, JobType::Incremental, "incremental, nothing changed").await,
+                run(&sandbox, &target, dls, JobType::Incremental, "incremental, nothing changed").await,
             );
             let changed = change_one_percent(&sandbox);
             rows.push(
-                run(&sandbox, &target, JobType::Incremental, "incremental, 1% of pages changed")
+                run(&sandbox, &target, dls, JobType::Incremental, "incremental, 1% of pages changed")
                     .await,
             );
             let docs = rows[0].job.counters.indexed_document_count;
             println!(
                 "\n{flavor:?} {size:?} site: {docs} documents, {latency_ms} ms per request, \
-                 {changed} pages edited for the last row"
+                 document-level security {}, {changed} pages edited for the last row",
+                if dls { "on" } else { "off" }
             );
             println!(
                 "{:<34} {:>9} {:>12} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>8}",

@@ -245,12 +245,19 @@ async fn dls(
         .find(|k| k.as_str() != "*")
         .cloned()
         .or_else(|| spaces?.iter().find_map(|s| s.key.clone()));
-    match crate::acl::prereq::detect(client, probe.as_deref(), &config.confluence_url).await {
+    match crate::acl::prereq::probe(client, probe.as_deref(), &config.confluence_url).await {
         Ok(source) => check(
             "dls",
             DLS,
             CheckStatus::Passed,
-            format!("space permissions are read from the {}", source.describe()),
+            match (source, probe.as_deref()) {
+                (crate::acl::PermissionSource::CloudExpansion, Some(key)) => format!(
+                    "space permissions, group members and users are readable (checked on space \
+                     `{key}`); space permissions are read from the {}",
+                    source.describe()
+                ),
+                _ => format!("space permissions are read from the {}", source.describe()),
+            },
             None,
         ),
         Err(err) => check(
@@ -289,19 +296,37 @@ async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {
             );
         }
     };
+    let credentials_field = match es.auth_method {
+        crate::config::EsAuthMethod::ApiKey => "es_api_key",
+        crate::config::EsAuthMethod::Basic => "es_username",
+    };
     match sink.check().await {
         Ok(cluster) => {
             let about = format!(
                 "{} {} (cluster `{}`)",
                 cluster.distribution, cluster.version, cluster.cluster_name
             );
+            let state = &cluster.index_state;
+            if !cluster.problems.is_empty() {
+                return check(
+                    "target",
+                    TARGET,
+                    CheckStatus::Failed,
+                    format!(
+                        "reached {about}, but {}; {state}",
+                        cluster.problems.join("; ")
+                    ),
+                    Some("es_pipeline"),
+                );
+            }
             match cluster.privileges {
                 PrivilegeCheck::Granted => check(
                     "target",
                     TARGET,
                     CheckStatus::Passed,
                     format!(
-                        "reached {about}; the credentials may create and write `{}`",
+                        "reached {about}; the credentials hold every privilege the connector \
+                         needs on `{}` and its access-control index; {state}",
                         es.index_name
                     ),
                     None,
@@ -311,17 +336,18 @@ async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {
                     TARGET,
                     CheckStatus::Failed,
                     format!(
-                        "reached {about}, but the credentials lack {} on `{}`",
+                        "reached {about}, but the credentials lack {} (as `index: privilege`); \
+                         create an API key with the least-privilege role the connection shows \
+                         (or `confluence-connector validate --es-role`); {state}",
                         missing.join(", "),
-                        es.index_name
                     ),
-                    Some("es_api_key"),
+                    Some(credentials_field),
                 ),
                 PrivilegeCheck::NotChecked(why) => check(
                     "target",
                     TARGET,
                     CheckStatus::Warning,
-                    format!("reached {about}; privileges not checked: {why}"),
+                    format!("reached {about}; privileges cannot be checked: {why}; {state}"),
                     None,
                 ),
             }

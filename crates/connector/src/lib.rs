@@ -32,6 +32,7 @@ mod store;
 pub mod sync;
 pub mod target;
 pub mod text;
+mod tls;
 
 pub use error::{Error, Result};
 pub use store::{

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::config::{EsAuthMethod, SecretField, Secrets, Target};
 use crate::sink::{
-    BulkOutcome, EsAuth, EsOptions, EsSink, IndexDoc, LocalIndex, ScanVisitor, SearchPage,
-    SearchRequest, Sink,
+    BulkOutcome, CarryPicker, EsAuth, EsOptions, EsSink, IndexDoc, IndexSettings, LocalIndex,
+    ScanVisitor, SearchPage, SearchRequest, Sink,
 };
 use crate::{Error, Result};
 
@@ -43,7 +43,22 @@ pub fn es_options(target: &crate::config::ElasticsearchTarget, secrets: &Secrets
     };
     options.ca_certificate_pem =
         Some(target.ca_certificate.clone()).filter(|pem| !pem.trim().is_empty());
+    let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    options.settings = IndexSettings {
+        shards: target.number_of_shards,
+        replicas: target.number_of_replicas,
+        refresh_interval: text(&target.refresh_interval),
+        bulk_refresh_interval: text(&target.bulk_refresh_interval),
+    };
+    options.pipeline = text(&target.pipeline);
+    options.alias_swap = target.alias_swap;
     options
+}
+
+/// The least-privilege role and API-key request for `target`, ready to paste into Kibana's
+/// console (see [`crate::sink::Privileges::console`]).
+pub fn es_role_request(target: &crate::config::ElasticsearchTarget) -> String {
+    crate::sink::needed_privileges(&es_options(target, &Secrets::new())).console()
 }
 
 impl AnySink {
@@ -114,5 +129,17 @@ impl Sink for AnySink {
     }
     async fn search(&self, req: &SearchRequest) -> Result<SearchPage> {
         each!(self, s => s.search(req).await)
+    }
+    async fn begin_full_sync(&self, job_id: &str) -> Result<Vec<String>> {
+        each!(self, s => s.begin_full_sync(job_id).await)
+    }
+    fn rebuilding(&self) -> bool {
+        each!(self, s => s.rebuilding())
+    }
+    async fn carry_over(&self, pick: &mut CarryPicker<'_>) -> Result<u64> {
+        each!(self, s => s.carry_over(pick).await)
+    }
+    async fn end_full_sync(&self, complete: bool) -> Result<Vec<String>> {
+        each!(self, s => s.end_full_sync(complete).await)
     }
 }

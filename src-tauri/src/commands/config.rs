@@ -129,6 +129,19 @@ pub async fn test_connection(
     Ok(TestResult { problems, checks })
 }
 
+/// The least-privilege Elasticsearch role and API-key request for the form's target, ready to
+/// paste into Kibana's console; `None` when the target is the local index.
+#[tauri::command]
+pub async fn es_role_request(
+    values: serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<String>, CommandError> {
+    let (config, _) = form::from_values(&ConnectorConfig::default(), &values);
+    Ok(match &config.target {
+        config::Target::Elasticsearch(es) => Some(connector::target::es_role_request(es)),
+        config::Target::Local { .. } => None,
+    })
+}
+
 /// Saves the draft (creating the connection when it has no id); secrets go to the OS keyring.
 #[tauri::command]
 pub async fn save_connection(

@@ -134,6 +134,11 @@ export function testConnection(draft: ConnectionDraft): Promise<TestResult> {
   return invoke<TestResult>("test_connection", { draft });
 }
 
+/** The least-privilege Elasticsearch role and API-key request for the form's target, for Kibana's console; null for the local index. */
+export function esRoleRequest(values: Record<string, unknown>): Promise<string | null> {
+  return invoke<string | null>("es_role_request", { values });
+}
+
 /** Saves a draft; secrets go to the OS keyring. */
 export function saveConnection(draft: ConnectionDraft): Promise<ConnectionSummary> {
   return invoke<ConnectionSummary>("save_connection", { draft });

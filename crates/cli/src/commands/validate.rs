@@ -18,10 +18,21 @@ pub struct Args {
     /// Print the problems as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print the least-privilege Elasticsearch role and API-key request for the configured
+    /// target, ready to paste into Kibana's console, instead of validating.
+    #[arg(long)]
+    pub es_role: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (config, secrets) = super::sync::load_config(&args.config)?;
+    if args.es_role {
+        let connector::config::Target::Elasticsearch(es) = &config.target else {
+            anyhow::bail!("the configuration's target is the local index: no Elasticsearch role");
+        };
+        print!("{}", connector::target::es_role_request(es));
+        return Ok(ExitCode::SUCCESS);
+    }
     let problems = validate(&config, &secrets);
     let mut failed = problems.iter().any(|p| p.severity == Severity::Error);
     let checks = if args.remote && !failed {

@@ -106,6 +106,61 @@ impl Client {
     }
 }
 
+impl Client {
+    /// GET below `/wiki/api/v2` (Cloud REST v2): status, body, and the `Link` header.
+    pub async fn v2_raw(&self, path_and_query: &str) -> (u16, Value, Option<String>) {
+        let url = format!("{}/api/v2{path_and_query}", self.base);
+        let r = self.raw(&url).await;
+        let status = r.status().as_u16();
+        let link = r
+            .headers()
+            .get("link")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let text = r.text().await.unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, v, link)
+    }
+
+    /// A v2 object or collection page that must answer 200.
+    pub async fn v2(&self, path_and_query: &str) -> Value {
+        let (s, v, _) = self.v2_raw(path_and_query).await;
+        assert_eq!(s, 200, "GET v2 {path_and_query}: {v}");
+        v
+    }
+
+    /// Every row of a v2 collection, following `_links.next` (site-relative, with `/wiki`)
+    /// and checking that the `Link` header names the same next page, until there is none.
+    pub async fn v2_all(&self, path_and_query: &str) -> Vec<Value> {
+        let mut url = format!("{}/api/v2{path_and_query}", self.base);
+        let mut out = Vec::new();
+        for _ in 0..100_000 {
+            let r = self.raw(&url).await;
+            let status = r.status().as_u16();
+            let link = r
+                .headers()
+                .get("link")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            let v: Value = r.json().await.expect("v2 JSON");
+            assert_eq!(status, 200, "GET {url}: {v}");
+            out.extend(v["results"].as_array().cloned().unwrap_or_default());
+            let next = v["_links"]["next"].as_str();
+            let base = v["_links"]["base"].as_str().expect("_links.base");
+            assert_eq!(
+                link,
+                next.map(|n| format!("<{n}>; rel=\"next\", <{base}>; rel=\"base\"")),
+                "Link header of {url}"
+            );
+            match next {
+                Some(next) => url = format!("{}{next}", self.host),
+                None => break,
+            }
+        }
+        out
+    }
+}
+
 pub async fn start(flavor: Flavor, size: SiteSize) -> RunningSim {
     confluence_sim::start(SimOptions {
         flavor,

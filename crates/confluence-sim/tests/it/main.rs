@@ -14,3 +14,5 @@ mod paging;
 mod quirks;
 mod scale;
 mod schema;
+mod v2;
+mod v2_behaviour;

@@ -53,6 +53,16 @@ pub enum AclError {
         /// The Confluence URL.
         url: String,
     },
+    /// Cloud: the account lacks a right document-level security needs.
+    #[error("document-level security: {what} ({detail}); {fix}")]
+    MissingRight {
+        /// What could not be read, e.g. "the permissions of space `ENG` could not be read".
+        what: String,
+        /// What Confluence answered.
+        detail: String,
+        /// The right to grant, in an admin's words.
+        fix: String,
+    },
     /// No space is visible, so the permission API could not be probed.
     #[error("document-level security: no space is visible to probe the space permission API")]
     NothingToProbe,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::AclError;
-use crate::confluence::{ClientError, ConfluenceClient, Flavor};
+use crate::confluence::{ClientError, ConfluenceClient, Flavor, SpacePermissions};
 
 /// The API space permissions are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -82,3 +82,89 @@ pub async fn detect(
     }
     .into())
 }
+
+/// As [`detect`], for "Test connection": on Cloud it also makes, once each, the requests a
+/// sync with document-level security depends on, and says which right is missing.
+pub async fn probe(
+    client: &ConfluenceClient,
+    probe_space: Option<&str>,
+    url: &str,
+) -> crate::Result<PermissionSource> {
+    if client.flavor() == Flavor::Cloud {
+        let Some(key) = probe_space else {
+            return Err(AclError::NothingToProbe.into());
+        };
+        probe_cloud(client, key).await?;
+    }
+    detect(client, probe_space, url).await
+}
+
+/// Cloud: makes the requests a sync with document-level security will make, once each, and
+/// names the right that is missing: a space's permissions (with the members of one group they
+/// name) and the user listing behind the identity documents.
+async fn probe_cloud(client: &ConfluenceClient, key: &str) -> crate::Result<()> {
+    let missing = |what: String, err: &ClientError, fix: &str| AclError::MissingRight {
+        what,
+        detail: err.to_string(),
+        fix: fix.to_owned(),
+    };
+    let permissions = match client.space_permissions(key).await {
+        Ok(SpacePermissions::Cloud(perms)) => perms,
+        Ok(SpacePermissions::DataCenter(_)) => Vec::new(),
+        Err(err @ (ClientError::Forbidden { .. } | ClientError::Unauthorized { .. })) => {
+            return Err(missing(
+                format!("the permissions of space `{key}` could not be read"),
+                &err,
+                SPACE_RIGHT,
+            )
+            .into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if permissions.is_empty() {
+        return Err(AclError::MissingRight {
+            what: format!("Confluence returned no permissions for space `{key}`"),
+            detail: "an empty `permissions` list".to_owned(),
+            fix: SPACE_RIGHT.to_owned(),
+        }
+        .into());
+    }
+    let group = permissions
+        .iter()
+        .filter_map(|p| p.subjects.as_ref()?.group.as_ref())
+        .flat_map(|groups| groups.results.iter())
+        .find_map(|g| g.name.clone());
+    if let Some(group) = group
+        && let Err(err) = client.group_members(&group)?.next_page().await
+    {
+        return Err(match err {
+            ClientError::Forbidden { .. } | ClientError::Unauthorized { .. } => missing(
+                format!("the members of group `{group}` could not be listed"),
+                &err,
+                USERS_RIGHT,
+            )
+            .into(),
+            err => err.into(),
+        });
+    }
+    if let Err(err) = client.cloud_users()?.next_page().await {
+        return Err(match err {
+            ClientError::Forbidden { .. } | ClientError::Unauthorized { .. } => missing(
+                "the site's users could not be listed (`rest/api/3/users/search`)".to_owned(),
+                &err,
+                USERS_RIGHT,
+            )
+            .into(),
+            err => err.into(),
+        });
+    }
+    Ok(())
+}
+
+const SPACE_RIGHT: &str = "give the crawler's account the Admin permission of the space (or \
+     Confluence administrator rights) so it may read space permissions; with a scoped API token \
+     also grant `read:confluence-space.summary`";
+
+const USERS_RIGHT: &str = "give the crawler's account the \"Browse users and groups\" global \
+     permission (Confluence administration > Global permissions); with a scoped API token also \
+     grant `read:confluence-user` and `read:confluence-groups`";

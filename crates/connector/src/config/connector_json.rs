@@ -10,8 +10,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    ConfigError, ConnectorConfig, DataCenterAuthMethod, DataSource, FieldSpec, FieldType,
-    HttpSettings, SecretField, Secrets, Target, fields, split_spaces,
+    ConfigError, ConnectorConfig, DataCenterAuthMethod, DataSource, ExtractionServiceKind,
+    FieldSpec, FieldType, HttpSettings, SecretField, Secrets, Target, fields, split_spaces,
 };
 
 /// The key under which [`export`] writes the settings Elastic's shape has no place for.
@@ -20,6 +20,12 @@ pub const EXTENSION_KEY: &str = "confluence_connector";
 /// Fields of the form that [`export`] writes under [`EXTENSION_KEY`] rather than among
 /// Elastic's `configuration` entries (Kibana has no such setting).
 const EXTENSION_FIELDS: &[&str] = &["deletion_threshold_percent"];
+
+/// The `extraction_service` block of Elastic's connector service configuration (`config.yml`:
+/// `host`, `timeout`, `use_file_pointers`, `shared_volume_dir`, `stream_chunk_size`), accepted
+/// at the top of an imported document or among its fields: it selects Elastic's data
+/// extraction service.
+pub const ELASTIC_EXTRACTION_KEY: &str = "extraction_service";
 
 /// The result of [`import`].
 #[derive(Debug, Clone, PartialEq)]
@@ -84,9 +90,11 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
     let mut secrets = Secrets::new();
     let mut warnings = Vec::new();
     let mut secrets_in_document = Vec::new();
+    let mut kibana_shaped = false;
     for (key, entry) in entries {
         let value = match entry {
             Value::Object(o) if o.contains_key("value") || o.contains_key("label") => {
+                kibana_shaped = true;
                 o.get("value").unwrap_or(&Value::Null)
             }
             other => other,
@@ -103,7 +111,13 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
         // Top-level keys of the document itself, read elsewhere (or by the caller).
         let document_key = matches!(
             key.as_str(),
-            EXTENSION_KEY | "index_name" | "service_type" | "name" | "filtering" | "description"
+            EXTENSION_KEY
+                | ELASTIC_EXTRACTION_KEY
+                | "index_name"
+                | "service_type"
+                | "name"
+                | "filtering"
+                | "description"
         );
         if !apply(&mut config, key, value)? && !document_key {
             warnings.push(format!("ignored unknown field `{key}`"));
@@ -142,6 +156,30 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             }
         }
     }
+    let block = root
+        .get(ELASTIC_EXTRACTION_KEY)
+        .or_else(|| entries.get(ELASTIC_EXTRACTION_KEY));
+    if let Some(block) = block {
+        apply_elastic_extraction(&mut config, block, &mut warnings)?;
+    } else if kibana_shaped
+        && config.use_text_extraction_service
+        && root.get(EXTENSION_KEY).is_none()
+        && !entries.contains_key("extraction_service_kind")
+        && !entries.contains_key("extraction_service_url")
+    {
+        // Elastic's own document: there, the setting means Elastic's data extraction service,
+        // whose address lives in the connector service's config.yml, not in connector.json.
+        let kind = ExtractionServiceKind::Elastic;
+        config.extraction.service_kind = kind;
+        config.extraction.service_url = kind.default_url().to_owned();
+        warnings.push(format!(
+            "`use_text_extraction_service` is on: in Elastic's connector it means Elastic's data \
+             extraction service, so `extraction_service_kind` is `elastic` at {} (the service's \
+             address is `extraction_service.host` in Elastic's config.yml, not in \
+             connector.json): check `extraction_service_url`",
+            kind.default_url()
+        ));
+    }
     if root
         .get(EXTENSION_KEY)
         .and_then(|e| e.get("target"))
@@ -153,6 +191,14 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             Target::Local { index_name } => *index_name = name.to_string(),
             Target::Elasticsearch(es) => es.index_name = name.to_string(),
         }
+    }
+    // Elastic's document (ours carry `confluence_connector`): its `ssl_enabled: false` meant
+    // "do not verify", which is not what it means here.
+    if entries.contains_key("ssl_enabled")
+        && root.get(EXTENSION_KEY).is_none()
+        && let Some(note) = verification_note(&config)
+    {
+        warnings.push(note);
     }
     Ok(Imported {
         config,
@@ -241,7 +287,13 @@ pub(super) fn current_value(c: &ConnectorConfig, key: &str) -> Value {
         "concurrent_downloads" => json!(c.concurrent_downloads),
         "use_document_level_security" => json!(c.use_document_level_security),
         "use_text_extraction_service" => json!(c.use_text_extraction_service),
+        "extraction_service_kind" => json!(c.extraction.service_kind.as_str()),
         "extraction_service_url" => json!(c.extraction.service_url),
+        "extraction_service_use_file_pointers" => json!(c.extraction.use_file_pointers),
+        "extraction_service_shared_volume_dir" => json!(c.extraction.shared_volume_dir),
+        "extraction_service_shared_volume_service_dir" => {
+            json!(c.extraction.shared_volume_service_dir)
+        }
         "tls_insecure_skip_verify" => json!(c.tls_insecure_skip_verify),
         "deletion_threshold_percent" => json!(c.deletion_threshold_percent),
         _ => Value::Null,
@@ -299,9 +351,35 @@ pub(super) fn apply(
         "use_text_extraction_service" => {
             c.use_text_extraction_service = boolean(key, value, c.use_text_extraction_service)?
         }
+        "extraction_service_kind" => {
+            if let Some(s) = text(value).filter(|s| !s.trim().is_empty()) {
+                c.extraction.service_kind = ExtractionServiceKind::parse(&s).ok_or_else(|| {
+                    invalid(
+                        key,
+                        format!(
+                            "expected tika (an Apache Tika server) or elastic (Elastic's data \
+                             extraction service), got `{s}`"
+                        ),
+                    )
+                })?;
+            }
+        }
         "extraction_service_url" => {
             if let Some(url) = value.as_str() {
                 c.extraction.service_url = url.trim().to_owned();
+            }
+        }
+        "extraction_service_use_file_pointers" => {
+            c.extraction.use_file_pointers = boolean(key, value, c.extraction.use_file_pointers)?
+        }
+        "extraction_service_shared_volume_dir" => {
+            if let Some(dir) = value.as_str() {
+                c.extraction.shared_volume_dir = dir.trim().to_owned();
+            }
+        }
+        "extraction_service_shared_volume_service_dir" => {
+            if let Some(dir) = value.as_str() {
+                c.extraction.shared_volume_service_dir = dir.trim().to_owned();
             }
         }
         "retry_count" => c.retry_count = integer(key, value, c.retry_count)?,
@@ -314,6 +392,56 @@ pub(super) fn apply(
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Reads Elastic's `extraction_service` block (see [`ELASTIC_EXTRACTION_KEY`]): Elastic's data
+/// extraction service, at `host`, with its `timeout`, `use_file_pointers` and
+/// `shared_volume_dir`.
+fn apply_elastic_extraction(
+    c: &mut ConnectorConfig,
+    block: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let key = ELASTIC_EXTRACTION_KEY;
+    let Value::Object(block) = block else {
+        return Err(invalid(
+            key,
+            format!(
+                "expected an object such as {{\"host\": \"http://127.0.0.1:8090\"}}, got {block}"
+            ),
+        ));
+    };
+    let e = &mut c.extraction;
+    e.service_kind = ExtractionServiceKind::Elastic;
+    match block.get("host").and_then(text) {
+        Some(host) if !host.trim().is_empty() => e.service_url = host.trim().to_owned(),
+        _ => {
+            e.service_url = ExtractionServiceKind::Elastic.default_url().to_owned();
+            warnings.push(format!(
+                "`{key}` has no `host`: Elastic's data extraction service is assumed at {}",
+                e.service_url
+            ));
+        }
+    }
+    for (name, value) in block {
+        let field = format!("{key}.{name}");
+        match name.as_str() {
+            "host" | "stream_chunk_size" => {}
+            "timeout" => {
+                e.service_timeout_secs = integer(&field, value, 30)?.into();
+            }
+            "use_file_pointers" => {
+                e.use_file_pointers = boolean(&field, value, e.use_file_pointers)?;
+            }
+            "shared_volume_dir" => {
+                if let Some(dir) = text(value) {
+                    e.shared_volume_dir = dir.trim().to_owned();
+                }
+            }
+            _ => warnings.push(format!("ignored unknown field `{field}`")),
+        }
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, message: String) -> ConfigError {
@@ -361,6 +489,42 @@ fn integer(field: &str, value: &Value, default: u32) -> Result<u32, ConfigError>
     parsed
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| invalid(field, format!("expected a whole number, got {value}")))
+}
+
+/// The note for an imported `ssl_enabled: false`: in Elastic's connector it turns certificate
+/// verification off (its HTTP client gets `ssl=False`); here certificates are always verified,
+/// so a server that Elastic's connector reached without checking may now be refused. `None`
+/// when it cannot matter: a plain `http://` address, or verification turned off on purpose
+/// (`tls_insecure_skip_verify`).
+fn verification_note(config: &ConnectorConfig) -> Option<String> {
+    if config.ssl_enabled || config.tls_insecure_skip_verify {
+        return None;
+    }
+    let address = config.confluence_url.trim();
+    let url = url::Url::parse(address).ok();
+    if url.as_ref().is_some_and(|u| u.scheme() == "http") {
+        return None;
+    }
+    let host = url
+        .as_ref()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .map(|h| format!("`{h}`"))
+        .unwrap_or_else(|| "the Confluence server".to_owned());
+    let ignored = if config.ssl_ca.trim().is_empty() {
+        ""
+    } else {
+        " (the certificate now in `ssl_ca` is used only once `ssl_enabled` is true)"
+    };
+    Some(format!(
+        "`ssl_enabled` is false: in Elastic's connector that turns certificate verification \
+         off, but in this app certificate verification stays on, and `ssl_enabled` only decides \
+         whether the certificate in `ssl_ca` is trusted as well. A publicly trusted certificate \
+         needs nothing more. If the certificate of {host} is self-signed or issued by a private \
+         CA (or a proxy re-signs the traffic), trust that CA in one of two ways: add it to the \
+         operating system's trust store of this machine, or set `ssl_enabled: true` and paste \
+         the CA certificate's PEM text (from `-----BEGIN CERTIFICATE-----` to \
+         `-----END CERTIFICATE-----`) into `ssl_ca`{ignored}"
+    ))
 }
 
 #[cfg(test)]
@@ -486,6 +650,104 @@ mod tests {
     }
 
     #[test]
+    fn elastics_extraction_service_setting_selects_its_service() {
+        // Kibana's document: the setting means Elastic's data extraction service.
+        let kibana = FIXTURE.replace(
+            r#""Use text extraction service", "value": false"#,
+            r#""Use text extraction service", "value": true"#,
+        );
+        let imp = import(&kibana).unwrap();
+        assert!(imp.config.use_text_extraction_service);
+        let e = &imp.config.extraction;
+        assert_eq!(e.service_kind, ExtractionServiceKind::Elastic);
+        assert_eq!(e.service_url, "http://127.0.0.1:8090");
+        assert_eq!(imp.warnings.len(), 1, "{:?}", imp.warnings);
+        assert!(
+            imp.warnings[0].contains("`extraction_service_kind` is `elastic`"),
+            "{:?}",
+            imp.warnings
+        );
+        // Our own files and exports say which service they mean; without a kind it is Tika.
+        let plain = import(
+            r#"{"use_text_extraction_service": true, "extraction_service_url": "http://tika:9998"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plain.config.extraction.service_kind,
+            ExtractionServiceKind::Tika
+        );
+        assert!(plain.warnings.is_empty(), "{:?}", plain.warnings);
+        let mut before = import(FIXTURE).unwrap().config;
+        before.use_text_extraction_service = true;
+        let mut doc = export(&before);
+        let configuration = doc["configuration"].as_object_mut().unwrap();
+        configuration.retain(|k, _| !k.starts_with("extraction_service_"));
+        doc[EXTENSION_KEY]["extraction"]
+            .as_object_mut()
+            .unwrap()
+            .retain(|k, _| !matches!(k.as_str(), "service_kind" | "use_file_pointers"));
+        let old = import_value(&doc).unwrap();
+        assert_eq!(
+            old.config.extraction.service_kind,
+            ExtractionServiceKind::Tika
+        );
+    }
+
+    #[test]
+    fn the_extraction_service_round_trips_and_bad_kinds_name_the_field() {
+        let mut config = import(FIXTURE).unwrap().config;
+        config.use_text_extraction_service = true;
+        config.extraction.service_kind = ExtractionServiceKind::Elastic;
+        config.extraction.service_url = "http://extract:8090".into();
+        config.extraction.use_file_pointers = true;
+        config.extraction.shared_volume_dir = "/srv/extraction".into();
+        config.extraction.shared_volume_service_dir = "/app/files".into();
+        let doc = export(&config);
+        assert_eq!(
+            doc["configuration"]["extraction_service_kind"]["value"],
+            "elastic"
+        );
+        assert_eq!(
+            doc["configuration"]["extraction_service_shared_volume_dir"]["value"],
+            "/srv/extraction"
+        );
+        let back = import_value(&doc).unwrap();
+        assert_eq!(back.config, config);
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        let err = import(r#"{"extraction_service_kind": "solr"}"#).unwrap_err();
+        assert!(err.to_string().contains("extraction_service_kind"), "{err}");
+        assert!(err.to_string().contains("tika") && err.to_string().contains("elastic"));
+    }
+
+    #[test]
+    fn elastics_config_yml_extraction_block_is_read() {
+        let imp = import(
+            r#"{"use_text_extraction_service": true,
+                "extraction_service": {"host": "http://extract:8090", "timeout": 45,
+                                       "use_file_pointers": true, "shared_volume_dir": "/app/files",
+                                       "stream_chunk_size": 65536, "colour": "blue"}}"#,
+        )
+        .unwrap();
+        let e = &imp.config.extraction;
+        assert_eq!(e.service_kind, ExtractionServiceKind::Elastic);
+        assert_eq!(e.service_url, "http://extract:8090");
+        assert_eq!(e.service_timeout_secs, 45);
+        assert!(e.use_file_pointers);
+        assert_eq!(e.shared_volume_dir, "/app/files");
+        assert_eq!(
+            imp.warnings,
+            ["ignored unknown field `extraction_service.colour`"]
+        );
+        let err =
+            import(r#"{"extraction_service": {"use_file_pointers": "sometimes"}}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("extraction_service.use_file_pointers"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn export_blanks_secrets_and_round_trips() {
         let imp = import(FIXTURE).unwrap();
         let doc = export(&imp.config);
@@ -502,5 +764,58 @@ mod tests {
         let back = import_value(&doc).unwrap();
         assert_eq!(back.config, imp.config);
         assert_eq!(back.secrets, Secrets::new());
+    }
+
+    #[test]
+    fn ssl_enabled_false_explains_that_verification_stays_on() {
+        let doc = |url: &str, ssl_enabled: bool, ssl_ca: &str| {
+            json!({"configuration": {
+                "data_source": {"label": "Confluence data source", "value": "confluence_server"},
+                "confluence_url": {"label": "Confluence URL label", "value": url},
+                "ssl_enabled": {"label": "Enable SSL", "value": ssl_enabled},
+                "ssl_ca": {"label": "SSL certificate", "value": ssl_ca},
+            }})
+        };
+        let imp = import_value(&doc("https://wiki.corp:8443", false, "")).unwrap();
+        assert_eq!(imp.warnings.len(), 1, "{:?}", imp.warnings);
+        let note = &imp.warnings[0];
+        assert!(
+            note.starts_with(
+                "`ssl_enabled` is false: in Elastic's connector that turns certificate \
+                 verification off, but in this app certificate verification stays on"
+            ),
+            "{note}"
+        );
+        assert!(note.contains("certificate of `wiki.corp`"), "{note}");
+        assert!(
+            note.contains("add it to the operating system's trust store"),
+            "{note}"
+        );
+        assert!(
+            note.contains("set `ssl_enabled: true` and paste the CA certificate's PEM text"),
+            "{note}"
+        );
+        assert!(!note.contains("used only once"), "{note}");
+        // The setting itself is imported as it was: verification does not depend on it.
+        assert!(!imp.config.ssl_enabled && !imp.config.tls_insecure_skip_verify);
+
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let imp = import_value(&doc("https://wiki.corp", false, pem)).unwrap();
+        assert!(
+            imp.warnings[0].contains("the certificate now in `ssl_ca` is used only once"),
+            "{:?}",
+            imp.warnings
+        );
+        // Nothing to say: SSL on, a plain http:// address, or this app's own export.
+        for quiet in [
+            doc("https://wiki.corp", true, pem),
+            doc("http://wiki.corp", false, ""),
+        ] {
+            let imp = import_value(&quiet).unwrap();
+            assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+        }
+        let imported = import_value(&doc("https://wiki.corp", false, "")).unwrap();
+        let own = export(&imported.config);
+        assert!(import_value(&own).unwrap().warnings.is_empty());
     }
 }

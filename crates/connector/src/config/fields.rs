@@ -202,8 +202,9 @@ const CLOUD: &str = "confluence_cloud";
 const SERVER: &str = "confluence_server";
 const DATA_CENTER: &str = "confluence_data_center";
 
-/// The connector's fields: the reference's 18 in its order, then ours: `extraction_service_url`,
-/// `tls_insecure_skip_verify` and `deletion_threshold_percent`.
+/// The connector's fields: the reference's 18 in its order, then ours: the extraction service's
+/// kind, URL and shared volume (`extraction_service_*`), `tls_insecure_skip_verify` and
+/// `deletion_threshold_percent`.
 pub fn fields() -> Vec<FieldSpec> {
     let ds = "data_source";
     number(vec![
@@ -287,14 +288,64 @@ pub fn fields() -> Vec<FieldSpec> {
             ),
         Builder::new("use_text_extraction_service", "Use text extraction service")
             .toggle()
-            .tooltip("Sends attachments to an external extraction service (e.g. Apache Tika) instead of extracting them in-process.")
+            .tooltip("Sends attachments to an external extraction service (Apache Tika or Elastic's data extraction service) instead of extracting them in-process.")
+            .advanced(),
+        Builder::new("extraction_service_kind", "Text extraction service")
+            .options(&[
+                ("Apache Tika server", "tika"),
+                ("Elastic data extraction service", "elastic"),
+            ])
+            .default(json!("tika"))
+            .when("use_text_extraction_service", json!(true))
+            .tooltip(
+                "Apache Tika: tika-server 3.x, PUT /tika. Elastic: the data extraction service \
+                 Elastic's connectors use (docker.elastic.co/integrations/data-extraction-service), \
+                 PUT /extract_text/.",
+            )
             .advanced(),
         Builder::new("extraction_service_url", "Text extraction service URL")
             .optional()
             .default(json!(super::ExtractionSettings::default().service_url))
             .when("use_text_extraction_service", json!(true))
-            .tooltip("The Apache Tika server (tika-server 3.x) that attachments are sent to; files of any size go there.")
+            .tooltip(
+                "Where the service listens, e.g. http://127.0.0.1:9998 for Tika or \
+                 http://127.0.0.1:8090 for Elastic's service; files of any size go there.",
+            )
             .advanced(),
+        Builder::new("extraction_service_use_file_pointers", "Send file paths (shared volume)")
+            .toggle()
+            .when("use_text_extraction_service", json!(true))
+            .when("extraction_service_kind", json!("elastic"))
+            .tooltip(
+                "Instead of uploading each file, put it in a directory shared with the service \
+                 and send its path (Elastic's use_file_pointers). For large files on the same \
+                 host or a shared volume.",
+            )
+            .advanced(),
+        Builder::new("extraction_service_shared_volume_dir", "Shared volume directory")
+            .default(json!(super::ExtractionSettings::default().shared_volume_dir))
+            .when("use_text_extraction_service", json!(true))
+            .when("extraction_service_kind", json!("elastic"))
+            .when("extraction_service_use_file_pointers", json!(true))
+            .tooltip(
+                "An absolute path on this machine that the service can read too \
+                 (Elastic's shared_volume_dir). Files are written there for the time of \
+                 their extraction.",
+            )
+            .advanced(),
+        Builder::new(
+            "extraction_service_shared_volume_service_dir",
+            "Shared volume directory, as the service sees it",
+        )
+        .optional()
+        .when("use_text_extraction_service", json!(true))
+        .when("extraction_service_kind", json!("elastic"))
+        .when("extraction_service_use_file_pointers", json!(true))
+        .tooltip(
+            "Only when the service mounts the directory at another path (e.g. /app/files in its \
+             container while it is /srv/extraction here). Empty: the same path.",
+        )
+        .advanced(),
         Builder::new("tls_insecure_skip_verify", "Skip TLS certificate verification (insecure)")
             .toggle()
             .tooltip("Accept any certificate, including forged ones. Only for tests against a server you control.")
@@ -349,7 +400,67 @@ pub fn target_fields() -> Vec<FieldSpec> {
             .display(FieldDisplay::Textarea)
             .optional()
             .tooltip("PEM certificate of the cluster's CA (http_ca.crt), when it is not publicly trusted.")
-            .when(kind, es),
+            .when(kind, es.clone()),
+        Builder::new("es_alias_swap", "Rebuild behind an alias on full syncs")
+            .toggle()
+            .tooltip(
+                "Full syncs write a fresh index <index name>-<time>-<job> and move the alias \
+                 <index name> to it only when complete, so searchers never see a half-synced \
+                 index; a failed sync deletes the fresh index. Incremental syncs write through \
+                 the alias. An existing index of that name is replaced by the alias once the \
+                 first fresh index is complete.",
+            )
+            .when(kind, es.clone())
+            .advanced(),
+        Builder::new("es_number_of_shards", "Number of shards")
+            .display(FieldDisplay::Numeric)
+            .kind(FieldType::Int)
+            .optional()
+            .check("greater_than", json!(0))
+            .check("less_than", json!(1025))
+            .tooltip(
+                "Primary shards of the indices the connector creates; empty for the cluster's \
+                 default. An existing index keeps its shards (with the alias swap, the next full \
+                 sync applies it).",
+            )
+            .when(kind, es.clone())
+            .advanced(),
+        Builder::new("es_number_of_replicas", "Number of replicas")
+            .display(FieldDisplay::Numeric)
+            .kind(FieldType::Int)
+            .optional()
+            .check("less_than", json!(100))
+            .tooltip(
+                "Copies of each shard on other nodes; empty for the cluster's default. Applied to \
+                 the existing index at each sync.",
+            )
+            .when(kind, es.clone())
+            .advanced(),
+        Builder::new("es_refresh_interval", "Refresh interval")
+            .optional()
+            .tooltip(
+                "How soon writes become searchable between full syncs, e.g. 1s or 30s; empty for \
+                 the cluster's default.",
+            )
+            .when(kind, es.clone())
+            .advanced(),
+        Builder::new("es_bulk_refresh_interval", "Refresh interval during full syncs")
+            .optional()
+            .tooltip(
+                "For example -1: no refresh while a full sync writes, which makes it faster; the \
+                 refresh interval above is put back when the sync ends, also when it fails. \
+                 Empty: unchanged.",
+            )
+            .when(kind, es.clone())
+            .advanced(),
+        Builder::new("es_pipeline", "Ingest pipeline")
+            .optional()
+            .tooltip(
+                "An ingest pipeline every document passes through (_bulk?pipeline=), as Elastic's \
+                 connectors' `pipeline` setting, e.g. search-default-ingestion; empty for none.",
+            )
+            .when(kind, es)
+            .advanced(),
     ])
 }
 
@@ -360,7 +471,7 @@ mod tests {
     #[test]
     fn eighteen_reference_fields_plus_ours() {
         let f = fields();
-        assert_eq!(f.len(), 21);
+        assert_eq!(f.len(), 25);
         assert_eq!(f[0].key, "data_source");
         assert_eq!(f[17].key, "use_text_extraction_service");
         let sensitive: Vec<_> = f
@@ -388,7 +499,11 @@ mod tests {
                 "retry_count",
                 "concurrent_downloads",
                 "use_text_extraction_service",
+                "extraction_service_kind",
                 "extraction_service_url",
+                "extraction_service_use_file_pointers",
+                "extraction_service_shared_volume_dir",
+                "extraction_service_shared_volume_service_dir",
                 "tls_insecure_skip_verify",
                 "deletion_threshold_percent"
             ]
@@ -399,10 +514,56 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_volume_fields_apply_to_elastics_service_only() {
+        let f = fields();
+        let spec = |key: &str| f.iter().find(|s| s.key == key).unwrap();
+        let kind = spec("extraction_service_kind");
+        assert_eq!(kind.default, json!("tika"));
+        let values: Vec<_> = kind.options.iter().map(|o| o.value.as_str()).collect();
+        assert_eq!(values, ["tika", "elastic"]);
+        let dir = spec("extraction_service_shared_volume_dir");
+        let conditions: Vec<_> = dir.depends_on.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            conditions,
+            [
+                "use_text_extraction_service",
+                "extraction_service_kind",
+                "extraction_service_use_file_pointers"
+            ]
+        );
+        assert_eq!(dir.default, json!("/app/files"));
+    }
+
+    #[test]
     fn target_secrets_are_sensitive() {
         let t = target_fields();
         for key in ["es_api_key", "es_password"] {
             assert!(t.iter().any(|s| s.key == key && s.sensitive));
+        }
+    }
+
+    #[test]
+    fn index_settings_are_advanced_elasticsearch_fields() {
+        let t = target_fields();
+        let advanced: Vec<_> = t
+            .iter()
+            .filter(|s| s.ui_group.is_some())
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(
+            advanced,
+            [
+                "es_alias_swap",
+                "es_number_of_shards",
+                "es_number_of_replicas",
+                "es_refresh_interval",
+                "es_bulk_refresh_interval",
+                "es_pipeline"
+            ]
+        );
+        for spec in t.iter().filter(|s| s.ui_group.is_some()) {
+            assert!(!spec.required, "{}", spec.key);
+            assert_eq!(spec.depends_on[0].field, "target_kind", "{}", spec.key);
         }
     }
 }

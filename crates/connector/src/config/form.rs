@@ -31,6 +31,15 @@ pub fn values(config: &ConnectorConfig) -> Map<String, Value> {
     out.insert("es_auth_method".into(), json!(auth));
     out.insert("es_username".into(), json!(es.username));
     out.insert("es_ca_certificate".into(), json!(es.ca_certificate));
+    out.insert("es_number_of_shards".into(), json!(es.number_of_shards));
+    out.insert("es_number_of_replicas".into(), json!(es.number_of_replicas));
+    out.insert("es_refresh_interval".into(), json!(es.refresh_interval));
+    out.insert(
+        "es_bulk_refresh_interval".into(),
+        json!(es.bulk_refresh_interval),
+    );
+    out.insert("es_pipeline".into(), json!(es.pipeline));
+    out.insert("es_alias_swap".into(), json!(es.alias_swap));
     out
 }
 
@@ -58,6 +67,30 @@ pub fn from_values(
             Some(other) => other.to_string(),
         }
     };
+    // An empty number is the cluster's default; anything else must be a whole number.
+    let mut number = |key: &str| -> Option<u32> {
+        let raw = text(key);
+        if raw.is_empty() || raw == "null" {
+            return None;
+        }
+        match raw.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(FieldError {
+                    field: key.into(),
+                    message: format!(
+                        "expected a whole number, or nothing for the cluster's default; got `{raw}`"
+                    ),
+                    severity: Severity::Error,
+                });
+                None
+            }
+        }
+    };
+    let number_of_shards = number("es_number_of_shards");
+    let number_of_replicas = number("es_number_of_replicas");
+    let alias_swap = matches!(values.get("es_alias_swap"), Some(Value::Bool(true)))
+        || text("es_alias_swap") == "true";
     let index_name = Some(text("index_name"))
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| base.target.index_name().to_owned());
@@ -71,6 +104,12 @@ pub fn from_values(
             username: text("es_username"),
             ca_certificate: text("es_ca_certificate"),
             index_name,
+            number_of_shards,
+            number_of_replicas,
+            refresh_interval: text("es_refresh_interval"),
+            bulk_refresh_interval: text("es_bulk_refresh_interval"),
+            pipeline: text("es_pipeline"),
+            alias_swap,
         }),
         "local" | "" => Target::Local { index_name },
         other => {
@@ -88,7 +127,17 @@ pub fn from_values(
 fn is_target(key: &str) -> bool {
     matches!(
         key,
-        "index_name" | "es_url" | "es_auth_method" | "es_username" | "es_ca_certificate"
+        "index_name"
+            | "es_url"
+            | "es_auth_method"
+            | "es_username"
+            | "es_ca_certificate"
+            | "es_number_of_shards"
+            | "es_number_of_replicas"
+            | "es_refresh_interval"
+            | "es_bulk_refresh_interval"
+            | "es_pipeline"
+            | "es_alias_swap"
     )
 }
 
@@ -122,12 +171,20 @@ mod tests {
                 username: "elastic".into(),
                 ca_certificate: String::new(),
                 index_name: "acme".into(),
+                number_of_shards: Some(2),
+                number_of_replicas: Some(0),
+                refresh_interval: "30s".into(),
+                bulk_refresh_interval: "-1".into(),
+                pipeline: "search-default-ingestion".into(),
+                alias_swap: true,
             }),
             ..ConnectorConfig::default()
         };
         let form = values(&config);
         assert_eq!(form["spaces"], "ENG,OPS");
         assert_eq!(form["target_kind"], "elasticsearch");
+        assert_eq!(form["es_number_of_shards"], 2);
+        assert_eq!(form["es_alias_swap"], true);
         assert!(!form.contains_key("api_token"));
         let (back, problems) = from_values(&ConnectorConfig::default(), &form);
         assert_eq!(problems, vec![]);
@@ -173,5 +230,37 @@ mod tests {
         assert_eq!(config.target.index_name(), "search-confluence");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "retry_count");
+    }
+
+    #[test]
+    fn index_settings_read_from_text_inputs() {
+        let form = json!({
+            "target_kind": "elasticsearch",
+            "es_url": "https://es:9200",
+            "es_number_of_shards": "3",
+            "es_number_of_replicas": "",
+            "es_refresh_interval": " 5s ",
+            "es_alias_swap": "true",
+        });
+        let (config, problems) =
+            from_values(&ConnectorConfig::default(), form.as_object().unwrap());
+        assert_eq!(problems, vec![]);
+        let Target::Elasticsearch(es) = &config.target else {
+            panic!("{:?}", config.target)
+        };
+        assert_eq!(es.number_of_shards, Some(3));
+        assert_eq!(es.number_of_replicas, None);
+        assert_eq!(es.refresh_interval, "5s");
+        assert!(es.alias_swap);
+
+        let form = json!({ "target_kind": "elasticsearch", "es_number_of_replicas": "one" });
+        let (_, problems) = from_values(&ConnectorConfig::default(), form.as_object().unwrap());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "es_number_of_replicas");
+        assert!(
+            problems[0].message.contains("`one`"),
+            "{}",
+            problems[0].message
+        );
     }
 }

@@ -22,7 +22,7 @@ pub use fields::{
 };
 pub use model::{
     ConnectorConfig, DEFAULT_INDEX_NAME, DataCenterAuthMethod, DataSource, ElasticsearchTarget,
-    EsAuthMethod, ExtractionSettings, HttpSettings, Target, split_spaces,
+    EsAuthMethod, ExtractionServiceKind, ExtractionSettings, HttpSettings, Target, split_spaces,
 };
 pub use secrets::{
     EnvSecrets, KEYRING_SERVICE, KeyringStore, MemorySecrets, SecretField, SecretSource,

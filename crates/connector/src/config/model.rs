@@ -109,6 +109,49 @@ impl Default for HttpSettings {
     }
 }
 
+/// Which text extraction service `use_text_extraction_service` sends attachments to
+/// (`extraction_service_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ExtractionServiceKind {
+    /// An Apache Tika server (`tika-server` 3.x): `PUT /tika`, plain text back. Our default,
+    /// and what configurations saved before the choice existed meant.
+    #[default]
+    Tika,
+    /// Elastic's data extraction service (what the reference's `use_text_extraction_service`
+    /// means): `PUT /extract_text/`, JSON back; the file in the body or, with
+    /// [`ExtractionSettings::use_file_pointers`], its path in a shared directory.
+    Elastic,
+}
+
+impl ExtractionServiceKind {
+    /// The stored value (`tika`, `elastic`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtractionServiceKind::Tika => "tika",
+            ExtractionServiceKind::Elastic => "elastic",
+        }
+    }
+
+    /// Parses the stored value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "tika" => Some(ExtractionServiceKind::Tika),
+            "elastic" => Some(ExtractionServiceKind::Elastic),
+            _ => None,
+        }
+    }
+
+    /// The address the service listens on when run as its documentation says.
+    pub fn default_url(self) -> &'static str {
+        match self {
+            ExtractionServiceKind::Tika => "http://127.0.0.1:9998",
+            ExtractionServiceKind::Elastic => "http://127.0.0.1:8090",
+        }
+    }
+}
+
 /// Limits of attachment text extraction, and where the extraction service is. Not part of the
 /// reference's 18 fields; the download cap is [`HttpSettings::max_download_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -121,11 +164,24 @@ pub struct ExtractionSettings {
     /// Seconds allowed to extract the text of one file in-process.
     #[ts(type = "number")]
     pub timeout_secs: u64,
-    /// The Apache Tika server used when `use_text_extraction_service` is on.
+    /// Which service `use_text_extraction_service` sends attachments to.
+    pub service_kind: ExtractionServiceKind,
+    /// The service's address (Elastic's `extraction_service.host`).
     pub service_url: String,
     /// Seconds allowed for the extraction service to answer for one file.
     #[ts(type = "number")]
     pub service_timeout_secs: u64,
+    /// Elastic's service only: send the path of the file in [`Self::shared_volume_dir`]
+    /// (`?local_file_path=`) instead of the file itself (Elastic's
+    /// `extraction_service.use_file_pointers`).
+    pub use_file_pointers: bool,
+    /// The directory this machine shares with the service, where files are put for it to read
+    /// (Elastic's `extraction_service.shared_volume_dir`, `/app/files` by default).
+    pub shared_volume_dir: String,
+    /// The same directory as the service sees it, when it is mounted elsewhere there (e.g.
+    /// `/app/files` in the service's container); empty when the paths are the same, as
+    /// Elastic's connector assumes.
+    pub shared_volume_service_dir: String,
 }
 
 impl Default for ExtractionSettings {
@@ -133,8 +189,12 @@ impl Default for ExtractionSettings {
         ExtractionSettings {
             max_text_bytes: 2 * 1024 * 1024,
             timeout_secs: 60,
-            service_url: "http://127.0.0.1:9998".to_string(),
+            service_kind: ExtractionServiceKind::Tika,
+            service_url: ExtractionServiceKind::Tika.default_url().to_string(),
             service_timeout_secs: 300,
+            use_file_pointers: false,
+            shared_volume_dir: "/app/files".to_string(),
+            shared_volume_service_dir: String::new(),
         }
     }
 }
@@ -164,8 +224,26 @@ pub struct ElasticsearchTarget {
     pub username: String,
     /// PEM certificate(s) to trust in addition to the system roots; empty for none.
     pub ca_certificate: String,
-    /// The content index; the access-control index is `.search-acl-filter-<index_name>`.
+    /// The content index (with `alias_swap`, the alias searchers query); the access-control
+    /// index is `.search-acl-filter-<index_name>`.
     pub index_name: String,
+    /// Primary shards of the indices the connector creates; `None`: the cluster's default.
+    /// Applies when an index is created (with `alias_swap`, at every full sync).
+    pub number_of_shards: Option<u32>,
+    /// Replicas of each shard; `None`: the cluster's default. Applied to existing indices too.
+    pub number_of_replicas: Option<u32>,
+    /// `index.refresh_interval` between full syncs, e.g. `1s` or `30s`; empty: the cluster's
+    /// default.
+    pub refresh_interval: String,
+    /// `index.refresh_interval` while a full sync writes, e.g. `-1` (no refresh until the end);
+    /// empty: unchanged. Put back to `refresh_interval` when the sync ends, however it ends.
+    pub bulk_refresh_interval: String,
+    /// The ingest pipeline documents pass through (`_bulk?pipeline=`), as in Elastic's
+    /// connectors; empty: none.
+    pub pipeline: String,
+    /// Full syncs write a fresh index `<index_name>-<time>-<job>` and move the alias
+    /// `<index_name>` to it only when complete; incremental syncs write through the alias.
+    pub alias_swap: bool,
 }
 
 impl Default for ElasticsearchTarget {
@@ -176,6 +254,12 @@ impl Default for ElasticsearchTarget {
             username: String::new(),
             ca_certificate: String::new(),
             index_name: DEFAULT_INDEX_NAME.to_string(),
+            number_of_shards: None,
+            number_of_replicas: None,
+            refresh_interval: String::new(),
+            bulk_refresh_interval: String::new(),
+            pipeline: String::new(),
+            alias_swap: false,
         }
     }
 }

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{
-    ConnectorConfig, DataCenterAuthMethod, DataSource, EsAuthMethod, SecretField, Secrets, Target,
+    ConnectorConfig, DataCenterAuthMethod, DataSource, EsAuthMethod, ExtractionServiceKind,
+    SecretField, Secrets, Target,
 };
 
 /// How bad a [`FieldError`] is.
@@ -119,6 +120,7 @@ pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> 
         ));
     }
     check_http_settings(config, &mut out);
+    check_extraction_service(config, &mut out);
     check_target(&config.target, secrets, &mut out);
     out
 }
@@ -312,6 +314,84 @@ fn check_http_settings(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
     }
 }
 
+/// The extraction service's fields, when `use_text_extraction_service` is on (they are not used
+/// otherwise).
+fn check_extraction_service(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
+    if !config.use_text_extraction_service {
+        return;
+    }
+    let e = &config.extraction;
+    let example = match e.service_kind {
+        ExtractionServiceKind::Tika => "http://127.0.0.1:9998 (an Apache Tika server)",
+        ExtractionServiceKind::Elastic => {
+            "http://127.0.0.1:8090 (Elastic's data extraction service)"
+        }
+    };
+    check_http_url("extraction_service_url", &e.service_url, example, out);
+    if e.service_timeout_secs == 0 {
+        out.push(FieldError::error(
+            "extraction.service_timeout_secs",
+            "expected the seconds the extraction service may take per file, greater than 0",
+        ));
+    }
+    if !e.use_file_pointers {
+        return;
+    }
+    if e.service_kind == ExtractionServiceKind::Tika {
+        out.push(FieldError::warning(
+            "extraction_service_use_file_pointers",
+            "sending file paths is a mode of Elastic's data extraction service: an Apache Tika \
+             server receives each file in the request, so this is ignored (choose `elastic` in \
+             `extraction_service_kind`, or turn it off)",
+        ));
+        return;
+    }
+    let field = "extraction_service_shared_volume_dir";
+    let dir = e.shared_volume_dir.trim();
+    if dir.is_empty() {
+        out.push(FieldError::error(
+            field,
+            "a directory shared with the extraction service is required when file paths are \
+             sent, e.g. /app/files",
+        ));
+    } else if !std::path::Path::new(dir).is_absolute() {
+        out.push(FieldError::error(
+            field,
+            format!("expected an absolute path (the service reads files by their full path), got `{dir}`"),
+        ));
+    } else if !std::path::Path::new(dir).is_dir() {
+        out.push(FieldError::warning(
+            field,
+            format!(
+                "`{dir}` is not a directory on this machine: create it and share it with the \
+                 extraction service (mount it in the service's container), or syncs will note \
+                 that attachments could not be handed to the service"
+            ),
+        ));
+    }
+    let service_dir = e.shared_volume_service_dir.trim();
+    if !service_dir.is_empty() && !is_absolute_anywhere(service_dir) {
+        out.push(FieldError::error(
+            "extraction_service_shared_volume_service_dir",
+            format!(
+                "expected the absolute path at which the service mounts the shared directory \
+                 (e.g. /app/files), or nothing when it is the same path, got `{service_dir}`"
+            ),
+        ));
+    }
+}
+
+/// An absolute path on a Unix or a Windows machine (the service may run on either).
+fn is_absolute_anywhere(path: &str) -> bool {
+    let b = path.as_bytes();
+    path.starts_with('/')
+        || path.starts_with("\\\\")
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
+}
+
 fn check_index_name(name: &str, out: &mut Vec<FieldError>) {
     let field = "index_name";
     let problem = if name.is_empty() {
@@ -366,6 +446,94 @@ fn check_target(target: &Target, secrets: &Secrets, out: &mut Vec<FieldError>) {
         }
     }
     check_pem("es_ca_certificate", &es.ca_certificate, false, out);
+    check_index_settings(es, out);
+}
+
+/// Shards, replicas, refresh intervals, the pipeline name and the alias swap of an
+/// Elasticsearch target.
+fn check_index_settings(es: &crate::config::ElasticsearchTarget, out: &mut Vec<FieldError>) {
+    if let Some(shards) = es.number_of_shards
+        && !(1..=1024).contains(&shards)
+    {
+        out.push(FieldError::error(
+            "es_number_of_shards",
+            format!(
+                "expected 1 to 1024 primary shards (Elasticsearch's limit per index), or nothing \
+                 for the cluster's default; got {shards}"
+            ),
+        ));
+    }
+    if let Some(replicas) = es.number_of_replicas
+        && replicas > 99
+    {
+        out.push(FieldError::error(
+            "es_number_of_replicas",
+            format!(
+                "expected 0 to 99 replicas (each needs a node of its own), or nothing for the \
+                 cluster's default; got {replicas}"
+            ),
+        ));
+    }
+    for (field, value, what) in [
+        (
+            "es_refresh_interval",
+            &es.refresh_interval,
+            "refresh interval",
+        ),
+        (
+            "es_bulk_refresh_interval",
+            &es.bulk_refresh_interval,
+            "refresh interval during full syncs",
+        ),
+    ] {
+        let value = value.trim();
+        if !value.is_empty() && !is_time_value(value) {
+            out.push(FieldError::error(
+                field,
+                format!(
+                    "expected a {what} such as `1s`, `30s`, `500ms` or `-1` (no refresh), or \
+                     nothing; got `{value}`"
+                ),
+            ));
+        }
+    }
+    let pipeline = es.pipeline.trim();
+    if let Some(c) = pipeline
+        .chars()
+        .find(|c| c.is_whitespace() || r#"/\?#,*"<>|"#.contains(*c))
+    {
+        out.push(FieldError::error(
+            "es_pipeline",
+            format!("an ingest pipeline name cannot contain `{c}`; got `{pipeline}`"),
+        ));
+    } else if pipeline.len() > 512 {
+        out.push(FieldError::error(
+            "es_pipeline",
+            "an ingest pipeline name is at most 512 characters long",
+        ));
+    }
+    // `<name>-<14-digit time>-<8 characters of the job>` must still be a valid index name.
+    if es.alias_swap && es.index_name.len() > 255 - 24 {
+        out.push(FieldError::error(
+            "index_name",
+            "with the alias swap, the index name is at most 231 bytes long (the fresh indices \
+             add `-<time>-<job>`)",
+        ));
+    }
+}
+
+/// An Elasticsearch time value as `index.refresh_interval` takes it: `-1`, `0`, or a whole
+/// number with a unit (`d`, `h`, `m`, `s`, `ms`, `micros`, `nanos`).
+fn is_time_value(value: &str) -> bool {
+    if value == "-1" || value == "0" {
+        return true;
+    }
+    let digits = value.chars().take_while(char::is_ascii_digit).count();
+    digits > 0
+        && matches!(
+            &value[digits..],
+            "d" | "h" | "m" | "s" | "ms" | "micros" | "nanos"
+        )
 }
 
 #[cfg(test)]
@@ -542,6 +710,50 @@ mod tests {
     }
 
     #[test]
+    fn the_extraction_service_is_checked_only_when_used() {
+        let (mut cfg, s) = server();
+        cfg.extraction.service_url = "nonsense".into();
+        cfg.extraction.shared_volume_dir = "relative".into();
+        assert!(
+            validate(&cfg, &s).is_empty(),
+            "unused settings are not checked"
+        );
+        cfg.use_text_extraction_service = true;
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["extraction_service_url"]);
+        assert!(errs[0].message.contains("9998"), "{}", errs[0].message);
+        cfg.extraction.service_kind = ExtractionServiceKind::Elastic;
+        cfg.extraction.service_url = "http://127.0.0.1:8090".into();
+        assert!(validate(&cfg, &s).is_empty());
+        cfg.extraction.use_file_pointers = true;
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["extraction_service_shared_volume_dir"]);
+        assert!(errs[0].message.contains("absolute"), "{}", errs[0].message);
+        let dir = tempfile::tempdir().unwrap();
+        cfg.extraction.shared_volume_dir = dir.path().display().to_string();
+        cfg.extraction.shared_volume_service_dir = "files".into();
+        let errs = validate(&cfg, &s);
+        assert_eq!(
+            fields_of(&errs),
+            ["extraction_service_shared_volume_service_dir"]
+        );
+        for ok in ["/app/files", "C:\\extraction", ""] {
+            cfg.extraction.shared_volume_service_dir = ok.into();
+            assert!(validate(&cfg, &s).is_empty(), "{ok}");
+        }
+        cfg.extraction.shared_volume_dir = dir.path().join("missing").display().to_string();
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["extraction_service_shared_volume_dir"]);
+        assert_eq!(errs[0].severity, Severity::Warning);
+        // File paths are a mode of Elastic's service only.
+        cfg.extraction.service_kind = ExtractionServiceKind::Tika;
+        cfg.extraction.service_url = "http://127.0.0.1:9998".into();
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["extraction_service_use_file_pointers"]);
+        assert!(!has_errors(&errs));
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let cfg = ConnectorConfig {
             concurrent_downloads: 0,
@@ -566,5 +778,47 @@ mod tests {
                 "es_api_key"
             ]
         );
+    }
+
+    #[test]
+    fn index_settings_are_checked_per_field() {
+        let (mut cfg, s) = server();
+        let mut es = ElasticsearchTarget {
+            url: "https://es:9200".into(),
+            auth_method: EsAuthMethod::Basic,
+            username: "elastic".into(),
+            number_of_shards: Some(2),
+            number_of_replicas: Some(1),
+            refresh_interval: "30s".into(),
+            bulk_refresh_interval: "-1".into(),
+            pipeline: "search-default-ingestion".into(),
+            alias_swap: true,
+            ..ElasticsearchTarget::default()
+        };
+        let s = s.with(SecretField::EsPassword, "pw");
+        cfg.target = Target::Elasticsearch(es.clone());
+        assert_eq!(validate(&cfg, &s), vec![]);
+
+        es.number_of_shards = Some(0);
+        es.number_of_replicas = Some(500);
+        es.refresh_interval = "5".into();
+        es.bulk_refresh_interval = "soon".into();
+        es.pipeline = "my pipeline".into();
+        cfg.target = Target::Elasticsearch(es);
+        let errs = validate(&cfg, &s);
+        assert_eq!(
+            fields_of(&errs),
+            [
+                "es_number_of_shards",
+                "es_number_of_replicas",
+                "es_refresh_interval",
+                "es_bulk_refresh_interval",
+                "es_pipeline"
+            ]
+        );
+        assert!(errs[2].message.contains("`5`"), "{}", errs[2].message);
+        assert!(errs[2].message.contains("`-1`"), "{}", errs[2].message);
+        assert!(errs[4].message.contains("` `"), "{}", errs[4].message);
+        assert!(is_time_value("500ms") && is_time_value("-1") && !is_time_value("1.5s"));
     }
 }

@@ -147,7 +147,15 @@ impl ConfluenceClient {
             return self.same_site(url);
         }
         let origin = self.inner.api_base.origin().ascii_serialization();
-        let context = context.map(|c| c.trim_end_matches('/')).unwrap_or("");
+        // Without a `context`, the path of `base` is the context (Cloud v2 gives only `base`,
+        // `https://acme.atlassian.net/wiki`, and links that start with `/wiki`).
+        let base_path = base
+            .and_then(|b| Url::parse(b).ok())
+            .map(|b| b.path().trim_end_matches('/').to_owned());
+        let context = context
+            .or(base_path.as_deref())
+            .map(|c| c.trim_end_matches('/'))
+            .unwrap_or("");
         // A link that already starts with the context path is site-relative (v2 style).
         let joined = if !context.is_empty()
             && link.starts_with(&format!("{context}/"))
@@ -198,7 +206,10 @@ impl ConfluenceClient {
                 Err(failure) => Err(failure),
             };
             match outcome {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    tracing::trace!(path = url.path(), query = url.query().unwrap_or_default(), elapsed = ?started.elapsed(), "Confluence answered");
+                    return Ok(value);
+                }
                 Err(failure) => self.after_failure(failure, &mut attempt).await?,
             }
         }
@@ -358,9 +369,19 @@ impl ConfluenceClient {
         };
         let shown = redact(url);
         let started = Instant::now();
-        let response = request.send().await.map_err(|e| Failure::Retry {
-            error: transport_error(&e, url, &self.timeouts(timeout), started),
-            after: None,
+        let response = request.send().await.map_err(|e| {
+            // A refused certificate stays refused: it is final, with the fixes.
+            let ssl_ca_given = inner.options.extra_ca_pem.is_some();
+            match tls_problem(&e, &host_of(url), ssl_ca_given) {
+                Some(message) => Failure::Fatal(ClientError::Tls {
+                    url: shown.clone(),
+                    message,
+                }),
+                None => Failure::Retry {
+                    error: transport_error(&e, url, &self.timeouts(timeout), started),
+                    after: None,
+                },
+            }
         })?;
         // Confluence serves refused credentials as anonymous when anonymous access is on, and
         // says so only in this header: such an answer is never the crawler's view.
@@ -369,10 +390,19 @@ impl ConfluenceClient {
         {
             return Err(Failure::Fatal(self.refused(shown, detail)));
         }
-        if retry::near_limit(response.headers()) {
+        if let Some(pace) = retry::pacing(
+            response.headers(),
+            inner.options.near_limit_pause,
+            inner.options.max_retry_after,
+        ) {
             Counters::add(&inner.counters.near_limit, 1);
-            let grew = inner.gate.pause_for(inner.options.near_limit_pause);
-            Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
+            if let Some(pause) = pace.pause {
+                let grew = inner.gate.pause_for(pause);
+                Counters::add(&inner.counters.rate_limit_wait_ms, grew.as_millis() as u64);
+            }
+            if let Some((every, span)) = pace.spacing {
+                inner.gate.space_for(every, span);
+            }
         }
         let status = response.status();
         if status.is_success() {
@@ -611,7 +641,7 @@ fn transport_error(
             timeout,
         };
     }
-    if let Some(message) = tls_problem(&chain, &host_of(url)) {
+    if let Some(message) = tls_problem(e, &host_of(url), false) {
         return ClientError::Tls {
             url: shown,
             message,
@@ -629,44 +659,16 @@ fn transport_error(
     }
 }
 
-/// A TLS failure in an error chain, explained with its fix.
-fn tls_problem(chain: &str, host: &str) -> Option<String> {
-    if chain.contains("CaUsedAsEndEntity") {
-        Some(format!(
-            "{host} presents a CA certificate as its own server certificate (CaUsedAsEndEntity): \
-             TLS refuses that even when the certificate is in `ssl_ca`. Usually `ssl_ca` holds \
-             the server's self-signed certificate, made with `basicConstraints=CA:TRUE`. Either \
-             give the server a certificate issued by a CA (with `basicConstraints=CA:FALSE` and \
-             the host name in subjectAltName) and put that CA's certificate (PEM) in `ssl_ca`, or \
-             re-create the self-signed server certificate with \
-             `-addext basicConstraints=critical,CA:FALSE` and put it in `ssl_ca`"
-        ))
-    } else if chain.contains("UnknownIssuer") {
-        Some(format!(
-            "the TLS certificate of {host} is not trusted (UnknownIssuer: self-signed or issued \
-             by a private CA): put the CA certificate that issued it (PEM) in `ssl_ca` with \
-             `ssl_enabled: true`, or, only for testing, set `tls_insecure_skip_verify: true`"
-        ))
-    } else if chain.contains("NotValidForName") {
-        Some(format!(
-            "the TLS certificate of {host} is not valid for that name (NotValidForName): use the \
-             host name the certificate was issued for in `confluence_url`, or re-issue the \
-             certificate with this name in subjectAltName"
-        ))
-    } else if chain.contains("Expired") && chain.contains("certificate") {
-        Some(format!(
-            "the TLS certificate of {host} has expired: renew it on the server (or check this \
-             machine's clock)"
-        ))
-    } else if chain.contains("invalid peer certificate") {
-        Some(format!(
-            "the TLS certificate of {host} was refused ({}): check the server's certificate and \
-             `ssl_ca`",
-            chain.trim_start_matches(": ")
-        ))
-    } else {
-        None
-    }
+/// A refused server certificate in `error`'s chain, explained: which host presented it, what
+/// rustls said of it, and the fixes (the operating system's trust store, or `ssl_ca`; see
+/// [`crate::tls`]). `ssl_ca_given`: whether `ssl_ca` is in force.
+fn tls_problem(
+    error: &(dyn std::error::Error + 'static),
+    host: &str,
+    ssl_ca_given: bool,
+) -> Option<String> {
+    crate::tls::certificate_problem(error)
+        .map(|problem| problem.explain(host, &crate::tls::TrustFields::confluence(ssl_ca_given)))
 }
 
 trait WithoutUrl {
@@ -689,12 +691,17 @@ impl WithoutUrl for reqwest::Error {
 }
 
 /// A reqwest client with the options' TLS, timeouts and user agent.
+///
+/// It trusts the Mozilla roots built in, the operating system's trust store (read now, through
+/// rustls-native-certs) and the certificates of `ssl_ca` (see [`crate::tls`]).
 fn http_client(
     options: &ClientOptions,
     redirects: reqwest::redirect::Policy,
 ) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
+        .tls_built_in_webpki_certs(true)
+        .tls_built_in_native_certs(true)
         .connect_timeout(options.connect_timeout)
         .read_timeout(options.read_timeout)
         .redirect(redirects)
@@ -891,30 +898,61 @@ mod tests {
 
     #[test]
     fn tls_failures_say_what_to_put_in_ssl_ca() {
+        // An error chain as text: what is left when rustls's own error is not in it.
+        let chain = |text: &str| std::io::Error::other(text.to_owned());
         let unknown = tls_problem(
-            ": error trying to connect: invalid peer certificate: UnknownIssuer",
+            &chain("error trying to connect: invalid peer certificate: UnknownIssuer"),
             "wiki.corp:8443",
+            false,
         )
         .unwrap();
-        assert!(unknown.contains("not trusted"), "{unknown}");
         assert!(
-            unknown.contains("`ssl_ca` with `ssl_enabled: true`"),
+            unknown.starts_with(
+                "the TLS certificate that wiki.corp:8443 presented is not trusted (UnknownIssuer)"
+            ),
             "{unknown}"
         );
-        assert!(unknown.contains("tls_insecure_skip_verify"), "{unknown}");
-        let ca = tls_problem(
-            ": invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+        assert!(
+            unknown.contains("add it to the operating system's trust store"),
+            "{unknown}"
+        );
+        assert!(
+            unknown.contains("into `ssl_ca` and set `ssl_enabled: true`"),
+            "{unknown}"
+        );
+        // The fixes are the safe ones: no invitation to turn verification off.
+        assert!(!unknown.contains("tls_insecure_skip_verify"), "{unknown}");
+        let given = tls_problem(
+            &chain("invalid peer certificate: UnknownIssuer"),
             "wiki.corp",
+            true,
         )
         .unwrap();
         assert!(
-            ca.contains("CA certificate as its own server certificate"),
+            given.contains("nor the certificate in `ssl_ca`, which is not the CA that issued it"),
+            "{given}"
+        );
+        let ca = tls_problem(
+            &chain("invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))"),
+            "wiki.corp",
+            false,
+        )
+        .unwrap();
+        assert!(
+            ca.contains("wiki.corp presents a CA certificate as its own server certificate"),
             "{ca}"
         );
         assert!(ca.contains("basicConstraints=CA:FALSE"), "{ca}");
-        let name = tls_problem(": invalid peer certificate: NotValidForName", "h").unwrap();
+        let name = tls_problem(
+            &chain("invalid peer certificate: NotValidForName"),
+            "h:443",
+            false,
+        )
+        .unwrap();
+        assert!(name.contains("not valid for the name `h`"), "{name}");
         assert!(name.contains("subjectAltName"), "{name}");
-        assert_eq!(tls_problem(": connection refused", "h"), None);
+        assert!(name.contains("`confluence_url`"), "{name}");
+        assert_eq!(tls_problem(&chain("connection refused"), "h", false), None);
     }
 
     #[test]

@@ -198,6 +198,17 @@ impl ConfluenceClient {
         self.light_search(&cql, &expand)
     }
 
+    /// The read restrictions of every page and blog post in `space` (ids, titles and the
+    /// restrictions only): with v2's listings of the same space, what the reconciliation of a
+    /// sync with document-level security needs.
+    pub fn unit_restrictions(&self, space: &str) -> Result<Pager<Content>, ClientError> {
+        let cql = format!("space = {} and type in (page, blogpost)", cql_quote(space));
+        self.light_search(
+            &cql,
+            "restrictions.read.restrictions.user,restrictions.read.restrictions.group",
+        )
+    }
+
     /// Every child page of a page (ids and titles), 200 per page.
     pub fn child_pages(&self, content_id: &str) -> Result<Pager<ContentRef>, ClientError> {
         let url = self.api_url(

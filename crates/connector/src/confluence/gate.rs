@@ -22,7 +22,8 @@ pub struct ClientStats {
     /// 429 answers received.
     #[ts(type = "number")]
     pub rate_limited: u64,
-    /// Responses that carried `X-RateLimit-NearLimit: true`.
+    /// Responses whose rate-limit headers slowed the crawl down before a refusal
+    /// (`X-RateLimit-NearLimit`, little left of a bucket or quota).
     #[ts(type = "number")]
     pub near_limit: u64,
     /// Wall-clock time all requests were paused by rate limits, in milliseconds.
@@ -76,6 +77,9 @@ struct State {
     not_before: Option<Instant>,
     /// Requests-per-second cap: the earliest instant the next request may start.
     next_slot: Instant,
+    /// Spacing the server's rate-limit headers asked for: at most one request per `.0` until
+    /// `.1`.
+    spaced: Option<(Duration, Instant)>,
 }
 
 /// The pause and pacing shared by every request of a client.
@@ -93,6 +97,7 @@ impl Gate {
             state: Mutex::new(State {
                 not_before: None,
                 next_slot: Instant::now(),
+                spaced: None,
             }),
             interval,
         }
@@ -117,6 +122,18 @@ impl Gate {
         }
     }
 
+    /// Starts at most one request per `every` for `span` after the current pause (never
+    /// loosens spacing already in force).
+    pub fn space_for(&self, every: Duration, span: Duration) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        let until = st.not_before.filter(|t| *t > now).unwrap_or(now) + span;
+        st.spaced = Some(match st.spaced.filter(|(_, t)| *t > now) {
+            Some((e, t)) => (e.max(every), t.max(until)),
+            None => (every, until),
+        });
+    }
+
     /// How long every request is still paused for.
     pub fn remaining(&self) -> Duration {
         let now = Instant::now();
@@ -133,9 +150,14 @@ impl Gate {
             let now = Instant::now();
             let sleep_until = {
                 let mut st = self.lock();
+                let spaced = st.spaced.filter(|(_, until)| *until > now).map(|(e, _)| e);
+                let interval = match (self.interval, spaced) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
                 match st.not_before {
                     Some(t) if t > now => Some(t),
-                    _ => match self.interval {
+                    _ => match interval {
                         None => None,
                         Some(interval) => {
                             if st.next_slot <= now {

@@ -34,6 +34,7 @@ mod model;
 mod options;
 mod paging;
 mod retry;
+mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -52,3 +53,4 @@ pub use model::{
 };
 pub use options::{ClientOptions, Credentials, Flavor};
 pub use paging::{Page, Pager};
+pub use v2::{V2Content, V2Version, v2_units};

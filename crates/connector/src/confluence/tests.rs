@@ -234,6 +234,83 @@ async fn near_limit_slows_everyone_down() {
     assert_eq!(c.stats().near_limit, 2);
 }
 
+/// A Data Center token bucket: `LIMIT` tokens, refilled at `FILL` a second; every answer says
+/// how many are left, an empty bucket answers 429.
+#[tokio::test]
+async fn a_token_bucket_is_paced_from_its_headers_before_it_refuses() {
+    const LIMIT: f64 = 10.0;
+    const FILL: f64 = 20.0;
+    struct Bucket {
+        tokens: f64,
+        at: Instant,
+        refused: usize,
+    }
+    let bucket = Arc::new(std::sync::Mutex::new(Bucket {
+        tokens: LIMIT,
+        at: Instant::now(),
+        refused: 0,
+    }));
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get(
+                |State(b): State<Arc<std::sync::Mutex<Bucket>>>| async move {
+                    let (ok, left) = {
+                        let mut b = b.lock().unwrap();
+                        let now = Instant::now();
+                        b.tokens = (b.tokens + (now - b.at).as_secs_f64() * FILL).min(LIMIT);
+                        b.at = now;
+                        let ok = b.tokens >= 1.0;
+                        if ok {
+                            b.tokens -= 1.0;
+                        } else {
+                            b.refused += 1;
+                        }
+                        (ok, b.tokens.floor())
+                    };
+                    let headers = [
+                        ("x-ratelimit-limit", LIMIT.to_string()),
+                        ("x-ratelimit-remaining", left.to_string()),
+                        ("x-ratelimit-fillrate", FILL.to_string()),
+                        ("x-ratelimit-interval-seconds", "1".to_owned()),
+                        ("retry-after", if ok { "0" } else { "1" }.to_owned()),
+                    ];
+                    let status = if ok {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::TOO_MANY_REQUESTS
+                    };
+                    (status, headers, r#"{"results": []}"#)
+                },
+            ),
+        )
+        .with_state(bucket.clone());
+    let base = serve(router).await;
+    let c = client(
+        Flavor::DataCenter,
+        &base,
+        ClientOptions {
+            max_concurrency: 8,
+            ..fast_options(5)
+        },
+    );
+    let start = Instant::now();
+    let pings: Vec<_> = (0..40).map(|_| c.ping()).collect();
+    for outcome in futures_util::future::join_all(pings).await {
+        outcome.unwrap();
+    }
+    // 40 requests from a bucket of 10 refilled at 20/s take at least 1.5 s; the client slowed
+    // down as the bucket emptied instead of running into it again and again.
+    assert!(
+        start.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        start.elapsed()
+    );
+    let refused = bucket.lock().unwrap().refused;
+    assert!(refused <= 3, "{refused} requests refused: {:?}", c.stats());
+    assert!(c.stats().near_limit > 0, "{:?}", c.stats());
+}
+
 #[tokio::test]
 async fn concurrency_is_limited_globally() {
     let hits = Shared::default();

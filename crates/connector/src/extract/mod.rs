@@ -15,9 +15,14 @@
 //! | DOC, PPT, MSG | `ole` | cfb (compound files): the Word piece table, PowerPoint text atoms, Outlook properties |
 //!
 //! Every other extension gets a metadata-only document whose `extraction_note` says why it has
-//! no text. [`Extractor`] adds the limits of a sync (the download cap, a cap on the text kept, a
-//! decompression budget, a time limit per file, panics caught) and, when
-//! `use_text_extraction_service` is on, sends files to an Apache Tika server instead ([`tika`]).
+//! no text. Legacy Visio (`.vsd`) is on the reference's allow-list but has no in-process reader:
+//! no Rust library reads its compressed binary format (Apache POI's HDGF, in Java, is the only
+//! open reader besides LibreOffice's C++ libvisio), so its note points to the extraction
+//! service, whose Tika reads it. [`Extractor`] adds the limits of a sync (the download cap, a cap
+//! on the text kept, a decompression budget, a time limit per file, panics caught) and, when
+//! `use_text_extraction_service` is on, sends files to the configured [`Service`] instead: an
+//! Apache Tika server ([`tika`]) or Elastic's data extraction service ([`elastic_service`],
+//! uploading each file or, in its shared-volume mode, sending the file's path).
 //!
 //! Hostile files: what a file decompresses to (zip parts, PDF streams, compound-file streams) is
 //! counted as it streams against [`Limits::max_decompressed_bytes`]; a file over it gives a
@@ -25,6 +30,7 @@
 //! and [`Extraction::poisoned`]. [`Quarantine`] remembers such files (and files whose extraction
 //! killed the process) by attachment id and version, so that the next sync does not try again.
 
+pub mod elastic_service;
 mod formats;
 mod limits;
 mod odf;
@@ -50,7 +56,7 @@ pub use formats::{ALLOW_LIST, Format};
 pub use limits::{Limits, decompression_budget};
 pub use quarantine::{Attempt, Quarantine, note as quarantine_note};
 
-use crate::config::ConnectorConfig;
+use crate::config::{ConnectorConfig, ExtractionServiceKind, ExtractionSettings};
 
 /// What came out of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,11 +182,19 @@ pub fn is_supported(extension: &str) -> bool {
     Format::of(extension).is_some()
 }
 
+/// The note of legacy Visio drawings, which only the extraction service reads.
+pub const VSD_NOTE: &str = "legacy Visio `.vsd` files (Visio 2010 and earlier) have no in-process \
+    reader: no Rust library reads their compressed binary format; turn on the text extraction \
+    service (Apache Tika and Elastic's data extraction service read them), or save the drawing \
+    as `.vsdx`";
+
 /// Why a file with `extension` gets no text in-process.
 pub fn unsupported_note(extension: &str) -> String {
     let ext = extension.trim_start_matches('.').to_ascii_lowercase();
     if ext.is_empty() {
         "the file has no extension, so its format is unknown".to_owned()
+    } else if ext == "vsd" {
+        VSD_NOTE.to_owned()
     } else {
         format!(
             "no in-process text extraction for `.{ext}` files (the text extraction service may read them)"
@@ -245,13 +259,66 @@ pub async fn extract_file(path: PathBuf, extension: String, limits: Limits) -> E
     }
 }
 
+/// The text extraction service `use_text_extraction_service` sends files to.
+#[derive(Debug, Clone)]
+pub enum Service {
+    /// An Apache Tika server.
+    Tika(tika::Tika),
+    /// Elastic's data extraction service.
+    Elastic(elastic_service::ElasticService),
+}
+
+impl From<tika::Tika> for Service {
+    fn from(tika: tika::Tika) -> Self {
+        Service::Tika(tika)
+    }
+}
+
+impl From<elastic_service::ElasticService> for Service {
+    fn from(service: elastic_service::ElasticService) -> Self {
+        Service::Elastic(service)
+    }
+}
+
+impl Service {
+    /// The service the extraction settings name (`service_kind`, URL, time limit, and for
+    /// Elastic's service the shared-volume mode).
+    pub fn from_settings(e: &ExtractionSettings) -> Service {
+        match e.service_kind {
+            ExtractionServiceKind::Tika => Service::Tika(tika::Tika::new(
+                &e.service_url,
+                Duration::from_secs(e.service_timeout_secs.max(1)),
+            )),
+            ExtractionServiceKind::Elastic => {
+                Service::Elastic(elastic_service::ElasticService::from_settings(e))
+            }
+        }
+    }
+
+    /// The service URL.
+    pub fn url(&self) -> &str {
+        match self {
+            Service::Tika(t) => t.url(),
+            Service::Elastic(e) => e.url(),
+        }
+    }
+
+    /// The text of the file at `path`, or why there is none.
+    pub async fn extract_file(&self, path: &Path) -> Result<String, String> {
+        match self {
+            Service::Tika(t) => t.extract_file(path).await.map_err(|e| e.to_string()),
+            Service::Elastic(e) => e.extract_file(path).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// The attachment policy of a sync: which files to download, and how to get their text.
 #[derive(Debug, Clone)]
 pub struct Extractor {
     limits: Limits,
     /// Largest file downloaded in-process mode; the service has no cap (the reference's rule).
     max_download_bytes: u64,
-    service: Option<tika::Tika>,
+    service: Option<Service>,
 }
 
 impl Extractor {
@@ -261,12 +328,9 @@ impl Extractor {
         Extractor {
             limits: Limits::from_config(e, &config.http),
             max_download_bytes: config.http.max_download_bytes,
-            service: config.use_text_extraction_service.then(|| {
-                tika::Tika::new(
-                    &e.service_url,
-                    Duration::from_secs(e.service_timeout_secs.max(1)),
-                )
-            }),
+            service: config
+                .use_text_extraction_service
+                .then(|| Service::from_settings(e)),
         }
     }
 
@@ -279,12 +343,13 @@ impl Extractor {
         }
     }
 
-    /// A policy that sends every file to the Tika server at `service`.
-    pub fn with_service(limits: Limits, service: tika::Tika) -> Extractor {
+    /// A policy that sends every file to `service` (a [`tika::Tika`], an
+    /// [`elastic_service::ElasticService`] or a [`Service`]).
+    pub fn with_service(limits: Limits, service: impl Into<Service>) -> Extractor {
         Extractor {
             limits,
             max_download_bytes: u64::MAX,
-            service: Some(service),
+            service: Some(service.into()),
         }
     }
 
@@ -296,6 +361,21 @@ impl Extractor {
     /// Whether files go to the extraction service.
     pub fn uses_service(&self) -> bool {
         self.service.is_some()
+    }
+
+    /// The extraction service files go to, if any.
+    pub fn service(&self) -> Option<&Service> {
+        self.service.as_ref()
+    }
+
+    /// The directory shared with Elastic's data extraction service in its file-pointer mode: a
+    /// download spooled there is sent by its path as it is (elsewhere, it is linked or copied
+    /// there for the time of its extraction).
+    pub fn shared_volume_dir(&self) -> Option<&Path> {
+        match &self.service {
+            Some(Service::Elastic(e)) => e.shared_volume().map(|v| v.dir.as_path()),
+            _ => None,
+        }
     }
 
     /// Why a file of this extension and size is not downloaded, or `None` to download it.

@@ -30,6 +30,10 @@ fn the_reference_allow_list_is_covered_except_legacy_visio() {
         .filter(|e| !is_supported(e))
         .collect();
     assert_eq!(missing, ["vsd"]);
+    // What we do not read in-process says so, and what reads it.
+    let note = unsupported_note(".VSD");
+    assert_eq!(note, VSD_NOTE);
+    assert!(note.contains("`.vsdx`") && note.contains("text extraction service"));
 }
 
 #[test]

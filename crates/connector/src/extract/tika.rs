@@ -44,8 +44,9 @@ pub struct Tika {
     timeout: Duration,
 }
 
-/// One HTTP client for every Tika call of the process (its connection pool is shared).
-fn http() -> &'static reqwest::Client {
+/// One HTTP client for every extraction service call of the process (its connection pool is
+/// shared): Tika's and Elastic's data extraction service's.
+pub(crate) fn http() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
@@ -128,6 +129,10 @@ impl Tika {
         let message = match status.as_u16() {
             422 => format!("it could not parse the file (encrypted or corrupt): {detail}"),
             415 => format!("it does not support this file type: {detail}"),
+            404 | 405 => format!(
+                "there is no Tika `PUT /tika` at this address ({detail}); if it is Elastic's data \
+                 extraction service, choose `elastic` as the text extraction service"
+            ),
             _ => detail,
         };
         Err(TikaError::Status {

@@ -36,7 +36,9 @@ impl Default for BulkOptions {
 /// Memory stays bounded: at most one batch being filled plus `max_in_flight` batches in flight.
 /// A batch whose whole request fails (after the sink's own retries) is not lost: each of its
 /// documents is reported in [`BulkOutcome::failed`] with `status: None` and the request's error,
-/// so the caller's counters and error monitor see every document. Dropping the writer without
+/// so the caller's counters and error monitor see every document; except when the target is
+/// blocked ([`SinkError::Blocked`], a full disk): that error ends the writing, since nothing more
+/// can be written until an admin acts. Dropping the writer without
 /// [`BulkWriter::finish`] aborts the requests in flight.
 pub struct BulkWriter<S: Sink + 'static> {
     sink: Arc<S>,
@@ -46,7 +48,7 @@ pub struct BulkWriter<S: Sink + 'static> {
     deletes: Vec<String>,
     // A JoinSet alone bounds the requests in flight: before spawning one more, `send` waits for
     // one to end while the set is full. No semaphore is needed because only `&mut self` spawns.
-    in_flight: JoinSet<BulkOutcome>,
+    in_flight: JoinSet<Result<BulkOutcome>>,
     total: BulkOutcome,
     /// How many of `total.failed` the last [`BulkWriter::settle`] returned.
     settled_failures: usize,
@@ -114,7 +116,7 @@ impl<S: Sink + 'static> BulkWriter<S> {
         self.send_docs().await?;
         self.send_deletes().await?;
         while let Some(done) = self.in_flight.join_next().await {
-            self.total.merge(done.map_err(task_error)?);
+            self.total.merge(done.map_err(task_error)??);
         }
         let fresh = self.total.failed[self.settled_failures..].to_vec();
         self.settled_failures = self.total.failed.len();
@@ -126,7 +128,7 @@ impl<S: Sink + 'static> BulkWriter<S> {
         self.send_docs().await?;
         self.send_deletes().await?;
         while let Some(done) = self.in_flight.join_next().await {
-            self.total.merge(done.map_err(task_error)?);
+            self.total.merge(done.map_err(task_error)??);
         }
         Ok(self.total)
     }
@@ -142,8 +144,9 @@ impl<S: Sink + 'static> BulkWriter<S> {
         self.in_flight.spawn(async move {
             let ids: Vec<String> = docs.iter().map(|doc| doc.id.clone()).collect();
             match sink.write(docs).await {
-                Ok(outcome) => outcome,
-                Err(err) => whole_batch_failed(ids, BulkOp::Index, &err),
+                Ok(outcome) => Ok(outcome),
+                Err(err) if is_blocked(&err) => Err(err),
+                Err(err) => Ok(whole_batch_failed(ids, BulkOp::Index, &err)),
             }
         });
         Ok(())
@@ -158,8 +161,9 @@ impl<S: Sink + 'static> BulkWriter<S> {
         let sink = Arc::clone(&self.sink);
         self.in_flight.spawn(async move {
             match sink.delete(ids.clone()).await {
-                Ok(outcome) => outcome,
-                Err(err) => whole_batch_failed(ids, BulkOp::Delete, &err),
+                Ok(outcome) => Ok(outcome),
+                Err(err) if is_blocked(&err) => Err(err),
+                Err(err) => Ok(whole_batch_failed(ids, BulkOp::Delete, &err)),
             }
         });
         Ok(())
@@ -169,7 +173,7 @@ impl<S: Sink + 'static> BulkWriter<S> {
     async fn make_room(&mut self) -> Result<()> {
         while self.in_flight.len() >= self.options.max_in_flight {
             if let Some(done) = self.in_flight.join_next().await {
-                self.total.merge(done.map_err(task_error)?);
+                self.total.merge(done.map_err(task_error)??);
             }
         }
         Ok(())
@@ -191,6 +195,11 @@ fn whole_batch_failed(ids: Vec<String>, op: BulkOp, err: &crate::Error) -> BulkO
             .collect(),
         ..BulkOutcome::default()
     }
+}
+
+/// Whether `err` says the target refuses every write (a block): no use going on.
+fn is_blocked(err: &crate::Error) -> bool {
+    matches!(err, crate::Error::Sink(SinkError::Blocked { .. }))
 }
 
 fn task_error(err: tokio::task::JoinError) -> crate::Error {

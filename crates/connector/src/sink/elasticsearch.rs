@@ -1,8 +1,14 @@
 //! An Elasticsearch (or OpenSearch) index as a [`Sink`], through the official `elasticsearch`
 //! crate, and [`AclIndex`], its `.search-acl-filter-<index>` identity documents.
+//!
+//! Index settings come from the connection ([`IndexSettings`]): shards and replicas of the
+//! indices the sink creates, the refresh interval between syncs and during full syncs (put back
+//! when the sync ends, and at the next sync's start should a process die meanwhile), and the
+//! ingest pipeline bulk requests name. With [`EsOptions::alias_swap`], the configured name is an
+//! alias and full syncs rebuild into a fresh index (see `rebuild.rs`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use elasticsearch::http::Method;
@@ -12,12 +18,13 @@ use tokio::sync::OnceCell;
 use super::es_client::{Answer, EsClient, Op};
 use super::mapping::{SEARCH_FIELDS, acl_filter_index_name, acl_filter_mapping, content_mapping};
 use super::{
-    BulkOp, BulkOutcome, ExistingDoc, IndexDoc, ScanVisitor, SearchHit, SearchPage, SearchRequest,
-    Sink, SinkError,
+    BulkOp, BulkOutcome, CarryPicker, ExistingDoc, IndexDoc, ScanVisitor, SearchHit, SearchPage,
+    SearchRequest, Sink, SinkError,
 };
 use crate::Result;
 
 mod dls;
+mod rebuild;
 
 /// How to reach the cluster and which index to write.
 #[derive(Clone)]
@@ -34,6 +41,71 @@ pub struct EsOptions {
     pub request_timeout: Duration,
     /// Retries of failed requests and rejected bulk items.
     pub retry: RetryPolicy,
+    /// Shards, replicas and refresh intervals of the content index.
+    pub settings: IndexSettings,
+    /// The ingest pipeline content documents pass through (`_bulk?pipeline=`).
+    pub pipeline: Option<String>,
+    /// `index` is an alias; full syncs rebuild into a fresh index and move the alias when
+    /// complete.
+    pub alias_swap: bool,
+}
+
+/// Settings of the content index, from the connection; `None` leaves the cluster's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexSettings {
+    /// `index.number_of_shards` of indices the sink creates.
+    pub shards: Option<u32>,
+    /// `index.number_of_replicas`, also applied to the existing index.
+    pub replicas: Option<u32>,
+    /// `index.refresh_interval` between full syncs.
+    pub refresh_interval: Option<String>,
+    /// `index.refresh_interval` while a full sync writes (e.g. `-1`).
+    pub bulk_refresh_interval: Option<String>,
+}
+
+impl IndexSettings {
+    /// Whether the sink changes settings of existing indices (which needs `manage`).
+    pub fn changes_existing(&self) -> bool {
+        self.replicas.is_some()
+            || self.refresh_interval.is_some()
+            || self.bulk_refresh_interval.is_some()
+    }
+
+    /// The `settings` of a create-index body; `bulk`: the index is created for a full sync.
+    fn creation(&self, bulk: bool) -> Value {
+        let mut index = serde_json::Map::new();
+        if let Some(shards) = self.shards {
+            index.insert("number_of_shards".into(), json!(shards));
+        }
+        if let Some(replicas) = self.replicas {
+            index.insert("number_of_replicas".into(), json!(replicas));
+        }
+        let refresh = match (bulk, &self.bulk_refresh_interval) {
+            (true, Some(during)) => Some(during),
+            _ => self.refresh_interval.as_ref(),
+        };
+        if let Some(refresh) = refresh {
+            index.insert("refresh_interval".into(), json!(refresh));
+        }
+        json!({ "index": index })
+    }
+
+    /// The settings an existing index gets between full syncs: the replicas and the refresh
+    /// interval (its default when only the bulk interval is configured, which also puts back
+    /// what a sync that died left). `None` when nothing is configured.
+    fn steady(&self) -> Option<Value> {
+        if !self.changes_existing() {
+            return None;
+        }
+        let mut index = serde_json::Map::new();
+        if let Some(replicas) = self.replicas {
+            index.insert("number_of_replicas".into(), json!(replicas));
+        }
+        if self.refresh_interval.is_some() || self.bulk_refresh_interval.is_some() {
+            index.insert("refresh_interval".into(), json!(self.refresh_interval));
+        }
+        Some(json!({ "index": index }))
+    }
 }
 
 impl EsOptions {
@@ -47,6 +119,9 @@ impl EsOptions {
             index: index.into(),
             request_timeout: Duration::from_secs(120),
             retry: RetryPolicy::default(),
+            settings: IndexSettings::default(),
+            pipeline: None,
+            alias_swap: false,
         }
     }
 }
@@ -68,6 +143,9 @@ impl fmt::Debug for EsOptions {
             .field("index", &self.index)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
+            .field("settings", &self.settings)
+            .field("pipeline", &self.pipeline)
+            .field("alias_swap", &self.alias_swap)
             .finish()
     }
 }
@@ -134,8 +212,13 @@ pub struct ClusterCheck {
     pub distribution: String,
     /// The version number, e.g. `8.15.0` or `2.19.1`.
     pub version: String,
-    /// Whether the credentials may create and write the content and identity indices.
+    /// Whether the credentials hold every privilege the connector needs (see
+    /// [`super::needed_privileges`]).
     pub privileges: PrivilegeCheck,
+    /// What the content index is now, e.g. "`search-wiki` is an alias of `search-wiki-...`".
+    pub index_state: String,
+    /// What stops syncs, besides privileges (e.g. the ingest pipeline does not exist).
+    pub problems: Vec<String>,
 }
 
 /// The result of the privilege check.
@@ -143,26 +226,31 @@ pub struct ClusterCheck {
 pub enum PrivilegeCheck {
     /// Every privilege the sync needs is granted.
     Granted,
-    /// These privileges are missing, as `index: privilege`.
+    /// These privileges are missing, as `index: privilege` or `cluster: privilege`.
     Missing(Vec<String>),
     /// The cluster offers no way to check, with the reason (e.g. no security plugin).
     NotChecked(String),
 }
 
-/// The index privileges the sync needs on the content and identity indices.
-const NEEDED_PRIVILEGES: &[&str] = &[
-    "create_index",
-    "index",
-    "delete",
-    "read",
-    "view_index_metadata",
-];
-
 /// One content index of one cluster, as a [`Sink`].
 pub struct EsSink {
     client: Arc<EsClient>,
+    /// The configured name: the index, or the alias with the alias swap.
     index: String,
+    /// Settings, pipeline, alias swap (boxed: `AnySink` stays small).
+    setup: Box<Setup>,
     prepared: OnceCell<()>,
+    /// The full sync in progress, if [`Sink::begin_full_sync`] changed anything.
+    full: Mutex<Option<rebuild::FullState>>,
+}
+
+/// What the connection configures besides the index name.
+struct Setup {
+    settings: IndexSettings,
+    pipeline: Option<String>,
+    alias_swap: bool,
+    /// What the privilege check asks for.
+    privileges: super::Privileges,
 }
 
 impl EsSink {
@@ -172,8 +260,24 @@ impl EsSink {
         Ok(EsSink {
             client: Arc::new(EsClient::new(options)?),
             index: options.index.clone(),
+            setup: Box::new(Setup {
+                settings: options.settings.clone(),
+                pipeline: options.pipeline.clone(),
+                alias_swap: options.alias_swap,
+                privileges: super::needed_privileges(options),
+            }),
             prepared: OnceCell::new(),
+            full: Mutex::new(None),
         })
+    }
+
+    /// The index writes, scans and counts go to: the fresh index while a full sync rebuilds,
+    /// the configured name otherwise.
+    fn target(&self) -> String {
+        match &*self.full.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(rebuild::FullState::Rebuild { index, .. }) => index.clone(),
+            _ => self.index.clone(),
+        }
     }
 
     /// The content index name.
@@ -212,6 +316,27 @@ impl EsSink {
         } else {
             self.elasticsearch_privileges().await?
         };
+        let mut problems = Vec::new();
+        if let Some(pipeline) = &self.setup.pipeline {
+            let path = format!("/_ingest/pipeline/{}", encode_path(pipeline));
+            let answer = self.client.json_once(Method::Get, &path, None).await?;
+            match answer.status {
+                200..300 => {}
+                404 => problems.push(format!(
+                    "the ingest pipeline `{pipeline}` does not exist on this cluster: create it \
+                     (Stack Management > Ingest Pipelines) or clear the connection's pipeline"
+                )),
+                // Not allowed to look: the sync's own writes will tell.
+                401 | 403 => {}
+                _ => problems.push(format!(
+                    "the ingest pipeline `{pipeline}` could not be checked: {}",
+                    answer.reason()
+                )),
+            }
+        }
+        let index_state = self.describe_index().await.unwrap_or_else(|err| {
+            format!("the state of `{}` could not be read: {err}", self.index)
+        });
         Ok(ClusterCheck {
             cluster_name: root.body["cluster_name"]
                 .as_str()
@@ -220,12 +345,44 @@ impl EsSink {
             distribution,
             version: version["number"].as_str().unwrap_or_default().to_owned(),
             privileges,
+            index_state,
+            problems,
+        })
+    }
+
+    /// What the configured name is now, in words, with what the next full sync does about it.
+    async fn describe_index(&self) -> Result<String> {
+        let name = &self.index;
+        Ok(match (self.live().await?, self.setup.alias_swap) {
+            (rebuild::Live::Nothing, true) => format!(
+                "`{name}` does not exist yet: the first sync creates an index behind the alias \
+                 `{name}`"
+            ),
+            (rebuild::Live::Nothing, false) => {
+                format!("`{name}` does not exist yet: the first sync creates it")
+            }
+            (rebuild::Live::Alias(indices), true) => format!(
+                "`{name}` is an alias of `{}`; full syncs rebuild into a fresh index and move \
+                 the alias when complete",
+                indices.join("`, `")
+            ),
+            (rebuild::Live::Alias(indices), false) => format!(
+                "`{name}` is an alias of `{}`: syncs write through it (turn the alias swap on \
+                 to rebuild on full syncs)",
+                indices.join("`, `")
+            ),
+            (rebuild::Live::Index, true) => format!(
+                "`{name}` is an index, not an alias: the next full sync writes a fresh index \
+                 beside it and, once that is complete, deletes `{name}` and puts the alias \
+                 `{name}` on the fresh index in one atomic step (searchers see the old index \
+                 until then)"
+            ),
+            (rebuild::Live::Index, false) => format!("`{name}` is an index"),
         })
     }
 
     async fn elasticsearch_privileges(&self) -> Result<PrivilegeCheck> {
-        let names = [self.index.clone(), acl_filter_index_name(&self.index)];
-        let body = json!({ "index": [{ "names": names, "privileges": NEEDED_PRIVILEGES }] });
+        let body = self.setup.privileges.has_privileges_body();
         let path = "/_security/user/_has_privileges";
         let answer = self
             .client
@@ -244,6 +401,11 @@ impl EsSink {
             return Ok(PrivilegeCheck::Granted);
         }
         let mut missing = Vec::new();
+        for (privilege, granted) in answer.body["cluster"].as_object().into_iter().flatten() {
+            if granted != true {
+                missing.push(format!("cluster: {privilege}"));
+            }
+        }
         if let Some(indices) = answer.body["index"].as_object() {
             for (index, privileges) in indices {
                 for (privilege, granted) in privileges.as_object().into_iter().flatten() {
@@ -266,25 +428,63 @@ impl EsSink {
                 answer.body["roles"]
             )),
             401 | 403 => return Err(answer.refused(&format!("GET {path}")).into()),
-            _ => {
-                PrivilegeCheck::NotChecked("no security plugin: privileges not checked".to_owned())
-            }
+            _ => PrivilegeCheck::NotChecked(
+                "no security plugin: privileges not checked (without it the cluster grants \
+                 everything to everyone who reaches it)"
+                    .to_owned(),
+            ),
         })
     }
 
-    /// Deletes the content index; a missing index is not an error.
+    /// Deletes the content index (with the alias swap, every index behind the alias); a missing
+    /// index is not an error.
     pub async fn delete_index(&self) -> Result<()> {
+        if let rebuild::Live::Alias(indices) = self.live().await? {
+            for index in indices {
+                delete_index(&self.client, &index).await?;
+            }
+            return Ok(());
+        }
         delete_index(&self.client, &self.index).await
     }
 
+    /// Creates the content index if it does not exist (with the alias swap: a first index
+    /// behind the alias), or gives the existing one the configured replicas and refresh
+    /// interval.
     async fn ensure_prepared(&self) -> Result<()> {
         self.prepared
             .get_or_try_init(|| async {
-                self.client
-                    .create_index(&self.index, &content_mapping())
-                    .await
+                if self.setup.alias_swap {
+                    return self.prepare_alias().await;
+                }
+                let body = json!({
+                    "settings": self.setup.settings.creation(false),
+                    "mappings": content_mapping(),
+                });
+                let created = self.client.create_index_with(&self.index, &body).await?;
+                if !created {
+                    self.apply_steady_settings(&self.index).await?;
+                }
+                Ok::<(), crate::Error>(())
             })
             .await?;
+        Ok(())
+    }
+
+    /// Gives `index` the replicas and refresh interval of the connection, if any is configured.
+    async fn apply_steady_settings(&self, index: &str) -> Result<()> {
+        let Some(body) = self.setup.settings.steady() else {
+            return Ok(());
+        };
+        self.put_settings(index, body).await
+    }
+
+    async fn put_settings(&self, index: &str, body: Value) -> Result<()> {
+        let path = format!("/{index}/_settings");
+        let answer = self.client.json(Method::Put, &path, Some(body)).await?;
+        if !answer.is_success() {
+            return Err(answer.refused(&format!("PUT {path}")).into());
+        }
         Ok(())
     }
 }
@@ -314,7 +514,11 @@ impl Sink for EsSink {
                 }
             })
             .collect();
-        Ok(self.client.bulk(&self.index, ops).await?)
+        let index = self.target();
+        Ok(self
+            .client
+            .bulk(&index, ops, self.setup.pipeline.as_deref())
+            .await?)
     }
 
     async fn update_access(&self, docs: Vec<(String, Option<Vec<String>>)>) -> Result<BulkOutcome> {
@@ -326,7 +530,7 @@ impl Sink for EsSink {
                 source: Some(serde_json::to_string(&acl).unwrap_or_else(|_| "null".into())),
             })
             .collect();
-        let mut outcome = self.client.bulk(&self.index, ops).await?;
+        let mut outcome = self.client.bulk(&self.target(), ops, None).await?;
         // Only the access list was sent; the volume counts documents written whole.
         outcome.bytes = 0;
         Ok(outcome)
@@ -341,21 +545,23 @@ impl Sink for EsSink {
                 source: None,
             })
             .collect();
-        Ok(self.client.bulk(&self.index, ops).await?)
+        Ok(self.client.bulk(&self.target(), ops, None).await?)
     }
 
     async fn scan(&self, page_size: usize, visit: &mut ScanVisitor<'_>) -> Result<()> {
-        self.client.scan(&self.index, page_size, visit).await
+        self.client.scan(&self.target(), page_size, visit).await
     }
 
     async fn refresh(&self) -> Result<()> {
-        refresh(&self.client, &self.index).await
+        refresh(&self.client, &self.target()).await
     }
 
     async fn count(&self) -> Result<u64> {
-        count(&self.client, &self.index).await
+        count(&self.client, &self.target()).await
     }
 
+    /// Reads through the configured name: while a full sync rebuilds, the live index (a
+    /// document whose text could not be fetched again keeps the text searchers have).
     async fn get(&self, id: &str) -> Result<Option<Value>> {
         get(&self.client, &self.index, id).await
     }
@@ -390,6 +596,32 @@ impl Sink for EsSink {
                 .collect(),
         })
     }
+
+    async fn begin_full_sync(&self, job_id: &str) -> Result<Vec<String>> {
+        self.begin_full(job_id).await
+    }
+
+    fn rebuilding(&self) -> bool {
+        matches!(
+            &*self.full.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(rebuild::FullState::Rebuild { .. })
+        )
+    }
+
+    async fn carry_over(&self, pick: &mut CarryPicker<'_>) -> Result<u64> {
+        self.carry_over_from_live(pick).await
+    }
+
+    async fn end_full_sync(&self, complete: bool) -> Result<Vec<String>> {
+        self.end_full(complete).await
+    }
+}
+
+/// `text` escaped for one segment of a URL path.
+fn encode_path(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// The query DSL body of `req`.
@@ -470,7 +702,7 @@ impl AclIndex {
                 }
             })
             .collect();
-        Ok(self.client.bulk(&self.index, ops).await?)
+        Ok(self.client.bulk(&self.index, ops, None).await?)
     }
 
     /// Deletes the identity documents of users that are gone; a missing id is not an error.
@@ -483,7 +715,7 @@ impl AclIndex {
                 source: None,
             })
             .collect();
-        Ok(self.client.bulk(&self.index, ops).await?)
+        Ok(self.client.bulk(&self.index, ops, None).await?)
     }
 
     /// Hands every identity document's id to `visit`, `page_size` at a time, in id order.

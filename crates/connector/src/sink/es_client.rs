@@ -45,14 +45,63 @@ impl Answer {
         error_reason(&self.body["error"]).unwrap_or_else(|| truncate(self.body.to_string()))
     }
 
-    /// This answer as a [`SinkError::Refused`] of `request`.
+    /// This answer as a [`SinkError::Refused`] of `request`, or [`SinkError::Blocked`] when
+    /// a cluster or index block refused it.
     pub fn refused(&self, request: &str) -> SinkError {
+        if let Some(blocked) = blocked(request, &self.body["error"]) {
+            return blocked;
+        }
         SinkError::Refused {
             request: request.to_owned(),
             status: self.status,
             reason: self.reason(),
         }
     }
+}
+
+/// [`SinkError::Blocked`] when `error` is a block (`cluster_block_exception`,
+/// `index_create_block_exception`), in an admin's words: a disk watermark, most of the time.
+pub(crate) fn blocked(request: &str, error: &Value) -> Option<SinkError> {
+    let kind = error["type"].as_str()?;
+    if !matches!(
+        kind,
+        "cluster_block_exception" | "index_create_block_exception"
+    ) {
+        return None;
+    }
+    let reason = error_reason(error).unwrap_or_default();
+    let lower = reason.to_lowercase();
+    let message = if kind == "index_create_block_exception" || lower.contains("create-index") {
+        format!(
+            "the search cluster refuses to create indices: its disk is nearly full (a node \
+             passed the high disk watermark, 90% by default, and `cluster.blocks.create_index` \
+             is set). Free disk space on the cluster's nodes (delete old indices, add disk or \
+             nodes) or raise `cluster.routing.allocation.disk.watermark.high`, make sure \
+             `cluster.blocks.create_index` is no longer set, then run the sync again ({request}: \
+             {reason})"
+        )
+    } else if lower.contains("read-only-allow-delete") || lower.contains("flood") {
+        format!(
+            "the search cluster refuses writes: its disk is full (a node passed the flood-stage \
+             disk watermark, 95% by default, and the index was made read-only with \
+             `index.blocks.read_only_allow_delete`). Free disk space on the cluster's nodes \
+             (delete old indices, add disk or nodes) or raise \
+             `cluster.routing.allocation.disk.watermark.flood_stage`; the block is lifted once \
+             usage drops below the high watermark (or by setting \
+             `index.blocks.read_only_allow_delete` to null), then run the sync again \
+             ({request}: {reason})"
+        )
+    } else {
+        format!(
+            "the search cluster refuses this request because of a block an administrator set \
+             (a read-only index or cluster, e.g. `index.blocks.write` or \
+             `cluster.blocks.read_only`): lift it, then run the sync again ({request}: {reason})"
+        )
+    };
+    Some(SinkError::Blocked {
+        request: request.to_owned(),
+        message,
+    })
 }
 
 /// `type: reason (caused by: reason)` of an Elasticsearch `error` object, if it is one.
@@ -101,6 +150,10 @@ pub(crate) struct EsClient {
     client: Elasticsearch,
     /// The cluster URL without credentials, for messages.
     url: String,
+    /// `host[:port]` of the cluster, for certificate errors.
+    host: String,
+    /// Whether a CA certificate of the target is trusted on top of the system's.
+    ca_given: bool,
     retry: RetryPolicy,
 }
 
@@ -127,6 +180,8 @@ impl EsClient {
                 builder = builder.auth(Credentials::Basic(username.clone(), password.clone()));
             }
         }
+        // The Mozilla roots and the operating system's trust store are trusted by default (the
+        // workspace's reqwest features, see `crate::tls`); the target's CA is added to them.
         if let Some(pem) = &options.ca_certificate_pem {
             let cert = Certificate::from_pem(pem.as_bytes())
                 .map_err(|err| SinkError::Options(format!("invalid CA certificate: {err}")))?;
@@ -135,9 +190,16 @@ impl EsClient {
         let transport = builder
             .build()
             .map_err(|err| SinkError::Options(format!("cannot build the HTTP client: {err}")))?;
+        let host = match (shown.host_str(), shown.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => "the search cluster".to_owned(),
+        };
         Ok(EsClient {
             client: Elasticsearch::new(transport),
             url: shown.as_str().trim_end_matches('/').to_owned(),
+            host,
+            ca_given: options.ca_certificate_pem.is_some(),
             retry: options.retry,
         })
     }
@@ -208,13 +270,23 @@ impl EsClient {
                     }
                     format!("status {status}")
                 }
-                Err(err) if attempt >= policy.max_attempts => {
-                    return Err(SinkError::Unreachable {
-                        url: self.url.clone(),
-                        message: format!("{request}: {err}"),
-                    });
+                Err(err) => {
+                    // A refused certificate stays refused: no retry, the fixes instead.
+                    if let Some(problem) = crate::tls::certificate_problem(&err) {
+                        let fields = crate::tls::TrustFields::search_cluster(self.ca_given);
+                        return Err(SinkError::Unreachable {
+                            url: self.url.clone(),
+                            message: format!("{request}: {}", problem.explain(&self.host, &fields)),
+                        });
+                    }
+                    if attempt >= policy.max_attempts {
+                        return Err(SinkError::Unreachable {
+                            url: self.url.clone(),
+                            message: format!("{request}: {err}"),
+                        });
+                    }
+                    err.to_string()
                 }
-                Err(err) => err.to_string(),
             };
             let wait = policy.backoff(attempt);
             tracing::warn!(%request, %failure, attempt, ?wait, "search cluster request failed; retrying");
@@ -225,24 +297,46 @@ impl EsClient {
 
     /// Creates `index` with `mapping` unless it exists.
     pub async fn create_index(&self, index: &str, mapping: &Value) -> Result<(), SinkError> {
+        self.create_index_with(index, &json!({ "mappings": mapping }))
+            .await
+            .map(|_| ())
+    }
+
+    /// Creates `index` with the create-index `body` (settings, mappings, aliases) unless it
+    /// exists; true when this call created it.
+    pub async fn create_index_with(&self, index: &str, body: &Value) -> Result<bool, SinkError> {
         let path = format!("/{index}");
         let exists = self.json(Method::Head, &path, None).await?;
         if exists.is_success() {
-            return Ok(());
+            return Ok(false);
         }
-        let body = json!({ "mappings": mapping });
-        let answer = self.json(Method::Put, &path, Some(body)).await?;
-        if answer.is_success()
-            || answer.body["error"]["type"] == "resource_already_exists_exception"
-        {
-            return Ok(());
+        let answer = self.json(Method::Put, &path, Some(body.clone())).await?;
+        if answer.is_success() {
+            return Ok(true);
+        }
+        if answer.body["error"]["type"] == "resource_already_exists_exception" {
+            return Ok(false);
         }
         Err(answer.refused(&format!("PUT {path}")))
     }
 
-    /// Runs `ops` against `index` in one `_bulk` request, then resends the items refused with 429
-    /// or 503 alone, with backoff, and counts every item's result.
-    pub async fn bulk(&self, index: &str, mut ops: Vec<Op>) -> Result<BulkOutcome, SinkError> {
+    /// Runs `ops` against `index` in one `_bulk` request (through ingest `pipeline`, if any),
+    /// then resends the items refused with 429 or 503 alone, with backoff, and counts every
+    /// item's result. An item refused by a block (a full disk) fails the whole call with
+    /// [`SinkError::Blocked`]: nothing more can be written until an admin acts.
+    pub async fn bulk(
+        &self,
+        index: &str,
+        mut ops: Vec<Op>,
+        pipeline: Option<&str>,
+    ) -> Result<BulkOutcome, SinkError> {
+        let path = match pipeline {
+            Some(pipeline) => format!(
+                "/_bulk?pipeline={}",
+                url::form_urlencoded::byte_serialize(pipeline.as_bytes()).collect::<String>()
+            ),
+            None => "/_bulk".to_owned(),
+        };
         let mut outcome = BulkOutcome {
             bytes: ops
                 .iter()
@@ -256,14 +350,14 @@ impl EsClient {
             let answer = self
                 .send(
                     Method::Post,
-                    "/_bulk",
+                    &path,
                     Some(body),
                     "application/x-ndjson",
                     self.retry,
                 )
                 .await?;
             if !answer.is_success() {
-                return Err(answer.refused(&format!("POST /_bulk ({} items)", ops.len())));
+                return Err(answer.refused(&format!("POST {path} ({} items)", ops.len())));
             }
             let items = answer.body["items"]
                 .as_array()
@@ -286,6 +380,9 @@ impl EsClient {
                     .and_then(|o| o.values().next())
                     .unwrap_or(item);
                 let status = result["status"].as_u64().unwrap_or(0) as u16;
+                if let Some(blocked) = blocked(&format!("POST {path}"), &result["error"]) {
+                    return Err(blocked);
+                }
                 if let Some(reason) = error_reason(&result["error"]) {
                     if matches!(status, 429 | 503) && attempt < self.retry.max_attempts {
                         again.push(op);
@@ -523,5 +620,38 @@ mod tests {
         );
         assert!(retriable_status(429) && retriable_status(503) && !retriable_status(501));
         assert!(!retriable_status(400) && !retriable_status(404));
+    }
+
+    #[test]
+    fn blocks_are_told_in_an_admins_words() {
+        let block = |reason: &str| json!({ "type": "cluster_block_exception", "reason": reason });
+        let create = blocked(
+            "PUT /idx",
+            &block("blocked by: [FORBIDDEN/10/cluster create-index blocked (api)];"),
+        )
+        .unwrap()
+        .to_string();
+        assert!(create.contains("refuses to create indices"), "{create}");
+        assert!(create.contains("watermark.high"), "{create}");
+        let full = blocked(
+            "POST /_bulk",
+            &block(
+                "index [idx] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage \
+                 watermark, index has read-only-allow-delete block];",
+            ),
+        )
+        .unwrap()
+        .to_string();
+        assert!(full.contains("its disk is full"), "{full}");
+        assert!(full.contains("watermark.flood_stage"), "{full}");
+        let other = blocked(
+            "POST /_bulk",
+            &block("blocked by: [FORBIDDEN/8/index write (api)];"),
+        )
+        .unwrap()
+        .to_string();
+        assert!(other.contains("an administrator set"), "{other}");
+        assert!(blocked("PUT /idx", &json!({ "type": "mapper_parsing_exception" })).is_none());
+        assert!(blocked("PUT /idx", &Value::Null).is_none());
     }
 }

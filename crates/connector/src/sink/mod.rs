@@ -15,12 +15,14 @@ pub mod elasticsearch;
 mod es_client;
 pub mod local;
 pub mod mapping;
+mod privileges;
 
 pub use bulk::{BulkOptions, BulkWriter};
 pub use elasticsearch::{
-    AclIndex, ClusterCheck, EsAuth, EsOptions, EsSink, PrivilegeCheck, RetryPolicy,
+    AclIndex, ClusterCheck, EsAuth, EsOptions, EsSink, IndexSettings, PrivilegeCheck, RetryPolicy,
 };
 pub use local::LocalIndex;
+pub use privileges::{Privileges, needed_privileges};
 
 use crate::Result;
 
@@ -206,7 +208,43 @@ pub trait Sink: Send + Sync {
 
     /// Runs `req` and returns one page of hits.
     fn search(&self, req: &SearchRequest) -> impl Future<Output = Result<SearchPage>> + Send;
+
+    /// A full sync of job `job_id` starts writing (after [`Sink::prepare`]). The target may get
+    /// ready for bulk loading (a longer refresh interval) or open a fresh index that writes go
+    /// to until [`Sink::end_full_sync`] (the alias swap). Returns what the admin should know.
+    /// The default does nothing.
+    fn begin_full_sync(&self, job_id: &str) -> impl Future<Output = Result<Vec<String>>> + Send {
+        let _ = job_id;
+        async { Ok(Vec::new()) }
+    }
+
+    /// Whether writes go to a fresh index that a full sync is rebuilding (then nothing is
+    /// "unchanged": every document must be written).
+    fn rebuilding(&self) -> bool {
+        false
+    }
+
+    /// While rebuilding: copies into the fresh index the documents of the live index that
+    /// `pick` chooses (it gets their ids a page at a time and returns those to copy), so that
+    /// the deletion phase judges them as it would judge them in place. Returns how many were
+    /// copied. The default copies nothing.
+    fn carry_over(&self, pick: &mut CarryPicker<'_>) -> impl Future<Output = Result<u64>> + Send {
+        let _ = pick;
+        async { Ok(0) }
+    }
+
+    /// The full sync ended; `complete`: it reached its end (completed or partial). A rebuilt
+    /// index replaces the live one only when complete, and is deleted otherwise; the refresh
+    /// interval is put back either way. Returns what the admin should know.
+    fn end_full_sync(&self, complete: bool) -> impl Future<Output = Result<Vec<String>>> + Send {
+        let _ = complete;
+        async { Ok(Vec::new()) }
+    }
 }
+
+/// The callback [`Sink::carry_over`] hands each page of live document ids to; it returns the
+/// ids to copy.
+pub type CarryPicker<'a> = dyn FnMut(Vec<String>) -> Result<Vec<String>> + Send + 'a;
 
 /// What can go wrong in a sink.
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +277,15 @@ pub enum SinkError {
         /// The request.
         request: String,
         /// What was wrong.
+        message: String,
+    },
+    /// The search cluster refuses writes or index creation because of a block, most often its
+    /// disk passing a watermark; the message says so in an admin's words, with the fix.
+    #[error("{message}")]
+    Blocked {
+        /// The request, e.g. `PUT /my-index`.
+        request: String,
+        /// What happened and what to do.
         message: String,
     },
     /// The embedded local index could not be opened or queried.

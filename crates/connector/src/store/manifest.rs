@@ -94,6 +94,25 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Makes the manifest recorded under `from` the manifest of `scope_key`, written for
+    /// `target`, in one transaction: a full sync rebuilt the index, and what it wrote is all
+    /// the new index holds that the manifest can vouch for.
+    pub fn replace_manifest(&self, scope_key: &str, from: &str, target: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM indexed_docs WHERE scope_key = ?1", [scope_key])?;
+        tx.execute(
+            "UPDATE indexed_docs SET scope_key = ?1 WHERE scope_key = ?2",
+            params![scope_key, from],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO index_manifests (scope_key, target) VALUES (?1, ?2)",
+            params![scope_key, target],
+        )?;
+        tx.execute("DELETE FROM index_manifests WHERE scope_key = ?1", [from])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Forgets the manifest of `scope_key`: the next sync writes every document.
     pub fn clear_manifest(&self, scope_key: &str) -> Result<()> {
         self.conn

@@ -55,14 +55,51 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         delta: None,
         notes: Vec::new(),
         ran_full: false,
+        manifest_scope: this.scope_key(),
+        crawl_stop: this.cancel.child_token(),
     };
-    let status = match full.sync(recorder.clone()).await {
+    // Whatever happens from here on, a full sync's changes to the target (refresh interval,
+    // the fresh index of an alias swap) are put back or completed: below, or when this future
+    // is dropped before.
+    let mut end_guard = EndFullSync(Some(this.sink.clone()));
+    let mut status = match full.sync(recorder.clone()).await {
         Ok(status) => status,
         Err(err) => {
             live.fatal(run.events, "sync", err.to_string());
             JobStatus::Failed
         }
     };
+    end_guard.0 = None;
+    let complete = matches!(status, JobStatus::Completed | JobStatus::Partial);
+    match this.sink.end_full_sync(complete).await {
+        Ok(notes) => full.notes.extend(notes),
+        Err(err) if complete => {
+            live.fatal(
+                run.events,
+                "index",
+                format!("the sync wrote everything, but finishing the index failed: {err}"),
+            );
+            status = JobStatus::Failed;
+        }
+        Err(err) => live.error(
+            run.events,
+            "index",
+            format!("putting the index back after the sync failed: {err}"),
+        ),
+    }
+    if full.manifest_scope != this.scope_key() {
+        // A rebuilt index: what this run wrote is all the new index holds, or nothing at all.
+        let store = lock(&this.store);
+        if status == JobStatus::Failed || !complete {
+            store.clear_manifest(&full.manifest_scope)?;
+        } else {
+            store.replace_manifest(
+                &this.scope_key(),
+                &full.manifest_scope,
+                &super::manifest::target_key(&this.config),
+            )?;
+        }
+    }
     job.status = status;
     job.requests = full.requests;
     job.counters = full.counters;
@@ -98,15 +135,19 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     if let Some(recorder) = &recorder
         && recorder.denied() > 0
     {
+        // Every denial is a failure to compute access (see `AclResolver`), which made the job
+        // partial above; say how many, why, and what to do.
+        let (denied, recorded) = (recorder.denied(), recorder.len() as u64);
         live.error(
             run.events,
             "document-level security",
             format!(
-                "{} of {} documents were written with the deny marker (readable by nobody), \
-                 {} of them because their access could not be read; the errors above say why",
-                recorder.denied(),
-                recorder.len(),
-                recorder.failed()
+                "{denied} of {recorded} documents ({}%) were written with the deny marker \
+                 (readable by nobody), {} of them because their access could not be read; the \
+                 errors above say why. Check that the account may read space permissions, \
+                 users and groups (Test connection says which right is missing), then sync again",
+                (denied * 100).div_ceil(recorded.max(1)),
+                recorder.failed(),
             ),
         );
     }
@@ -158,6 +199,28 @@ pub(super) struct FullSync<'a, 'r, S> {
     pub notes: Vec<String>,
     /// An incremental sync that ran as a full one.
     pub ran_full: bool,
+    /// Where the writer records the manifest: the connection's scope, or a scope of its own
+    /// while the target rebuilds a fresh index (it becomes the connection's when complete).
+    pub manifest_scope: String,
+    /// Stops the crawl: the job's cancellation, or the writer failing for good (nothing can
+    /// be written, so nothing more is listed).
+    pub crawl_stop: super::CancellationToken,
+}
+
+/// Ends a full sync on the target (see [`Sink::end_full_sync`]) when the sync's future is
+/// dropped before it could: a discarded fresh index, a refresh interval put back.
+struct EndFullSync<S: Sink + 'static>(Option<Arc<S>>);
+
+impl<S: Sink + 'static> Drop for EndFullSync<S> {
+    fn drop(&mut self) {
+        if let (Some(sink), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(async move {
+                if let Err(err) = sink.end_full_sync(false).await {
+                    tracing::warn!(%err, "could not put the index back after a dropped sync");
+                }
+            });
+        }
+    }
 }
 
 impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
@@ -211,6 +274,16 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         tracing::info!(who = %identity.describe(), zone = ?identity.time_zone, "signed in");
         prepared?;
         let acl = acl?;
+        // A full sync proper (not an incremental one that runs as full): the target may get
+        // ready for bulk loading, or rebuild into a fresh index behind its alias.
+        if this.kind == crate::store::JobType::Full && self.plan.is_none() {
+            let notes = this.sink.begin_full_sync(&self.job_id).await?;
+            self.notes.extend(notes);
+            if this.sink.rebuilding() {
+                self.manifest_scope = format!("{}#rebuild", this.scope_key());
+                lock(&this.store).clear_manifest(&self.manifest_scope)?;
+            }
+        }
 
         // Progress ticker: a snapshot of the counters every `progress_every`.
         let ticker = {
@@ -248,8 +321,14 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             context: format!("creating the work directory `{}`", work_dir.display()),
             source,
         })?;
+        let checkpoint_file = checkpoint_path(work_dir, &this.scope_key());
+        let rebuilding = this.sink.rebuilding();
+        if rebuilding {
+            // What an earlier run wrote went to an index that is gone: nothing to resume.
+            super::checkpoint::remove_files(&checkpoint_file);
+        }
         let (checkpoint, resume) = Checkpoint::open(
-            &checkpoint_path(work_dir, &this.scope_key()),
+            &checkpoint_file,
             &fingerprint(&this.config, options.rules.as_ref()),
         )?;
         if !resume.is_empty() {
@@ -267,10 +346,12 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let filter = crate::rules::sync_filter(options.rules.as_ref(), client.flavor())?;
         let spool_dir = work_dir.join(format!("spool-{}", self.job_id));
 
-        let manifest = Arc::new(
-            super::manifest::load(&this.store, &this.scope_key(), &this.config, &*this.sink)
-                .await?,
-        );
+        // A fresh index holds nothing: every document is written.
+        let manifest = Arc::new(if rebuilding {
+            super::manifest::Manifest::default()
+        } else {
+            super::manifest::load(&this.store, &this.scope_key(), &this.config, &*this.sink).await?
+        });
         let (tx, writer) = self.spawn_writer(checkpoint, filter.clone(), manifest.clone());
 
         (self.events())(&SyncEvent::Phase {
@@ -281,7 +362,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             client,
             options,
             events: self.events(),
-            cancel: &this.cancel,
+            cancel: &self.crawl_stop,
             live: &self.live,
             tx,
             acl,
@@ -308,6 +389,9 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         }
         let protected = self.route_report(&mut spaces);
         self.listings_complete = spaces.iter().all(|s| s.complete);
+        if rebuilding {
+            self.carry_over(&mut checkpoint).await?;
+        }
         let mut status = self
             .delete_unseen(client, &spaces, &protected, &mut checkpoint)
             .await?;
@@ -338,10 +422,50 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             self.live.clone(),
             manifest,
             this.store.clone(),
-            this.scope_key(),
+            self.manifest_scope.clone(),
             self.tally.clone(),
         );
-        (tx, tokio::spawn(writer.run(rx)))
+        let stop = self.crawl_stop.clone();
+        let task = tokio::spawn(async move {
+            let result = writer.run(rx).await;
+            if result.is_err() {
+                stop.cancel();
+            }
+            result
+        });
+        (tx, task)
+    }
+
+    /// A rebuild: copies into the fresh index the live documents this run did not write (not
+    /// listed, or refused by the target), so that the deletion phase judges them as it would
+    /// in place (kept when their space was not listed completely, deleted when gone).
+    async fn carry_over(&mut self, checkpoint: &mut Checkpoint) -> Result<()> {
+        let failed: HashSet<String> = self
+            .live
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        let copied = self
+            .run
+            .job
+            .sink
+            .carry_over(&mut |ids| {
+                let mut pick = checkpoint.unseen(ids.iter().map(String::as_str))?;
+                pick.extend(ids.into_iter().filter(|id| failed.contains(id)));
+                Ok(pick)
+            })
+            .await?;
+        if copied > 0 {
+            self.notes.push(format!(
+                "{copied} documents of the live index that this sync did not write (not listed, \
+                 or refused) were copied into the fresh index, where the deletion phase judged \
+                 them as usual."
+            ));
+        }
+        Ok(())
     }
 
     /// The counters of a content sync whose writer finished with `totals`. Every failure
@@ -594,7 +718,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                 .filter(|id| !refused.contains(id.as_str()))
                 .cloned()
                 .collect();
-            lock(&this.store).remove_from_manifest(&this.scope_key(), &gone)?;
+            lock(&this.store).remove_from_manifest(&self.manifest_scope, &gone)?;
             for item in outcome.failed {
                 self.live.error(
                     self.run.events,

@@ -199,6 +199,20 @@ pub(crate) fn content_settings(config: &ConnectorConfig) -> String {
     value.to_string()
 }
 
+/// What a manifest is valid for: the target (cluster and index), the settings documents
+/// depend on, and the ingest pipeline they pass through.
+pub(crate) fn target_key(config: &ConnectorConfig) -> String {
+    let pipeline = match &config.target {
+        crate::config::Target::Elasticsearch(es) => es.pipeline.trim(),
+        crate::config::Target::Local { .. } => "",
+    };
+    format!(
+        "{}|{:x}|{pipeline}",
+        super::scope_key(None, config),
+        hash_of(&content_settings(config))
+    )
+}
+
 /// The manifest of `scope_key` for this configuration's target and settings. It is dropped
 /// when the index holds fewer documents than it lists (an index deleted or restored behind
 /// the connector's back): then every document is written again.
@@ -208,11 +222,7 @@ pub(crate) async fn load<S: Sink>(
     config: &ConnectorConfig,
     sink: &S,
 ) -> Result<Manifest> {
-    let target = format!(
-        "{}|{:x}",
-        super::scope_key(None, config),
-        hash_of(&content_settings(config))
-    );
+    let target = target_key(config);
     let entries = super::lock(store).load_manifest(scope_key, &target)?;
     if entries.is_empty() {
         return Ok(Manifest::default());

@@ -609,3 +609,76 @@ async fn access_control_sync_upserts_and_deletes_users_on_the_local_index() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn cloud_test_connection_makes_the_requests_a_dls_sync_needs_and_names_the_missing_right() {
+    use confluence_sim::Quirks;
+    use connector::check::CheckStatus;
+    let sandbox = start(Flavor::Cloud, SiteSize::Tiny, 5, false).await;
+    let mut config = sandbox.config.clone();
+    config.use_document_level_security = true;
+    let dls_check = || async {
+        let checks = connector::check::remote(&config, &sandbox.secrets).await;
+        checks
+            .into_iter()
+            .find(|c| c.id == "dls")
+            .expect("a DLS check")
+    };
+    sandbox.sim.admin().reset_request_counts();
+    let passed = dls_check().await;
+    assert_eq!(passed.status, CheckStatus::Passed, "{}", passed.message);
+    assert!(
+        passed.message.contains("users are readable"),
+        "{}",
+        passed.message
+    );
+    // It asked Confluence, rather than assuming.
+    let asked = sandbox.sim.admin().request_counts();
+    for endpoint in ["/space/{key}", "/group/member", "/users/search"] {
+        assert!(
+            asked.keys().any(|k| k.contains(endpoint)),
+            "{endpoint} not requested: {:?}",
+            asked.keys()
+        );
+    }
+
+    let cases = [
+        (
+            "/rest/api/3/users/search",
+            "users could not be listed",
+            "Browse users and groups",
+        ),
+        (
+            "/group/member",
+            "members of group",
+            "Browse users and groups",
+        ),
+        (
+            "?expand=permissions",
+            "permissions of space",
+            "Admin permission of the space",
+        ),
+    ];
+    for (route, what, fix) in cases {
+        sandbox.sim.admin().set_quirks(Quirks {
+            forbidden_route: Some(route.to_owned()),
+            ..Quirks::none()
+        });
+        let failed = dls_check().await;
+        assert_eq!(
+            failed.status,
+            CheckStatus::Failed,
+            "{route}: {}",
+            failed.message
+        );
+        assert_eq!(failed.field.as_deref(), Some("use_document_level_security"));
+        assert!(failed.message.contains(what), "{route}: {}", failed.message);
+        assert!(failed.message.contains(fix), "{route}: {}", failed.message);
+        assert!(
+            failed.message.contains("403"),
+            "{route}: {}",
+            failed.message
+        );
+    }
+    sandbox.shutdown().await;
+}

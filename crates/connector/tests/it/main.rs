@@ -12,4 +12,6 @@ mod full_sync;
 mod incremental;
 mod lifecycle;
 mod rules;
+mod search_cluster;
 mod search_node;
+mod tls;
