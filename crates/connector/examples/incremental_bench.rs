@@ -16,7 +16,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use confluence_sim::{DcAuth, Flavor, Latency, SimOptions, SiteSize};
+use confluence_sim::{DcAuth, Flavor, Latency, Quirks, SimOptions, SiteSize};
 use connector::config::Target;
 use connector::sink::LocalIndex;
 use connector::sync::{Job, SyncOptions};
@@ -186,6 +186,25 @@ fn main() {
             rows.push(
                 run(&sandbox, &target, dls, JobType::Incremental, "incremental, nothing changed").await,
             );
+            if flavor == Flavor::Cloud {
+                // The same with REST v2 hidden (as some proxies do): the reconciliation lists
+                // through v1 with `children.page`, for comparison.
+                sandbox.sim.admin().set_quirks(Quirks {
+                    missing_route: Some("/api/v2/".into()),
+                    ..Quirks::none()
+                });
+                rows.push(
+                    run(
+                        &sandbox,
+                        &target,
+                        dls,
+                        JobType::Incremental,
+                        "incremental, nothing changed, v1 only",
+                    )
+                    .await,
+                );
+                sandbox.sim.admin().set_quirks(Quirks::none());
+            }
             let changed = change_one_percent(&sandbox);
             rows.push(
                 run(&sandbox, &target, dls, JobType::Incremental, "incremental, 1% of pages changed")

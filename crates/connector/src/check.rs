@@ -94,6 +94,11 @@ fn confluence_failure(config: &ConnectorConfig, err: &ClientError) -> (String, &
             ),
             credentials_field(config),
         ),
+        // A certificate for another name is fixed in the URL (or on the server), not by
+        // trusting another CA.
+        ClientError::Tls { message, .. } if message.contains("(NotValidForName)") => {
+            (err.to_string(), "confluence_url")
+        }
         ClientError::Tls { .. } => (err.to_string(), "ssl_ca"),
         _ => (
             format!("Confluence could not be reached: {err}"),

@@ -71,6 +71,14 @@ pub(crate) fn blocked(request: &str, error: &Value) -> Option<SinkError> {
     }
     let reason = error_reason(error).unwrap_or_default();
     let lower = reason.to_lowercase();
+    // `SERVICE_UNAVAILABLE` blocks (no elected cluster manager, state not recovered yet) pass
+    // by themselves: retried like any 503, not an admin's business.
+    if lower.contains("service_unavailable")
+        || lower.contains("no master")
+        || lower.contains("no cluster-manager")
+    {
+        return None;
+    }
     let message = if kind == "index_create_block_exception" || lower.contains("create-index") {
         format!(
             "the search cluster refuses to create indices: its disk is nearly full (a node \
@@ -652,6 +660,14 @@ mod tests {
         .to_string();
         assert!(other.contains("an administrator set"), "{other}");
         assert!(blocked("PUT /idx", &json!({ "type": "mapper_parsing_exception" })).is_none());
+        // A cluster without a manager is unavailable, not blocked by an admin: retried.
+        assert!(
+            blocked(
+                "POST /_bulk",
+                &block("blocked by: [SERVICE_UNAVAILABLE/2/no master];")
+            )
+            .is_none()
+        );
         assert!(blocked("PUT /idx", &Value::Null).is_none());
     }
 }

@@ -77,7 +77,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
             live.fatal(
                 run.events,
                 "index",
-                format!("the sync wrote everything, but finishing the index failed: {err}"),
+                format!("the documents are written, but finishing the index failed: {err}"),
             );
             status = JobStatus::Failed;
         }

@@ -202,8 +202,7 @@ impl EsSink {
         match state {
             None => Ok(Vec::new()),
             Some(FullState::InPlace) => {
-                let body =
-                    json!({ "index": { "refresh_interval": self.setup.settings.refresh_interval } });
+                let body = json!({ "index": { "refresh_interval": self.setup.settings.refresh_interval } });
                 self.put_settings(&self.index, body).await?;
                 Ok(Vec::new())
             }
@@ -233,7 +232,8 @@ impl EsSink {
     /// indices it leaves, in one request.
     async fn swap(&self, index: &str) -> Result<Vec<String>> {
         if self.setup.settings.bulk_refresh_interval.is_some() {
-            let body = json!({ "index": { "refresh_interval": self.setup.settings.refresh_interval } });
+            let body =
+                json!({ "index": { "refresh_interval": self.setup.settings.refresh_interval } });
             self.put_settings(index, body).await?;
         }
         refresh(&self.client, index).await?;
