@@ -232,8 +232,44 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     {
         checks.push(dls(config, client, spaces.as_deref()).await);
     }
+    if let Some(extraction) = extraction_service(config).await {
+        checks.push(extraction);
+    }
     checks.push(target(config, secrets).await);
     checks
+}
+
+/// With `use_text_extraction_service`: a small file through the configured service, the way a
+/// sync sends attachments (`None` when attachments are read in-process).
+pub async fn extraction_service(config: &ConnectorConfig) -> Option<Check> {
+    const LABEL: &str = "Text extraction service";
+    if !config.use_text_extraction_service {
+        return None;
+    }
+    let service = crate::extract::Service::from_settings(&config.extraction);
+    let kind = match config.extraction.service_kind {
+        crate::config::ExtractionServiceKind::Tika => "Apache Tika",
+        crate::config::ExtractionServiceKind::Elastic => "Elastic's data extraction service",
+    };
+    Some(match service.probe().await {
+        Ok(()) => check(
+            "extraction",
+            LABEL,
+            CheckStatus::Passed,
+            format!("{kind} at {} extracted a test file", service.url()),
+            None,
+        ),
+        Err(reason) => check(
+            "extraction",
+            LABEL,
+            CheckStatus::Failed,
+            format!(
+                "{kind} at {} could not extract a test file: {reason}",
+                service.url()
+            ),
+            Some("extraction_service_url"),
+        ),
+    })
 }
 
 /// Document-level security needs a way to read space permissions: on Server and Data Center

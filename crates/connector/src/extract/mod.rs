@@ -303,6 +303,35 @@ impl Service {
         }
     }
 
+    /// Sends a small text file through the service the way a sync sends attachments (in the
+    /// shared-volume mode too) and checks that its text comes back: what "Test connection"
+    /// asks. `Err` says what went wrong, in the words of the extraction notes.
+    pub async fn probe(&self) -> Result<(), String> {
+        const SENTENCE: &str = "Confluence connector extraction probe";
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "confluence-connector-probe-{}-{nanos}.txt",
+            std::process::id()
+        ));
+        std::fs::write(&path, SENTENCE)
+            .map_err(|e| format!("writing a probe file in `{}`: {e}", path.display()))?;
+        let text = self.extract_file(&path).await;
+        let _ = std::fs::remove_file(&path);
+        let text = text?;
+        if text.contains(SENTENCE) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the service answered, but not with the text of the probe file (got {} \
+                 characters): is `extraction_service_kind` the service at this URL?",
+                text.chars().count()
+            ))
+        }
+    }
+
     /// The text of the file at `path`, or why there is none.
     pub async fn extract_file(&self, path: &Path) -> Result<String, String> {
         match self {

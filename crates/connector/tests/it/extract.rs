@@ -852,3 +852,33 @@ async fn legacy_visio_is_read_by_the_services_only() {
         assert!(text.contains("Some random text, on a page"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn test_connection_sends_a_file_through_the_configured_service() {
+    use connector::check::{CheckStatus, extraction_service};
+    use connector::config::{ConnectorConfig, ExtractionServiceKind};
+    let Some(url) = tika_url() else { return };
+    let mut config = ConnectorConfig::default();
+    assert!(
+        extraction_service(&config).await.is_none(),
+        "in-process extraction needs no check"
+    );
+    config.use_text_extraction_service = true;
+    config.extraction.service_url = url.clone();
+    for kind in [ExtractionServiceKind::Tika, ExtractionServiceKind::Elastic] {
+        config.extraction.service_kind = kind;
+        let check = extraction_service(&config).await.unwrap();
+        assert_eq!(
+            check.status,
+            CheckStatus::Passed,
+            "{kind:?}: {}",
+            check.message
+        );
+    }
+    // Nothing listens there: failed, with the field to fix.
+    config.extraction.service_url = "http://127.0.0.1:9".into();
+    let check = extraction_service(&config).await.unwrap();
+    assert_eq!(check.status, CheckStatus::Failed, "{}", check.message);
+    assert_eq!(check.field.as_deref(), Some("extraction_service_url"));
+    assert!(check.message.contains("127.0.0.1:9"), "{}", check.message);
+}
