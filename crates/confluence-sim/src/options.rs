@@ -473,6 +473,7 @@ impl FromStr for FaultPlan {
 /// | `html-login=PATH` | requests whose path contains `PATH` get a proxy's HTML login page with status 200 |
 /// | `redirect=PATH` | requests whose path contains `PATH` get a 302 to the same URL on host `localhost` (another host name; the client drops its `Authorization`) |
 /// | `missing-route=PATH` / `missing-status=404\|501` | requests whose path contains `PATH` get 404 (default) or 501, as from a server without that route |
+/// | `forbidden=PATH` | requests whose path (or path and query) contains `PATH` get 403, as for an account without the right the route needs |
 /// | `changing-results` | each content listing request past the first page first deletes the listing's first item and adds a new page to its space |
 /// | `expired-credentials` | every presented credential is refused (an expired or revoked token or password) |
 /// | `anonymous-fallback` | Server/DC: a refused credential is served as the anonymous user when a space allows anonymous access, with `X-Seraph-LoginReason: AUTHENTICATED_FAILED` |
