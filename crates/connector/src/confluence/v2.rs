@@ -4,11 +4,13 @@
 //! reconciliation needs to rebuild every page's place. Pages follow `_links.next` (the same
 //! link as the `Link` header), site-relative and starting with `/wiki`.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::model::id_string;
 use super::paging::{Mode, Rows};
-use super::{ClientError, ConfluenceClient, ContentRef, Flavor, Pager, Space, Version};
+use super::{ClientError, ConfluenceClient, Flavor, Pager, Space, Version};
 use crate::confluence::Content;
 
 /// v2 listings' largest page.
@@ -76,57 +78,36 @@ impl ConfluenceClient {
 }
 
 /// The reconciliation's view of a space's pages and blog posts from v2: each as a [`Content`]
-/// with its space and its ancestors (from the parents, root first; a parent v2 does not list,
-/// such as a folder, ends the chain).
-pub fn v2_units(space: &Space, pages: Vec<V2Content>, blogposts: Vec<V2Content>) -> Vec<Content> {
-    use std::collections::HashMap;
-    let parents: HashMap<String, (Option<String>, Option<String>)> = pages
+/// with its space, and each page's parent by id (pages only; a parent v2 does not list, such
+/// as a folder, is there too and ends the chain of ancestors built from it).
+pub fn v2_units(
+    space: &Space,
+    pages: Vec<V2Content>,
+    blogposts: Vec<V2Content>,
+) -> (Vec<Content>, HashMap<String, String>) {
+    let parents: HashMap<String, String> = pages
         .iter()
-        .filter_map(|p| Some((p.id.clone()?, (p.parent_id.clone(), p.title.clone()))))
+        .filter_map(|p| Some((p.id.clone()?, p.parent_id.clone()?)))
         .collect();
-    let unit = |row: V2Content, kind: &str| {
-        let mut ancestors = Vec::new();
-        let mut at = row.parent_id.clone();
-        while let Some(id) = at {
-            let Some((up, title)) = parents.get(&id) else {
-                break;
-            };
-            if ancestors.len() > 1000
-                || ancestors
-                    .iter()
-                    .any(|a: &ContentRef| a.id == Some(id.clone()))
-            {
-                break;
-            }
-            ancestors.push(ContentRef {
-                id: Some(id.clone()),
-                title: title.clone(),
-                ..ContentRef::default()
-            });
-            at = up.clone();
-        }
-        ancestors.reverse();
-        Content {
-            id: row.id,
-            kind: Some(kind.to_owned()),
-            status: row.status,
-            title: row.title,
-            space: Some(Space {
-                id: space.id.clone(),
-                key: space.key.clone(),
-                name: space.name.clone(),
-                ..Space::default()
-            }),
-            version: row.version.map(|v| Version {
-                number: v.number,
-                ..Version::default()
-            }),
-            ancestors,
-            ..Content::default()
-        }
+    let unit = |row: V2Content, kind: &str| Content {
+        id: row.id,
+        kind: Some(kind.to_owned()),
+        status: row.status,
+        title: row.title,
+        space: Some(Space {
+            id: space.id.clone(),
+            key: space.key.clone(),
+            name: space.name.clone(),
+            ..Space::default()
+        }),
+        version: row.version.map(|v| Version {
+            number: v.number,
+            ..Version::default()
+        }),
+        ..Content::default()
     };
     let mut units: Vec<Content> = Vec::with_capacity(pages.len() + blogposts.len());
     units.extend(pages.into_iter().map(|p| unit(p, "page")));
     units.extend(blogposts.into_iter().map(|b| unit(b, "blogpost")));
-    units
+    (units, parents)
 }

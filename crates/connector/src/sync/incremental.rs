@@ -19,7 +19,7 @@
 //!    complete listings delete, under the same threshold and scope-change rules, and every
 //!    candidate is confirmed gone by Confluence first.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -780,7 +780,8 @@ async fn list_space_units(
         );
         match (pages, blogposts) {
             (Ok(pages), Ok(blogposts)) => {
-                let mut units = v2_units(space, pages, blogposts);
+                let (mut units, parents) = v2_units(space, pages, blogposts);
+                set_ancestors(&mut units, &parents);
                 if let Some(restricted) = restricted.map_err(failed)? {
                     // A page the two listings disagree on (made or removed in between) gets
                     // its restriction read on its own.
@@ -821,12 +822,9 @@ async fn list_space_units(
 /// ancestors are in its space, and Confluence lists a page only to whom its ancestors are
 /// visible). Child lists cut short are completed with one listing each.
 async fn rebuild_ancestors(client: &ConfluenceClient, units: &mut [Content]) -> Result<()> {
-    use std::collections::HashMap;
     let mut parent: HashMap<String, String> = HashMap::new();
-    let mut titles: HashMap<String, Option<String>> = HashMap::new();
     for unit in units.iter() {
         let Some(id) = unit.id.clone() else { continue };
-        titles.insert(id.clone(), unit.title.clone());
         let Some(children) = unit.children.as_ref().and_then(|c| c.page.as_ref()) else {
             continue;
         };
@@ -848,30 +846,39 @@ async fn rebuild_ancestors(client: &ConfluenceClient, units: &mut [Content]) -> 
             }
         }
     }
+    set_ancestors(units, &parent);
+    for unit in units.iter_mut() {
+        unit.children = None;
+    }
+    Ok(())
+}
+
+/// Sets every unit's `ancestors` (root first, with titles from `units`) by following `parent`
+/// (child id to parent id) up; a parent that is not among `units` ends the chain.
+fn set_ancestors(units: &mut [Content], parent: &HashMap<String, String>) {
+    let titles: HashMap<String, Option<String>> = units
+        .iter()
+        .filter_map(|u| Some((u.id.clone()?, u.title.clone())))
+        .collect();
     for unit in units.iter_mut() {
         let Some(id) = unit.id.clone() else { continue };
-        let mut chain = Vec::new();
+        let mut chain: Vec<crate::confluence::ContentRef> = Vec::new();
         let mut at = id;
         while let Some(up) = parent.get(&at) {
-            if chain.len() > 1000
-                || chain
-                    .iter()
-                    .any(|c: &crate::confluence::ContentRef| c.id.as_ref() == Some(up))
-            {
+            let Some(title) = titles.get(up) else { break };
+            if chain.len() > 1000 || chain.iter().any(|c| c.id.as_ref() == Some(up)) {
                 break;
             }
             chain.push(crate::confluence::ContentRef {
                 id: Some(up.clone()),
-                title: titles.get(up).cloned().flatten(),
+                title: title.clone(),
                 ..Default::default()
             });
             at = up.clone();
         }
         chain.reverse();
         unit.ancestors = chain;
-        unit.children = None;
     }
-    Ok(())
 }
 
 /// The page or blog post a comment or attachment belongs to.
