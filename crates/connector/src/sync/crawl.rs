@@ -11,12 +11,12 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::checkpoint::{ListingKey, Resume};
 use super::routes::{Miss, Route};
-use super::{CancellationToken, Live, SyncOptions};
+use super::{CancellationToken, Live, Step, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
 use crate::config::ConnectorConfig;
 use crate::confluence::{ClientError, ConfluenceClient, Content, ContentType, Space};
 use crate::document::{Document, SiteLinks, site_links};
-use crate::events::{EventHandler, SyncEvent};
+use crate::events::{EventHandler, SyncEvent, SyncPhase};
 use crate::{Error, Result, extract, text};
 
 /// What became of a child listing that answered "not found".
@@ -130,6 +130,8 @@ pub(crate) struct Crawl<'a> {
     pub spool_dir: std::path::PathBuf,
     /// What the index holds already: unchanged attachments are not downloaded.
     pub manifest: Arc<super::manifest::Manifest>,
+    /// Every space Confluence lists, when listed already (beside the identity check).
+    pub listed_spaces: Option<Vec<Space>>,
 }
 
 impl Crawl<'_> {
@@ -139,6 +141,15 @@ impl Crawl<'_> {
         self.live
             .spaces_total
             .store(spaces.len() as u64, Ordering::Relaxed);
+        (self.events)(&SyncEvent::Phase {
+            phase: SyncPhase::Crawling,
+        });
+        // Confluence's count of what the spaces hold, beside the crawl: the progress total.
+        let _count = AbortOnDrop(tokio::spawn(expect_documents(
+            self.client.clone(),
+            self.live.clone(),
+            spaces.iter().filter_map(|s| s.key.clone()).collect(),
+        )));
         let links = site_links(self.client);
         let downloads = Arc::new(Semaphore::new(
             self.config.concurrent_downloads.clamp(1, 50) as usize,
@@ -159,7 +170,10 @@ impl Crawl<'_> {
 
     /// The spaces to crawl, and the configured keys Confluence did not list.
     pub(crate) async fn spaces_in_scope(&self) -> Result<(Vec<Space>, Vec<String>)> {
-        let all: Vec<Space> = self.client.spaces()?.collect_all().await?;
+        let all: Vec<Space> = match &self.listed_spaces {
+            Some(listed) => listed.clone(),
+            None => self.client.spaces()?.collect_all().await?,
+        };
         let wanted = &self.config.spaces;
         if wanted.is_empty() || wanted.iter().any(|k| k == "*") {
             return Ok((all, Vec::new()));
@@ -244,6 +258,7 @@ impl Crawl<'_> {
                 let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
                 self.apply_acl(&mut doc, &access, &derivation);
             }
+            self.live.listed(1);
             self.send(doc, None).await;
         }
         for kind in kinds {
@@ -292,6 +307,7 @@ impl Crawl<'_> {
         let listing: ListingKey = (space_key.to_owned(), kind.as_str().to_owned());
         let what = format!("{}s of space {space_key}", kind.as_str());
         let items = self.client.content_in_space(space_key, kind)?.into_stream();
+        let _listing = self.live.busy(Step::Listing);
         let mut failed: Option<Error> = None;
         let listing = &listing;
         items
@@ -310,7 +326,10 @@ impl Crawl<'_> {
                     {
                         Ok(())
                     }
-                    Ok(content) => self.item(content, listing, links, downloads).await,
+                    Ok(content) => {
+                        self.live.listed(1);
+                        self.item(content, listing, links, downloads).await
+                    }
                     Err(err) => Err(err),
                 }
             })
@@ -330,7 +349,8 @@ impl Crawl<'_> {
 
     /// One page or blog post with its labels, attachments and comments. An error here means a
     /// child listing failed, which makes the space incomplete; a child listing that answers 404
-    /// because the item itself was deleted meanwhile is not an error: the item is gone.
+    /// because the item itself was deleted meanwhile is not an error: the item is gone. The
+    /// caller counted the item as listed; its attachments and comments are counted here.
     pub(crate) async fn item(
         &self,
         content: Content,
@@ -338,8 +358,10 @@ impl Crawl<'_> {
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
     ) -> Result<()> {
+        let fetching = self.live.busy(Step::Fetching);
         let body = content.storage().map(text::storage_to_text);
         let Some(mut doc) = Document::from_content(&content, body, links) else {
+            self.live.dropped(1);
             return Ok(());
         };
         // The space being crawled, whatever the payload says (a proxy may trim `space.key`):
@@ -383,7 +405,10 @@ impl Crawl<'_> {
                 Some(labels)
             }
             Some(Err(err)) => match self.child_failed(Route::Labels, &doc, listing, err).await? {
-                Child::Gone => return Ok(()),
+                Child::Gone => {
+                    self.live.dropped(1);
+                    return Ok(());
+                }
                 Child::Skipped => None,
             },
             None => None,
@@ -397,7 +422,10 @@ impl Crawl<'_> {
                 .child_failed(Route::Attachments, &doc, listing, err)
                 .await?
             {
-                Child::Gone => return Ok(()),
+                Child::Gone => {
+                    self.live.dropped(1);
+                    return Ok(());
+                }
                 Child::Skipped => Vec::new(),
             },
             None => Vec::new(),
@@ -411,7 +439,10 @@ impl Crawl<'_> {
                 .child_failed(Route::Comments, &doc, listing, err)
                 .await?
             {
-                Child::Gone => return Ok(()),
+                Child::Gone => {
+                    self.live.dropped(1);
+                    return Ok(());
+                }
                 Child::Skipped => Vec::new(),
             },
             None => Vec::new(),
@@ -419,6 +450,9 @@ impl Crawl<'_> {
         if let Some(labels) = labels {
             doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
         }
+        drop(fetching);
+        self.live
+            .listed((attachments.len() + comments.len()) as u64);
         let container = doc.clone();
         self.send(doc, Some(&unit)).await;
         let mut ok = true;
@@ -438,6 +472,8 @@ impl Crawl<'_> {
                     ok &= complete;
                     self.inherit_acl(&mut doc, &container, container_acl.as_ref());
                     self.send_doc(doc, Some(&unit), text).await;
+                } else {
+                    self.live.dropped(1);
                 }
             }
         }
@@ -448,6 +484,8 @@ impl Crawl<'_> {
                 doc.inherit_container(&container);
                 self.inherit_acl(&mut doc, &container, container_acl.as_ref());
                 self.send(doc, Some(&unit)).await;
+            } else {
+                self.live.dropped(1);
             }
         }
         self.mark(Item::UnitDone {
@@ -598,19 +636,23 @@ impl Crawl<'_> {
         let Ok(_permit) = downloads.acquire().await else {
             return (doc, false);
         };
+        let downloading = self.live.busy(Step::Downloading);
         let spooled = match self.client.download(link).await {
             Ok(download) => extract::spool(download, &extension, Some(&self.spool_dir)).await,
             Err(err) => Err(err.into()),
         };
+        drop(downloading);
         let mut complete = true;
         match spooled {
             Ok(file) => {
                 self.live
                     .downloaded_bytes
                     .fetch_add(file.len(), Ordering::Relaxed);
+                let extracting = self.live.busy(Step::Extracting);
                 let extraction = extractor
                     .extract_guarded(&quarantine, &doc.id, version, file.path(), &extension)
                     .await;
+                drop(extracting);
                 if extraction.failed {
                     let note = extraction.note.clone().unwrap_or_default();
                     self.live.fail(&doc.id, note.clone());
@@ -652,4 +694,54 @@ impl Crawl<'_> {
         );
         doc.extraction_note = Some(message);
     }
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Spaces per counting query (`space in (...)`), to keep URLs short.
+const SPACES_PER_COUNT: usize = 40;
+
+/// Sets [`Live::docs_expected`] to Confluence's count of the documents in `spaces` (the spaces
+/// themselves, and their pages, blog posts, attachments and comments, archived spaces
+/// included), less what a resumed run wrote before: one search per group of spaces, one row
+/// each, for its `totalSize` (an estimate on Cloud). Nothing is set when a count fails: the
+/// progress then follows what the listings returned.
+pub(crate) async fn expect_documents(
+    client: ConfluenceClient,
+    live: Arc<Live>,
+    spaces: Vec<String>,
+) {
+    let mut total = spaces.len() as u64;
+    for group in spaces.chunks(SPACES_PER_COUNT) {
+        let cql = format!(
+            "{} and type in (page, blogpost, attachment, comment)",
+            crate::confluence::cql_spaces(group)
+        );
+        let counted = match client.search_cql_everywhere::<serde_json::Value>(&cql, 1, "") {
+            Ok(mut pager) => pager
+                .next_page()
+                .await
+                .ok()
+                .flatten()
+                .and_then(|p| p.total_size),
+            Err(_) => None,
+        };
+        match counted {
+            Some(n) => total += n,
+            None => {
+                tracing::debug!(%cql, "no count of the documents in scope");
+                return;
+            }
+        }
+    }
+    let resumed = live.resumed.load(Ordering::Relaxed);
+    live.docs_expected
+        .store(total.saturating_sub(resumed).max(1), Ordering::Relaxed);
 }

@@ -22,7 +22,7 @@ use super::writer::{Tally, Writer};
 use super::{Live, lock, scope};
 use crate::acl::{AclRecorder, AclResolver, AclStore};
 use crate::config::ConnectorConfig;
-use crate::confluence::ConfluenceClient;
+use crate::confluence::{ConfluenceClient, Space};
 use crate::events::{Counters, EventHandler, Progress, SyncEvent, SyncPhase};
 use crate::sink::{BulkWriter, Sink};
 use crate::store::{JobRecord, JobStatus};
@@ -103,6 +103,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
     job.status = status;
     job.requests = full.requests;
     job.counters = full.counters;
+    job.counters.total_document_count = index_count(&*this.sink).await;
     job.notes.append(&mut full.notes);
     job.delta = full.delta.take();
     if full.ran_full {
@@ -176,6 +177,26 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         }
     }
     Ok(())
+}
+
+/// How many documents the index holds now (what searchers see), or `None` when the target does
+/// not say within a few seconds.
+pub(super) async fn index_count<S: Sink>(sink: &S) -> Option<u64> {
+    let count = async {
+        sink.refresh().await.ok();
+        sink.count().await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(15), count).await {
+        Ok(Ok(n)) => Some(n),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "could not count the documents in the index");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("counting the documents in the index took too long");
+            None
+        }
+    }
 }
 
 /// One full sync in progress.
@@ -256,10 +277,29 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         started: Instant,
     ) -> Result<JobStatus> {
         let this = self.run.job;
+        // Progress ticker: a snapshot of the counters every `progress_every`, from the first
+        // request on (a rate-limit pause shows while signing in too).
+        let ticker = {
+            let (live, tally, client, events, every) = (
+                self.live.clone(),
+                self.tally.clone(),
+                client.clone(),
+                self.events().clone(),
+                this.options.progress_every,
+            );
+            Ticker(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    events(&SyncEvent::Progress(snapshot(
+                        &live, &tally, &client, started,
+                    )));
+                }
+            }))
+        };
         // Who we are before anything is listed: a refused token served as anonymous would
         // make restricted content look deleted.
-        // The target and the permission source are readied meanwhile; nothing is listed
-        // before the identity is confirmed.
+        // The target and the permission source are readied and the spaces listed meanwhile;
+        // the listing is used only once the identity is confirmed.
         let acl = async {
             match recorder {
                 Some(recorder) => acl_resolver(&this.config, client, recorder)
@@ -268,9 +308,12 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                 None => Ok(None),
             }
         };
-        let (identity, prepared, acl) =
-            tokio::join!(client.verify_identity(), this.sink.prepare(), acl);
+        let spaces = async { client.spaces()?.collect_all().await };
+        let (identity, prepared, acl, spaces) =
+            tokio::join!(client.verify_identity(), this.sink.prepare(), acl, spaces);
         let identity = identity?;
+        // A failed listing is made again (and its error reported) by the crawl.
+        let spaces = spaces.ok();
         tracing::info!(who = %identity.describe(), zone = ?identity.time_zone, "signed in");
         prepared?;
         let acl = acl?;
@@ -285,34 +328,29 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
 
-        // Progress ticker: a snapshot of the counters every `progress_every`.
-        let ticker = {
-            let (live, client, events, every) = (
-                self.live.clone(),
-                client.clone(),
-                self.events().clone(),
-                this.options.progress_every,
-            );
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(every).await;
-                    events(&SyncEvent::Progress(snapshot(&live, &client, started)));
-                }
-            })
-        };
         let result = match self.plan.take() {
-            Some(plan) => self.incremental(client, acl, &identity, plan).await,
-            None => self.crawl_and_reconcile(client, acl).await,
+            Some(plan) => self.incremental(client, acl, &identity, plan, spaces).await,
+            None => self.crawl_and_reconcile(client, acl, spaces).await,
         };
-        ticker.abort();
-        (self.events())(&SyncEvent::Progress(snapshot(&self.live, client, started)));
+        drop(ticker);
+        // Whatever was listed is all there is now.
+        self.live.listings_ended.store(true, Ordering::Relaxed);
+        (self.events())(&SyncEvent::Progress(snapshot(
+            &self.live,
+            &self.tally,
+            client,
+            started,
+        )));
         result
     }
 
+    /// The crawl of a full sync and its reconciliation; `spaces`: every space Confluence lists,
+    /// when already listed.
     pub(super) async fn crawl_and_reconcile(
         &mut self,
         client: &ConfluenceClient,
         acl: Option<Arc<AclResolver>>,
+        spaces: Option<Vec<Space>>,
     ) -> Result<JobStatus> {
         let this = self.run.job;
         let options = &this.options;
@@ -369,11 +407,16 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             resume: resume.clone(),
             spool_dir: spool_dir.clone(),
             manifest,
+            listed_spaces: spaces,
         };
         let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
             Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,
             None => crawl.run().await,
         };
+        self.live.listings_ended.store(true, Ordering::Relaxed);
+        (self.events())(&SyncEvent::Phase {
+            phase: SyncPhase::Writing,
+        });
         let _ = std::fs::remove_dir_all(&spool_dir);
         let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
             context: "the index writer stopped".into(),
@@ -712,6 +755,9 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         for chunk in doomed.chunks(500) {
             let outcome = sink.delete(chunk.to_vec()).await?;
             self.counters.deleted_document_count += outcome.deleted;
+            self.live
+                .deleted
+                .fetch_add(outcome.deleted, Ordering::Relaxed);
             let refused: HashSet<&str> = outcome.failed.iter().map(|f| f.id.as_str()).collect();
             let gone: Vec<String> = chunk
                 .iter()
@@ -757,7 +803,7 @@ fn fingerprint(config: &ConnectorConfig, rules: Option<&crate::rules::RuleSet>) 
 
 /// The resolver of a sync with document-level security: finds where space permissions come
 /// from (a configuration error on Server/DC without a permission API), probing with a space in
-/// scope.
+/// scope (on Server/DC; Cloud has one source).
 async fn acl_resolver(
     config: &ConnectorConfig,
     client: &ConfluenceClient,
@@ -765,6 +811,8 @@ async fn acl_resolver(
 ) -> Result<AclResolver> {
     let probe = match config.spaces.iter().find(|k| k.as_str() != "*") {
         Some(key) => Some(key.clone()),
+        // Cloud's permissions come with the space listing: nothing to probe.
+        None if client.flavor() == crate::confluence::Flavor::Cloud => None,
         None => {
             let mut pager = client.spaces()?;
             pager
@@ -778,36 +826,60 @@ async fn acl_resolver(
     Ok(AclResolver::new(client.clone(), source, recorder))
 }
 
-fn snapshot(live: &Live, client: &ConfluenceClient, started: Instant) -> Progress {
+/// Stops the progress ticker when the sync ends, however it ends.
+struct Ticker(tokio::task::JoinHandle<()>);
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The progress of a content sync now: documents listed, done and in all, the counters as the
+/// target acknowledged them, what is under way, and whether Confluence's rate limit holds every
+/// request.
+fn snapshot(live: &Live, tally: &Tally, client: &ConfluenceClient, started: Instant) -> Progress {
     let stats = client.stats();
     let elapsed = started.elapsed().as_secs_f64();
-    let indexed = live.indexed.load(Ordering::Relaxed);
-    let spaces_done = live.spaces_done.load(Ordering::Relaxed);
-    let spaces_total = live.spaces_total.load(Ordering::Relaxed);
-    let eta_s = (spaces_done > 0 && spaces_total >= spaces_done)
-        .then(|| elapsed / spaces_done as f64 * (spaces_total - spaces_done) as f64);
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let docs_done = get(&live.docs_done);
+    let docs_total = live.docs_total();
     Progress {
         elapsed_s: elapsed,
         docs_per_second: if elapsed > 0.0 {
-            live.docs_seen.load(Ordering::Relaxed) as f64 / elapsed
+            get(&live.docs_seen) as f64 / elapsed
         } else {
             0.0
         },
-        docs_seen: live.docs_seen.load(Ordering::Relaxed),
+        docs_seen: get(&live.docs_seen),
+        docs_listed: get(&live.docs_listed),
+        docs_done,
+        docs_total,
         counters: Counters {
-            indexed_document_count: indexed,
-            indexed_document_volume: live.volume.load(Ordering::Relaxed),
-            failed: live.failed_docs.load(Ordering::Relaxed),
-            downloaded_bytes: live.downloaded_bytes.load(Ordering::Relaxed),
-            resumed: live.resumed.load(Ordering::Relaxed),
+            indexed_document_count: get(&live.indexed),
+            indexed_document_volume: get(&live.volume),
+            deleted_document_count: get(&live.deleted),
+            created: get(&live.created),
+            updated: get(&live.updated),
+            skipped: get(&live.skipped),
+            failed: get(&live.failed_docs),
+            downloaded_bytes: get(&live.downloaded_bytes),
+            resumed: get(&live.resumed),
+            duplicates: get(&live.duplicates),
+            retries: stats.retries,
+            unchanged: get(&tally.unchanged),
+            permissions_updated: get(&tally.permissions_updated),
+            moved: get(&live.moved),
             ..Counters::default()
         },
+        activity: live.activity.snapshot(),
         requests: stats.requests,
         rate_limit_waits: stats.rate_limited,
         rate_limit_wait_s: stats.rate_limit_wait_ms as f64 / 1000.0,
-        spaces_done,
-        spaces_total,
+        rate_limit_resume_s: stats.paused_ms as f64 / 1000.0,
+        spaces_done: get(&live.spaces_done),
+        spaces_total: get(&live.spaces_total),
         current_spaces: live.current.lock().map(|c| c.clone()).unwrap_or_default(),
-        eta_s,
+        eta_s: crate::events::eta(docs_total, docs_done, elapsed),
     }
 }

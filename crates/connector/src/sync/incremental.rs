@@ -31,11 +31,11 @@ use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path, remove_files};
 use super::crawl::{self, Item, SpaceOutcome};
 use super::full::FullSync;
 use super::manifest::{Manifest, acl_hash, place_hash};
-use super::{Live, lock};
+use super::{Live, Step, lock};
 use crate::acl::{AclResolver, AclStore, Derivation};
 use crate::config::ConnectorConfig;
 use crate::confluence::{
-    ClientError, ConfluenceClient, Content, Flavor, Identity, Space, v2_units,
+    ClientError, ConfluenceClient, Content, Flavor, Identity, Space, V2Content, v2_units,
 };
 use crate::document::{Document, site_links};
 use crate::events::{SyncEvent, SyncPhase};
@@ -152,6 +152,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         acl: Option<Arc<AclResolver>>,
         identity: &Identity,
         plan: Plan,
+        spaces: Option<Vec<Space>>,
     ) -> Result<JobStatus> {
         let this = self.run.job;
         let options = &this.options;
@@ -165,7 +166,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                     .to_owned(),
             );
             self.ran_full = true;
-            return self.crawl_and_reconcile(client, acl).await;
+            return self.crawl_and_reconcile(client, acl, spaces).await;
         }
 
         // The delta's cursor.
@@ -206,6 +207,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             resume: Arc::new(Default::default()),
             spool_dir: spool_dir.clone(),
             manifest: manifest.clone(),
+            listed_spaces: spaces,
         };
         let mut delta = Delta {
             spaces_by_key: Default::default(),
@@ -219,6 +221,10 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         };
         let outcome = delta.run().await;
         drop(crawl);
+        self.live.listings_ended.store(true, Ordering::Relaxed);
+        (self.events())(&SyncEvent::Phase {
+            phase: SyncPhase::Writing,
+        });
         let _ = std::fs::remove_dir_all(&spool_dir);
         let (mut checkpoint, totals) = writer.await.map_err(|e| Error::Io {
             context: "the index writer stopped".into(),
@@ -337,6 +343,7 @@ impl Delta<'_, '_> {
                 let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
                 crawl.apply_acl(&mut doc, &access, &derivation);
             }
+            self.live.listed(1);
             crawl.send(doc, None).await;
         }
 
@@ -373,7 +380,10 @@ impl Delta<'_, '_> {
             }
         }
         match self.reconcile_units(listed, &links, &mut refetch).await {
-            Ok(n) => moved = n,
+            Ok(n) => {
+                moved = n;
+                self.live.moved.store(n, Ordering::Relaxed);
+            }
             Err(err) => {
                 complete_spaces.clear();
                 self.live.error(events, "reconciliation", err.to_string());
@@ -463,6 +473,18 @@ impl Delta<'_, '_> {
             refetch.insert(unit);
         }
         refetch.retain(|id| !processed.contains(id));
+        // What is left to do, as far as the manifest knows: each page or blog post and the
+        // attachments and comments it had (new ones are counted as they are listed).
+        let expected: usize = changed_units
+            .iter()
+            .filter_map(|c| c.id.as_ref())
+            .chain(refetch.iter())
+            .map(|id| 1 + self.manifest.children(id).len())
+            .sum();
+        self.live.docs_expected.store(
+            self.live.docs_listed.load(Ordering::Relaxed) + expected as u64,
+            Ordering::Relaxed,
+        );
         // The changed pages at hand and the ones fetched by id, side by side.
         let (changed, fetched) = tokio::join!(
             self.process(changed_units, &links, &downloads),
@@ -510,6 +532,7 @@ impl Delta<'_, '_> {
                 let live = live.clone();
                 let acl = acl.clone();
                 async move {
+                    let listing = live.busy(Step::Listing);
                     let listed = async {
                         let units = list_space_units(&client, &space, with_restrictions).await?;
                         // Access as soon as the space is listed, while other spaces are still
@@ -529,6 +552,7 @@ impl Delta<'_, '_> {
                             .collect())
                     }
                     .await;
+                    drop(listing);
                     live.spaces_done.fetch_add(1, Ordering::Relaxed);
                     (key, listed)
                 }
@@ -549,8 +573,10 @@ impl Delta<'_, '_> {
             .map(|g| (g.to_vec(), self.crawl.client.clone()))
             .collect();
         let manifest = self.manifest;
+        let live = self.live;
         stream::iter(jobs)
             .map(move |(spaces, client)| async move {
+                let _listing = live.busy(Step::Listing);
                 let children =
                     client
                         .child_ids(&spaces)?
@@ -586,8 +612,10 @@ impl Delta<'_, '_> {
             .iter()
             .map(|g| (g.to_vec(), self.crawl.client.clone(), since.clone()))
             .collect();
+        let live = self.live;
         stream::iter(jobs)
             .map(|(spaces, client, since)| async move {
+                let _listing = live.busy(Step::Listing);
                 let scope = crate::confluence::cql_spaces(&spaces);
                 let listing = |what: &str| {
                     let what = format!("changed {what} in {}", spaces.join(", "));
@@ -721,6 +749,7 @@ impl Delta<'_, '_> {
         downloads: &Arc<Semaphore>,
     ) -> Result<()> {
         let crawl = self.crawl;
+        self.live.listed(units.len() as u64);
         let results: Vec<Result<()>> = stream::iter(units)
             .map(|content| async move {
                 let space = content
@@ -753,52 +782,31 @@ async fn list_space_units(
     if client.flavor() == Flavor::Cloud
         && let Some(space_id) = space.id.as_deref()
     {
-        let restrictions = async {
-            if !with_restrictions {
-                return Ok(None);
-            }
+        // Beside v2's pages (with their parents): v2's blog posts, or with document-level
+        // security the v1 restriction listing, which names every page and blog post anyway
+        // (blog posts have no parents).
+        let others = async {
+            Ok::<_, ClientError>(if with_restrictions {
+                Others::Restricted(client.unit_restrictions(&key)?.collect_all().await?)
+            } else {
+                Others::Blogposts(
+                    client
+                        .v2_space_content(space_id, "blogpost")?
+                        .collect_all()
+                        .await?,
+                )
+            })
+        };
+        let pages = async {
             client
-                .unit_restrictions(&key)?
+                .v2_space_content(space_id, "page")?
                 .collect_all()
                 .await
-                .map(Some)
         };
-        let (pages, blogposts, restricted) = tokio::join!(
-            async {
-                client
-                    .v2_space_content(space_id, "page")?
-                    .collect_all()
-                    .await
-            },
-            async {
-                client
-                    .v2_space_content(space_id, "blogpost")?
-                    .collect_all()
-                    .await
-            },
-            restrictions,
-        );
-        match (pages, blogposts) {
-            (Ok(pages), Ok(blogposts)) => {
-                let (mut units, parents) = v2_units(space, pages, blogposts);
-                set_ancestors(&mut units, &parents);
-                if let Some(restricted) = restricted.map_err(failed)? {
-                    // A page the two listings disagree on (made or removed in between) gets
-                    // its restriction read on its own.
-                    let mut by_id: std::collections::HashMap<String, _> = restricted
-                        .into_iter()
-                        .filter_map(|c| Some((c.id?, c.restrictions)))
-                        .collect();
-                    for unit in &mut units {
-                        if let Some(id) = unit.id.as_ref() {
-                            unit.restrictions = by_id.remove(id).flatten();
-                        }
-                    }
-                }
-                return Ok(units);
-            }
+        match tokio::join!(pages, others) {
+            (Ok(pages), Ok(others)) => return Ok(cloud_units(space, pages, others)),
             // A proxy or gateway that does not pass v2 through: v1 has it all.
-            (Err(ClientError::NotFound { .. }), _) | (_, Err(ClientError::NotFound { .. })) => {
+            (Err(ClientError::NotFound { .. }), _) => {
                 tracing::debug!(space = key, "REST v2 not served; listing through v1");
             }
             (Err(source), _) | (_, Err(source)) => return Err(failed(source)),
@@ -816,6 +824,55 @@ async fn list_space_units(
     }
     rebuild_ancestors(client, &mut units).await?;
     Ok(units)
+}
+
+/// What the Cloud reconciliation lists beside v2's pages.
+enum Others {
+    /// v2's blog posts (without document-level security).
+    Blogposts(Vec<V2Content>),
+    /// Every page and blog post with its read restrictions (v1).
+    Restricted(Vec<Content>),
+}
+
+/// The pages and blog posts of a Cloud space from v2's pages and [`Others`], with their
+/// ancestors and, from the restriction listing, their read restrictions. A page the two
+/// listings disagree on (made or removed in between) gets its restriction read on its own by
+/// the access resolver.
+fn cloud_units(space: &Space, pages: Vec<V2Content>, others: Others) -> Vec<Content> {
+    let (blogposts, restricted) = match others {
+        Others::Blogposts(blogposts) => (blogposts, Vec::new()),
+        Others::Restricted(restricted) => (Vec::new(), restricted),
+    };
+    let (mut units, parents) = v2_units(space, pages, blogposts);
+    set_ancestors(&mut units, &parents);
+    let mut restrictions = HashMap::new();
+    for mut row in restricted {
+        match row.kind.as_deref() {
+            Some("blogpost") => {
+                row.space = Some(Space {
+                    id: space.id.clone(),
+                    key: space.key.clone(),
+                    name: space.name.clone(),
+                    ..Space::default()
+                });
+                units.push(row);
+            }
+            _ => {
+                if let Some(id) = row.id {
+                    restrictions.insert(id, row.restrictions);
+                }
+            }
+        }
+    }
+    for unit in units
+        .iter_mut()
+        .filter(|u| u.kind.as_deref() == Some("page"))
+    {
+        if let Some(id) = unit.id.as_ref() {
+            unit.restrictions = restrictions.remove(id).flatten();
+        }
+    }
+    units
 }
 
 /// Sets every page's `ancestors` from the child pages the listing gave each page (a page's
