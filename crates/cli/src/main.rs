@@ -66,7 +66,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    // The work runs on the runtime's worker threads, not on this one: `block_on` alone would
+    // poll the whole sync (listing decode, text conversion) on the main thread.
+    let work = async move {
         match cli.command {
             Command::Demo(args) => commands::demo::run(args, &data_dir).await,
             Command::Sync(args) => commands::sync::run(args, &data_dir).await,
@@ -81,6 +83,11 @@ fn main() -> ExitCode {
             Command::Rules(args) => commands::rules::run(args).await,
             Command::Acl(args) => commands::acl::run(args, &data_dir).await,
         }
+    };
+    let result = runtime.block_on(async {
+        tokio::spawn(work).await.unwrap_or_else(|panic| {
+            Err(anyhow::anyhow!("the command stopped unexpectedly: {panic}"))
+        })
     });
     match result {
         Ok(code) => code,

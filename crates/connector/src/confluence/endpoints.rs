@@ -10,12 +10,14 @@ use super::{
 };
 
 /// Content search expansions on Cloud (the reference's list, plus `version`).
-const CONTENT_EXPAND_CLOUD: &str = "ancestors,children.attachment,history.lastUpdated,body.storage,\
-space,space.permissions,version,restrictions.read.restrictions.user,\
-restrictions.read.restrictions.group";
+const CONTENT_EXPAND: &str =
+    "ancestors,children.attachment,history.lastUpdated,body.storage,space,version";
+/// What document-level security adds on Cloud.
+const ACCESS_EXPAND_CLOUD: &str =
+    "space.permissions,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 /// Server/DC: without `space.permissions` (HTTP 500 for non-admins, CONFSERVER-99908).
-const CONTENT_EXPAND_DC: &str = "ancestors,children.attachment,history.lastUpdated,body.storage,\
-space,version,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
+const ACCESS_EXPAND_DC: &str =
+    "restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 /// Advanced-rules search expansions (the reference's list).
 const SEARCH_EXPAND: &str = "content.history,content.extensions,content.container,content.space,\
 content.body.storage,content.version,space.description,space.history";
@@ -154,17 +156,30 @@ impl ConfluenceClient {
     /// Any `content/search` CQL listing with the crawl's expansions (e.g. an incremental
     /// `lastmodified >= "..."` query). The CQL is percent-encoded.
     pub fn content_search(&self, cql: &str) -> Result<Pager<Content>, ClientError> {
-        let expand = match self.flavor() {
-            Flavor::Cloud => CONTENT_EXPAND_CLOUD,
-            Flavor::Server | Flavor::DataCenter => CONTENT_EXPAND_DC,
-        };
+        let expand = self.content_expand();
         let limit = Self::limit(CONTENT_LIMIT);
         let url = self.api_url(
             "rest/api/content/search",
             &[],
-            &[("cql", cql), ("limit", &limit), ("expand", expand)],
+            &[("cql", cql), ("limit", &limit), ("expand", &expand)],
         )?;
         Ok(self.cql_pager(url, CONTENT_LIMIT))
+    }
+}
+
+impl ConfluenceClient {
+    /// The crawl's expansions of pages and blog posts, with what document-level security needs
+    /// only when it is on.
+    fn content_expand(&self) -> String {
+        let access = match self.flavor() {
+            Flavor::Cloud => ACCESS_EXPAND_CLOUD,
+            Flavor::Server | Flavor::DataCenter => ACCESS_EXPAND_DC,
+        };
+        if self.options().access_control {
+            format!("{CONTENT_EXPAND},{access}")
+        } else {
+            CONTENT_EXPAND.to_owned()
+        }
     }
 }
 
@@ -241,11 +256,7 @@ impl ConfluenceClient {
     /// their container.
     pub fn content_by_ids(&self, ids: &[String]) -> Result<Pager<Content>, ClientError> {
         let cql = format!("id in ({})", ids.join(", "));
-        let expand = match self.flavor() {
-            Flavor::Cloud => CONTENT_EXPAND_CLOUD,
-            Flavor::Server | Flavor::DataCenter => CONTENT_EXPAND_DC,
-        };
-        let expand = format!("{expand},container");
+        let expand = format!("{},container", self.content_expand());
         let limit = Self::limit(CONTENT_LIMIT);
         let url = self.api_url(
             "rest/api/content/search",
@@ -354,6 +365,31 @@ impl ConfluenceClient {
     {
         let limit_s = limit.max(1).to_string();
         let mut query = vec![("cql", cql), ("limit", limit_s.as_str())];
+        if !expand.is_empty() {
+            query.push(("expand", expand));
+        }
+        let url = self.api_url("rest/api/search", &[], &query)?;
+        Ok(self.cql_pager(url, limit.max(1)))
+    }
+
+    /// [`Self::search_cql_with`] over archived spaces too (`includeArchivedSpaces=true`; a
+    /// site-wide search leaves them out otherwise): what the standard crawl, which lists every
+    /// space, indexes. For counts and previews of that scope.
+    pub fn search_cql_everywhere<T>(
+        &self,
+        cql: &str,
+        limit: usize,
+        expand: &str,
+    ) -> Result<Pager<T>, ClientError>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let limit_s = limit.max(1).to_string();
+        let mut query = vec![
+            ("cql", cql),
+            ("limit", limit_s.as_str()),
+            ("includeArchivedSpaces", "true"),
+        ];
         if !expand.is_empty() {
             query.push(("expand", expand));
         }

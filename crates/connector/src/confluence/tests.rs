@@ -586,6 +586,55 @@ async fn data_center_content_search_uses_offsets_and_no_space_permissions() {
 }
 
 #[tokio::test]
+async fn listings_ask_for_permissions_and_restrictions_only_with_access_control() {
+    let hits = Shared::default();
+    let search = get(|State(h): State<Shared>, uri: Uri| async move {
+        h.record(&uri);
+        axum::Json(json!({"results": [], "start": 0, "limit": 50, "size": 0}))
+    });
+    let router = Router::new()
+        .route("/rest/api/content/search", search.clone())
+        .route("/wiki/rest/api/content/search", search)
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    for flavor in [Flavor::Cloud, Flavor::DataCenter] {
+        for access_control in [false, true] {
+            hits.uris.lock().unwrap().clear();
+            let opts = ClientOptions {
+                access_control,
+                ..fast_options(0)
+            };
+            let c = client(flavor, &base, opts);
+            c.content_in_space("ENG", ContentType::Page)
+                .unwrap()
+                .collect_all()
+                .await
+                .unwrap();
+            c.content_by_ids(&["1".to_owned()])
+                .unwrap()
+                .collect_all()
+                .await
+                .unwrap();
+            let uris = hits.uris.lock().unwrap().clone();
+            assert_eq!(uris.len(), 2);
+            for uri in &uris {
+                assert!(uri.contains("body.storage"), "{uri}");
+                assert_eq!(
+                    uri.contains("restrictions.read.restrictions.user"),
+                    access_control,
+                    "{flavor:?} {uri}"
+                );
+                assert_eq!(
+                    uri.contains("space.permissions"),
+                    access_control && flavor == Flavor::Cloud,
+                    "{flavor:?} {uri}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn restrictions_404_is_none_and_labels_are_paged() {
     let router = Router::new()
         .route(
