@@ -39,7 +39,11 @@ struct Inner {
     credentials: Credentials,
     options: ClientOptions,
     gate: Gate,
+    /// API requests in flight (`max_concurrency`).
     permits: Arc<Semaphore>,
+    /// Downloads in flight (`max_downloads`), apart from the API requests: both wait on the
+    /// same rate-limit gate.
+    download_permits: Arc<Semaphore>,
     counters: Counters,
 }
 
@@ -78,6 +82,7 @@ impl ConfluenceClient {
                 credentials,
                 gate: Gate::new(options.requests_per_second),
                 permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
+                download_permits: Arc::new(Semaphore::new(options.max_downloads.max(1))),
                 counters: Counters::default(),
                 options,
             }),
@@ -342,15 +347,19 @@ impl ConfluenceClient {
         accept: &str,
     ) -> Result<(reqwest::Response, OwnedSemaphorePermit), Failure> {
         let inner = &self.inner;
-        let permit = inner
-            .permits
+        let download = accept != "application/json";
+        let permits = if download {
+            &inner.download_permits
+        } else {
+            &inner.permits
+        };
+        let permit = permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Failure::Fatal(ClientError::Setup("client closed".to_string())))?;
         inner.gate.wait().await;
         Counters::add(&inner.counters.requests, 1);
-        let download = accept != "application/json";
         let http = if download {
             &inner.download_http
         } else {

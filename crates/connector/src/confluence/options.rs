@@ -88,8 +88,10 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// Time allowed for a whole download.
     pub download_timeout: Duration,
-    /// Requests in flight at once across all callers.
+    /// API requests in flight at once across all callers.
     pub max_concurrency: usize,
+    /// Downloads in flight at once, counted apart from the API requests.
+    pub max_downloads: usize,
     /// Cap on requests per second, if any.
     pub requests_per_second: Option<f64>,
     /// Largest download accepted, in bytes.
@@ -120,6 +122,7 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(60),
             download_timeout: Duration::from_secs(600),
             max_concurrency: 16,
+            max_downloads: 16,
             requests_per_second: None,
             max_download_bytes: 10 * 1024 * 1024,
             extra_ca_pem: None,
@@ -140,6 +143,7 @@ impl ClientOptions {
             request_timeout: Duration::from_secs(h.request_timeout_secs.max(1)),
             read_timeout: Duration::from_secs(h.read_timeout_secs.max(1)),
             max_concurrency: usize::try_from(h.max_concurrent_requests.max(1)).unwrap_or(16),
+            max_downloads: config.concurrent_downloads.clamp(1, 50) as usize,
             requests_per_second: h
                 .max_requests_per_second
                 .filter(|r| r.is_finite() && *r > 0.0),

@@ -345,6 +345,64 @@ async fn concurrency_is_limited_globally() {
 }
 
 #[tokio::test]
+async fn downloads_have_their_own_limit_beside_api_requests() {
+    let hits = Shared::default();
+    let router = Router::new()
+        .route(
+            "/rest/api/space",
+            get(|State(h): State<Shared>, uri: Uri| async move {
+                // How many downloads were in flight when this API request was served.
+                h.record(&uri);
+                h.times
+                    .lock()
+                    .unwrap()
+                    .push((Instant::now(), h.in_flight.load(Ordering::SeqCst) as u16));
+                r#"{"results": []}"#
+            }),
+        )
+        .route(
+            "/download/attachments/1/{name}",
+            get(|State(h): State<Shared>| async move {
+                let now = h.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                h.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                h.in_flight.fetch_sub(1, Ordering::SeqCst);
+                "file"
+            }),
+        )
+        .with_state(hits.clone());
+    let base = serve(router).await;
+    let mut opts = fast_options(0);
+    opts.max_concurrency = 1;
+    opts.max_downloads = 3;
+    let c = client(Flavor::Server, &base, opts);
+    let downloads: Vec<_> = (0..6)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let d = c
+                    .download(&format!("/download/attachments/1/f{i}.txt"))
+                    .await?;
+                d.bytes().await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.ping().await.unwrap();
+    for d in downloads {
+        assert_eq!(d.await.unwrap().unwrap(), b"file");
+    }
+    // Three downloads at once although one API request may run at a time, and the API
+    // request did not wait for them.
+    assert_eq!(hits.max_in_flight.load(Ordering::SeqCst), 3);
+    let served_during = hits.times.lock().unwrap()[0].1;
+    assert!(
+        served_during > 0,
+        "the API request waited for the downloads"
+    );
+}
+
+#[tokio::test]
 async fn requests_per_second_cap_paces_requests() {
     let hits = Shared::default();
     let base = serve(status_route(StatusCode::OK, hits.clone())).await;
