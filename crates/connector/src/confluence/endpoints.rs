@@ -11,7 +11,7 @@ use super::{
 
 /// Content search expansions on Cloud (the reference's list, plus `version`).
 const CONTENT_EXPAND: &str =
-    "ancestors,children.attachment,history.lastUpdated,body.storage,space,version";
+    "ancestors,children.attachment,history.lastUpdated,body.storage,space,version,metadata.labels";
 /// What document-level security adds on Cloud.
 const ACCESS_EXPAND_CLOUD: &str =
     "space.permissions,restrictions.read.restrictions.user,restrictions.read.restrictions.group";

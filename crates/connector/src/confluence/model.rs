@@ -426,6 +426,24 @@ impl Content {
     pub fn storage(&self) -> Option<&str> {
         self.body.as_ref()?.storage.as_ref()?.value.as_deref()
     }
+
+    /// The label names of the `metadata.labels` expansion, when it was expanded and holds every
+    /// label (`None` when absent or cut short: the labels must be listed).
+    pub fn expanded_labels(&self) -> Option<Vec<String>> {
+        let labels = self.metadata.as_ref()?.get("labels")?;
+        let rows = labels.get("results")?.as_array()?;
+        let size = labels.get("size").and_then(Value::as_u64)?;
+        let more = labels
+            .get("_links")
+            .and_then(|l| l.get("next"))
+            .is_some_and(|n| !n.is_null());
+        if more || size as usize > rows.len() {
+            return None;
+        }
+        rows.iter()
+            .map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
 }
 
 /// An attachment (same shape as [`Content`]).

@@ -67,6 +67,14 @@ fn assert_matches_truth(index: &BTreeMap<String, Value>, truth: &[TruthDoc]) {
         assert_eq!(doc["title"], t.title, "title of {}", t.id);
         assert_eq!(doc["space_key"], t.space_key, "space of {}", t.id);
         assert_eq!(doc["id"], t.id);
+        if t.r#type == "page" || t.r#type == "blogpost" {
+            let mut labels: Vec<&str> = doc["labels"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            labels.sort_unstable();
+            assert_eq!(labels, t.labels, "labels of {}", t.id);
+        }
         let extracted = t.r#type != "attachment"
             || doc["extension"]
                 .as_str()
@@ -110,6 +118,25 @@ async fn full_sync_matches_truth(flavor: Flavor, dc_auth: DcAuth) {
     assert_eq!(job.counters.indexed_document_count, truth.len() as u64);
     assert_eq!(job.counters.created, truth.len() as u64);
     assert!(job.requests > 0);
+    assert!(
+        truth.iter().any(|t| !t.labels.is_empty()),
+        "the site has labels"
+    );
+    // Labels came with the listings: no page or blog post needed a label request.
+    let label_requests: u64 = sandbox
+        .sim
+        .admin()
+        .request_counts()
+        .iter()
+        .filter(|(endpoint, _)| endpoint.ends_with("/label"))
+        .map(|(_, count)| count.requests)
+        .sum();
+    assert_eq!(
+        label_requests,
+        0,
+        "{:?}",
+        sandbox.sim.admin().request_counts().keys()
+    );
     // The job is on record with its configuration, without secrets.
     let recorded = store.lock().unwrap().get_job(&job.id).unwrap().unwrap();
     assert_eq!(recorded, job);
