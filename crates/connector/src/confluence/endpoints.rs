@@ -10,8 +10,10 @@ use super::{
 };
 
 /// Content search expansions on Cloud (the reference's list, plus `version`).
-const CONTENT_EXPAND: &str =
-    "ancestors,children.attachment,history.lastUpdated,body.storage,space,version,metadata.labels";
+/// The first 25 attachments come with what the attachment listing gives (`version,history`):
+/// most pages need no listing of their own.
+const CONTENT_EXPAND: &str = "ancestors,children.attachment.version,children.attachment.history,\
+history.lastUpdated,body.storage,space,version,metadata.labels";
 /// What document-level security adds on Cloud.
 const ACCESS_EXPAND_CLOUD: &str =
     "space.permissions,restrictions.read.restrictions.user,restrictions.read.restrictions.group";

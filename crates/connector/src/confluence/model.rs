@@ -99,9 +99,19 @@ pub struct Listing<T> {
     pub results: Vec<T>,
     /// Rows in this listing.
     pub size: Option<u64>,
+    /// Rows the server gives per page (echoed).
+    pub limit: Option<u64>,
     /// Where more rows are, if any.
     #[serde(rename = "_links")]
     pub links: Links,
+}
+
+impl<T> Listing<T> {
+    /// Whether this (expanded) listing holds every row: no link to more, and fewer rows than a
+    /// page holds (a proxy may drop `next`: a full page may have more behind it).
+    pub fn is_complete(&self) -> bool {
+        self.links.next.is_none() && self.limit.is_some_and(|l| (self.results.len() as u64) < l)
+    }
 }
 
 impl<T> Default for Listing<T> {
@@ -109,6 +119,7 @@ impl<T> Default for Listing<T> {
         Listing {
             results: Vec::new(),
             size: None,
+            limit: None,
             links: Links::default(),
         }
     }
@@ -431,18 +442,11 @@ impl Content {
     /// label (`None` when absent or cut short: the labels must be listed).
     pub fn expanded_labels(&self) -> Option<Vec<String>> {
         let labels = self.metadata.as_ref()?.get("labels")?;
-        let rows = labels.get("results")?.as_array()?;
-        let size = labels.get("size").and_then(Value::as_u64)?;
-        let more = labels
-            .get("_links")
-            .and_then(|l| l.get("next"))
-            .is_some_and(|n| !n.is_null());
-        if more || size as usize > rows.len() {
+        let listing: Listing<Label> = serde_json::from_value(labels.clone()).ok()?;
+        if !listing.is_complete() {
             return None;
         }
-        rows.iter()
-            .map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
-            .collect()
+        listing.results.into_iter().map(|l| l.name).collect()
     }
 }
 
