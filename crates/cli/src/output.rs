@@ -6,63 +6,125 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Local, TimeZone};
-use connector::events::{Counters, EventHandler, SyncEvent, SyncPhase};
+use connector::events::{Counters, EventHandler, Progress, SyncEvent, SyncPhase};
 use connector::{DeltaInfo, JobRecord};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::commands::sync::kind_name;
 
-/// A spinner on stderr that follows a sync's events; hidden when `quiet` or not on a terminal.
+/// A progress bar on stderr that follows a sync's events: documents done of the documents in
+/// scope once their total is known (a spinner until then), the phase, what is under way, and a
+/// rate-limit wait; hidden when `quiet` or not on a terminal.
 pub fn progress(quiet: bool) -> (ProgressBar, EventHandler) {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new_spinner()
     };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    bar.set_style(spinner_style());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar.set_prefix("starting");
     let handle = bar.clone();
+    let counted = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let handler: EventHandler = Arc::new(move |event: &SyncEvent| match event {
-        SyncEvent::Phase { phase } => handle.set_prefix(match phase {
-            SyncPhase::Validating => "validating",
-            SyncPhase::ListingSpaces => "listing spaces",
-            SyncPhase::Crawling => "crawling",
-            SyncPhase::Reconciling => "reconciling ids and permissions",
-            SyncPhase::UpdatingAccess => "updating access lists",
-            SyncPhase::Deleting => "deleting what is gone",
-            SyncPhase::Finished => "finished",
-        }),
-        SyncEvent::SpaceStarted { .. } => handle.set_prefix("crawling"),
+        SyncEvent::Phase { phase } => handle.set_prefix(phase_words(*phase)),
         SyncEvent::Progress(p) => {
-            let waits = if p.rate_limit_waits > 0 {
-                format!(
-                    " · {} rate-limit waits ({:.0} s)",
-                    p.rate_limit_waits, p.rate_limit_wait_s
-                )
-            } else {
-                String::new()
-            };
-            handle.set_message(format!(
-                "{} docs · {:.0} docs/s · spaces {}/{} · {} requests{waits}{}",
-                p.docs_seen,
-                p.docs_per_second,
-                p.spaces_done,
-                p.spaces_total,
-                p.requests,
-                p.eta_s
-                    .map(|s| format!(" · ETA {s:.0} s"))
-                    .unwrap_or_default(),
-            ));
+            match p.docs_total {
+                Some(total) => {
+                    if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        handle.set_style(bar_style());
+                    }
+                    handle.set_length(total);
+                    handle.set_position(p.docs_done.min(total));
+                }
+                None => {
+                    if counted.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                        handle.set_style(spinner_style());
+                    }
+                }
+            }
+            handle.set_message(progress_message(p));
         }
         SyncEvent::Warning { message } => handle.println(format!("warning: {message}")),
-        SyncEvent::SpaceFinished { .. } => {}
+        SyncEvent::SpaceStarted { .. } | SyncEvent::SpaceFinished { .. } => {}
     });
     (bar, handler)
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner} {prefix:.bold} [{bar:24}] {pos}/{len} docs · {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+/// What a phase is called on the progress bar.
+pub fn phase_words(phase: SyncPhase) -> &'static str {
+    match phase {
+        SyncPhase::Validating => "validating",
+        SyncPhase::ListingSpaces => "listing spaces",
+        SyncPhase::Crawling => "crawling",
+        SyncPhase::Reconciling => "reconciling ids and permissions",
+        SyncPhase::UpdatingAccess => "updating access lists",
+        SyncPhase::Writing => "writing the last documents",
+        SyncPhase::Deleting => "reconciling deletions",
+        SyncPhase::AccessControl => "writing identity documents",
+        SyncPhase::Finished => "finished",
+    }
+}
+
+/// The message beside the bar: a rate-limit wait first, then what is under way, the counts,
+/// the documents listed while the total is unknown, and the time left.
+pub fn progress_message(p: &Progress) -> String {
+    let mut parts = Vec::new();
+    if p.rate_limit_resume_s > 0.0 {
+        parts.push(format!(
+            "waiting for Confluence's rate limit, resuming in {:.0} s",
+            p.rate_limit_resume_s.ceil()
+        ));
+    }
+    let a = &p.activity;
+    let busy: Vec<String> = [
+        (a.listing, "listing"),
+        (a.fetching, "fetching"),
+        (a.downloading, "downloading"),
+        (a.extracting, "extracting"),
+        (a.writing, "writing"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{what} {n}"))
+    .collect();
+    if !busy.is_empty() {
+        parts.push(busy.join(", "));
+    }
+    let c = &p.counters;
+    let mut counts = format!("{} new, {} changed", c.created, c.updated);
+    if c.unchanged > 0 {
+        counts.push_str(&format!(", {} unchanged", c.unchanged));
+    }
+    if c.deleted_document_count > 0 {
+        counts.push_str(&format!(", {} deleted", c.deleted_document_count));
+    }
+    if c.failed > 0 {
+        counts.push_str(&format!(", {} failed", c.failed));
+    }
+    parts.push(counts);
+    if p.docs_total.is_none() {
+        parts.push(format!("{} listed so far", p.docs_listed));
+    }
+    parts.push(format!("{:.0} docs/s", p.docs_per_second));
+    if let Some(eta) = p.eta_s {
+        parts.push(format!("ETA {eta:.0} s"));
+    }
+    parts.join(" · ")
 }
 
 /// The job as one JSON object, for scripts.
@@ -290,6 +352,40 @@ mod tests {
 
     fn plus_one() -> FixedOffset {
         FixedOffset::east_opt(3600).unwrap()
+    }
+
+    #[test]
+    fn the_progress_message_counts_documents_and_says_when_confluence_holds_the_sync() {
+        let mut p = Progress {
+            docs_listed: 40,
+            docs_done: 30,
+            docs_per_second: 12.4,
+            counters: Counters {
+                created: 20,
+                updated: 3,
+                unchanged: 7,
+                ..Counters::default()
+            },
+            activity: connector::events::Activity {
+                listing: 2,
+                downloading: 1,
+                ..Default::default()
+            },
+            ..Progress::default()
+        };
+        assert_eq!(
+            progress_message(&p),
+            "listing 2, downloading 1 · 20 new, 3 changed, 7 unchanged · 40 listed so far · 12 docs/s"
+        );
+        p.docs_total = Some(120);
+        p.eta_s = Some(30.2);
+        p.rate_limit_resume_s = 11.2;
+        p.activity = Default::default();
+        assert_eq!(
+            progress_message(&p),
+            "waiting for Confluence's rate limit, resuming in 12 s · 20 new, 3 changed, 7 unchanged · 12 docs/s · ETA 30 s"
+        );
+        assert_eq!(phase_words(SyncPhase::Deleting), "reconciling deletions");
     }
 
     #[test]

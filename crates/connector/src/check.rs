@@ -1,11 +1,12 @@
-//! "Test connection": one clear result per check, in words an admin can act on. Confluence
-//! credentials, space availability (the reference's "Spaces 'X' are not available" message) and
-//! the target's reachability and privileges.
+//! "Test connection": one clear result per check, in words an admin can act on. Where the
+//! secrets are kept (the OS keyring, or the connection's environment variables), Confluence
+//! (reachable, and the credentials accepted), space availability (the reference's "Spaces 'X'
+//! are not available" message) and the target's reachability and privileges.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::config::{ConnectorConfig, Secrets, Target};
+use crate::config::{ConnectionEnvSecrets, ConnectorConfig, SecretStore, Secrets, Target};
 use crate::confluence::{ClientError, ConfluenceClient, Space};
 use crate::sink::{EsSink, PrivilegeCheck};
 
@@ -26,7 +27,7 @@ pub enum CheckStatus {
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Check {
-    /// `confluence`, `spaces` or `target`.
+    /// `secrets`, `confluence`, `spaces`, `dls`, `extraction` or `target`.
     pub id: String,
     /// What was checked, for people.
     pub label: String,
@@ -100,17 +101,67 @@ fn confluence_failure(config: &ConnectorConfig, err: &ClientError) -> (String, &
             (err.to_string(), "confluence_url")
         }
         ClientError::Tls { .. } => (err.to_string(), "ssl_ca"),
-        _ => (
-            format!("Confluence could not be reached: {err}"),
+        // The site answered, but not as Confluence at that address does.
+        ClientError::NotFound { .. } => (
+            format!(
+                "{err}: check the Confluence URL, with its context path if Confluence has one \
+                 (e.g. https://confluence.acme.local/confluence)"
+            ),
             "confluence_url",
         ),
+        // Unreachable, timed out, refused: the error says why and what to check.
+        _ => (err.to_string(), "confluence_url"),
     }
+}
+
+/// Where the connection's secrets are kept, checked before anything is sent: the OS keyring
+/// (`store`, read once: an unavailable keyring fails here, in plain words, with the way out), or
+/// the connection's environment variables (named). `None` when there is nothing to check (the
+/// sandbox keeps its secrets in memory).
+pub fn secret_storage(config: &ConnectorConfig, store: Option<&dyn SecretStore>) -> Option<Check> {
+    const LABEL: &str = "Where secrets are kept";
+    if let Some(env) = ConnectionEnvSecrets::for_config(config) {
+        return Some(check(
+            "secrets",
+            LABEL,
+            CheckStatus::Passed,
+            format!(
+                "read from the environment variables CONFLUENCE_CONNECTOR_{}_*, never stored",
+                env.name()
+            ),
+            None,
+        ));
+    }
+    let store = store?;
+    Some(match store.secret(crate::config::SecretField::ApiToken) {
+        Ok(_) => check(
+            "secrets",
+            LABEL,
+            CheckStatus::Passed,
+            "the OS keyring is available: secrets are saved there",
+            None,
+        ),
+        Err(crate::config::ConfigError::Keyring { message, .. }) => check(
+            "secrets",
+            LABEL,
+            CheckStatus::Failed,
+            format!("Secrets cannot be saved: {message}"),
+            Some("secrets_from_env"),
+        ),
+        Err(err) => check(
+            "secrets",
+            LABEL,
+            CheckStatus::Failed,
+            format!("Secrets cannot be saved: {err}"),
+            Some("secrets_from_env"),
+        ),
+    })
 }
 
 /// Runs every remote check of a configuration that passed local validation.
 pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
     let mut checks = Vec::new();
-    const CONFLUENCE: &str = "Confluence credentials";
+    const CONFLUENCE: &str = "Confluence";
     const SPACES: &str = "Spaces";
     let client = match ConfluenceClient::from_config(config, secrets) {
         Ok(client) => Some(client),
@@ -393,6 +444,14 @@ async fn target(config: &ConnectorConfig, secrets: &Secrets) -> Check {
                 ),
             }
         }
+        // Its own words: why the cluster could not be reached and what to check.
+        Err(crate::Error::Sink(crate::sink::SinkError::Unreachable { message, .. })) => check(
+            "target",
+            TARGET,
+            CheckStatus::Failed,
+            message,
+            Some("es_url"),
+        ),
         Err(err) => check(
             "target",
             TARGET,
@@ -492,6 +551,139 @@ mod tests {
             checks[0].message
         );
         assert_eq!(checks[1].status, CheckStatus::Passed, "{checks:?}");
+    }
+
+    /// A port of 127.0.0.1 nothing listens on.
+    async fn closed_port() -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    fn server_at(url: String) -> (ConnectorConfig, Secrets) {
+        let mut config = ConnectorConfig {
+            data_source: DataSource::ConfluenceServer,
+            username: "alice".into(),
+            confluence_url: url,
+            retry_count: 0,
+            ..ConnectorConfig::default()
+        };
+        config.http.connect_timeout_secs = 5;
+        (config, Secrets::new().with(SecretField::Password, "pw"))
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_host_says_the_connection_was_refused() {
+        let port = closed_port().await;
+        let (config, secrets) = server_at(format!("http://127.0.0.1:{port}"));
+        let checks = remote(&config, &secrets).await;
+        let c = &checks[0];
+        assert_eq!(
+            (c.id.as_str(), c.label.as_str(), c.status),
+            ("confluence", "Confluence", CheckStatus::Failed)
+        );
+        assert_eq!(
+            c.message,
+            format!(
+                "Could not reach 127.0.0.1:{port}: the connection was refused, nothing answers \
+                 on that port. Check the port in the Confluence URL and that the server is \
+                 running."
+            )
+        );
+        assert_eq!(c.field.as_deref(), Some("confluence_url"));
+        assert_eq!(checks[1].status, CheckStatus::Skipped);
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_says_so() {
+        // `.invalid` never resolves (RFC 2606).
+        let (config, secrets) = server_at("https://confluence.acme.invalid:8090".into());
+        let checks = remote(&config, &secrets).await;
+        let c = &checks[0];
+        assert_eq!(c.status, CheckStatus::Failed, "{checks:?}");
+        assert_eq!(
+            c.message,
+            "Could not reach confluence.acme.invalid: the name does not resolve. Check the \
+             Confluence URL and your network or proxy."
+        );
+        assert_eq!(c.field.as_deref(), Some("confluence_url"));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_search_cluster_says_so_in_the_same_words() {
+        let url = site(json!({"type": "known", "username": "alice"}), "OK").await;
+        let (mut config, secrets) = server_at(url);
+        config.spaces = vec!["PUB".into()];
+        let port = closed_port().await;
+        config.target = Target::Elasticsearch(crate::config::ElasticsearchTarget {
+            url: format!("http://127.0.0.1:{port}"),
+            ..Default::default()
+        });
+        let secrets = secrets.with(SecretField::EsApiKey, "key");
+        let checks = remote(&config, &secrets).await;
+        let target = checks.iter().find(|c| c.id == "target").unwrap();
+        assert_eq!(target.status, CheckStatus::Failed);
+        assert_eq!(
+            target.message,
+            format!(
+                "Could not reach 127.0.0.1:{port}: the connection was refused, nothing answers \
+                 on that port. Check the port in the Elasticsearch URL and that the server is \
+                 running."
+            )
+        );
+        assert_eq!(target.field.as_deref(), Some("es_url"));
+    }
+
+    #[test]
+    fn secret_storage_says_where_secrets_are_kept_and_when_the_keyring_is_unavailable() {
+        use crate::config::SecretSource;
+        struct NoKeyring;
+        impl SecretSource for NoKeyring {
+            fn secret(
+                &self,
+                field: SecretField,
+            ) -> Result<Option<String>, crate::config::ConfigError> {
+                Err(crate::config::keyring_unavailable(
+                    "c1",
+                    field,
+                    "read",
+                    "Platform secure storage failure: no Secret Service",
+                ))
+            }
+        }
+        impl SecretStore for NoKeyring {
+            fn store(&self, f: SecretField, _: &str) -> Result<(), crate::config::ConfigError> {
+                self.secret(f).map(|_| ())
+            }
+            fn delete(&self, f: SecretField) -> Result<(), crate::config::ConfigError> {
+                self.secret(f).map(|_| ())
+            }
+        }
+        let mut config = ConnectorConfig::default();
+        let c = secret_storage(&config, Some(&NoKeyring)).unwrap();
+        assert_eq!((c.id.as_str(), c.status), ("secrets", CheckStatus::Failed));
+        assert!(
+            c.message.starts_with(
+                "Secrets cannot be saved: the OS keyring is not available on this machine"
+            ) && c
+                .message
+                .contains("Read secrets from environment variables"),
+            "{}",
+            c.message
+        );
+        assert_eq!(c.field.as_deref(), Some("secrets_from_env"));
+        let memory = crate::config::MemorySecrets::default();
+        let c = secret_storage(&config, Some(&memory)).unwrap();
+        assert_eq!(c.status, CheckStatus::Passed);
+        assert!(secret_storage(&config, None).is_none());
+        config.secrets_from_env = true;
+        config.secrets_env_name = "WIKI".into();
+        let c = secret_storage(&config, Some(&NoKeyring)).unwrap();
+        assert_eq!(c.status, CheckStatus::Passed);
+        assert!(
+            c.message.contains("CONFLUENCE_CONNECTOR_WIKI_*"),
+            "{}",
+            c.message
+        );
     }
 
     #[tokio::test]

@@ -3,7 +3,9 @@
 //!
 //! Secrets come from an injected [`SecretVault`]: the OS keyring ([`KeyringVault`]), the
 //! environment ([`EnvVault`], read-only), both with the environment first ([`LayeredVault`], the
-//! CLI's), or memory ([`MemoryVault`], tests). A sandbox connection takes its Confluence address
+//! CLI's), or memory ([`MemoryVault`], tests). A connection set to read its secrets from the
+//! environment ([`ConnectorConfig::secrets_from_env`]) never touches the vault: its secrets come
+//! from its own variables ([`ConnectionEnvSecrets`]). A sandbox connection takes its Confluence address
 //! and credentials from a [`SiteOverlay`] the caller passes (the simulator it started); the
 //! engine itself never starts a simulator.
 
@@ -13,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 
 use crate::config::{
-    ConfigError, ConnectorConfig, EnvSecrets, KeyringStore, MemorySecrets, SecretField,
-    SecretSource, SecretStore, Secrets, connector_json,
+    ConfigError, ConnectionEnvSecrets, ConnectorConfig, EnvSecrets, KeyringStore, MemorySecrets,
+    SecretField, SecretSource, SecretStore, Secrets, connector_json,
 };
 use crate::confluence::Flavor;
 use crate::rules::{self, BasicRule, RuleSet};
@@ -307,7 +309,8 @@ impl Resolved {
     }
 }
 
-/// The secrets of `saved`: the overlay's for a sandbox, else the vault's.
+/// The secrets of `saved`: the overlay's for a sandbox, its environment variables for a
+/// connection that reads them from there, else the vault's.
 pub fn secrets_of(
     saved: &SavedConnection,
     vault: &dyn SecretVault,
@@ -315,6 +318,9 @@ pub fn secrets_of(
 ) -> Result<Secrets> {
     if saved.sandbox {
         return Ok(sandbox_overlay(saved, overlay)?.secrets.clone());
+    }
+    if let Some(env) = ConnectionEnvSecrets::for_config(&saved.config) {
+        return Ok(Secrets::load(&env)?);
     }
     Ok(Secrets::load(&*vault.for_connection(&saved.id))?)
 }
@@ -383,7 +389,8 @@ pub struct SaveRequest {
 }
 
 /// Saves a connection: its secret changes to the vault first, then its row. A sandbox stays a
-/// sandbox (its secrets are the simulator's).
+/// sandbox (its secrets are the simulator's). A connection that reads its secrets from the
+/// environment leaves the vault alone; a secret typed for it is refused, naming its variable.
 pub fn save(
     store: &Store,
     vault: &dyn SecretVault,
@@ -398,7 +405,21 @@ pub fn save(
     if request.name.trim().is_empty() {
         return Err(Error::InvalidInput("a connection needs a name".to_owned()));
     }
-    if !sandbox {
+    if let Some(env) = ConnectionEnvSecrets::for_config(&request.config).filter(|_| !sandbox) {
+        let typed: Vec<String> = request
+            .secrets
+            .iter()
+            .filter(|(_, value)| value.as_deref().is_some_and(|v| !v.trim().is_empty()))
+            .map(|(field, _)| env.var(*field))
+            .collect();
+        if !typed.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "this connection reads its secrets from environment variables, so typed secrets \
+                 are not saved: set {} instead",
+                typed.join(", ")
+            )));
+        }
+    } else if !sandbox {
         let secrets = vault.for_connection(&id);
         for (field, value) in &request.secrets {
             match value.as_deref().map(str::trim) {
@@ -420,7 +441,7 @@ pub fn duplicate(
 ) -> Result<ConnectionSummary> {
     let saved = find(store, id)?;
     let new_id = new_id();
-    if !saved.sandbox {
+    if !saved.sandbox && !saved.config.secrets_from_env {
         let secrets = Secrets::load(&*vault.for_connection(&saved.id))?;
         vault.for_connection(&new_id).store_all(&secrets)?;
     }
@@ -451,7 +472,7 @@ pub struct Deleted {
 pub fn delete(store: &Store, vault: &dyn SecretVault, id_or_name: &str) -> Result<Deleted> {
     let saved = find(store, id_or_name)?;
     store.delete_connection(&saved.id)?;
-    let secrets_kept = if saved.sandbox {
+    let secrets_kept = if saved.sandbox || saved.config.secrets_from_env {
         None
     } else {
         vault
@@ -819,6 +840,88 @@ mod tests {
             delete(&store, &vault, "Copy"),
             Err(Error::NotFound(_))
         ));
+    }
+
+    /// A vault whose every use fails as a machine without a keyring does.
+    struct NoKeyring;
+    impl SecretVault for NoKeyring {
+        fn for_connection(&self, id: &str) -> Box<dyn SecretStore> {
+            Box::new(NoKeyringStore(id.to_owned()))
+        }
+    }
+    struct NoKeyringStore(String);
+    impl SecretSource for NoKeyringStore {
+        fn secret(&self, field: SecretField) -> Result<Option<String>, ConfigError> {
+            Err(crate::config::keyring_unavailable(
+                &self.0,
+                field,
+                "read",
+                "no Secret Service",
+            ))
+        }
+    }
+    impl SecretStore for NoKeyringStore {
+        fn store(&self, field: SecretField, _: &str) -> Result<(), ConfigError> {
+            self.secret(field).map(|_| ())
+        }
+        fn delete(&self, field: SecretField) -> Result<(), ConfigError> {
+            self.secret(field).map(|_| ())
+        }
+    }
+
+    #[test]
+    fn without_a_keyring_a_connection_saves_only_with_secrets_from_its_variables() {
+        let mut store = Store::open_in_memory().unwrap();
+        let request = |config: ConnectorConfig, token: Option<&str>| SaveRequest {
+            id: None,
+            name: "Wiki".into(),
+            config,
+            secrets: vec![(SecretField::ApiToken, token.map(str::to_owned))],
+        };
+        // The keyring's own words reach the caller: unavailable, and the way out.
+        let err = save(&store, &NoKeyring, &request(cloud(), Some("tok")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the OS keyring is not available")
+                && err.contains("Read secrets from environment variables"),
+            "{err}"
+        );
+        assert!(store.list_connections().unwrap().is_empty());
+        // From the environment: saved without the keyring, read from its variables.
+        let mut env_config = cloud();
+        env_config.secrets_from_env = true;
+        env_config.secrets_env_name = "WIKI".into();
+        let err = save(
+            &store,
+            &NoKeyring,
+            &request(env_config.clone(), Some("tok")),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("set CONFLUENCE_CONNECTOR_WIKI_API_TOKEN instead"),
+            "{err}"
+        );
+        let summary = save(&store, &NoKeyring, &request(env_config.clone(), None)).unwrap();
+        let saved = find(&store, "Wiki").unwrap();
+        assert!(saved.config.secrets_from_env);
+        assert_eq!(saved.config.secrets_env_name, "WIKI");
+        // Resolving reads the process environment, where the variable is not set here: no
+        // keyring error, an empty token that validation then names.
+        let r = resolve(&store, &NoKeyring, None, "Wiki").unwrap();
+        assert_eq!(r.secrets, Secrets::new());
+        let problems = crate::config::validate(&r.config, &r.secrets);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("CONFLUENCE_CONNECTOR_WIKI_API_TOKEN")),
+            "{problems:?}"
+        );
+        // Duplicating and deleting leave the keyring alone too.
+        let copy = duplicate(&mut store, &NoKeyring, &summary.id, None).unwrap();
+        let deleted = delete(&store, &NoKeyring, &copy.id).unwrap();
+        assert_eq!(deleted.secrets_kept, None);
     }
 
     #[test]

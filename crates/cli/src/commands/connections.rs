@@ -81,15 +81,20 @@ pub async fn run(args: Args, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 for c in list {
-                    let last = c.last_sync.map_or_else(
-                        || "never synced".to_owned(),
-                        |l| {
-                            format!(
-                                "last sync {} at {} ({} documents)",
-                                l.status, l.finished_at, l.indexed_document_count
-                            )
-                        },
-                    );
+                    // The index's count and the last content sync's result, each from its
+                    // own source (an access-control sync's identities are not content).
+                    let mut last = match &c.last_content_sync {
+                        None => "no content sync yet".to_owned(),
+                        Some(l) => format!(
+                            "last content sync {} at {} ({})",
+                            l.status,
+                            l.finished_at,
+                            crate::output::changes_phrase(&l.counters)
+                        ),
+                    };
+                    if let Some(n) = c.documents_in_index {
+                        last = format!("{n} documents in the index; {last}");
+                    }
                     println!(
                         "{:<30} {}  {}{}  {last}",
                         c.name,

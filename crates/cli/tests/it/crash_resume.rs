@@ -1,6 +1,6 @@
 //! `kill -9` at random points of `sync --config`, then a rerun: after each rerun the index is the
 //! simulator's truth, no job is left `running`, the killed one is `interrupted`, nothing is left
-//! in `work/`, and a run killed after most of its crawl resumes with fewer requests than a fresh
+//! in `work/`, and a run killed after most of its crawl resumes with fewer requests than a repeat
 //! sync makes.
 //!
 //! The kill points come from a seeded generator: the seed is printed, and `CRASH_SEED=N` replays
@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use confluence_sim::{Flavor, SiteSize};
+use serde_json::Value;
+
+use confluence_sim::{Flavor, Latency, SiteSize};
 
 use crate::sim_sync::{Site, assert_index_is_truth, describe_jobs, jobs, work_leftovers};
 
@@ -54,7 +56,8 @@ fn suite_seed() -> u64 {
     }
 }
 
-/// Where in a run a kill lands, as a share of a fresh sync's requests.
+/// Where in a run a kill lands, as a share of the requests of a repeat full sync (the killed
+/// runs sync a connection that already has an index, so they download nothing unchanged).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum When {
     /// Within the first 15 %: spaces and the first listings.
@@ -145,8 +148,8 @@ struct Round {
     when: When,
     /// Kill once the child has made this many requests.
     kill_at: u64,
-    /// A fresh sync's requests on the site as it is for this round.
-    fresh: u64,
+    /// A repeat full sync's requests on the site as it is for this round.
+    repeat: u64,
     mutation: Mutation,
 }
 
@@ -179,15 +182,16 @@ async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
         k,
         when,
         kill_at,
-        fresh,
+        repeat,
         ref mutation,
     } = *round;
     let what = format!(
-        "{} kill {k} ({when:?}, aimed at request {kill_at} of ~{fresh})",
+        "{} kill {k} ({when:?}, aimed at request {kill_at} of ~{repeat})",
         site.name()
     );
     let mut failures = Vec::new();
 
+    let before: Vec<Value> = jobs(data).iter().map(|j| j["id"].clone()).collect();
     let mut child = site.spawn_sync(data, &format!("killed-{k}"));
     let started = Instant::now();
     while child.requests(&site.sim) < kill_at && !child.exited() {
@@ -200,7 +204,8 @@ async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
     let (was_running, killed) = child.kill9(&site.sim);
     // What the killed run had checkpointed: pages and blog posts written whole.
     let checkpointed = checkpointed_units(data);
-    let killed_job = jobs(data).first().cloned();
+    // The killed run's job, if it got as far as recording one.
+    let killed_job = jobs(data).into_iter().find(|j| !before.contains(&j["id"]));
 
     let rerun = site.sync(data, &format!("rerun-{k}")).await;
     let summary = rerun.assert_completed(&format!("{what}: the rerun"));
@@ -268,9 +273,9 @@ async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
         ));
     }
 
-    let share = killed.requests as f64 * 100.0 / fresh.max(1) as f64;
+    let share = killed.requests as f64 * 100.0 / repeat.max(1) as f64;
     let line = format!(
-        "{:<28} kill {k:>2} {:<8} at {:>4}/{fresh} requests ({share:>5.1} %){} | checkpointed {checkpointed:>3} pages | resumed run: {:>4} requests, fresh sync: {fresh:>4} ({:+.0} %) | rerun indexed {} deleted {} | {}",
+        "{:<28} kill {k:>2} {:<8} at {:>4}/{repeat} requests ({share:>5.1} %){} | checkpointed {checkpointed:>3} pages | resumed run: {:>4} requests, repeat sync: {repeat:>4} ({:+.0} %) | rerun indexed {} deleted {} | {}",
         site.name(),
         format!("{when:?}"),
         killed.requests,
@@ -280,25 +285,25 @@ async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
             " (had already ended)"
         },
         rerun.requests,
-        (rerun.requests as f64 - fresh as f64) * 100.0 / fresh.max(1) as f64,
+        (rerun.requests as f64 - repeat as f64) * 100.0 / repeat.max(1) as f64,
         summary["indexed_document_count"],
         summary["deleted_document_count"],
         mutation.describe(),
     );
 
     // Every page the killed run checkpointed saves at least its attachment and comment
-    // listings: the rerun must make fewer requests than a fresh sync.
+    // listings: the rerun must make fewer requests than a repeat sync.
     let resumed = was_running && checkpointed > 0;
-    if resumed && rerun.requests + checkpointed > fresh {
+    if resumed && rerun.requests + checkpointed > repeat {
         failures.push(format!(
-            "{what}: killed after {} of {fresh} requests ({share:.0} %) with {checkpointed} pages checkpointed, the rerun made {} requests: it should reuse them (fresh sync: {fresh})",
+            "{what}: killed after {} of {repeat} requests ({share:.0} %) with {checkpointed} pages checkpointed, the rerun made {} requests: it should reuse them (repeat sync: {repeat})",
             killed.requests, rerun.requests
         ));
     }
     Outcome {
         line,
         failures,
-        resumed: resumed && rerun.requests < fresh,
+        resumed: resumed && rerun.requests < repeat,
     }
 }
 
@@ -309,7 +314,9 @@ async fn crash_suite(flavor: Flavor, size: SiteSize, site_seed: u64, kills: usiz
     let mut rng = Rng::new(seed, &[flavor as u64, site_seed, size_code(size)]);
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let site = Site::start(flavor, size, site_seed, dir.path()).await;
+    // 20 ms a request: a repeat sync of a small site lasts a few checkpoints (every 0.5 s).
+    let latency = Latency::Fixed(Duration::from_millis(20));
+    let site = Site::start_with(flavor, size, site_seed, dir.path(), Some(latency)).await;
     println!(
         "crash suite {}: CRASH_SEED={seed} replays these kill points",
         site.name()
@@ -317,10 +324,15 @@ async fn crash_suite(flavor: Flavor, size: SiteSize, site_seed: u64, kills: usiz
     let data = dir.path().join("data");
 
     let mut fresh = fresh_requests(&site, dir.path(), "fresh-0").await;
-    // A first complete sync: the kills hit a connection that already has an index.
+    // A first complete sync: the kills hit a connection that already has an index. A second
+    // one measures what a repeat sync asks for: the kill points are shares of that.
     site.sync(&data, "initial")
         .await
         .assert_completed(&format!("{}: initial sync", site.name()));
+    let repeat = site.sync(&data, "repeat").await;
+    repeat.assert_completed(&format!("{}: repeat sync", site.name()));
+    // A mutation moves both counts alike (one page more or less).
+    let repeat_less = fresh.saturating_sub(repeat.requests);
 
     let mut lines = Vec::new();
     let mut failures = Vec::new();
@@ -336,17 +348,20 @@ async fn crash_suite(flavor: Flavor, size: SiteSize, site_seed: u64, kills: usiz
         if !matches!(mutation, Mutation::None) {
             fresh = fresh_requests(&site, dir.path(), &format!("fresh-{}", k + 1)).await;
         }
+        let run = fresh.saturating_sub(repeat_less);
         let kill_at = match when {
-            When::Early => rng.between(1, (fresh * 15 / 100).max(1)),
-            When::Mid => rng.between(fresh * 15 / 100 + 1, fresh / 2),
-            When::Late => rng.between(fresh / 2 + 1, fresh * 95 / 100),
-            When::Deleting => fresh,
+            // Not the first two requests: they are the deletion preview's space listing, made
+            // before the job is recorded (a kill there leaves no job, rightly).
+            When::Early => rng.between(3, (run * 15 / 100).max(3)),
+            When::Mid => rng.between(run * 15 / 100 + 1, run / 2),
+            When::Late => rng.between(run / 2 + 1, run * 95 / 100),
+            When::Deleting => run,
         };
         let round = Round {
             k,
             when,
             kill_at,
-            fresh,
+            repeat: run,
             mutation,
         };
         let outcome = kill_and_rerun(&site, &data, &round).await;

@@ -9,7 +9,11 @@ use crate::sim_sync::{
     pages_with_children,
 };
 
-/// `listing` is `comment` or `attachment`; with `indexed_before`, a complete sync ran first, so
+/// Attachments a content listing expands per page (Confluence's default for expanded children).
+const EXPANDED_ATTACHMENTS: usize = 25;
+
+/// `listing` is `comment` or `attachment` (the page gets more attachments than a listing expands,
+/// so that the sync lists them); with `indexed_before`, a complete sync ran first, so
 /// the page is in the index and this sync must delete it.
 async fn page_deleted_when_its_children_are_listed(
     flavor: Flavor,
@@ -19,16 +23,28 @@ async fn page_deleted_when_its_children_are_listed(
     let dir = tempfile::tempdir().unwrap();
     let site = Site::start(flavor, SiteSize::Tiny, 9, dir.path()).await;
     let data = dir.path().join("data");
+    let page = pages_with_children(&site.sim.truth())
+        .into_iter()
+        .next()
+        .expect("a page with comments and attachments");
+    if listing == "attachment" {
+        // Listings expand a page's first 25 attachments: with more, the sync lists the rest.
+        // The page then holds half of this tiny site: deleting it is above the default
+        // threshold.
+        site.set_deletion_threshold(90);
+        for n in 0..EXPANDED_ATTACHMENTS {
+            site.sim
+                .admin()
+                .add_attachment(&page.id, &format!("extra-{n}.txt"), Some(600))
+                .expect("attaching a file");
+        }
+    }
     if indexed_before {
         site.sync(&data, "before")
             .await
             .assert_completed("the sync before");
     }
     let truth = site.sim.truth();
-    let page = pages_with_children(&truth)
-        .into_iter()
-        .next()
-        .expect("a page with comments and attachments");
     let gone = page_and_children(&truth, &page.id);
     let space_before: Vec<String> = truth
         .iter()

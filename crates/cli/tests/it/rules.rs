@@ -22,9 +22,12 @@ fn validate_points_at_each_problem_with_a_suggestion() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("error: basic rule `all`: "), "{text}");
     assert!(
-        text.contains(
-            "error: advanced rule 2: position 16: No field exists with the name: 'status'"
-        ),
+        text.contains("error: advanced rule 2: No field exists with the name: 'status'"),
+        "{text}"
+    );
+    // Where, counted as an editor counts columns: from 1, not "position 16".
+    assert!(
+        text.contains("(at character 17)\n") && !text.contains("position"),
         "{text}"
     );
     assert!(

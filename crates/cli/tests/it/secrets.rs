@@ -130,3 +130,99 @@ async fn data_center_password_never_leaks() {
 async fn data_center_personal_access_token_never_leaks() {
     no_secret_leaks(Flavor::DataCenter, DcAuth::Pat).await;
 }
+
+/// A desktop without an OS keyring: the vault fails every read and write, as the Secret
+/// Service's absence does.
+struct NoKeyring;
+impl connector::connections::SecretVault for NoKeyring {
+    fn for_connection(&self, id: &str) -> Box<dyn connector::config::SecretStore> {
+        Box::new(NoKeyringStore(id.to_owned()))
+    }
+}
+struct NoKeyringStore(String);
+impl connector::config::SecretSource for NoKeyringStore {
+    fn secret(&self, field: SecretField) -> Result<Option<String>, connector::config::ConfigError> {
+        Err(connector::config::keyring_unavailable(
+            &self.0,
+            field,
+            "read",
+            "no Secret Service",
+        ))
+    }
+}
+impl connector::config::SecretStore for NoKeyringStore {
+    fn store(&self, field: SecretField, _: &str) -> Result<(), connector::config::ConfigError> {
+        connector::config::SecretSource::secret(self, field).map(|_| ())
+    }
+    fn delete(&self, field: SecretField) -> Result<(), connector::config::ConfigError> {
+        connector::config::SecretSource::secret(self, field).map(|_| ())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_reading_its_own_variables_saves_without_a_keyring_and_syncs_with_them() {
+    use crate::connections::{indexed_ids, run_async, site, text, truth_pages};
+    use connector::connections::{self, SaveRequest};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let (sim, mut config, env) = site("env-secrets", 5).await;
+    config.use_document_level_security = false;
+    config.secrets_from_env = true;
+    config.secrets_env_name = "ACME_WIKI".into();
+    // Saved the way the app saves it, with a keyring that fails if it is touched at all.
+    {
+        let store = connector::Store::open(&data.join("state.sqlite")).unwrap();
+        let request = SaveRequest {
+            id: None,
+            name: "Acme wiki".into(),
+            config,
+            secrets: vec![],
+        };
+        connections::save(&store, &NoKeyring, &request).unwrap();
+    }
+    // Only the connection's own variables carry the simulator's credentials.
+    let own: Vec<(String, String)> = env
+        .iter()
+        .map(|(var, value)| {
+            let field = SecretField::ALL
+                .into_iter()
+                .find(|f| f.env_var() == var)
+                .unwrap();
+            (field.connection_env_var("ACME_WIKI"), value.clone())
+        })
+        .collect();
+    assert!(
+        own.iter()
+            .any(|(var, _)| var == "CONFLUENCE_CONNECTOR_ACME_WIKI_PASSWORD"),
+        "{own:?}"
+    );
+
+    // Without them: refused, naming the variable to set.
+    let out = run_async(&data, &["sync", "--connection", "Acme wiki"], &[]).await;
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("CONFLUENCE_CONNECTOR_ACME_WIKI_PASSWORD"),
+        "{}",
+        text(&out)
+    );
+
+    // With them: a complete sync of the site.
+    let out = run_async(&data, &["sync", "--connection", "Acme wiki"], &own).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let indexed = indexed_ids(&data, "env-secrets").await;
+    let pages = truth_pages(&sim);
+    assert!(
+        !pages.is_empty() && pages.is_subset(&indexed),
+        "{indexed:?}"
+    );
+    // Nothing secret was written anywhere in the data folder.
+    for (name, bytes) in all_files(&data) {
+        for (_, secret) in &own {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "a secret reached {name}");
+        }
+    }
+    sim.shutdown().await;
+}

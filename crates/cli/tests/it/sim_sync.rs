@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use confluence_sim::{Flavor, RunningSim, SimOptions, SiteSize, TruthDoc};
+use confluence_sim::{Flavor, Latency, RunningSim, SimOptions, SiteSize, TruthDoc};
 use connector::config::{Target, connector_json};
 use connector::sink::{LocalIndex, SearchRequest, Sink};
 use serde_json::Value;
@@ -32,10 +32,23 @@ pub struct Site {
 impl Site {
     /// Starts a `size` site of `flavor` from `seed` and writes its `connector.json` into `dir`.
     pub async fn start(flavor: Flavor, size: SiteSize, seed: u64, dir: &Path) -> Site {
+        Site::start_with(flavor, size, seed, dir, None).await
+    }
+
+    /// [`Site::start`] with `latency` added to every Confluence response: runs last long enough
+    /// to checkpoint.
+    pub async fn start_with(
+        flavor: Flavor,
+        size: SiteSize,
+        seed: u64,
+        dir: &Path,
+        latency: Option<Latency>,
+    ) -> Site {
         let sim = confluence_sim::start(SimOptions {
             flavor,
             size,
             seed,
+            latency,
             ..SimOptions::default()
         })
         .await
@@ -100,6 +113,14 @@ impl Site {
             requests_before: self.sim.request_count(),
             started: Instant::now(),
         }
+    }
+
+    /// Sets the connection's deletion threshold (percent of the index a sync may delete).
+    pub fn set_deletion_threshold(&self, percent: u32) {
+        let text = std::fs::read_to_string(&self.config_path).unwrap();
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        json[connector_json::EXTENSION_KEY]["deletion_threshold_percent"] = percent.into();
+        std::fs::write(&self.config_path, json.to_string()).unwrap();
     }
 
     /// A sync into `data_dir`, waited for.

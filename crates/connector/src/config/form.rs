@@ -1,5 +1,6 @@
 //! The configuration as a form holds it: one flat value per field key of [`super::fields`] and
-//! [`super::target_fields`], and back. Sensitive keys are never read or written here.
+//! [`super::target_fields`], plus where the secrets come from (`secrets_from_env`,
+//! `secrets_env_name`), and back. Sensitive keys are never read or written here.
 
 use serde_json::{Map, Value, json};
 
@@ -40,7 +41,24 @@ pub fn values(config: &ConnectorConfig) -> Map<String, Value> {
     );
     out.insert("es_pipeline".into(), json!(es.pipeline));
     out.insert("es_alias_swap".into(), json!(es.alias_swap));
+    out.insert("secrets_from_env".into(), json!(config.secrets_from_env));
+    out.insert("secrets_env_name".into(), json!(config.secrets_env_name));
     out
+}
+
+/// [`from_values`] for the connection named `name`: a connection set to read its secrets from
+/// the environment without a name for its variables takes its own name
+/// ([`super::env_name`]).
+pub fn from_draft(
+    base: &ConnectorConfig,
+    name: &str,
+    values: &Map<String, Value>,
+) -> (ConnectorConfig, Vec<FieldError>) {
+    let (mut config, problems) = from_values(base, values);
+    if config.secrets_from_env && config.secrets_env_name.is_empty() {
+        config.secrets_env_name = super::env_name(name);
+    }
+    (config, problems)
 }
 
 /// The configuration of the form `values`, built over `base` (which keeps the settings the form
@@ -53,7 +71,11 @@ pub fn from_values(
     let mut config = base.clone();
     let mut problems = Vec::new();
     for (key, value) in values {
-        if SecretField::from_key(key).is_some() || key.starts_with("target_") || is_target(key) {
+        if SecretField::from_key(key).is_some()
+            || key.starts_with("target_")
+            || is_target(key)
+            || key.starts_with("secrets_")
+        {
             continue;
         }
         if let Err(err) = apply(&mut config, key, value) {
@@ -87,6 +109,13 @@ pub fn from_values(
             }
         }
     };
+    if values.contains_key("secrets_from_env") {
+        config.secrets_from_env = matches!(values.get("secrets_from_env"), Some(Value::Bool(true)))
+            || text("secrets_from_env") == "true";
+    }
+    if values.contains_key("secrets_env_name") {
+        config.secrets_env_name = super::env_name(&text("secrets_env_name"));
+    }
     let number_of_shards = number("es_number_of_shards");
     let number_of_replicas = number("es_number_of_replicas");
     let alias_swap = matches!(values.get("es_alias_swap"), Some(Value::Bool(true)))
@@ -230,6 +259,31 @@ mod tests {
         assert_eq!(config.target.index_name(), "search-confluence");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "retry_count");
+    }
+
+    #[test]
+    fn where_secrets_come_from_is_a_form_value() {
+        let form = values(&ConnectorConfig::default());
+        assert_eq!(form["secrets_from_env"], false);
+        assert_eq!(form["secrets_env_name"], "");
+        let form = json!({"secrets_from_env": true, "secrets_env_name": "eng wiki"});
+        let (config, problems) =
+            from_values(&ConnectorConfig::default(), form.as_object().unwrap());
+        assert_eq!(problems, vec![]);
+        assert!(config.secrets_from_env);
+        assert_eq!(config.secrets_env_name, "ENG_WIKI");
+        assert_eq!(values(&config)["secrets_env_name"], "ENG_WIKI");
+        // Without a name, the connection's own.
+        let form = json!({"secrets_from_env": true});
+        let (config, _) = from_draft(
+            &ConnectorConfig::default(),
+            "Acme (prod)",
+            form.as_object().unwrap(),
+        );
+        assert_eq!(config.secrets_env_name, "ACME_PROD");
+        // A form that does not mention it keeps what was saved.
+        let (kept, _) = from_values(&config, &Map::new());
+        assert!(kept.secrets_from_env);
     }
 
     #[test]

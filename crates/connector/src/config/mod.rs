@@ -25,8 +25,8 @@ pub use model::{
     EsAuthMethod, ExtractionServiceKind, ExtractionSettings, HttpSettings, Target, split_spaces,
 };
 pub use secrets::{
-    EnvSecrets, KEYRING_SERVICE, KeyringStore, MemorySecrets, SecretField, SecretSource,
-    SecretStore, Secrets,
+    CONNECTION_ENV_PREFIX, ConnectionEnvSecrets, EnvSecrets, KEYRING_SERVICE, KeyringStore,
+    MemorySecrets, SecretField, SecretSource, SecretStore, Secrets, env_name, keyring_unavailable,
 };
 pub use validate::{FieldError, Severity, has_errors, validate};
 

@@ -344,6 +344,13 @@ pub struct ConnectorConfig {
     pub deletion_threshold_percent: u32,
     /// Where the documents go.
     pub target: Target,
+    /// Read this connection's secrets from its environment variables
+    /// (`CONFLUENCE_CONNECTOR_<secrets_env_name>_<FIELD>`, see
+    /// [`super::ConnectionEnvSecrets`]) instead of the OS keyring: for desktops without a usable
+    /// keyring. Nothing secret is stored anywhere.
+    pub secrets_from_env: bool,
+    /// The connection's name in those variables (upper case letters, digits and `_`).
+    pub secrets_env_name: String,
 }
 
 impl Default for ConnectorConfig {
@@ -368,6 +375,8 @@ impl Default for ConnectorConfig {
             extraction: ExtractionSettings::default(),
             deletion_threshold_percent: 50,
             target: Target::default(),
+            secrets_from_env: false,
+            secrets_env_name: String::new(),
         }
     }
 }

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{
-    ConnectorConfig, DataCenterAuthMethod, DataSource, EsAuthMethod, ExtractionServiceKind,
-    SecretField, Secrets, Target,
+    ConnectionEnvSecrets, ConnectorConfig, DataCenterAuthMethod, DataSource, EsAuthMethod,
+    ExtractionServiceKind, SecretField, Secrets, Target,
 };
 
 /// How bad a [`FieldError`] is.
@@ -66,11 +66,17 @@ pub fn has_errors(problems: &[FieldError]) -> bool {
 /// off is a warning: it is not used).
 pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> {
     let mut out = Vec::new();
+    check_secret_source(config, &mut out);
     check_credentials(config, secrets, &mut out);
+    let example = match config.data_source {
+        DataSource::ConfluenceCloud => "https://your-site.atlassian.net",
+        _ => "https://confluence.acme.local:8090",
+    };
     check_http_url(
         "confluence_url",
+        "The Confluence URL",
         &config.confluence_url,
-        "https://<site>.atlassian.net or https://confluence.example.com:8090/confluence",
+        example,
         &mut out,
     );
     check_spaces(config, &mut out);
@@ -79,16 +85,16 @@ pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> 
     } else if !config.ssl_ca.trim().is_empty() {
         out.push(FieldError::warning(
             "ssl_ca",
-            "`ssl_ca` holds a certificate but `ssl_enabled` is false, so it is ignored and only \
-             the system's trusted CAs are used: set `ssl_enabled: true` to trust it, or clear \
-             `ssl_ca`",
+            "This certificate is not used because \"Enable SSL\" is off, so only the system's \
+             trusted certificates are: turn Enable SSL on to trust it, or clear the certificate",
         ));
     }
     if config.tls_insecure_skip_verify {
         out.push(FieldError::warning(
             "tls_insecure_skip_verify",
             "TLS certificate verification is OFF: anyone between this machine and Confluence can \
-             read the credentials and the content. Add the server's CA in `ssl_ca` instead",
+             read the credentials and the content. Turn Enable SSL on and paste the server's CA \
+             certificate under \"SSL certificate\" instead",
         ));
     }
     if config.retry_count > 20 {
@@ -121,24 +127,71 @@ pub fn validate(config: &ConnectorConfig, secrets: &Secrets) -> Vec<FieldError> 
     }
     check_http_settings(config, &mut out);
     check_extraction_service(config, &mut out);
-    check_target(&config.target, secrets, &mut out);
+    check_target(config, secrets, &mut out);
     out
 }
 
 fn required(field: &str, value: &str, what: &str, out: &mut Vec<FieldError>) {
     if value.trim().is_empty() {
-        out.push(FieldError::error(field, format!("{what} is required")));
+        out.push(FieldError::error(
+            field,
+            format!("{} is required", sentence(what)),
+        ));
     }
 }
 
-fn required_secret(secrets: &Secrets, field: SecretField, what: &str, out: &mut Vec<FieldError>) {
-    if secrets.get(field).is_none() {
-        out.push(FieldError::error(
+/// `text` with its first letter upper case.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A secret the configuration needs: typed in the form (the keyring's), or, for a connection
+/// that reads its secrets from the environment, its variable (reported on `secrets_env_name`,
+/// since the form shows no secret input then).
+fn required_secret(
+    config: &ConnectorConfig,
+    secrets: &Secrets,
+    field: SecretField,
+    out: &mut Vec<FieldError>,
+) {
+    if secrets.get(field).is_some() {
+        return;
+    }
+    match ConnectionEnvSecrets::for_config(config) {
+        // Without a name there are no variables: check_secret_source says so once.
+        Some(env) if env.name().is_empty() => {}
+        Some(env) => out.push(FieldError::error(
+            "secrets_env_name",
+            format!(
+                "{} is not set: set the environment variable {} to it and start the app again \
+                 (this connection reads its secrets from environment variables)",
+                sentence(field.label()),
+                env.var(field)
+            ),
+        )),
+        None => out.push(FieldError::error(
             field.key(),
             format!(
-                "{what} is required (enter it, or set the environment variable `{}`)",
+                "{} is required: enter it (the command line also reads it from the environment \
+                 variable {})",
+                sentence(field.label()),
                 field.env_var()
             ),
+        )),
+    }
+}
+
+/// A connection that reads its secrets from the environment needs a name for its variables.
+fn check_secret_source(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
+    if config.secrets_from_env && super::env_name(&config.secrets_env_name).is_empty() {
+        out.push(FieldError::error(
+            "secrets_env_name",
+            "Enter the name of this connection in its environment variables: letters and \
+             digits, e.g. ENGINEERING_WIKI for CONFLUENCE_CONNECTOR_ENGINEERING_WIKI_API_TOKEN",
         ));
     }
 }
@@ -152,12 +205,7 @@ fn check_credentials(config: &ConnectorConfig, secrets: &Secrets, out: &mut Vec<
                 "the Confluence Server username",
                 out,
             );
-            required_secret(
-                secrets,
-                SecretField::Password,
-                "the Confluence Server password",
-                out,
-            );
+            required_secret(config, secrets, SecretField::Password, out);
         }
         DataSource::ConfluenceDataCenter => match config.data_center_auth_method {
             DataCenterAuthMethod::Basic => {
@@ -167,17 +215,12 @@ fn check_credentials(config: &ConnectorConfig, secrets: &Secrets, out: &mut Vec<
                     "the Confluence Data Center username",
                     out,
                 );
-                required_secret(
-                    secrets,
-                    SecretField::DataCenterPassword,
-                    "the Confluence Data Center password",
-                    out,
-                );
+                required_secret(config, secrets, SecretField::DataCenterPassword, out);
             }
             DataCenterAuthMethod::PersonalAccessToken => required_secret(
+                config,
                 secrets,
                 SecretField::DataCenterPersonalAccessToken,
-                "a Confluence Data Center personal access token",
                 out,
             ),
         },
@@ -186,58 +229,119 @@ fn check_credentials(config: &ConnectorConfig, secrets: &Secrets, out: &mut Vec<
             if email.is_empty() {
                 out.push(FieldError::error(
                     "account_email",
-                    "the Atlassian account email is required",
+                    "The Atlassian account email is required",
                 ));
             } else if !email.contains('@') {
                 out.push(FieldError::error(
                     "account_email",
-                    format!("expected an email address such as ann@example.com, got `{email}`"),
+                    format!(
+                        "The account email must be an email address such as ann@example.com, \
+                         not \"{email}\""
+                    ),
                 ));
             }
-            required_secret(
-                secrets,
-                SecretField::ApiToken,
-                "a Confluence Cloud API token",
-                out,
-            );
+            required_secret(config, secrets, SecretField::ApiToken, out);
         }
     }
 }
 
-fn check_http_url(field: &str, value: &str, example: &str, out: &mut Vec<FieldError>) {
+/// A web address: `what` names it in messages ("The Confluence URL"), `example` shows one.
+fn check_http_url(field: &str, what: &str, value: &str, example: &str, out: &mut Vec<FieldError>) {
     let value = value.trim();
     if value.is_empty() {
         out.push(FieldError::error(
             field,
-            format!("a URL is required, e.g. {example}"),
+            format!("{what} is required, for example {example}"),
         ));
         return;
     }
-    match url::Url::parse(value) {
-        Err(e) => out.push(FieldError::error(
-            field,
-            format!("`{value}` is not a valid URL ({e}); expected e.g. {example}"),
-        )),
-        Ok(u) if !matches!(u.scheme(), "http" | "https") => out.push(FieldError::error(
-            field,
-            format!(
-                "expected an http:// or https:// URL, got scheme `{}`",
-                u.scheme()
-            ),
-        )),
-        Ok(u) if u.host_str().is_none_or(str::is_empty) => out.push(FieldError::error(
-            field,
-            format!("`{value}` has no host name; expected e.g. {example}"),
-        )),
-        Ok(u) if !u.username().is_empty() || u.password().is_some() => out.push(FieldError::error(
-            field,
-            "remove the user name and password from the URL; enter them in their own fields",
-        )),
-        Ok(u) if u.query().is_some() || u.fragment().is_some() => out.push(FieldError::error(
-            field,
-            "remove the query string and fragment (after `?` or `#`) from the URL",
-        )),
-        Ok(_) => {}
+    if let Some(message) = url_problem(what, value, example) {
+        out.push(FieldError::error(field, message));
+    }
+}
+
+/// What is wrong with `value` as an http(s) address, in an admin's words, with the fix.
+fn url_problem(what: &str, value: &str, example: &str) -> Option<String> {
+    let must_start = |example: &str| {
+        format!("{what} must start with https:// or http://, for example {example}")
+    };
+    if !value.contains("://") {
+        // `host:8090` parses as the scheme `host`, `host` alone as a relative URL: both are an
+        // address typed without its scheme. One that looks like a host name or a port is shown
+        // with the example's scheme in front.
+        let scheme = if example.starts_with("http://") {
+            "http"
+        } else {
+            "https"
+        };
+        let guess = format!("{scheme}://{value}");
+        let looks_like_host = value.contains(['.', ':']) && !value.contains(char::is_whitespace);
+        return Some(match url::Url::parse(&guess) {
+            Ok(u) if looks_like_host && u.host_str().is_some_and(|h| !h.is_empty()) => {
+                must_start(guess.trim_end_matches('/'))
+            }
+            _ => must_start(example),
+        });
+    }
+    let u = match url::Url::parse(value) {
+        Ok(u) => u,
+        Err(e) => {
+            use url::ParseError as P;
+            return Some(match e {
+                P::EmptyHost => {
+                    format!("{what} has no server name after the ://, for example {example}")
+                }
+                P::InvalidPort => format!(
+                    "The port in {} must be a number from 1 to 65535, for example {example}",
+                    lower(what)
+                ),
+                P::InvalidIpv4Address | P::InvalidIpv6Address => format!(
+                    "The IP address in {} is not valid, for example {example}",
+                    lower(what)
+                ),
+                P::InvalidDomainCharacter | P::IdnaError => format!(
+                    "The server name in {} holds characters a server name cannot have (such as \
+                     spaces), for example {example}",
+                    lower(what)
+                ),
+                _ => format!(
+                    "\"{value}\" is not a web address: {} looks like {example}",
+                    lower(what)
+                ),
+            });
+        }
+    };
+    if !matches!(u.scheme(), "http" | "https") {
+        return Some(format!(
+            "{what} must start with https:// or http://, not {}://, for example {example}",
+            u.scheme()
+        ));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Some(format!(
+            "{what} has no server name after the ://, for example {example}"
+        ));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Some(format!(
+            "Remove the user name and password from {}: enter them in their own fields",
+            lower(what)
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Some(format!(
+            "Remove the part after ? or # from {}, for example {example}",
+            lower(what)
+        ));
+    }
+    None
+}
+
+/// "The Confluence URL" → "the Confluence URL".
+fn lower(what: &str) -> String {
+    match what.strip_prefix("The ") {
+        Some(rest) => format!("the {rest}"),
+        None => what.to_owned(),
     }
 }
 
@@ -246,17 +350,17 @@ fn check_spaces(config: &ConnectorConfig, out: &mut Vec<FieldError>) {
     if spaces.is_empty() {
         out.push(FieldError::error(
             "spaces",
-            "list at least one space key (comma-separated), or * for all spaces",
+            "List at least one space key (comma-separated), or * for all spaces",
         ));
     } else if spaces.len() > 1 && spaces.iter().any(|s| s == "*") {
         out.push(FieldError::error(
             "spaces",
-            "* selects all spaces and must stand alone; remove it or the other keys",
+            "* selects all spaces and must stand alone: remove it or the other keys",
         ));
     } else if let Some(bad) = spaces.iter().find(|s| s.chars().any(char::is_whitespace)) {
         out.push(FieldError::error(
             "spaces",
-            format!("space keys contain no spaces, got `{bad}`; separate keys with commas"),
+            format!("Space keys contain no spaces (\"{bad}\"): separate keys with commas"),
         ));
     }
 }
@@ -327,7 +431,13 @@ fn check_extraction_service(config: &ConnectorConfig, out: &mut Vec<FieldError>)
             "http://127.0.0.1:8090 (Elastic's data extraction service)"
         }
     };
-    check_http_url("extraction_service_url", &e.service_url, example, out);
+    check_http_url(
+        "extraction_service_url",
+        "The text extraction service URL",
+        &e.service_url,
+        example,
+        out,
+    );
     if e.service_timeout_secs == 0 {
         out.push(FieldError::error(
             "extraction.service_timeout_secs",
@@ -340,9 +450,9 @@ fn check_extraction_service(config: &ConnectorConfig, out: &mut Vec<FieldError>)
     if e.service_kind == ExtractionServiceKind::Tika {
         out.push(FieldError::warning(
             "extraction_service_use_file_pointers",
-            "sending file paths is a mode of Elastic's data extraction service: an Apache Tika \
-             server receives each file in the request, so this is ignored (choose `elastic` in \
-             `extraction_service_kind`, or turn it off)",
+            "Sending file paths is a mode of Elastic's data extraction service: an Apache Tika \
+             server receives each file in the request, so this is ignored (choose Elastic's \
+             service as the text extraction service, or turn this off)",
         ));
         return;
     }
@@ -357,15 +467,15 @@ fn check_extraction_service(config: &ConnectorConfig, out: &mut Vec<FieldError>)
     } else if !std::path::Path::new(dir).is_absolute() {
         out.push(FieldError::error(
             field,
-            format!("expected an absolute path (the service reads files by their full path), got `{dir}`"),
+            format!("Enter an absolute path such as /app/files (the service reads files by their full path), not \"{dir}\""),
         ));
     } else if !std::path::Path::new(dir).is_dir() {
         out.push(FieldError::warning(
             field,
             format!(
-                "`{dir}` is not a directory on this machine: create it and share it with the \
-                 extraction service (mount it in the service's container), or syncs will note \
-                 that attachments could not be handed to the service"
+                "The folder {dir} does not exist on this machine: create it and share it with \
+                 the extraction service (mount it in the service's container), or syncs will \
+                 note that attachments could not be handed to the service"
             ),
         ));
     }
@@ -374,8 +484,8 @@ fn check_extraction_service(config: &ConnectorConfig, out: &mut Vec<FieldError>)
         out.push(FieldError::error(
             "extraction_service_shared_volume_service_dir",
             format!(
-                "expected the absolute path at which the service mounts the shared directory \
-                 (e.g. /app/files), or nothing when it is the same path, got `{service_dir}`"
+                "Enter the absolute path at which the service mounts the shared directory \
+                 (e.g. /app/files), or nothing when it is the same path, not \"{service_dir}\""
             ),
         ));
     }
@@ -395,20 +505,20 @@ fn is_absolute_anywhere(path: &str) -> bool {
 fn check_index_name(name: &str, out: &mut Vec<FieldError>) {
     let field = "index_name";
     let problem = if name.is_empty() {
-        Some("an index name is required, e.g. search-confluence".to_string())
+        Some("An index name is required, e.g. search-confluence".to_string())
     } else if name != name.to_lowercase() {
         Some(format!(
-            "index names are lower case; try `{}`",
+            "Index names are lower case: try {}",
             name.to_lowercase()
         ))
     } else if name.starts_with(['-', '_', '+']) {
-        Some("an index name cannot start with -, _ or +".to_string())
+        Some("An index name cannot start with -, _ or +".to_string())
     } else if name == "." || name == ".." {
-        Some("an index name cannot be . or ..".to_string())
+        Some("An index name cannot be . or ..".to_string())
     } else if let Some(c) = name.chars().find(|c| r#"\/*?"<>| ,#:"#.contains(*c)) {
-        Some(format!("an index name cannot contain `{c}`"))
+        Some(format!("An index name cannot contain {}", shown_char(c)))
     } else if name.len() > 255 {
-        Some("an index name is at most 255 bytes long".to_string())
+        Some("An index name is at most 255 bytes long".to_string())
     } else {
         None
     };
@@ -417,19 +527,21 @@ fn check_index_name(name: &str, out: &mut Vec<FieldError>) {
     }
 }
 
-fn check_target(target: &Target, secrets: &Secrets, out: &mut Vec<FieldError>) {
+fn check_target(config: &ConnectorConfig, secrets: &Secrets, out: &mut Vec<FieldError>) {
+    let target = &config.target;
     check_index_name(target.index_name(), out);
     let Target::Elasticsearch(es) = target else {
         return;
     };
-    check_http_url("es_url", &es.url, "https://localhost:9200", out);
+    check_http_url(
+        "es_url",
+        "The Elasticsearch URL",
+        &es.url,
+        "https://localhost:9200",
+        out,
+    );
     match es.auth_method {
-        EsAuthMethod::ApiKey => required_secret(
-            secrets,
-            SecretField::EsApiKey,
-            "an Elasticsearch API key",
-            out,
-        ),
+        EsAuthMethod::ApiKey => required_secret(config, secrets, SecretField::EsApiKey, out),
         EsAuthMethod::Basic => {
             required(
                 "es_username",
@@ -437,12 +549,7 @@ fn check_target(target: &Target, secrets: &Secrets, out: &mut Vec<FieldError>) {
                 "the Elasticsearch username",
                 out,
             );
-            required_secret(
-                secrets,
-                SecretField::EsPassword,
-                "the Elasticsearch password",
-                out,
-            );
+            required_secret(config, secrets, SecretField::EsPassword, out);
         }
     }
     check_pem("es_ca_certificate", &es.ca_certificate, false, out);
@@ -491,8 +598,8 @@ fn check_index_settings(es: &crate::config::ElasticsearchTarget, out: &mut Vec<F
             out.push(FieldError::error(
                 field,
                 format!(
-                    "expected a {what} such as `1s`, `30s`, `500ms` or `-1` (no refresh), or \
-                     nothing; got `{value}`"
+                    "Enter a {what} such as 1s, 30s, 500ms or -1 (no refresh), or nothing; \
+                     \"{value}\" is not one"
                 ),
             ));
         }
@@ -504,21 +611,33 @@ fn check_index_settings(es: &crate::config::ElasticsearchTarget, out: &mut Vec<F
     {
         out.push(FieldError::error(
             "es_pipeline",
-            format!("an ingest pipeline name cannot contain `{c}`; got `{pipeline}`"),
+            format!(
+                "An ingest pipeline name cannot contain {}: \"{pipeline}\"",
+                shown_char(c)
+            ),
         ));
     } else if pipeline.len() > 512 {
         out.push(FieldError::error(
             "es_pipeline",
-            "an ingest pipeline name is at most 512 characters long",
+            "An ingest pipeline name is at most 512 characters long",
         ));
     }
     // `<name>-<14-digit time>-<8 characters of the job>` must still be a valid index name.
     if es.alias_swap && es.index_name.len() > 255 - 24 {
         out.push(FieldError::error(
             "index_name",
-            "with the alias swap, the index name is at most 231 bytes long (the fresh indices \
-             add `-<time>-<job>`)",
+            "With the alias swap, the index name is at most 231 bytes long (the fresh indices \
+             add -<time>-<job> to it)",
         ));
+    }
+}
+
+/// A character for messages: "spaces", or the character in quotes.
+fn shown_char(c: char) -> String {
+    if c.is_whitespace() {
+        "spaces".to_owned()
+    } else {
+        format!("\"{c}\"")
     }
 }
 
@@ -650,6 +769,113 @@ mod tests {
         }
     }
 
+    /// The message of the single problem of `url` as the Confluence URL.
+    fn url_message(url: &str) -> String {
+        let (mut cfg, s) = server();
+        cfg.confluence_url = url.into();
+        let errs = validate(&cfg, &s);
+        assert_eq!(fields_of(&errs), ["confluence_url"], "{url}: {errs:?}");
+        errs[0].message.clone()
+    }
+
+    #[test]
+    fn url_problems_are_told_in_an_admins_words() {
+        // A host and port without the scheme: not "got scheme `confluence.acme.local`".
+        assert_eq!(
+            url_message("confluence.acme.local:8090"),
+            "The Confluence URL must start with https:// or http://, for example \
+             https://confluence.acme.local:8090"
+        );
+        assert_eq!(
+            url_message("host:8090"),
+            "The Confluence URL must start with https:// or http://, for example https://host:8090"
+        );
+        // A bare name: not "relative URL without a base".
+        assert_eq!(
+            url_message("confluence"),
+            "The Confluence URL must start with https:// or http://, for example \
+             https://confluence.acme.local:8090"
+        );
+        assert_eq!(
+            url_message("wiki.acme.local/confluence"),
+            "The Confluence URL must start with https:// or http://, for example \
+             https://wiki.acme.local/confluence"
+        );
+        assert_eq!(
+            url_message("not a url"),
+            "The Confluence URL must start with https:// or http://, for example \
+             https://confluence.acme.local:8090"
+        );
+        assert_eq!(
+            url_message("ftp://host"),
+            "The Confluence URL must start with https:// or http://, not ftp://, for example \
+             https://confluence.acme.local:8090"
+        );
+        assert!(
+            url_message("https://host:99999")
+                .starts_with("The port in the Confluence URL must be a number from 1 to 65535")
+        );
+        assert!(url_message("https://").starts_with("The Confluence URL has no server name"));
+        assert!(
+            url_message("https://my host").starts_with("The server name in the Confluence URL")
+        );
+        assert!(url_message("https://u:p@host").starts_with("Remove the user name and password"));
+        assert!(url_message("https://h/?x=1").starts_with("Remove the part after ? or #"));
+        assert_eq!(
+            url_message(""),
+            "The Confluence URL is required, for example https://confluence.acme.local:8090"
+        );
+        for url in ["host:8090", "garbage", "https://h/?x=1", "ftp://h"] {
+            let message = url_message(url);
+            assert!(
+                !message.contains('`') && !message.contains("scheme"),
+                "{message}"
+            );
+        }
+        // The other addresses name themselves.
+        let (mut cfg, s) = server();
+        cfg.target = Target::Elasticsearch(ElasticsearchTarget {
+            url: "es.acme.local:9200".into(),
+            ..Default::default()
+        });
+        let s = s.with(SecretField::EsApiKey, "k");
+        let errs = validate(&cfg, &s);
+        assert_eq!(
+            errs[0].message,
+            "The Elasticsearch URL must start with https:// or http://, for example \
+             https://es.acme.local:9200"
+        );
+    }
+
+    #[test]
+    fn secrets_from_the_environment_are_asked_for_by_their_variable() {
+        let (mut cfg, _) = server();
+        cfg.secrets_from_env = true;
+        cfg.secrets_env_name = "WIKI".into();
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["secrets_env_name"]);
+        assert_eq!(
+            errs[0].message,
+            "The Confluence Server password is not set: set the environment variable \
+             CONFLUENCE_CONNECTOR_WIKI_PASSWORD to it and start the app again (this connection \
+             reads its secrets from environment variables)"
+        );
+        cfg.secrets_env_name = "  ".into();
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["secrets_env_name"]);
+        assert!(errs[0].message.starts_with("Enter the name"), "{errs:?}");
+        // A keyring connection asks for the value itself.
+        cfg.secrets_from_env = false;
+        let errs = validate(&cfg, &Secrets::new());
+        assert_eq!(fields_of(&errs), ["password"]);
+        assert!(
+            errs[0]
+                .message
+                .starts_with("The Confluence Server password is required: enter it"),
+            "{errs:?}"
+        );
+    }
+
     #[test]
     fn concurrent_downloads_limit() {
         let (mut cfg, s) = server();
@@ -681,7 +907,7 @@ mod tests {
         assert_eq!(fields_of(&problems), ["ssl_ca"]);
         assert_eq!(problems[0].severity, Severity::Warning);
         assert!(
-            problems[0].message.contains("set `ssl_enabled: true`"),
+            problems[0].message.contains("turn Enable SSL on"),
             "{problems:?}"
         );
         assert!(!has_errors(&problems));
@@ -816,9 +1042,13 @@ mod tests {
                 "es_pipeline"
             ]
         );
-        assert!(errs[2].message.contains("`5`"), "{}", errs[2].message);
-        assert!(errs[2].message.contains("`-1`"), "{}", errs[2].message);
-        assert!(errs[4].message.contains("` `"), "{}", errs[4].message);
+        assert!(errs[2].message.contains("\"5\""), "{}", errs[2].message);
+        assert!(errs[2].message.contains("-1"), "{}", errs[2].message);
+        assert!(
+            errs[4].message.contains("cannot contain spaces"),
+            "{}",
+            errs[4].message
+        );
         assert!(is_time_value("500ms") && is_time_value("-1") && !is_time_value("1.5s"));
     }
 }

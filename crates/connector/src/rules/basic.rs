@@ -227,55 +227,101 @@ pub const MATCH_ALL_REGEXES: &[&str] = &[".*", "(.*)"];
 /// A problem of one basic rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BasicProblem {
-    /// The rule's position in the list.
+    /// The rule's position in evaluation order, from 0: its row in the app's table (rules
+    /// sorted by `order`, the default rule last).
     pub index: usize,
     /// The rule's id, when it has one.
     pub rule_id: Option<String>,
-    /// What is wrong.
+    /// What is wrong, in an admin's words: the part of the rule (field, comparison, value)
+    /// and what to do; never the rule's internal id.
     pub message: String,
+}
+
+/// Each rule's position in evaluation order (sorted by `order`, stable; the default rule
+/// last), by its index in `rules`.
+pub fn positions(rules: &[BasicRule]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by(|&a, &b| {
+        (rules[a].is_default(), rules[a].order)
+            .partial_cmp(&(rules[b].is_default(), rules[b].order))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut position = vec![0; rules.len()];
+    for (rank, index) in order.into_iter().enumerate() {
+        position[index] = rank;
+    }
+    position
+}
+
+/// Why a regular expression does not compile, in one line (the regex library's own report
+/// spans lines and points into the anchored pattern the engine builds).
+fn regex_reason(err: &regex::Error) -> String {
+    match err {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("error:"))
+            .map(|l| l.trim().to_owned())
+            .unwrap_or_else(|| "it is not valid syntax".to_owned()),
+        regex::Error::CompiledTooBig(_) => "it is too large".to_owned(),
+        _ => "it is not valid syntax".to_owned(),
+    }
 }
 
 /// The reference's validators, in its order: the schema of each rule, no match-all regex
 /// (except in the default rule), no two rules with the same field, rule and value. We add: a
 /// regex must compile.
 pub fn validate(rules: &[BasicRule]) -> Vec<BasicProblem> {
+    let position = positions(rules);
     let mut problems = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let mut problem = |message: String| {
             problems.push(BasicProblem {
-                index,
+                index: position[index],
                 rule_id: Some(rule.id.clone()),
                 message,
             })
         };
-        for (name, value) in [
-            ("id", &rule.id),
-            ("field", &rule.field),
-            ("value", &rule.value),
-        ] {
-            if value.is_empty() {
-                problem(format!("`{name}` must not be empty"));
-            }
+        if rule.id.is_empty() {
+            problem("the rule has no id: delete it and add it again".to_owned());
+        }
+        if rule.field.is_empty() {
+            problem(
+                "the field is empty: name the document field to test, such as type, title or space"
+                    .to_owned(),
+            );
+        }
+        if rule.value.is_empty() {
+            problem("the value is empty: enter what the field is compared with".to_owned());
         }
         if rule.rule == BasicOp::Regex && !rule.is_default() {
             if MATCH_ALL_REGEXES.contains(&rule.value.as_str()) {
                 problem(format!(
-                    "{rule} uses the match-all regex `{}`, which is not allowed: documents are included by default",
+                    "the value \u{201c}{}\u{201d} matches every document, which a rule may not do: \
+                     documents no rule matches are included anyway",
                     rule.value
                 ));
             } else if let Err(err) = compile(&rule.value) {
-                problem(format!("{rule} has an invalid regex: {err}"));
+                problem(format!(
+                    "the value \u{201c}{}\u{201d} is not a valid regular expression: {}",
+                    rule.value,
+                    regex_reason(&err)
+                ));
             }
         }
     }
     for (i, a) in rules.iter().enumerate() {
         for (j, b) in rules.iter().enumerate() {
             if i != j && a.field == b.field && a.rule == b.rule && a.value == b.value {
-                let (first, second) = if i < j { (a, b) } else { (b, a) };
                 problems.push(BasicProblem {
-                    index: i,
+                    index: position[i],
                     rule_id: Some(a.id.clone()),
-                    message: format!("{first} is semantically equal to {second}"),
+                    message: format!(
+                        "rules {} and {} test the same field, comparison and value: \
+                         only the first can ever decide; remove one of them",
+                        position[i].min(position[j]) + 1,
+                        position[i].max(position[j]) + 1
+                    ),
                 });
                 break;
             }
@@ -329,9 +375,13 @@ impl BasicFilter {
             .into_iter()
             .map(|r| {
                 let regex = match r.rule {
-                    BasicOp::Regex => {
-                        Some(compile(&r.value).map_err(|e| format!("{r}: invalid regex: {e}"))?)
-                    }
+                    BasicOp::Regex => Some(compile(&r.value).map_err(|e| {
+                        format!(
+                            "{r}: \u{201c}{}\u{201d} is not a valid regular expression: {}",
+                            r.value,
+                            regex_reason(&e)
+                        )
+                    })?),
                     _ => None,
                 };
                 Ok((r, regex))

@@ -251,7 +251,7 @@ pub fn validate_offline(rules: &RuleSet, flavor: Flavor) -> RuleValidation {
                 index: Some(i as u32),
                 rule_id: None,
                 severity: p.severity,
-                message: format!("position {}: {}", p.start, p.message),
+                message: p.describe(),
                 cql: Some(p),
             });
         }

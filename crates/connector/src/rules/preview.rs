@@ -8,6 +8,10 @@
 //!   queries, or of the standard scope (the configured spaces, every indexed type, most recently
 //!   modified first). Each rule's matches in the sample are counted, and the total is the
 //!   sample's kept share of the scope.
+//! - The standard scope is searched with archived spaces included, as the crawl lists them.
+//! - The preview says what it counts ([`Preview::counts`]); a query that is invalid or that
+//!   Confluence refuses makes [`Preview::error`], never a count of 0; and
+//!   [`Preview::compare_with_index`] names the difference with the documents indexed now.
 
 use std::time::Instant;
 
@@ -117,6 +121,109 @@ pub struct Preview {
     /// Milliseconds the preview took.
     #[ts(type = "number")]
     pub elapsed_ms: u64,
+    /// What `total` counts, in words: "spaces, pages, blog posts, attachments and comments in
+    /// every space (archived ones included) that Confluence's search finds".
+    pub counts: String,
+    /// Why there is no count: the first rule that is invalid or that Confluence refused, in
+    /// words. `total` then counts only what answered: do not show it as the rules' count.
+    pub error: Option<String>,
+    /// Documents in the index now, when the caller knows ([`Preview::compare_with_index`]).
+    #[ts(type = "number | null")]
+    pub indexed: Option<u64>,
+    /// How `total` and `indexed` differ, and why, in words.
+    pub difference: Option<String>,
+}
+
+impl Preview {
+    /// Compares the count with the `indexed` documents of the connection's index (the content
+    /// index: identity documents are apart) and names the difference. `rules` are the rules
+    /// previewed.
+    pub fn compare_with_index(&mut self, indexed: u64, rules: &RuleSet) {
+        self.indexed = Some(indexed);
+        self.difference = if self.error.is_some() {
+            None
+        } else {
+            Some(difference(self.total, self.exact, indexed, rules))
+        };
+    }
+}
+
+/// "The index holds 389 documents now, 67 more than counted here: ..."
+fn difference(total: u64, exact: bool, indexed: u64, rules: &RuleSet) -> String {
+    let about = if exact { "" } else { "about " };
+    let estimate = if exact {
+        ""
+    } else {
+        " (the count here is an estimate)"
+    };
+    let narrowed = rules.has_advanced() || !rules.basic.is_empty();
+    let docs = |n: u64| format!("{n} document{}", if n == 1 { "" } else { "s" });
+    if total == indexed {
+        return format!(
+            "The index holds {} now: {about}the same number{estimate}.",
+            docs(indexed)
+        );
+    }
+    let d = total.abs_diff(indexed);
+    if total < indexed {
+        let why = if narrowed {
+            "the next full sync removes the documents these rules leave out, and those deleted \
+             in Confluence"
+        } else {
+            "documents deleted in Confluence since the last sync (the next sync removes them), \
+             or changed so recently that Confluence's search does not find them yet"
+        };
+        format!(
+            "The index holds {} now, {about}{d} more than counted here{estimate}: {why}.",
+            docs(indexed)
+        )
+    } else {
+        let why = if narrowed {
+            "content created since the last sync, or left out by the rules of the last sync; \
+             the next sync adds it"
+        } else {
+            "content created since the last sync, or that the last sync could not write; the \
+             next sync adds it"
+        };
+        format!(
+            "The index holds {} now, {about}{d} fewer than counted here{estimate}: {why}.",
+            docs(indexed)
+        )
+    }
+}
+
+/// What the preview of `rules` counts, in words.
+fn counts_words(config: &ConnectorConfig, rules: &RuleSet, sampled: bool) -> String {
+    let what = "spaces, pages, blog posts, attachments and comments";
+    let base = if rules.has_advanced() {
+        let n = rules.advanced.len();
+        if n == 1 {
+            format!("{what} that the CQL query finds")
+        } else {
+            format!(
+                "{what} that the {n} CQL queries find, added up (a document two queries find \
+                 counts twice, and is synced once)"
+            )
+        }
+    } else {
+        let spaces: Vec<&str> = config
+            .spaces
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let scope = if spaces.is_empty() || spaces.contains(&"*") {
+            "every space (archived ones included)".to_owned()
+        } else {
+            format!("the spaces {}", spaces.join(", "))
+        };
+        format!("{what} in {scope} that Confluence's search finds")
+    };
+    if sampled {
+        format!("{base}, which the basic rules keep (estimated from a sample)")
+    } else {
+        base
+    }
 }
 
 /// Light expansions: enough for the preview columns and for basic rules on the usual fields.
@@ -143,12 +250,16 @@ async fn fetch(
     limit: usize,
     expand: &str,
     index_labels: bool,
+    everywhere: bool,
 ) -> Result<Fetched, String> {
     let started = Instant::now();
     let links = site_links(client);
-    let mut pager = client
-        .search_cql_with::<serde_json::Value>(cql, limit.max(1), expand)
-        .map_err(|e| e.to_string())?;
+    let pager = if everywhere {
+        client.search_cql_everywhere::<serde_json::Value>(cql, limit.max(1), expand)
+    } else {
+        client.search_cql_with::<serde_json::Value>(cql, limit.max(1), expand)
+    };
+    let mut pager = pager.map_err(|e| e.to_string())?;
     let mut docs = Vec::new();
     let mut total = None;
     // Server/DC clip pages (50 with a body); fetch until `limit` rows or the end.
@@ -232,6 +343,8 @@ pub async fn preview(
     } else {
         vec![(None, standard_scope_cql(config))]
     };
+    // The standard crawl lists archived spaces too; advanced rules search as the sync will.
+    let everywhere = !rules.has_advanced();
     let fetches = join_all(queries.iter().map(|(_, q)| {
         let expand = expand.clone();
         async move {
@@ -240,9 +353,11 @@ pub async fn preview(
                 .iter()
                 .find(|p| p.severity == crate::config::Severity::Error)
             {
-                return Err(format!("position {}: {}", p.start, p.message));
+                return Err(p.describe());
             }
-            fetch(client, q, sample, &expand, config.index_labels).await
+            fetch(client, q, sample, &expand, config.index_labels, everywhere)
+                .await
+                .map_err(|e| format!("Confluence refused the search: {e}"))
         }
     }))
     .await;
@@ -253,6 +368,7 @@ pub async fn preview(
     let mut scope_total: u64 = 0;
     let mut exact = !cloud && queries.len() == 1;
     let mut sampled: Vec<Document> = Vec::new();
+    let mut first_error: Option<String> = None;
     for ((index, query), fetched) in queries.iter().zip(fetches) {
         match fetched {
             Ok(f) => {
@@ -279,6 +395,10 @@ pub async fn preview(
             }
             Err(error) => {
                 exact = false;
+                first_error.get_or_insert_with(|| match index {
+                    Some(i) => format!("advanced rule {}: {error}", i + 1),
+                    None => format!("the search of the sync's scope: {error}"),
+                });
                 if let Some(i) = index {
                     rule_previews.push(RulePreview {
                         kind: super::RuleKind::Advanced,
@@ -349,6 +469,7 @@ pub async fn preview(
         }
     };
     if let Some(error) = basic_error {
+        first_error.get_or_insert_with(|| format!("basic rules: {error}"));
         rule_previews.push(RulePreview {
             kind: super::RuleKind::Basic,
             index: 0,
@@ -369,5 +490,106 @@ pub async fn preview(
         sampled: sampled_n,
         kept: kept_n,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        counts: counts_words(config, rules, filter.is_some()),
+        error: first_error,
+        indexed: None,
+        difference: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preview(total: u64, exact: bool) -> Preview {
+        Preview {
+            total,
+            exact,
+            items: vec![],
+            rules: vec![],
+            sampled: 0,
+            kept: 0,
+            elapsed_ms: 1,
+            counts: String::new(),
+            error: None,
+            indexed: None,
+            difference: None,
+        }
+    }
+
+    fn narrowing() -> RuleSet {
+        RuleSet {
+            basic: vec![],
+            advanced: vec![super::super::AdvancedRule {
+                query: "space = ENG".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_difference_with_the_index_is_named() {
+        let mut p = preview(389, true);
+        p.compare_with_index(389, &RuleSet::default());
+        assert_eq!(
+            p.difference.as_deref(),
+            Some("The index holds 389 documents now: the same number.")
+        );
+        let mut p = preview(322, false);
+        p.compare_with_index(389, &RuleSet::default());
+        let d = p.difference.unwrap();
+        assert!(
+            d.starts_with(
+                "The index holds 389 documents now, about 67 more than counted here (the count \
+                 here is an estimate): documents deleted in Confluence"
+            ),
+            "{d}"
+        );
+        let mut p = preview(120, true);
+        p.compare_with_index(389, &narrowing());
+        let d = p.difference.unwrap();
+        assert!(
+            d.contains(
+                "269 more than counted here: the next full sync removes the documents these \
+                 rules leave out"
+            ),
+            "{d}"
+        );
+        let mut p = preview(400, true);
+        p.compare_with_index(389, &RuleSet::default());
+        let d = p.difference.unwrap();
+        assert!(
+            d.contains("11 fewer than counted here: content created since the last sync"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn a_preview_that_failed_names_no_difference() {
+        let mut p = preview(0, false);
+        p.error = Some("advanced rule 1: expected a value (at character 7)".into());
+        p.compare_with_index(389, &narrowing());
+        assert_eq!(p.indexed, Some(389));
+        assert_eq!(p.difference, None);
+    }
+
+    #[test]
+    fn the_preview_says_what_it_counts() {
+        let mut config = ConnectorConfig {
+            spaces: vec!["*".into()],
+            ..ConnectorConfig::default()
+        };
+        assert_eq!(
+            counts_words(&config, &RuleSet::default(), false),
+            "spaces, pages, blog posts, attachments and comments in every space (archived ones \
+             included) that Confluence's search finds"
+        );
+        config.spaces = vec!["ENG".into(), "HR".into()];
+        assert!(counts_words(&config, &RuleSet::default(), true).ends_with(
+            "in the spaces ENG, HR that Confluence's search finds, which the basic rules keep \
+             (estimated from a sample)"
+        ));
+        let mut two = narrowing();
+        two.advanced.push(two.advanced[0].clone());
+        assert!(counts_words(&config, &two, false).contains("the 2 CQL queries find, added up"));
     }
 }

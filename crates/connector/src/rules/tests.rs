@@ -276,10 +276,11 @@ fn the_reference_validators() {
         let problems = basic::validate(&[include("title", Regex, value)]);
         assert_eq!(problems.len(), 1, "{value}");
         assert!(
-            problems[0].message.contains("match-all"),
+            problems[0].message.contains("matches every document"),
             "{}",
             problems[0].message
         );
+        assert!(!problems[0].message.contains("rule `r`"), "no internal id");
     }
     assert!(basic::validate(&[include("title", Regex, ".*x")]).is_empty());
     // Semantic duplicates: same field, rule and value, whatever the policy: both invalid.
@@ -293,17 +294,54 @@ fn the_reference_validators() {
         .filter_map(|p| p.rule_id.as_deref())
         .collect();
     assert_eq!(ids, ["a", "b"]);
-    assert!(
-        problems[0].message.contains("semantically equal"),
-        "{}",
-        problems[0].message
-    );
-    // Ours: an invalid regex is reported before a sync.
     assert_eq!(
-        basic::validate(&[include("title", Regex, "(unclosed")]).len(),
-        1
+        problems[0].message,
+        "rules 1 and 2 test the same field, comparison and value: only the first can ever decide; remove one of them"
+    );
+    // Ours: an invalid regex is reported before a sync, in one line, without the regex
+    // library's report of the anchored pattern.
+    let problems = basic::validate(&[include("title", Regex, "(unclosed")]);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        problems[0].message,
+        "the value \u{201c}(unclosed\u{201d} is not a valid regular expression: unclosed group"
     );
     assert!(BasicFilter::new(&[include("title", Regex, "(unclosed")]).is_err());
+}
+
+#[test]
+fn basic_problems_name_the_rule_by_its_row_and_the_part_in_words() {
+    // Stored out of order, with the default rule first: the rows follow `order`, default last.
+    let set = RuleSet {
+        basic: vec![
+            BasicRule::default_rule(),
+            rule("rule-x9k2", 2.0, Policy::Exclude, "title", Equals, ""),
+            rule("rule-a1b2", 1.0, Policy::Include, "", Equals, "page"),
+        ],
+        advanced: vec![],
+    };
+    assert_eq!(basic::positions(&set.basic), [2, 1, 0]);
+    let v = validate_offline(&set, Flavor::Cloud);
+    let found: Vec<(Option<u32>, Option<&str>, &str)> = v
+        .problems
+        .iter()
+        .map(|p| (p.index, p.rule_id.as_deref(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                Some(1),
+                Some("rule-x9k2"),
+                "the value is empty: enter what the field is compared with"
+            ),
+            (
+                Some(0),
+                Some("rule-a1b2"),
+                "the field is empty: name the document field to test, such as type, title or space"
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -423,7 +461,12 @@ fn offline_validation_locates_cql_problems_per_rule() {
     assert_eq!(cql.index, Some(1));
     assert_eq!(cql.cql.as_ref().unwrap().start, 16);
     assert!(
-        describe(cql).starts_with("advanced rule 2: position 16: No field exists"),
+        describe(cql).starts_with("advanced rule 2: No field exists"),
+        "{}",
+        describe(cql)
+    );
+    assert!(
+        describe(cql).ends_with("(at character 17)") && !describe(cql).contains("position"),
         "{}",
         describe(cql)
     );

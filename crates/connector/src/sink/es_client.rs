@@ -132,6 +132,26 @@ fn error_reason(error: &Value) -> Option<String> {
     }
 }
 
+/// Why the cluster at `host` could not be reached, in an admin's words (as Confluence's are:
+/// the name does not resolve, the connection was refused, ...) from the client's error chain.
+fn unreachable_message(host: &str, err: &elasticsearch::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if err.is_timeout() || chain.to_ascii_lowercase().contains("timed out") {
+        return format!(
+            "No answer from {host} in time: check the Elasticsearch URL, that the cluster is up, \
+             and your network or proxy."
+        );
+    }
+    // The client's own words name the URL; the explanation names the host.
+    crate::confluence::ClientError::unreachable(host, "the Elasticsearch URL", &chain)
+}
+
 fn truncate(mut text: String) -> String {
     const MAX: usize = 2000;
     if text.len() > MAX {
@@ -167,8 +187,13 @@ pub(crate) struct EsClient {
 
 impl EsClient {
     pub fn new(options: &EsOptions) -> Result<EsClient, SinkError> {
-        let url = Url::parse(&options.url)
-            .map_err(|err| SinkError::Options(format!("invalid URL `{}`: {err}", options.url)))?;
+        let url = Url::parse(&options.url).map_err(|err| {
+            SinkError::Options(format!(
+                "the Elasticsearch URL \"{}\" is not a web address ({err}): it looks like \
+                     https://localhost:9200",
+                options.url
+            ))
+        })?;
         let mut shown = url.clone();
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
@@ -191,8 +216,12 @@ impl EsClient {
         // The Mozilla roots and the operating system's trust store are trusted by default (the
         // workspace's reqwest features, see `crate::tls`); the target's CA is added to them.
         if let Some(pem) = &options.ca_certificate_pem {
-            let cert = Certificate::from_pem(pem.as_bytes())
-                .map_err(|err| SinkError::Options(format!("invalid CA certificate: {err}")))?;
+            let cert = Certificate::from_pem(pem.as_bytes()).map_err(|err| {
+                SinkError::Options(format!(
+                    "the Elasticsearch CA certificate cannot be read ({err}): paste the whole \
+                         PEM file"
+                ))
+            })?;
             builder = builder.cert_validation(CertificateValidation::Full(cert));
         }
         let transport = builder
@@ -284,13 +313,18 @@ impl EsClient {
                         let fields = crate::tls::TrustFields::search_cluster(self.ca_given);
                         return Err(SinkError::Unreachable {
                             url: self.url.clone(),
-                            message: format!("{request}: {}", problem.explain(&self.host, &fields)),
+                            message: format!(
+                                "Could not connect securely to {}: {}",
+                                self.host,
+                                problem.explain(&self.host, &fields)
+                            ),
                         });
                     }
                     if attempt >= policy.max_attempts {
+                        tracing::debug!(%request, %err, "search cluster unreachable");
                         return Err(SinkError::Unreachable {
                             url: self.url.clone(),
-                            message: format!("{request}: {err}"),
+                            message: unreachable_message(&self.host, &err),
                         });
                     }
                     err.to_string()

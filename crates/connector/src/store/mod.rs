@@ -28,7 +28,10 @@ use ts_rs::TS;
 
 use crate::Result;
 
-/// One row of the connections list.
+/// One row of the connections list. Each count has one source: the index's document count
+/// ([`ConnectionSummary::documents_in_index`]) and what the last content sync did
+/// ([`ConnectionSummary::last_content_sync`]) are apart from the last sync of any kind (which
+/// may be an access-control sync, whose identity documents live apart from the content).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ConnectionSummary {
     /// Stable id of the connection.
@@ -37,22 +40,34 @@ pub struct ConnectionSummary {
     pub name: String,
     /// `confluence_cloud`, `confluence_server` or `confluence_data_center`.
     pub data_source: String,
-    /// The last finished sync, if any.
+    /// The last finished sync of any kind, if any.
     pub last_sync: Option<LastSync>,
+    /// The last finished content sync (full or incremental), if any.
+    pub last_content_sync: Option<LastSync>,
+    /// Documents in the connection's content index, as the target counted them when the last
+    /// content sync that could count them ended; `None` before any did.
+    #[ts(type = "number | null")]
+    pub documents_in_index: Option<u64>,
+    /// When `documents_in_index` was counted, RFC 3339.
+    pub documents_counted_at: Option<String>,
     /// True for the sandbox connection (the built-in simulator and the local index).
     pub sandbox: bool,
 }
 
-/// The outcome of a connection's most recent sync.
+/// The outcome of one finished sync of a connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct LastSync {
     /// When it ended, RFC 3339.
     pub finished_at: String,
     /// `completed`, `failed`, `canceled` or `partial`.
     pub status: String,
-    /// Documents indexed by that sync.
+    /// Full, incremental or access control.
+    pub job_type: JobType,
+    /// Documents indexed by that sync (identity documents for an access-control sync).
     #[ts(type = "number")]
     pub indexed_document_count: u64,
+    /// Everything that sync counted.
+    pub counters: crate::events::Counters,
 }
 
 /// The engine's SQLite database.
@@ -81,41 +96,79 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// Every connection, oldest first, with its last sync.
+    /// Every connection, oldest first, with its last sync, its last content sync and the
+    /// documents its index held when last counted.
     pub fn list_connections(&self) -> Result<Vec<ConnectionSummary>> {
         let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.name, c.data_source, j.ended_at, j.status, j.counters, c.sandbox
+            "SELECT c.id, c.name, c.data_source, c.sandbox,
+                 (SELECT rowid FROM sync_jobs WHERE connection_id = c.id AND ended_at IS NOT NULL
+                  ORDER BY ended_at DESC LIMIT 1),
+                 (SELECT rowid FROM sync_jobs WHERE connection_id = c.id AND ended_at IS NOT NULL
+                  AND job_type IN ('full', 'incremental') ORDER BY ended_at DESC LIMIT 1),
+                 (SELECT rowid FROM sync_jobs WHERE connection_id = c.id AND ended_at IS NOT NULL
+                  AND job_type IN ('full', 'incremental')
+                  AND json_extract(counters, '$.total_document_count') IS NOT NULL
+                  ORDER BY ended_at DESC LIMIT 1)
              FROM connections c
-             LEFT JOIN sync_jobs j ON j.rowid = (
-                 SELECT rowid FROM sync_jobs WHERE connection_id = c.id AND ended_at IS NOT NULL
-                 ORDER BY ended_at DESC LIMIT 1)
              ORDER BY c.created_at, c.id",
         )?;
-        let rows = stmt.query_map([], |row| {
-            let finished_at: Option<String> = row.get(3)?;
-            let last_sync = match finished_at {
-                Some(finished_at) => {
-                    let counters: Option<String> = row.get(5)?;
-                    let counters: crate::events::Counters = counters
-                        .and_then(|c| serde_json::from_str(&c).ok())
-                        .unwrap_or_default();
-                    Some(LastSync {
-                        finished_at,
-                        status: row.get(4)?,
-                        indexed_document_count: counters.indexed_document_count,
-                    })
-                }
-                None => None,
+        type Row = (String, String, String, bool, [Option<i64>; 3]);
+        let rows: Vec<Row> = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    [row.get(4)?, row.get(5)?, row.get(6)?],
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut job = self.conn.prepare(
+            "SELECT ended_at, status, job_type, counters FROM sync_jobs WHERE rowid = ?1",
+        )?;
+        let mut last = |rowid: Option<i64>| -> Result<Option<LastSync>> {
+            let Some(rowid) = rowid else {
+                return Ok(None);
             };
-            Ok(ConnectionSummary {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                data_source: row.get(2)?,
-                last_sync,
-                sandbox: row.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let found = job.query_row([rowid], |row| {
+                let counters: String = row.get(3)?;
+                let job_type: String = row.get(2)?;
+                Ok((row.get::<_, String>(0)?, row.get(1)?, job_type, counters))
+            });
+            let (finished_at, status, job_type, counters) = match found {
+                Ok(found) => found,
+                Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(None),
+                Err(err) => return Err(err.into()),
+            };
+            let counters: crate::events::Counters =
+                serde_json::from_str(&counters).unwrap_or_default();
+            Ok(Some(LastSync {
+                finished_at,
+                status,
+                job_type: serde_json::from_value(serde_json::Value::String(job_type))
+                    .unwrap_or(JobType::Full),
+                indexed_document_count: counters.indexed_document_count,
+                counters,
+            }))
+        };
+        let mut summaries = Vec::with_capacity(rows.len());
+        for (id, name, data_source, sandbox, [any, content, counted]) in rows {
+            let counted = last(counted)?;
+            summaries.push(ConnectionSummary {
+                id,
+                name,
+                data_source,
+                last_sync: last(any)?,
+                last_content_sync: last(content)?,
+                documents_in_index: counted
+                    .as_ref()
+                    .and_then(|l| l.counters.total_document_count),
+                documents_counted_at: counted.map(|l| l.finished_at),
+                sandbox,
+            });
+        }
+        Ok(summaries)
     }
 
     /// Adds a connection and returns its summary.
@@ -134,6 +187,9 @@ impl Store {
             name: name.to_owned(),
             data_source: data_source.to_owned(),
             last_sync: None,
+            last_content_sync: None,
+            documents_in_index: None,
+            documents_counted_at: None,
             sandbox: false,
         })
     }
@@ -154,6 +210,84 @@ mod tests {
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].name, "Docs");
         assert_eq!(listed[0].last_sync, None);
+    }
+
+    #[test]
+    fn the_index_count_and_the_last_content_sync_are_apart_from_an_access_control_sync() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .add_connection("c1", "Docs", "confluence_cloud")
+            .unwrap();
+        let job = |id: &str, kind: JobType, at: &str, counters: crate::events::Counters| {
+            let job = JobRecord {
+                id: id.to_owned(),
+                connection_id: Some("c1".to_owned()),
+                job_type: kind,
+                trigger: "manual".to_owned(),
+                status: JobStatus::Completed,
+                started_at: at.to_owned(),
+                ended_at: Some(at.to_owned()),
+                duration_s: Some(1.0),
+                counters,
+                requests: 1,
+                errors: vec![],
+                config: serde_json::Value::Null,
+                rules: serde_json::Value::Null,
+                delta: None,
+                notes: vec![],
+            };
+            store.insert_job(&job).unwrap();
+            store.finish_job(&job).unwrap();
+        };
+        use crate::events::Counters;
+        job(
+            "full",
+            JobType::Full,
+            "2026-11-29T05:00:00.000Z",
+            Counters {
+                indexed_document_count: 389,
+                created: 389,
+                total_document_count: Some(389),
+                ..Counters::default()
+            },
+        );
+        job(
+            "incremental",
+            JobType::Incremental,
+            "2026-11-29T06:00:00.000Z",
+            Counters {
+                indexed_document_count: 3,
+                updated: 3,
+                unchanged: 386,
+                // The target could not be counted this time: the count before stays.
+                total_document_count: None,
+                ..Counters::default()
+            },
+        );
+        job(
+            "identities",
+            JobType::AccessControl,
+            "2026-11-29T07:00:00.000Z",
+            Counters {
+                indexed_document_count: 27,
+                created: 27,
+                ..Counters::default()
+            },
+        );
+        let c = &store.list_connections().unwrap()[0];
+        let last = c.last_sync.as_ref().unwrap();
+        assert_eq!(
+            (last.job_type, last.indexed_document_count),
+            (JobType::AccessControl, 27)
+        );
+        let content = c.last_content_sync.as_ref().unwrap();
+        assert_eq!(content.job_type, JobType::Incremental);
+        assert_eq!(content.counters.unchanged, 386);
+        assert_eq!(c.documents_in_index, Some(389));
+        assert_eq!(
+            c.documents_counted_at.as_deref(),
+            Some("2026-11-29T05:00:00.000Z")
+        );
     }
 
     #[test]

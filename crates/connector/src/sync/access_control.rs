@@ -13,7 +13,7 @@ use crate::acl::identity::{IdentityDoc, identity_doc_body};
 use crate::acl::{AclStore, Dialect};
 use crate::config::{ConnectorConfig, Secrets};
 use crate::confluence::{ClientError, CloudUser, ConfluenceClient, Flavor};
-use crate::events::{EventHandler, SyncEvent, SyncPhase};
+use crate::events::{EventHandler, Progress, SyncEvent, SyncPhase};
 use crate::store::{JobError, JobRecord, JobStatus, UserSnapshot};
 use crate::{Error, Result};
 
@@ -83,6 +83,7 @@ async fn sync<A: AclStore>(
             0,
         ));
     }
+    let started = std::time::Instant::now();
     let client = ConfluenceClient::from_config(config, secrets).map_err(|e| (e.into(), 0))?;
     let requests = |c: &ConfluenceClient| c.stats().requests;
     // Who we are before anything is listed (see `ConfluenceClient::verify_identity`).
@@ -91,7 +92,7 @@ async fn sync<A: AclStore>(
         .await
         .map_err(|e| (e.into(), requests(&client)))?;
     events(&SyncEvent::Phase {
-        phase: SyncPhase::Crawling,
+        phase: SyncPhase::AccessControl,
     });
     let listing = list_users(&client, cancel)
         .await
@@ -104,6 +105,13 @@ async fn sync<A: AclStore>(
     }
     let created_at = now();
     let mut written: HashSet<String> = HashSet::new();
+    let total = listing.docs.len() as u64;
+    let report = |job: &JobRecord, done: u64| {
+        events(&SyncEvent::Progress(progress(
+            &client, job, started, total, done,
+        )));
+    };
+    report(job, 0);
     for batch in listing.docs.chunks(BATCH) {
         let docs: Vec<(String, Value)> = batch
             .iter()
@@ -124,6 +132,8 @@ async fn sync<A: AclStore>(
             });
         }
         written.extend(batch.iter().map(|d| d.id.clone()));
+        job.counters.indexed_document_count = job.counters.created + job.counters.updated;
+        report(job, written.len() as u64);
     }
     job.counters.indexed_document_count = job.counters.created + job.counters.updated;
 
@@ -147,6 +157,7 @@ async fn sync<A: AclStore>(
                 .await
                 .map_err(|e| (e, requests(&client)))?;
             job.counters.deleted_document_count += outcome.deleted;
+            report(job, written.len() as u64);
         }
     } else if listing.docs.is_empty() {
         job.errors.push(JobError {
@@ -173,6 +184,37 @@ async fn sync<A: AclStore>(
         JobStatus::Partial
     };
     Ok((status, users))
+}
+
+/// The progress of an access-control sync that wrote `done` of `total` identity documents.
+fn progress(
+    client: &ConfluenceClient,
+    job: &JobRecord,
+    started: std::time::Instant,
+    total: u64,
+    done: u64,
+) -> Progress {
+    let stats = client.stats();
+    let elapsed = started.elapsed().as_secs_f64();
+    Progress {
+        elapsed_s: elapsed,
+        docs_per_second: if elapsed > 0.0 {
+            done as f64 / elapsed
+        } else {
+            0.0
+        },
+        docs_seen: done,
+        docs_listed: total,
+        docs_done: done,
+        docs_total: Some(total),
+        counters: job.counters.clone(),
+        requests: stats.requests,
+        rate_limit_waits: stats.rate_limited,
+        rate_limit_wait_s: stats.rate_limit_wait_ms as f64 / 1000.0,
+        rate_limit_resume_s: stats.paused_ms as f64 / 1000.0,
+        eta_s: crate::events::eta(Some(total), done, elapsed),
+        ..Progress::default()
+    }
 }
 
 async fn list_users(

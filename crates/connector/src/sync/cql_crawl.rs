@@ -21,7 +21,7 @@ use crate::confluence::ClientError;
 use crate::document::search_row::{Built, INCOMPLETE, PAGE_SIZE, Row, build, full_expand};
 use crate::document::site_links;
 use crate::document::{Document, SiteLinks};
-use crate::events::SyncEvent;
+use crate::events::{SyncEvent, SyncPhase};
 use crate::rules::AdvancedRule;
 
 /// Runs the advanced rules in place of the standard crawl: every query in order, its pages one
@@ -51,6 +51,9 @@ impl Producer<'_> {
             .live
             .spaces_total
             .store(rules.len() as u64, Ordering::Relaxed);
+        (crawl.events)(&SyncEvent::Phase {
+            phase: SyncPhase::Crawling,
+        });
         let expand = full_expand(crawl.client.flavor());
         let mut seen: HashSet<String> = HashSet::new();
         let mut complete = true;
@@ -116,10 +119,18 @@ impl Producer<'_> {
         seen: &mut HashSet<String>,
     ) -> std::result::Result<(), ClientError> {
         let crawl = &self.crawl;
+        let _listing = crawl.live.busy(super::Step::Listing);
         let mut pager = crawl
             .client
             .search_cql_with::<serde_json::Value>(cql, PAGE_SIZE, expand)?;
+        let mut first = true;
         while let Some(page) = pager.next_page().await? {
+            if std::mem::take(&mut first)
+                && let Some(total) = page.total_size
+            {
+                // Confluence's count of the query's results: the progress total grows by it.
+                crawl.live.docs_expected.fetch_add(total, Ordering::Relaxed);
+            }
             let fresh: Vec<Row> = page
                 .results
                 .into_iter()
@@ -130,6 +141,7 @@ impl Producer<'_> {
                     })
                 })
                 .collect();
+            crawl.live.listed(fresh.len() as u64);
             let docs = stream::iter(fresh)
                 .map(|row| self.row(row))
                 .buffer_unordered(crawl.options.item_concurrency.max(1));
@@ -141,6 +153,7 @@ impl Producer<'_> {
                     text,
                 }) = built
                 else {
+                    crawl.live.dropped(1);
                     continue;
                 };
                 let ok = complete;

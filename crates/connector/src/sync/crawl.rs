@@ -379,21 +379,32 @@ impl Crawl<'_> {
             None => None,
         };
         // Labels, attachments and comments are listed side by side, then handled in order.
-        let has_attachments = content
+        let expanded_attachments = content
             .children
             .as_ref()
-            .and_then(|c| c.attachment.as_ref())
-            .is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
+            .and_then(|c| c.attachment.as_ref());
+        let has_attachments =
+            expanded_attachments.is_none_or(|a| a.size.unwrap_or(1) > 0 || !a.results.is_empty());
+        // Attachments come with the listing unless it cut them short.
+        let expanded_attachments = expanded_attachments
+            .filter(|a| a.is_complete())
+            .map(|a| a.results.clone());
         let routes = &self.live.routes;
         let id = doc.id.clone();
+        // Labels come with the listing (`metadata.labels`) unless it cut them short.
+        let expanded_labels = content.expanded_labels();
         let (labels, attachments, comments) = tokio::join!(
             listed(
-                (self.config.index_labels && !routes.is_missing(Route::Labels))
-                    .then(|| self.client.labels(&id))
+                (self.config.index_labels
+                    && expanded_labels.is_none()
+                    && !routes.is_missing(Route::Labels))
+                .then(|| self.client.labels(&id))
             ),
             listed(
-                (has_attachments && !routes.is_missing(Route::Attachments))
-                    .then(|| self.client.attachments(&id))
+                (has_attachments
+                    && expanded_attachments.is_none()
+                    && !routes.is_missing(Route::Attachments))
+                .then(|| self.client.attachments(&id))
             ),
             listed((!routes.is_missing(Route::Comments)).then(|| self.client.comments(&id))),
         );
@@ -428,7 +439,7 @@ impl Crawl<'_> {
                 }
                 Child::Skipped => Vec::new(),
             },
-            None => Vec::new(),
+            None => expanded_attachments.unwrap_or_default(),
         };
         let comments = match comments {
             Some(Ok(comments)) => {
@@ -449,6 +460,8 @@ impl Crawl<'_> {
         };
         if let Some(labels) = labels {
             doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
+        } else if let Some(labels) = expanded_labels.filter(|_| self.config.index_labels) {
+            doc.labels = labels;
         }
         drop(fetching);
         self.live

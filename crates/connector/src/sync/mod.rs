@@ -24,7 +24,7 @@ mod writer;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use crawl::SpaceOutcome;
@@ -104,6 +104,23 @@ impl Default for SyncOptions {
 #[derive(Default)]
 pub(crate) struct Live {
     pub docs_seen: AtomicU64,
+    /// Documents the listings returned (or the crawl produced without a listing: spaces).
+    pub docs_listed: AtomicU64,
+    /// Documents done: every document the writer received, and listed items that turned out
+    /// to produce none (gone meanwhile, unreadable).
+    pub docs_done: AtomicU64,
+    /// Confluence's count of the documents in scope (0: not known), less what a resumed run
+    /// wrote before.
+    pub docs_expected: AtomicU64,
+    /// Set once every listing ended: the documents listed are then the total.
+    pub listings_ended: std::sync::atomic::AtomicBool,
+    pub created: AtomicU64,
+    pub updated: AtomicU64,
+    pub deleted: AtomicU64,
+    pub skipped: AtomicU64,
+    pub moved: AtomicU64,
+    /// What is under way (see [`crate::events::Activity`]).
+    pub activity: Gauges,
     pub downloaded_bytes: AtomicU64,
     pub failed_docs: AtomicU64,
     pub indexed: AtomicU64,
@@ -120,11 +137,93 @@ pub(crate) struct Live {
     pub routes: routes::Routes,
 }
 
+/// One step of a content sync, for [`Live::busy`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step {
+    Listing,
+    Fetching,
+    Downloading,
+    Extracting,
+}
+
+/// How many of each step are under way.
+#[derive(Default)]
+pub(crate) struct Gauges {
+    pub listing: AtomicU64,
+    pub fetching: AtomicU64,
+    pub downloading: AtomicU64,
+    pub extracting: AtomicU64,
+    /// Documents sent to the target and not yet acknowledged (set by the writer).
+    pub writing: AtomicU64,
+}
+
+impl Gauges {
+    fn of(&self, step: Step) -> &AtomicU64 {
+        match step {
+            Step::Listing => &self.listing,
+            Step::Fetching => &self.fetching,
+            Step::Downloading => &self.downloading,
+            Step::Extracting => &self.extracting,
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> crate::events::Activity {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        crate::events::Activity {
+            listing: get(&self.listing),
+            fetching: get(&self.fetching),
+            downloading: get(&self.downloading),
+            extracting: get(&self.extracting),
+            writing: get(&self.writing),
+        }
+    }
+}
+
+/// A step under way; it ends when dropped.
+pub(crate) struct Busy<'a>(&'a AtomicU64);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Live {
+    /// Marks one `step` as under way until the guard is dropped.
+    pub(crate) fn busy(&self, step: Step) -> Busy<'_> {
+        let gauge = self.activity.of(step);
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Busy(gauge)
+    }
+
+    /// `n` more documents listed.
+    pub(crate) fn listed(&self, n: u64) {
+        self.docs_listed.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` listed documents that produce nothing to write (gone meanwhile, unreadable): done.
+    pub(crate) fn dropped(&self, n: u64) {
+        self.docs_done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The documents this run handles in all, when known: Confluence's count of the scope or,
+    /// once every listing ended, what they returned; never below what is done.
+    pub(crate) fn docs_total(&self) -> Option<u64> {
+        let listed = self.docs_listed.load(Ordering::Relaxed);
+        let done = self.docs_done.load(Ordering::Relaxed);
+        let expected = self.docs_expected.load(Ordering::Relaxed);
+        if self.listings_ended.load(Ordering::Relaxed) {
+            Some(listed.max(done))
+        } else if expected > 0 {
+            Some(expected.max(listed).max(done))
+        } else {
+            None
+        }
+    }
+
     /// Records a document that failed; it is retried by the next run.
     pub(crate) fn fail(&self, id: &str, reason: impl Into<String>) {
-        self.failed_docs
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.failed_docs.fetch_add(1, Ordering::Relaxed);
         let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
         failed.push((id.to_owned(), reason.into()));
     }

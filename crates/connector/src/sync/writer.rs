@@ -65,7 +65,18 @@ pub(crate) struct Writer<S: Sink + 'static> {
     /// Documents to forget in the manifest (written incomplete, or deleted).
     forget: Vec<String>,
     since_settle: usize,
+    /// Documents pushed to the bulk writer since the last settle.
+    unacknowledged: u64,
     last_settle: Instant,
+}
+
+/// Copies the bulk writer's totals (the requests that ended) into the live counters.
+fn show(live: &Live, totals: &BulkOutcome) {
+    live.created.store(totals.created, Ordering::Relaxed);
+    live.updated.store(totals.updated, Ordering::Relaxed);
+    live.indexed
+        .store(totals.created + totals.updated, Ordering::Relaxed);
+    live.volume.store(totals.bytes, Ordering::Relaxed);
 }
 
 impl<S: Sink + 'static> Writer<S> {
@@ -103,6 +114,7 @@ impl<S: Sink + 'static> Writer<S> {
             access: Vec::new(),
             forget: Vec::new(),
             since_settle: 0,
+            unacknowledged: 0,
             last_settle: Instant::now(),
         }
     }
@@ -155,12 +167,17 @@ impl<S: Sink + 'static> Writer<S> {
         }
         self.settle().await?;
         let totals = self.bulk.finish().await?;
+        show(&self.live, &totals);
+        self.live.activity.writing.store(0, Ordering::Relaxed);
         Ok((self.checkpoint, totals))
     }
 
     async fn doc(&mut self, mut doc: Document, unit: Option<String>, text: Text) -> Result<()> {
+        // Whatever becomes of it, the run is done with it once it got here.
+        self.live.docs_done.fetch_add(1, Ordering::Relaxed);
         // Filtered by basic rules: not seen, so an earlier copy is deleted.
         if self.filter.as_ref().is_some_and(|f| !f.admit(&doc)) {
+            self.live.skipped.fetch_add(1, Ordering::Relaxed);
             self.checkpoint.filter_out(&doc.id)?;
             return Ok(());
         }
@@ -242,18 +259,27 @@ impl<S: Sink + 'static> Writer<S> {
             })
             .await?;
         self.since_settle += 1;
-        let totals = self.bulk.totals();
-        self.live
-            .indexed
-            .store(totals.created + totals.updated, Ordering::Relaxed);
-        self.live.volume.store(totals.bytes, Ordering::Relaxed);
+        self.unacknowledged += 1;
+        self.show_totals();
         Ok(())
+    }
+
+    /// Shows what the target acknowledged so far in the live counters.
+    fn show_totals(&self) {
+        let totals = self.bulk.totals();
+        show(&self.live, totals);
+        self.live
+            .activity
+            .writing
+            .store(self.unacknowledged, Ordering::Relaxed);
     }
 
     /// Waits for the target to acknowledge everything sent, then checkpoints the units and
     /// listings that are fully written and records the acknowledged documents in the manifest.
     async fn settle(&mut self) -> Result<()> {
         let mut failures = self.bulk.settle().await?;
+        self.unacknowledged = 0;
+        self.show_totals();
         let access = std::mem::take(&mut self.access);
         let mut access_hashes = Vec::with_capacity(access.len());
         for chunk in access.chunks(500) {

@@ -11,6 +11,7 @@ mod fault_suite;
 mod full_sync;
 mod incremental;
 mod lifecycle;
+mod progress;
 mod rules;
 mod search_cluster;
 mod search_node;

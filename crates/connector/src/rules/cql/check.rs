@@ -49,7 +49,7 @@ fn negative_first(span: std::ops::Range<usize>, clause: Option<&Clause>) -> Issu
     let issue = Issue::error(
         ProblemKind::NegativeFirst,
         span,
-        "A negative expression cannot be the first clause: start with a positive clause (e.g. `type = page AND NOT ...`)",
+        "A negative expression cannot be the first clause: start with a positive clause (e.g. 'type = page AND NOT ...')",
     );
     match fix {
         Some(f) => issue.suggest(f),

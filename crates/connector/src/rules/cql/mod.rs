@@ -84,6 +84,14 @@ pub struct CqlProblem {
     pub suggestion: Option<String>,
 }
 
+impl CqlProblem {
+    /// The problem for people: its message and where it is, counting characters from 1 as an
+    /// editor's column does ("... (at character 17)").
+    pub fn describe(&self) -> String {
+        format!("{} (at character {})", self.message, self.start + 1)
+    }
+}
+
 /// A problem in byte offsets, before conversion for the API.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Issue {

@@ -82,7 +82,7 @@ impl Parser<'_> {
                 Issue::error(
                     ProblemKind::Syntax,
                     t.span.clone(),
-                    "expected `!=` or `!~` after `!`",
+                    "expected '!=' or '!~' after '!'",
                 )
                 .expected(["!=", "!~"]),
             ),
@@ -91,7 +91,7 @@ impl Parser<'_> {
                     ProblemKind::Syntax,
                     t.span.clone(),
                     format!(
-                        "the character `{c}` is reserved in CQL: values holding it must be quoted"
+                        "the character '{c}' is reserved in CQL: values holding it must be quoted"
                     ),
                 )
                 .suggest("put the value in double quotes"),
@@ -105,7 +105,7 @@ impl Parser<'_> {
                     Issue::error(
                         ProblemKind::Syntax,
                         t.span.clone(),
-                        format!("unterminated string: `{quote}` is never closed"),
+                        format!("unterminated string: the {quote} is never closed"),
                     )
                     .expected([quote.to_string()])
                     .suggest(format!("{quote}{text}{quote}")),
@@ -118,7 +118,7 @@ impl Parser<'_> {
     fn found(&self) -> String {
         match self.peek() {
             None => "the end of the query".to_owned(),
-            Some(t) => format!("`{}`", &self.text[t.span.clone()]),
+            Some(t) => format!("'{}'", &self.text[t.span.clone()]),
         }
     }
 
@@ -145,7 +145,7 @@ impl Parser<'_> {
             self.bump();
             if !is_kw(self.peek(), "by") {
                 return Err(self
-                    .unexpected("`BY` after `ORDER`", ["BY"])
+                    .unexpected("'BY' after 'ORDER'", ["BY"])
                     .suggest("ORDER BY"));
             }
             self.bump();
@@ -182,7 +182,7 @@ impl Parser<'_> {
             }
             if self.peek().is_some() {
                 return Err(self.unexpected(
-                    "`,`, `ASC`, `DESC` or the end of the query",
+                    "',', 'ASC', 'DESC' or the end of the query",
                     [",", "ASC", "DESC"],
                 ));
             }
@@ -193,13 +193,13 @@ impl Parser<'_> {
                 Issue::error(
                     ProblemKind::Syntax,
                     self.here(),
-                    "unbalanced parentheses: this `)` closes nothing",
+                    "unbalanced parentheses: this ')' closes nothing",
                 )
                 .expected(["AND", "OR", "ORDER BY"])
-                .suggest("remove the `)` or add a `(` before")
+                .suggest("remove the ')' or add a '(' before")
             } else {
                 self.unexpected(
-                    "`AND`, `OR`, `ORDER BY` or the end of the query",
+                    "'AND', 'OR', 'ORDER BY' or the end of the query",
                     ["AND", "OR", "ORDER BY"],
                 )
             };
@@ -246,13 +246,13 @@ impl Parser<'_> {
             self.bump();
             let e = self.or_expr(depth + 1)?;
             if self.peek_tok() != Some(&Tok::RParen) {
-                let mut issue = self.unexpected("`)`, `AND` or `OR`", [")", "AND", "OR"]);
+                let mut issue = self.unexpected("')', 'AND' or 'OR'", [")", "AND", "OR"]);
                 if self.peek().is_none() {
                     issue.message = format!(
-                        "unbalanced parentheses: the `(` at position {} is never closed",
-                        open.start
+                        "unbalanced parentheses: the '(' at character {} is never closed",
+                        super::utf16_offset(self.text, open.start) + 1
                     );
-                    issue.suggestion = Some("add `)`".to_owned());
+                    issue.suggestion = Some("add ')'".to_owned());
                 }
                 return Err(issue);
             }
@@ -268,7 +268,7 @@ impl Parser<'_> {
                 let t = self.bump().unwrap_or_else(unreachable_token);
                 (w_of(&t), t.span)
             }
-            _ => return Err(self.unexpected("a field, `NOT` or `(`", ["field", "NOT", "("])),
+            _ => return Err(self.unexpected("a field, 'NOT' or '('", ["field", "NOT", "("])),
         };
         let (op, op_span) = match self.peek_tok() {
             Some(Tok::Op(op)) => {
@@ -288,7 +288,7 @@ impl Parser<'_> {
             }
             _ => {
                 return Err(self.unexpected(
-                    &format!("an operator after `{field}` ({OPERATORS})"),
+                    &format!("an operator after '{field}' ({OPERATORS})"),
                     ["=", "!=", "~", "!~", ">", ">=", "<", "<=", "IN", "NOT IN"],
                 ));
             }
@@ -300,7 +300,7 @@ impl Parser<'_> {
                     _ => format!("{} (\"value\", ...)", op.as_str()),
                 };
                 return Err(self
-                    .unexpected(&format!("`(` after `{}`", op.as_str()), ["("])
+                    .unexpected(&format!("'(' after '{}'", op.as_str()), ["("])
                     .suggest(fix));
             }
             self.bump();
@@ -309,7 +309,7 @@ impl Parser<'_> {
                     ProblemKind::EmptyList,
                     self.here(),
                     format!(
-                        "the list after `{}` is empty: give at least one value",
+                        "the list after '{}' is empty: give at least one value",
                         op.as_str()
                     ),
                 )
@@ -325,7 +325,7 @@ impl Parser<'_> {
                 break;
             }
             if self.peek_tok() != Some(&Tok::RParen) {
-                return Err(self.unexpected("`,` or `)` in the list", [",", ")"]));
+                return Err(self.unexpected("',' or ')' in the list", [",", ")"]));
             }
             self.bump();
             vs
@@ -387,7 +387,7 @@ impl Parser<'_> {
                     }
                     if self.peek_tok() != Some(&Tok::RParen) {
                         return Err(
-                            self.unexpected(&format!("`,` or `)` closing `{w}(`"), [",", ")"])
+                            self.unexpected(&format!("',' or ')' closing '{w}('"), [",", ")"])
                         );
                     }
                     let close = self.bump().map(|t| t.span.end).unwrap_or_default();
@@ -400,7 +400,7 @@ impl Parser<'_> {
                     return Err(Issue::error(
                         ProblemKind::ReservedWord,
                         self.here(),
-                        format!("`{w}` is a reserved word: quote it to use it as a value"),
+                        format!("'{w}' is a reserved word: quote it to use it as a value"),
                     )
                     .expected(["value"])
                     .suggest(format!("\"{w}\"")));

@@ -364,7 +364,19 @@ fn syntax_errors_have_a_position_and_what_was_expected() {
     assert_eq!(p.kind, ProblemKind::Syntax);
     assert_eq!((p.start, p.end), (26, 26));
     assert!(p.message.contains("never closed"), "{}", p.message);
-    assert_eq!(p.suggestion.as_deref(), Some("add `)`"));
+    // Counted from 1, as an editor's column: the `(` is the 17th character.
+    assert!(
+        p.message
+            .contains("the '(' at character 17 is never closed"),
+        "{}",
+        p.message
+    );
+    assert_eq!(p.suggestion.as_deref(), Some("add ')'"));
+    assert_eq!(
+        p.describe(),
+        format!("{} (at character 27)", p.message),
+        "the problem itself is at the end of the query"
+    );
     let q = "type = page)";
     let p = err(q);
     assert_eq!(at(q, &p), ")");
@@ -415,13 +427,13 @@ fn syntax_errors_have_a_position_and_what_was_expected() {
     // The grammar wants the list's parentheses even around a single function.
     let p = err("space in favouriteSpaces()");
     assert_eq!(p.suggestion.as_deref(), Some("IN (favouriteSpaces())"));
-    assert!(err("space in (A, B").message.contains("`,` or `)`"));
+    assert!(err("space in (A, B").message.contains("',' or ')'"));
     assert!(err("space in (A,)").message.contains("expected a value"));
     // An unclosed function call.
     assert!(
         err("created > now(\"-1d\"")
             .message
-            .contains("closing `now(`")
+            .contains("closing 'now('")
     );
 }
 
