@@ -37,6 +37,8 @@ fn main() {
         "cql_problems",
         "cql_complete",
         "preview_rules",
+        "app_settings",
+        "open_log_folder",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -46,6 +46,7 @@ fn export_everything(dir: &Path) {
     export::<connector::rules::cql::EditorToken>(&cfg);
     export::<connector::rules::cql::Completion>(&cfg);
     export::<connector::rules::cql::CqlProblem>(&cfg);
+    export::<crate::commands::settings::AppSettings>(&cfg);
 }
 
 /// Every `.ts` file under `dir`, by its path relative to `dir` (ts-rs puts `serde_json::Value`

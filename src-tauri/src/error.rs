@@ -31,6 +31,19 @@ impl CommandError {
         )
     }
 
+    /// Why the OS keyring cannot be used, for a screen that says so up front (no secret was being
+    /// read or saved): the keyring's own explanation, with the way out, as a sentence.
+    pub fn keyring_state(err: connector::config::ConfigError) -> String {
+        match err {
+            connector::config::ConfigError::Keyring { message, .. } => {
+                let mut chars = message.chars();
+                let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+                format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+            }
+            other => CommandError::from(other).message,
+        }
+    }
+
     /// A lock was poisoned by an earlier panic.
     pub fn poisoned() -> Self {
         CommandError::new(
@@ -43,6 +56,27 @@ impl CommandError {
 impl From<connector::Error> for CommandError {
     fn from(err: connector::Error) -> Self {
         use connector::Error as E;
+        use connector::config::{ConfigError, SecretField};
+        // The keyring's problem for the admin: which secret, what was tried, why, and the way
+        // out (the engine's message says it), without the connection's id.
+        if let E::Config(ConfigError::Keyring {
+            action,
+            field,
+            message,
+            ..
+        }) = &err
+        {
+            let what = SecretField::from_key(field).map_or("a secret", SecretField::label);
+            let tried = match *action {
+                "store" => format!("save {what} in"),
+                "delete" => format!("delete {what} from"),
+                _ => format!("read {what} from"),
+            };
+            return CommandError::new(
+                "keyring",
+                format!("Could not {tried} the OS keyring: {message}."),
+            );
+        }
         let kind = match &err {
             E::Store(_) => "store",
             E::Elasticsearch(_) => "elasticsearch",
@@ -62,5 +96,39 @@ impl From<connector::Error> for CommandError {
 impl From<connector::config::ConfigError> for CommandError {
     fn from(err: connector::config::ConfigError) -> Self {
         connector::Error::from(err).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector::config::{SecretField, keyring_unavailable};
+
+    #[test]
+    fn an_unavailable_keyring_reads_as_a_sentence_with_the_way_out() {
+        let err = keyring_unavailable(
+            "0d5c2f0e-uuid",
+            SecretField::ApiToken,
+            "store",
+            "Platform secure storage failure: no Secret Service",
+        );
+        let err = CommandError::from(err);
+        assert_eq!(err.kind, "keyring");
+        assert!(
+            err.message.starts_with(
+                "Could not save the Confluence Cloud API token in the OS keyring: the OS \
+                 keyring is not available on this machine"
+            ),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message
+                .contains("Read secrets from environment variables")
+                && !err.message.contains("0d5c2f0e")
+                && !err.message.contains('`'),
+            "{}",
+            err.message
+        );
     }
 }

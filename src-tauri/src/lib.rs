@@ -17,14 +17,12 @@ use tauri::Manager;
 
 /// Starts the desktop app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     tauri::Builder::default()
         .setup(|app| {
-            let state = state::AppState::open(&state::data_dir(app.handle())?)?;
+            let dir = state::data_dir(app.handle())?;
+            // Standard error and the log file the settings screen shows.
+            commands::settings::start_logging(&dir);
+            let state = state::AppState::open(&dir)?;
             // Jobs whose process died (the app or the CLI killed mid-sync) show as interrupted.
             if let Ok(mut store) = state.store()
                 && let Err(err) = store.recover_interrupted()
@@ -71,6 +69,8 @@ pub fn run() {
             commands::rules::cql_problems,
             commands::rules::cql_complete,
             commands::rules::preview_rules,
+            commands::settings::app_settings,
+            commands::settings::open_log_folder,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -31,19 +31,29 @@ pub struct Running {
 pub struct AppState {
     store: Arc<Mutex<Store>>,
     data_dir: PathBuf,
+    vault: Arc<dyn SecretVault>,
     sandbox: OnceCell<Sandbox>,
     running: Mutex<HashMap<String, Running>>,
     editor_contexts: Mutex<HashMap<String, EditorContext>>,
 }
 
 impl AppState {
-    /// Opens the engine's database in `dir`, creating both if needed.
+    /// Opens the engine's database in `dir`, creating both if needed; secrets in the OS keyring.
     pub fn open(dir: &Path) -> Result<AppState, Box<dyn std::error::Error>> {
+        AppState::open_with_vault(dir, Arc::new(KeyringVault))
+    }
+
+    /// [`AppState::open`] with secrets kept in `vault` (tests use one without a keyring).
+    pub fn open_with_vault(
+        dir: &Path,
+        vault: Arc<dyn SecretVault>,
+    ) -> Result<AppState, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let store = Store::open(&dir.join("state.sqlite"))?;
         Ok(AppState {
             store: Arc::new(Mutex::new(store)),
             data_dir: dir.to_owned(),
+            vault,
             sandbox: OnceCell::new(),
             running: Mutex::new(HashMap::new()),
             editor_contexts: Mutex::new(HashMap::new()),
@@ -90,9 +100,15 @@ impl AppState {
             .ok_or_else(|| CommandError::not_found(id))
     }
 
-    /// Where the app keeps secrets: the OS keyring.
+    /// Where the app keeps secrets: the OS keyring (connections that read their secrets from
+    /// environment variables never reach it).
     pub fn vault(&self) -> &dyn SecretVault {
-        &KeyringVault
+        &*self.vault
+    }
+
+    /// The built-in simulator if it was started (nothing starts it here).
+    pub fn sandbox_if_started(&self) -> Option<&Sandbox> {
+        self.sandbox.get()
     }
 
     /// The sandbox's site (the simulator started on first use) when `saved` is the sandbox.
@@ -107,7 +123,8 @@ impl AppState {
         })
     }
 
-    /// The stored secrets of connection `id`: the simulator's for the sandbox, else the keyring's.
+    /// The secrets of connection `id`: the simulator's for the sandbox, its environment variables
+    /// when it reads them from there, else the keyring's.
     pub async fn secrets(&self, saved: &SavedConnection) -> Result<Secrets, CommandError> {
         let overlay = self.overlay_for(saved).await?;
         Ok(connections::secrets_of(

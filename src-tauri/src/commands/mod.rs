@@ -7,4 +7,5 @@ pub mod connections;
 pub mod documents;
 pub mod rules;
 pub mod schedules;
+pub mod settings;
 pub mod sync;

@@ -118,5 +118,16 @@ pub async fn preview_rules(
     let (_, config, secrets) = state.resolve(&id).await?;
     let client =
         ConfluenceClient::from_config(&config, &secrets).map_err(connector::Error::from)?;
-    Ok(rules::preview(&client, &config, &rules, &PreviewOptions::default()).await)
+    let mut preview = rules::preview(&client, &config, &rules, &PreviewOptions::default()).await;
+    // The documents in the index, from the same source as the connection list.
+    let indexed = state
+        .store()?
+        .list_connections()?
+        .into_iter()
+        .find(|c| c.id == id)
+        .and_then(|c| c.documents_in_index);
+    if let Some(indexed) = indexed {
+        preview.compare_with_index(indexed, &rules);
+    }
+    Ok(preview)
 }
