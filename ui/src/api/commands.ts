@@ -3,6 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AccessDiff } from "./bindings/AccessDiff";
+import type { AppSettings } from "./bindings/AppSettings";
 import type { BasicRule } from "./bindings/BasicRule";
 import type { Completion } from "./bindings/Completion";
 import type { CqlProblem } from "./bindings/CqlProblem";
@@ -46,6 +47,7 @@ import type { SyncPhase } from "./bindings/SyncPhase";
 import type { TestResult } from "./bindings/TestResult";
 
 export type {
+  AppSettings,
   BasicRule,
   Completion,
   CqlProblem,
@@ -304,4 +306,22 @@ export function errorMessage(err: unknown): string {
     return String((err as CommandError).message);
   }
   return String(err);
+}
+
+/** The kind of a command's error (`keyring`, `confluence`, `config`, ...), when it has one. */
+export function errorKind(err: unknown): string | null {
+  if (typeof err === "object" && err !== null && "kind" in err) return String((err as CommandError).kind);
+  return null;
+}
+
+// Settings and logs
+
+/** The settings and logs screen: data folder, log file and its last lines, version, simulator. */
+export function appSettings(): Promise<AppSettings> {
+  return invoke("app_settings");
+}
+
+/** Opens the log folder in the system's file manager. */
+export function openLogFolder(): Promise<void> {
+  return invoke("open_log_folder");
 }

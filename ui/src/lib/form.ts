@@ -83,3 +83,10 @@ export const SANDBOX_MANAGED = new Set([
   "ssl_ca",
   "tls_insecure_skip_verify",
 ]);
+
+/** Whether the form's values differ from `before` (an empty value and an absent one are the same). */
+export function formChanged(before: Values, now: Values): boolean {
+  const norm = (v: unknown) => (v === undefined || v === null || v === "" ? "" : JSON.stringify(v));
+  const keys = new Set([...Object.keys(before), ...Object.keys(now)]);
+  return [...keys].some((key) => norm(before[key]) !== norm(now[key]));
+}

@@ -1,6 +1,7 @@
 // View logic of the sync dashboard: fold the engine's events into what the screen shows, and
 // turn progress snapshots into a throughput series.
 import type { JobType, Progress, RunningSync, SyncEvent, SyncPhase } from "../api/commands";
+import { formatNumber, plural } from "./format";
 
 /** One point of the throughput chart. */
 export interface Sample {
@@ -104,10 +105,12 @@ export function applyEvent(live: LiveSync, event: SyncEvent): LiveSync {
 const PHASE_WORDS: Record<SyncPhase, string> = {
   validating: "Checking the configuration and connections",
   listing_spaces: "Listing spaces",
-  crawling: "Crawling and indexing content",
+  crawling: "Crawling: listing, fetching, downloading, extracting and writing content",
   reconciling: "Reconciling: listing ids, versions and restrictions to find what moved, is gone or changed access",
   updating_access: "Rewriting access lists",
-  deleting: "Deleting documents that are gone",
+  writing: "Writing the last documents to the index",
+  deleting: "Reconciling deletions: removing documents that are gone from Confluence",
+  access_control: "Access control: listing users and writing their identity documents",
   finished: "Finishing",
 };
 
@@ -116,17 +119,55 @@ export function phaseWord(phase: SyncPhase | null): string {
   return phase ? PHASE_WORDS[phase] : "Starting";
 }
 
-/** "about 12 s left", or how it is estimated when there is no estimate yet. */
-export function etaText(progress: Progress | null): string {
-  if (!progress || progress.eta_s === null) return "estimating (after the first space)";
-  const s = Math.max(0, Math.round(progress.eta_s));
-  return s < 60 ? `about ${s} s left` : `about ${Math.round(s / 60)} min left`;
+/** Seconds for people: "12 s", "3 min". */
+function seconds(s: number): string {
+  const n = Math.max(0, Math.round(s));
+  return n < 60 ? `${n} s` : `${Math.round(n / 60)} min`;
 }
 
-/** Share of spaces done, 0 to 1 (0 while spaces are being listed). */
-export function spaceShare(progress: Progress | null): number {
-  if (!progress || progress.spaces_total === 0) return 0;
-  return Math.min(1, progress.spaces_done / progress.spaces_total);
+/** "about 12 s left", or why there is no estimate yet. */
+export function etaText(progress: Progress | null): string {
+  if (!progress || progress.docs_total === null || progress.docs_total === undefined) return "estimating (counting the documents)";
+  if (progress.eta_s === null) return "estimating";
+  return `about ${seconds(progress.eta_s)} left`;
+}
+
+/** "Waiting for Confluence's rate limit, resuming in 12 s", while every request waits. */
+export function rateLimitText(progress: Progress | null): string | null {
+  const wait = progress?.rate_limit_resume_s ?? 0;
+  if (wait <= 0) return null;
+  return `Waiting for Confluence's rate limit, resuming in ${seconds(Math.ceil(wait))}`;
+}
+
+/** Share of the documents done, 0 to 1; `null` while their total is not known yet. */
+export function docShare(progress: Progress | null): number | null {
+  const total = progress?.docs_total;
+  if (!progress || total === null || total === undefined || total === 0) return null;
+  return Math.min(1, progress.docs_done / total);
+}
+
+/** "120 of 389 documents", or "120 documents done, 150 listed so far" while the total is unknown. */
+export function docCountText(progress: Progress | null): string {
+  if (!progress) return "Counting the documents";
+  const total = progress.docs_total;
+  if (total === null || total === undefined) {
+    return `${plural(progress.docs_done, "document")} done, ${formatNumber(progress.docs_listed)} listed so far`;
+  }
+  return `${formatNumber(progress.docs_done)} of ${plural(total, "document")}`;
+}
+
+/** What is under way: "Now 2 listings running · fetching 8 pages · downloading 3 files · ...", or null. */
+export function activityText(progress: Progress | null): string | null {
+  const a = progress?.activity;
+  if (!a) return null;
+  const parts = [
+    a.listing > 0 ? `${plural(a.listing, "listing")} running` : null,
+    a.fetching > 0 ? `fetching ${plural(a.fetching, "page")}` : null,
+    a.downloading > 0 ? `downloading ${plural(a.downloading, "file")}` : null,
+    a.extracting > 0 ? `extracting ${plural(a.extracting, "file")}` : null,
+    a.writing > 0 ? `writing ${plural(a.writing, "document")}` : null,
+  ].filter((p): p is string => p !== null);
+  return parts.length > 0 ? `Now ${parts.join(" · ")}` : null;
 }
 
 /** The SVG polyline points of `samples` in a `width` x `height` box (time left to right). */

@@ -14,10 +14,14 @@ export const BASIC_OPS = [
 /** Document fields a basic rule usually tests. */
 export const BASIC_FIELDS = ["type", "space", "space_key", "title", "author", "labels", "size", "extension", "status", "url"];
 
-/** The rule set to edit: the draft, else the active rules, else nothing. */
+/**
+ * The rule set to edit: the draft, else the active rules, else nothing. A deep copy of plain
+ * data, whatever `state` is: a Svelte `$state` proxy cannot be structured-cloned (WebKit: "The
+ * object can not be cloned."), so the copy goes through JSON, which is what the rules are.
+ */
 export function workingCopy(state: RulesState): RuleSet {
   const source = state.draft?.rules ?? state.active?.rules ?? { basic: [], advanced: [] };
-  return structuredClone({ basic: source.basic, advanced: source.advanced });
+  return JSON.parse(JSON.stringify({ basic: source.basic ?? [], advanced: source.advanced ?? [] })) as RuleSet;
 }
 
 /** The basic rules the table shows: sorted, without the catch-all `DEFAULT`. */
@@ -51,7 +55,30 @@ export function problemsFor(problems: RuleProblem[], kind: "basic" | "advanced",
   return problems.filter((p) => p.kind === kind && (p.rule_id && id ? p.rule_id === id : p.index === index));
 }
 
+/** A rule set in one spelling: fields in a fixed order, so equal sets compare equal. */
+function canonical(set: RuleSet | undefined): string {
+  if (!set) return "null";
+  return JSON.stringify({
+    basic: (set.basic ?? []).map((r) => [r.id, r.order, r.policy, r.field, r.rule, r.value]),
+    advanced: (set.advanced ?? []).map((r) => r.query),
+  });
+}
+
 /** Whether two rule sets are the same. */
 export function sameRules(a: RuleSet | undefined, b: RuleSet | undefined): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return canonical(a) === canonical(b);
+}
+
+/**
+ * Which rule a problem is about, as the screen numbers them: "Basic rule 2" (its row in the
+ * table, found by id), "CQL query 1", or "The rules" for the set as a whole.
+ */
+export function problemPlace(problem: RuleProblem, table: BasicRule[]): string {
+  if (problem.kind === "basic") {
+    const row = problem.rule_id ? table.findIndex((r) => r.id === problem.rule_id) : -1;
+    if (row >= 0) return `Basic rule ${row + 1}`;
+    return problem.index !== null ? `Basic rule ${problem.index + 1}` : "Basic rules";
+  }
+  if (problem.kind === "advanced") return problem.index !== null ? `CQL query ${problem.index + 1}` : "CQL queries";
+  return "The rules";
 }

@@ -16,8 +16,20 @@ let draftRules = null;
 const narrows = (rules) => !!rules && (rules.advanced.length > 0 || rules.basic.length > 0);
 const deletions = (rules) => (narrows(rules) ? fx["deletion_preview-narrowed"] : fx["deletion_preview-none"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// What crosses the real IPC is JSON: the engine never holds the page's objects.
+const wire = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+// A sync that fails: the next sync started ends with this recorded job (see `__nextSyncFails`).
+let failing = null;
 
 async function replaySync(id, jobType, allowDeletions) {
+  if (failing) {
+    const job = { ...failing, id: `${failing.id}-${jobs.length}`, connection_id: id, job_type: jobType, started_at: new Date().toISOString() };
+    failing = null;
+    jobs = [job, ...jobs];
+    running = running.filter((r) => r.connection_id !== id);
+    await emit("sync-finished", { connection_id: id, job, error: null });
+    return;
+  }
   // The recorded events are a full sync's; an access-control sync only ends.
   const events = jobType === "full" ? fx.sync_events : [];
   for (const message of events) {
@@ -40,8 +52,29 @@ async function replaySync(id, jobType, allowDeletions) {
   }
   jobs = [job, ...jobs];
   running = running.filter((r) => r.connection_id !== id);
-  connections = connections.map((c) => (c.id === id ? { ...c, last_sync: sandbox.last_sync } : c));
+  connections = connections.map((c) => (c.id === id ? afterJob(c, job) : c));
   await emit("sync-finished", { connection_id: id, job, error: null });
+}
+
+// The connection's row after `job`, as the engine's store derives it: the last sync of any kind,
+// and for a content sync its result and the index's document count it recorded.
+function afterJob(c, job) {
+  const last = {
+    finished_at: job.ended_at ?? new Date().toISOString(),
+    status: job.status,
+    job_type: job.job_type,
+    indexed_document_count: job.counters.indexed_document_count,
+    counters: job.counters,
+  };
+  if (job.job_type === "access_control") return { ...c, last_sync: last };
+  const counted = job.counters.total_document_count ?? null;
+  return {
+    ...c,
+    last_sync: last,
+    last_content_sync: last,
+    documents_in_index: counted ?? c.documents_in_index,
+    documents_counted_at: counted === null ? c.documents_counted_at : last.finished_at,
+  };
 }
 
 // A sync the command-line tool runs on the same data: `running_syncs` reports it with the counters
@@ -74,6 +107,16 @@ window.__externalSyncEnds = (id, recorded) => {
   running = running.filter((r) => r.connection_id !== id);
 };
 
+// `recorded`: a failed job from ui/tests/fixtures/list_jobs-failed.json (the engine's answers,
+// recorded with the CLI: an unreachable host, a refused connection, a refused token).
+window.__nextSyncFails = (recorded) => {
+  failing = recorded;
+};
+// A saved draft of sync rules, as if the admin had saved it earlier.
+window.__draftRules = (rules) => {
+  draftRules = wire(rules);
+};
+
 window.__calls = [];
 mockIPC(
   (cmd, args) => {
@@ -82,7 +125,7 @@ mockIPC(
       case "list_connections":
         return connections;
       case "create_sandbox_connection":
-        connections = [{ ...sandbox, last_sync: null }];
+        connections = [{ ...sandbox, last_sync: null, last_content_sync: null, documents_in_index: null, documents_counted_at: null }];
         return connections[0];
       case "sync_kinds":
         return fx.sync_kinds;
@@ -127,10 +170,20 @@ mockIPC(
         return saved;
       }
       case "save_draft_rules":
-        draftRules = args.rules;
-        return { connection_id: args.id, state: "draft", version: 1, rules: args.rules, updated_at: new Date().toISOString() };
-      case "validate_rules":
-        return fx["validate_rules-valid"];
+        draftRules = wire(args.rules);
+        return { connection_id: args.id, state: "draft", version: activeRules ? 2 : 1, rules: wire(args.rules), updated_at: new Date().toISOString() };
+      case "revert_rules": {
+        const had = draftRules !== null;
+        draftRules = null;
+        return had;
+      }
+      case "validate_rules": {
+        // The engine's answer for ui/tests/fixtures/rules-invalid-draft.json (recorded with the
+        // CLI's `rules validate --json`); any other rules are valid.
+        const invalid = fx["validate_rules-invalid"];
+        const ids = new Set(invalid.problems.map((p) => p.rule_id));
+        return args.rules.basic.some((r) => ids.has(r.id)) ? invalid : fx["validate_rules-valid"];
+      }
       case "activate_rules":
         activeRules = draftRules;
         activeRulesSynced = false;
@@ -160,10 +213,30 @@ mockIPC(
         return fx.acl_explain_document;
       case "acl_diff":
         return fx.acl_diff;
-      case "load_rules":
-        return activeRules
-          ? { active: { connection_id: args.id, state: "active", version: 1, rules: activeRules, updated_at: new Date().toISOString() }, draft: null }
-          : fx.load_rules;
+      case "load_rules": {
+        const at = new Date().toISOString();
+        if (!activeRules && !draftRules) return fx.load_rules;
+        return wire({
+          active: activeRules ? { connection_id: args.id, state: "active", version: 1, rules: activeRules, updated_at: at } : null,
+          draft: draftRules ? { connection_id: args.id, state: "draft", version: activeRules ? 2 : 1, rules: draftRules, updated_at: at } : null,
+        });
+      }
+      case "save_connection": {
+        // No OS keyring here (a desktop without an unlocked Secret Service): storing a secret fails.
+        if (Object.values(args.draft.secrets).some((v) => typeof v === "string" && v !== "")) throw fx["save_connection-keyring"];
+        const saved = { ...sandbox, id: args.draft.id ?? "new-connection", name: args.draft.name, sandbox: !!args.draft.id, last_sync: null };
+        connections = [...connections.filter((c) => c.id !== saved.id), saved];
+        return saved;
+      }
+      case "es_role_request":
+        return null;
+      case "delete_connection":
+        connections = connections.filter((c) => c.id !== args.id);
+        return null;
+      case "app_settings":
+        return fx.app_settings;
+      case "open_log_folder":
+        return null;
       case "cql_tokens":
         return args.text === "space = ENG and type = page" ? fx.cql_tokens : [];
       case "cql_complete":

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { SyncEventMessage } from "../../src/api/commands";
 import type { RunningSync } from "../../src/api/commands";
-import { afterPoll, applyEvent, chartPoints, etaText, fromRunning, ownerText, peakRate, phaseWord, spaceShare } from "../../src/lib/progress";
+import type { Progress } from "../../src/api/commands";
+import {
+  activityText,
+  afterPoll,
+  applyEvent,
+  chartPoints,
+  docCountText,
+  docShare,
+  etaText,
+  fromRunning,
+  ownerText,
+  peakRate,
+  phaseWord,
+  rateLimitText,
+} from "../../src/lib/progress";
 import recorded from "../fixtures/sync_events.json";
 
 const events = recorded as unknown as SyncEventMessage[];
@@ -24,12 +38,59 @@ const start = () => fromRunning(running());
 
 describe("sync dashboard", () => {
   it("folds a recorded sync's events into phase, counters and a throughput series", () => {
-    const live = events.filter((m) => m.event.event !== "phase" || true).reduce((s, m) => applyEvent(s, m.event), start());
+    // The recorded events: the sandbox's full sync, then its access-control sync.
+    const end = events.findIndex((m) => m.event.event === "phase" && m.event.phase === "finished");
+    const live = events.slice(0, end + 1).reduce((s, m) => applyEvent(s, m.event), start());
     expect(live.progress).not.toBeNull();
     expect(live.progress!.docs_seen).toBeGreaterThan(100);
     expect(live.samples.length).toBeGreaterThan(3);
     expect(live.samples.every((s) => s.rate >= 0)).toBe(true);
-    expect(spaceShare(live.progress)).toBeGreaterThan(0);
+    expect(docShare(live.progress)).toBe(1);
+  });
+
+  it("shows counts, a bar and an ETA that move with the documents, not with the spaces", () => {
+    // The recorded sandbox sync: 6 spaces, 389 documents.
+    const progress = events.map((m) => m.event).filter((e) => e.event === "progress") as unknown as Progress[];
+    const full = progress.filter((p) => p.docs_total === 389);
+    const last = full[full.length - 1];
+    expect(last.counters.created).toBe(389);
+    // Midway through the crawl: documents written, bytes indexed, a share of the bar and an ETA,
+    // while no space has finished yet.
+    const midway = full.filter((p) => p.counters.created > 0 && p.counters.created < 389);
+    expect(midway.length).toBeGreaterThan(0);
+    expect(midway.some((p) => p.counters.indexed_document_volume > 0)).toBe(true);
+    const early = full.find((p) => p.spaces_done === 0 && p.docs_done > 0)!;
+    expect(docShare(early)).toBeGreaterThan(0);
+    expect(docShare(early)).toBeLessThan(1);
+    expect(docCountText(early)).toBe(`${early.docs_done} of 389 documents`);
+    expect(full.some((p) => p.spaces_done < p.spaces_total && p.eta_s !== null && etaText(p).startsWith("about "))).toBe(true);
+    // Every phase the sync went through has words.
+    const phases = events.map((m) => m.event).flatMap((e) => (e.event === "phase" ? [e.phase] : []));
+    expect(phases).toEqual(expect.arrayContaining(["listing_spaces", "crawling", "writing", "deleting", "access_control"]));
+    expect(phases.indexOf("crawling")).toBeGreaterThan(phases.indexOf("listing_spaces"));
+    for (const phase of phases) expect(phaseWord(phase)).not.toBe(phase);
+  });
+
+  it("says what is under way, and when Confluence's rate limit holds the sync", () => {
+    const base = events.map((m) => m.event).find((e) => e.event === "progress") as unknown as Progress;
+    const p: Progress = {
+      ...base,
+      docs_total: null,
+      docs_done: 12,
+      docs_listed: 40,
+      eta_s: null,
+      rate_limit_resume_s: 11.2,
+      activity: { listing: 2, fetching: 1, downloading: 3, extracting: 0, writing: 25 },
+    };
+    expect(activityText(p)).toBe("Now 2 listings running · fetching 1 page · downloading 3 files · writing 25 documents");
+    expect(rateLimitText(p)).toBe("Waiting for Confluence's rate limit, resuming in 12 s");
+    expect(rateLimitText({ ...p, rate_limit_resume_s: 0 })).toBeNull();
+    // Before the documents are counted: no bar share, no ETA, what is listed so far.
+    expect(docShare(p)).toBeNull();
+    expect(etaText(p)).toBe("estimating (counting the documents)");
+    expect(docCountText(p)).toBe("12 documents done, 40 listed so far");
+    expect(etaText({ ...p, docs_total: 100, eta_s: 75 })).toBe("about 1 min left");
+    expect(activityText({ ...p, activity: { listing: 0, fetching: 0, downloading: 0, extracting: 0, writing: 0 } })).toBeNull();
   });
 
   it("keeps the last warnings only", () => {
@@ -41,12 +102,14 @@ describe("sync dashboard", () => {
 
   it("says what happens in words", () => {
     expect(phaseWord(null)).toBe("Starting");
-    expect(phaseWord("deleting")).toMatch(/Deleting/);
+    expect(phaseWord("deleting")).toMatch(/^Reconciling deletions/);
     expect(phaseWord("reconciling")).toBe(
       "Reconciling: listing ids, versions and restrictions to find what moved, is gone or changed access",
     );
     expect(phaseWord("updating_access")).toBe("Rewriting access lists");
     expect(etaText(null)).toMatch(/estimating/);
+    expect(phaseWord("crawling")).toBe("Crawling: listing, fetching, downloading, extracting and writing content");
+    expect(phaseWord("access_control")).toMatch(/identity documents/);
   });
 
   it("draws the chart inside its box", () => {

@@ -6,7 +6,7 @@ import type { CheckStatus } from "./CheckStatus";
  */
 export type Check = { 
 /**
- * `confluence`, `spaces` or `target`.
+ * `secrets`, `confluence`, `spaces`, `dls`, `extraction` or `target`.
  */
 id: string, 
 /**

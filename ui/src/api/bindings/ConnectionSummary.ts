@@ -2,7 +2,10 @@
 import type { LastSync } from "./LastSync";
 
 /**
- * One row of the connections list.
+ * One row of the connections list. Each count has one source: the index's document count
+ * ([`ConnectionSummary::documents_in_index`]) and what the last content sync did
+ * ([`ConnectionSummary::last_content_sync`]) are apart from the last sync of any kind (which
+ * may be an access-control sync, whose identity documents live apart from the content).
  */
 export type ConnectionSummary = { 
 /**
@@ -18,9 +21,22 @@ name: string,
  */
 data_source: string, 
 /**
- * The last finished sync, if any.
+ * The last finished sync of any kind, if any.
  */
 last_sync: LastSync | null, 
+/**
+ * The last finished content sync (full or incremental), if any.
+ */
+last_content_sync: LastSync | null, 
+/**
+ * Documents in the connection's content index, as the target counted them when the last
+ * content sync that could count them ended; `None` before any did.
+ */
+documents_in_index: number | null, 
+/**
+ * When `documents_in_index` was counted, RFC 3339.
+ */
+documents_counted_at: string | null, 
 /**
  * True for the sandbox connection (the built-in simulator and the local index).
  */

@@ -65,4 +65,10 @@ permissions_updated: number,
  * Pages and blog posts re-indexed because their place changed: moved to another space or
  * parent, or renamed (themselves or an ancestor). Counted by incremental syncs.
  */
-moved: number, };
+moved: number, 
+/**
+ * Documents in the index when the job ended, as the target counted them (Elastic's
+ * `total_document_count`); `None` when it could not be counted, and for jobs recorded
+ * before it was.
+ */
+total_document_count: number | null, };

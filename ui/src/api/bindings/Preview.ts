@@ -34,4 +34,22 @@ kept: number,
 /**
  * Milliseconds the preview took.
  */
-elapsed_ms: number, };
+elapsed_ms: number, 
+/**
+ * What `total` counts, in words: "spaces, pages, blog posts, attachments and comments in
+ * every space (archived ones included) that Confluence's search finds".
+ */
+counts: string, 
+/**
+ * Why there is no count: the first rule that is invalid or that Confluence refused, in
+ * words. `total` then counts only what answered: do not show it as the rules' count.
+ */
+error: string | null, 
+/**
+ * Documents in the index now, when the caller knows ([`Preview::compare_with_index`]).
+ */
+indexed: number | null, 
+/**
+ * How `total` and `indexed` differ, and why, in words.
+ */
+difference: string | null, };
