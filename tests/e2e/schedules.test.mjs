@@ -92,7 +92,9 @@ test("a full sync scheduled every 10 s runs while the app is open and lands in t
 
   // The dashboard shows the next run; the scheduler starts the sync, which shows live and then
   // lands in the history as `scheduled`.
+  // The refused access-control spec is still typed, unsaved: the app asks before leaving it; discard it.
   await click("[data-testid=nav-dashboard]");
+  await click("[data-testid=leave-dialog] [data-testid=leave-discard]");
   assert.match(await textOf("[data-testid=next-run]"), /Next scheduled run: Full content sync, .*\((in \d+ s|now)\)/);
   await session.screenshot("12-dashboard-next-run");
   const sawLive = await session
