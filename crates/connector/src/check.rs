@@ -523,7 +523,7 @@ mod tests {
         );
         assert!(
             c.message
-                .starts_with("the token was refused (expired or revoked?)"),
+                .starts_with("Confluence refused the personal access token (expired or revoked?)"),
             "{}",
             c.message
         );

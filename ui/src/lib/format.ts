@@ -87,3 +87,23 @@ export function lastSyncText(connection: ConnectionSummary): string {
   if (!last) return "Never synced";
   return `${statusWord(last.status)} · ${plural(last.indexed_document_count, "document")} · ${formatTime(last.finished_at)}`;
 }
+
+/** A piece of a message: plain words, or something the engine quoted in backticks. */
+export interface TextPart {
+  text: string;
+  code: boolean;
+}
+
+/** Splits `message` at its backtick-quoted pieces (`a path`); an unpaired backtick stays text. */
+export function quotedParts(message: string): TextPart[] {
+  const parts: TextPart[] = [];
+  const quoted = /`([^`\n]+)`/g;
+  let at = 0;
+  for (const m of message.matchAll(quoted)) {
+    if (m.index > at) parts.push({ text: message.slice(at, m.index), code: false });
+    parts.push({ text: m[1], code: true });
+    at = m.index + m[0].length;
+  }
+  if (at < message.length) parts.push({ text: message.slice(at), code: false });
+  return parts;
+}

@@ -35,7 +35,7 @@ const KNOWN: Known[] = [
       "Start and unlock the desktop's keyring (GNOME Keyring or KWallet on Linux) and try again, or give this connection its secrets through the environment variable the message names.",
   },
   {
-    test: /dns error|failed to lookup address|name or service not known|nodename nor servname|no such host/i,
+    test: /does not resolve|dns error|failed to lookup address|name or service not known|nodename nor servname|no such host/i,
     cause: "The host name in the Confluence URL could not be found.",
     next: "Check the Confluence URL for typos, and that this computer can reach the site (network, VPN or proxy).",
   },
@@ -45,17 +45,17 @@ const KNOWN: Known[] = [
     next: "Add your company's CA certificate (the TLS settings of the configuration, or the operating system's trust store), or check the URL.",
   },
   {
-    test: /connection refused|tcp connect error|could not reach|connection reset|network is unreachable|no route to host/i,
+    test: /connection (was )?refused|tcp connect error|could not reach|connection reset|cut off|network is unreachable|no (network )?route to|no route to host/i,
     cause: "Nothing answered at the Confluence URL.",
     next: "Check the URL (host, port and http or https), that Confluence is up, and the network (VPN, proxy, firewall).",
   },
   {
-    test: /timed out|timeout|deadline/i,
+    test: /timed out|timeout|deadline|no answer from/i,
     cause: "Confluence did not answer in time.",
     next: "Check the network and that the site is not overloaded; raise the timeouts in the advanced settings if the site is slow.",
   },
   {
-    test: /refused the .*(token|password|credentials)|unauthori[sz]ed|\b401\b|invalid credentials|authentication/i,
+    test: /refused the .*(token|password|credentials)|(token|password|credentials) (was|were) refused|did not accept the credentials|unauthori[sz]ed|\b401\b|invalid credentials|authentication/i,
     cause: "Confluence refused the credentials.",
     next: "Check the user name or email and the API token or password in the configuration (a token can expire or be revoked).",
   },

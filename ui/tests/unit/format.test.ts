@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ConnectionSummary } from "../../src/api/commands";
-import { dataSourceName, lastSyncText } from "../../src/lib/format";
+import { dataSourceName, lastSyncText, quotedParts } from "../../src/lib/format";
 
 describe("connections list text", () => {
   it("names each data source the way Atlassian does", () => {
@@ -31,5 +31,20 @@ describe("connections list text", () => {
         },
       }),
     ).toMatch(/^Completed · 1 document · 29 Nov 2026, \d\d:00$/);
+  });
+});
+
+describe("engine messages for people", () => {
+  it("shows what the engine quotes in backticks as code, without the backticks", () => {
+    expect(quotedParts("local index `/tmp/a b.sqlite` of space `HR`.")).toEqual([
+      { text: "local index ", code: false },
+      { text: "/tmp/a b.sqlite", code: true },
+      { text: " of space ", code: false },
+      { text: "HR", code: true },
+      { text: ".", code: false },
+    ]);
+    expect(quotedParts("no quotes")).toEqual([{ text: "no quotes", code: false }]);
+    // An unpaired backtick is part of the words.
+    expect(quotedParts("a ` alone")).toEqual([{ text: "a ` alone", code: false }]);
   });
 });

@@ -42,6 +42,14 @@ describe("failure and success read differently", () => {
     expect(explainFailure(badToken.errors[0].message).next).toMatch(/API token/);
     expect(explainFailure(keyring.message, keyring.kind).cause).toMatch(/OS keyring/);
     expect(explainFailure(keyring.message, keyring.kind).next).toMatch(/environment variable/);
+    // The words of a refused password and of a site that does not answer in time.
+    const wrongPassword =
+      "confluence: Confluence refused the password of svc-search: Confluence did not accept the credentials (X-Seraph-LoginReason: AUTHENTICATED_FAILED) and answered as an anonymous user (http://127.0.0.1:9/rest/api/user/current); check the password of svc-search";
+    expect(explainFailure(wrongPassword).cause).toBe("Confluence refused the credentials.");
+    expect(explainFailure(wrongPassword).next).toMatch(/password/);
+    expect(explainFailure("confluence: No answer from wiki.example within 10 s: check the Confluence URL").cause).toBe(
+      "Confluence did not answer in time.",
+    );
     // Unknown: the engine's message is the cause; the next step stays general.
     expect(explainFailure("something new").cause).toBeNull();
   });
@@ -63,7 +71,7 @@ describe("failure and success read differently", () => {
     expect(banner.querySelector(".banner-icon")?.textContent).toBe("✖");
     expect(screen.getByTestId("outcome-cause").textContent).toBe("What failed: Confluence refused the credentials.");
     expect(screen.getByTestId("outcome-next").textContent).toMatch(/^What to do: Check the user name or email and the API token/);
-    expect(screen.getByTestId("outcome-message").textContent).toContain("refused the email/API token pair");
+    expect(screen.getByTestId("outcome-message").textContent).toContain("refused the email and API token");
     expect(screen.getByRole("button", { name: "Open the configuration" })).toBeTruthy();
   });
 
@@ -82,7 +90,10 @@ describe("failure and success read differently", () => {
     expect(alert.textContent).toContain("Could not create the connection");
     expect(screen.getByTestId("failure-cause").textContent).toMatch(/^What failed: The OS keyring/);
     expect(screen.getByTestId("failure-next").textContent).toMatch(/GNOME Keyring or KWallet/);
-    expect(screen.getByTestId("failure-message").textContent).toBe(keyring.message);
+    // The engine's words, what it quotes (a field, an id, a variable) as code without backticks.
+    const shown = screen.getByTestId("failure-message");
+    expect(shown.textContent).toBe(keyring.message.replaceAll("`", ""));
+    expect([...shown.querySelectorAll("code")].map((c) => c.textContent)).toContain("CONFLUENCE_API_TOKEN");
   });
 
   it("Test connection sums up: every check passed, or which failed and what to do", () => {

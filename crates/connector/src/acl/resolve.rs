@@ -1,6 +1,6 @@
 //! [`AclResolver`]: a document's [`Access`] and how it was derived, with the sync-wide caches.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -102,6 +102,10 @@ pub struct Derivation {
     pub inherited_from: Option<String>,
     /// Where and why access failed closed, if it did.
     pub failure: Option<String>,
+    /// Names for people of the identities above and of the resulting access (group names,
+    /// users' display names), where Confluence gave them: identity to name.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
 }
 
 type Cell<T> = Arc<OnceCell<Result<T, String>>>;
@@ -138,6 +142,8 @@ pub struct AclResolver {
     members: Cache<Arc<HashSet<String>>>,
     usernames: Cache<Option<String>>,
     group_names: Mutex<HashMap<String, String>>,
+    /// Users' display names by identity, as Confluence gave them (for the inspector).
+    user_names: Mutex<HashMap<String, String>>,
     recorder: Arc<AclRecorder>,
 }
 
@@ -158,6 +164,7 @@ impl AclResolver {
             members: Mutex::default(),
             usernames: Mutex::default(),
             group_names: Mutex::default(),
+            user_names: Mutex::default(),
             recorder,
         }
     }
@@ -184,6 +191,47 @@ impl AclResolver {
     }
 
     async fn user_identity(&self, user: &User) -> Result<Option<String>, String> {
+        let identity = self.identity_of_user(user).await?;
+        if let (Some(identity), Some(name)) = (
+            &identity,
+            user.display_name.as_ref().or(user.public_name.as_ref()),
+        ) {
+            self.user_names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(identity.clone(), name.clone());
+        }
+        Ok(identity)
+    }
+
+    /// Names for people of the identities `derivation` names and of `access`.
+    fn name_identities(&self, derivation: &mut Derivation, access: &Access) {
+        let groups = self.group_names.lock().unwrap_or_else(|e| e.into_inner());
+        let users = self.user_names.lock().unwrap_or_else(|e| e.into_inner());
+        let mut named: Vec<&String> = Vec::new();
+        if let Some(space) = &derivation.space {
+            named.extend(space.users.iter().chain(&space.groups));
+        }
+        for layer in &derivation.layers {
+            named.extend(layer.users.iter().chain(&layer.groups));
+        }
+        named.extend(&derivation.expanded_groups);
+        if let Access::Identities { identities } = access {
+            named.extend(identities);
+        }
+        let names: BTreeMap<String, String> = named
+            .into_iter()
+            .filter_map(|i| {
+                let name = groups.get(i).or_else(|| users.get(i))?;
+                // A Server/DC identity often is the name already (`group:sre`).
+                let bare = i.split_once(':').map_or(i.as_str(), |(_, v)| v);
+                (!bare.eq_ignore_ascii_case(name)).then(|| (i.clone(), name.clone()))
+            })
+            .collect();
+        derivation.names = names;
+    }
+
+    async fn identity_of_user(&self, user: &User) -> Result<Option<String>, String> {
         if let Some(identity) = self.dialect.user(user) {
             return Ok(Some(identity));
         }
@@ -598,7 +646,7 @@ impl AclResolver {
             }
         }
         derivation.expanded_groups = expand.into_iter().collect();
-        match intersect(grants, &members) {
+        let (access, mut derivation) = match intersect(grants, &members) {
             Intersection::Everyone => (Access::Public, derivation),
             Intersection::Identities(ids) if ids.is_empty() => fail(
                 derivation,
@@ -616,7 +664,9 @@ impl AclResolver {
                 },
                 derivation,
             ),
-        }
+        };
+        self.name_identities(&mut derivation, &access);
+        (access, derivation)
     }
 }
 

@@ -290,29 +290,55 @@ impl ConfluenceClient {
 
     /// What to do when the credentials were refused: which secret to renew, and where.
     pub(crate) fn refusal_fix(&self) -> String {
+        use crate::config::SecretField;
+        let secret = |field: SecretField| {
+            let prefix = crate::config::CONNECTION_ENV_PREFIX;
+            format!(
+                "{} in the configuration (or the environment variable that supplies it: {} for a \
+                 configuration file, {prefix}<NAME>_{} for a saved connection)",
+                field.label(),
+                field.env_var(),
+                field.env_suffix(),
+            )
+        };
+        const NOTHING: &str = "nothing is listed or deleted until Confluence accepts it";
         match (&self.inner.credentials, self.inner.flavor) {
             (Credentials::Anonymous, _) => "configure credentials".to_string(),
-            (Credentials::Bearer { .. }, _) => "create a new personal access token in Confluence \
-                 (profile > Personal Access Tokens) and set it as \
-                 `data_center_personal_access_token` (environment variable `CONFLUENCE_PAT`); \
-                 nothing is listed or deleted until Confluence accepts it"
-                .to_string(),
+            (Credentials::Bearer { .. }, _) => format!(
+                "create a new personal access token in Confluence (profile > Personal Access \
+                 Tokens) and put it in {}; {NOTHING}",
+                secret(SecretField::DataCenterPersonalAccessToken)
+            ),
             (Credentials::Basic { username, .. }, Flavor::Cloud) => format!(
                 "create a new API token for {username} at \
-                 https://id.atlassian.com/manage-profile/security/api-tokens and set it as \
-                 `api_token` (environment variable `CONFLUENCE_API_TOKEN`); nothing is listed or \
-                 deleted until Confluence accepts it"
+                 https://id.atlassian.com/manage-profile/security/api-tokens and put it in {}; \
+                 {NOTHING}",
+                secret(SecretField::ApiToken)
             ),
             (Credentials::Basic { username, .. }, Flavor::Server) => format!(
-                "check the password of `{username}` (`password`, environment variable \
-                 `CONFLUENCE_PASSWORD`) and that the account is not locked; nothing is listed or \
-                 deleted until Confluence accepts it"
+                "check the password of {username} ({}) and that the account is not locked; \
+                 {NOTHING}",
+                secret(SecretField::Password)
             ),
             (Credentials::Basic { username, .. }, Flavor::DataCenter) => format!(
-                "check the password of `{username}` (`data_center_password`, environment variable \
-                 `CONFLUENCE_DC_PASSWORD`) and that the account is not locked; nothing is listed \
-                 or deleted until Confluence accepts it"
+                "check the password of {username} ({}) and that the account is not locked; \
+                 {NOTHING}",
+                secret(SecretField::DataCenterPassword)
             ),
+        }
+    }
+
+    /// What was refused, for the error: "the password of bob", "the API token of ann@…".
+    fn refused_secret(&self) -> String {
+        match (&self.inner.credentials, self.inner.flavor) {
+            (Credentials::Anonymous, _) => "anonymous access".to_string(),
+            (Credentials::Bearer { .. }, _) => {
+                "the personal access token (expired or revoked?)".to_string()
+            }
+            (Credentials::Basic { username, .. }, Flavor::Cloud) => {
+                format!("the API token of {username} (expired or revoked?)")
+            }
+            (Credentials::Basic { username, .. }, _) => format!("the password of {username}"),
         }
     }
 
@@ -320,6 +346,7 @@ impl ConfluenceClient {
     pub(crate) fn refused(&self, url: String, detail: impl Into<String>) -> ClientError {
         ClientError::CredentialsRefused {
             url,
+            secret: self.refused_secret(),
             detail: detail.into(),
             fix: self.refusal_fix(),
         }

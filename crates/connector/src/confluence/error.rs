@@ -103,10 +103,13 @@ pub enum ClientError {
     /// The credentials were refused while Confluence went on answering: `X-Seraph-LoginReason`
     /// said so, the current-user endpoint answered as an anonymous user, or it answered 401.
     /// Anonymous answers are never the crawler's view: nothing listed this way may delete.
-    #[error("the token was refused (expired or revoked?): {detail} ({url}); {fix}")]
+    #[error("Confluence refused {secret}: {detail} ({url}); {fix}")]
     CredentialsRefused {
         /// The request URL (redacted).
         url: String,
+        /// What was refused: "the password of bob", "the personal access token (expired or
+        /// revoked?)".
+        secret: String,
         /// What showed it.
         detail: String,
         /// What to do about it.

@@ -84,7 +84,7 @@ impl ConfluenceClient {
     /// item, which a sync would then delete.
     ///
     /// `GET rest/api/user/current` (Cloud `/wiki/rest/api/user/current`). Fails with
-    /// - [`ClientError::CredentialsRefused`] ("the token was refused (expired or revoked?)")
+    /// - [`ClientError::CredentialsRefused`] ("Confluence refused the personal access token (expired or revoked?)", "Confluence refused the password of bob")
     ///   when the answer is the anonymous user, a 401, or carries `X-Seraph-LoginReason:
     ///   AUTHENTICATED_FAILED` / `AUTHENTICATION_DENIED`;
     /// - [`ClientError::CloudLoginRefused`] for Cloud's 403 to a wrong email/API token pair;

@@ -904,7 +904,7 @@ async fn a_refused_token_served_as_anonymous_is_an_error() {
     assert!(err.is_auth_failure());
     let text = err.to_string();
     assert!(
-        text.starts_with("the token was refused (expired or revoked?)"),
+        text.starts_with("Confluence refused the personal access token (expired or revoked?)"),
         "{text}"
     );
     assert!(text.contains("CONFLUENCE_PAT"), "{text}");

@@ -379,6 +379,12 @@ impl Delta<'_, '_> {
                     .error(events, format!("space {key}"), err.to_string()),
             }
         }
+        // The listings are in: rewrite the access lists that changed (and note what moved).
+        if crawl.acl.is_some() {
+            events(&SyncEvent::Phase {
+                phase: SyncPhase::UpdatingAccess,
+            });
+        }
         match self.reconcile_units(listed, &links, &mut refetch).await {
             Ok(n) => {
                 moved = n;

@@ -471,20 +471,13 @@ async fn a_document_whose_access_cannot_be_computed_gets_the_deny_marker() {
     s.sandbox.shutdown().await;
 }
 
-async fn permission_source(
-    flavor: Flavor,
-    extender: bool,
-) -> (Synced, Option<acl::PermissionSource>) {
+async fn permission_source(flavor: Flavor, extender: bool) -> (Synced, Option<acl::Derivation>) {
     let url = search_url().unwrap();
     let sandbox = start(flavor, SiteSize::Tiny, 5, extender).await;
     let s = synced(sandbox, &url).await;
     let first = s.sandbox.sim.truth()[0].id.clone();
     let explained = acl::explain_doc(&s.sink, &s.store, &first).await.unwrap();
-    let source = explained
-        .derivation
-        .and_then(|d| d.space)
-        .and_then(|g| g.source);
-    (s, source)
+    (s, explained.derivation)
 }
 
 #[tokio::test]
@@ -501,7 +494,21 @@ async fn each_data_source_reads_space_permissions_from_its_api() {
             acl::PermissionSource::DataCenterNative,
         ),
     ] {
-        let (s, source) = permission_source(flavor, extender).await;
+        let (s, derivation) = permission_source(flavor, extender).await;
+        let derivation = derivation.unwrap_or_default();
+        let space = derivation.space.clone().unwrap_or_default();
+        let source = space.source;
+        // On Cloud, groups are ids: the inspector gets their names beside them.
+        if flavor == Flavor::Cloud {
+            assert!(!space.groups.is_empty(), "{flavor}: {derivation:?}");
+            for group in &space.groups {
+                assert!(
+                    derivation.names.get(group).is_some_and(|n| !n.is_empty()),
+                    "{flavor}: no name for {group}: {:?}",
+                    derivation.names
+                );
+            }
+        }
         assert_eq!(
             s.full.status,
             JobStatus::Completed,

@@ -29,4 +29,9 @@ inherited_from: string | null,
 /**
  * Where and why access failed closed, if it did.
  */
-failure: string | null, };
+failure: string | null, 
+/**
+ * Names for people of the identities above and of the resulting access (group names,
+ * users' display names), where Confluence gave them: identity to name.
+ */
+names: { [key in string]: string }, };
