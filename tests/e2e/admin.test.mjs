@@ -307,3 +307,70 @@ test(`an active CQL rule (${CQL}) narrows a full sync to that space, and the das
   assert.equal(previewCount, after.total, `the rules preview ("${previewText}") counts what the sync indexed`);
   assert.equal(tone, "success", `the dashboard announces the narrowed sync as a success (${confirmed})`);
 });
+
+/** Ctrl+A in the focused field. */
+async function selectAllKeys() {
+  await session.command("POST", "/actions", {
+    actions: [{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: "\uE009" }, { type: "keyDown", value: "a" }, { type: "keyUp", value: "a" }, { type: "keyUp", value: "\uE009" }] }],
+  });
+  await session.command("DELETE", "/actions");
+}
+
+/** The value of the element matching `selector`. */
+function valueOf(selector) {
+  return session.execute(`return document.querySelector(arguments[0])?.value ?? null;`, [selector]);
+}
+
+test("a schedule and a basic sync rule are filled and saved with the keyboard alone", async () => {
+  assert.ok(sandbox, "the sandbox is set up");
+  // Schedules: the full sync every 12 hours.
+  await h.visit("schedules");
+  await session.find("[data-testid=schedules-table]");
+  await session.waitFor(() => h.exists("[data-testid=schedule-enabled-full]"), "the schedules to load", 10000);
+  await h.tabTo("[data-testid=schedule-enabled-full]", 40);
+  await h.press(KEY.SPACE);
+  await h.tabTo("[data-testid=schedule-spec-full]");
+  await selectAllKeys();
+  await h.typeKeys("every 12h");
+  await h.tabTo("[data-testid=schedules-save]", 40);
+  await h.press(KEY.ENTER);
+  await session.waitFor(() => h.maybeText("[data-testid=schedules-saved]"), "the schedules to be saved", 10000);
+  const schedules = await session.invoke("list_schedules", { id: sandbox.id });
+  const full = schedules.find((s) => s.job_type === "full");
+  assert.deepEqual({ enabled: full?.enabled, spec: full?.spec }, { enabled: true, spec: "every 12h" }, JSON.stringify(schedules));
+  await session.invoke("save_schedule", { id: sandbox.id, jobType: "full", enabled: false, spec: "every 12h" });
+
+  // Sync rules: a new basic rule, every control reached with Tab and set with keys.
+  const before = (await session.invoke("load_rules", { id: sandbox.id })).active?.rules.basic.length ?? 0;
+  await openRules();
+  await h.tabTo("[data-testid=rules-tab-basic]", 40);
+  await h.press(KEY.ENTER);
+  await h.tabTo("[data-testid=basic-add]", 40);
+  await h.press(KEY.ENTER);
+  const n = before + 1;
+  await session.find(`[aria-label='Policy of rule ${n}']`);
+  await h.tabTo(`[aria-label='Policy of rule ${n}']`, 40);
+  const policy = await valueOf(`[aria-label='Policy of rule ${n}']`);
+  await h.press(policy === "include" ? KEY.DOWN : KEY.UP);
+  const newPolicy = await valueOf(`[aria-label='Policy of rule ${n}']`);
+  assert.notEqual(newPolicy, policy, "an arrow key changes the Policy select");
+  await h.tabTo(`[aria-label='Field of rule ${n}']`);
+  await h.typeKeys("title");
+  await h.tabTo(`[aria-label='Comparison of rule ${n}']`);
+  const op = await valueOf(`[aria-label='Comparison of rule ${n}']`);
+  await h.press(KEY.DOWN);
+  const newOp = await valueOf(`[aria-label='Comparison of rule ${n}']`);
+  assert.notEqual(newOp, op, "an arrow key changes the Comparison select");
+  await h.tabTo(`[aria-label='Value of rule ${n}']`);
+  await h.typeKeys("keyboard-only");
+  await session.screenshot("admin-07-basic-rule-keyboard");
+  await h.tabTo("[data-testid=rules-save]", 40);
+  await h.press(KEY.ENTER);
+  await session.waitFor(async () => /Draft saved/.test((await h.maybeText(".notice")) ?? ""), "the draft to be saved", 15000);
+  const draft = await session.invoke("load_rules", { id: sandbox.id });
+  assert.ok(
+    draft.draft.rules.basic.some((r) => r.policy === newPolicy && r.field === "title" && r.rule === newOp && r.value === "keyboard-only"),
+    `the draft holds the rule typed with the keyboard: ${JSON.stringify(draft.draft.rules.basic)}`,
+  );
+  await leaveFor("dashboard", "the keyboard's draft rules");
+});
