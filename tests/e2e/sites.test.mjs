@@ -204,7 +204,12 @@ test("a full sync of a slow site shows counts that move while it runs", async (t
   assert.ok(distinct("docs").length >= 3, `the "n of N documents" line changed while the sync ran; ${why}`);
   assert.ok(readings.some((r) => r.bar > 0 && r.bar < 100), `the progress bar stood between 0 and 100 at some point; ${why}`);
   assert.ok(distinct("indexedBytes").length >= 2, `the indexed volume moved; ${why}`);
-  assert.ok(distinct("phase").length >= 2, `the phase changed during the sync (not one word the whole run); ${why}`);
+  // The phase names what is under way: while documents flow it is the crawl (or the writing
+  // after it), never the space listing (how long the short phases around it last depends on
+  // the machine; the engine's order of phases is tested in crates/connector/tests/it/progress.rs).
+  const flowing = readings.filter((r) => Number(String(r.seen ?? "0").replace(/,/g, "")) > 0);
+  const wrong = flowing.filter((r) => !/^(Crawling|Writing)/.test(r.phase ?? ""));
+  assert.deepEqual(wrong.map((r) => r.phase), [], `while documents flow the phase is the crawl or the writing; ${why}`);
   assert.ok(readings.some((r) => /left/.test(r.head ?? "")), `an estimate of the time left appeared; ${why}`);
   await session.waitFor(() => h.exists("[data-testid=sync-outcome]"), "the outcome", 10000);
   const banner = await outcomeBanner();
