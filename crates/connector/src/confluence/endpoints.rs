@@ -215,15 +215,17 @@ impl ConfluenceClient {
         self.light_search(&cql, &expand)
     }
 
-    /// The read restrictions of every page and blog post in `space` (ids, titles and the
-    /// restrictions only): with v2's listings of the same space, what the reconciliation of a
-    /// sync with document-level security needs.
-    pub fn unit_restrictions(&self, space: &str) -> Result<Pager<Content>, ClientError> {
-        let cql = format!("space = {} and type in (page, blogpost)", cql_quote(space));
-        self.light_search(
-            &cql,
-            "restrictions.read.restrictions.user,restrictions.read.restrictions.group",
-        )
+    /// The read restrictions of every page and blog post in `spaces` (ids, titles and the
+    /// restrictions only, and the space when there are several): with v2's listings of the
+    /// same spaces, what the reconciliation of a sync with document-level security needs.
+    pub fn unit_restrictions(&self, spaces: &[String]) -> Result<Pager<Content>, ClientError> {
+        let cql = format!("{} and type in (page, blogpost)", cql_spaces(spaces));
+        let mut expand =
+            "restrictions.read.restrictions.user,restrictions.read.restrictions.group".to_owned();
+        if spaces.len() > 1 {
+            expand.push_str(",space");
+        }
+        self.light_search(&cql, &expand)
     }
 
     /// Every child page of a page (ids and titles), 200 per page.

@@ -392,7 +392,8 @@ pub struct Children {
     pub page: Option<Listing<ContentRef>>,
 }
 
-/// A page, blog post, attachment or comment.
+/// A page, blog post, attachment or comment. The larger expansions are boxed: listings move
+/// thousands of these, most with only a few fields set.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Content {
@@ -407,22 +408,22 @@ pub struct Content {
     /// Title (attachments: the file name).
     pub title: Option<String>,
     /// The space, when expanded.
-    pub space: Option<Space>,
+    pub space: Option<Box<Space>>,
     /// History, when expanded.
-    pub history: Option<History>,
+    pub history: Option<Box<History>>,
     /// Version, when expanded.
-    pub version: Option<Version>,
+    pub version: Option<Box<Version>>,
     /// Ancestors, root first.
     #[serde(deserialize_with = "null_as_default")]
     pub ancestors: Vec<ContentRef>,
     /// The container (attachments, comments, search results).
-    pub container: Option<ContentRef>,
+    pub container: Option<Box<ContentRef>>,
     /// Children (attachments), when expanded.
-    pub children: Option<Children>,
+    pub children: Option<Box<Children>>,
     /// The body, when expanded.
     pub body: Option<Body>,
     /// Restrictions, when expanded.
-    pub restrictions: Option<Restrictions>,
+    pub restrictions: Option<Box<Restrictions>>,
     /// Extensions (size, media type, comment location).
     pub extensions: Option<Extensions>,
     /// `metadata` (media type of attachments, labels), raw.

@@ -280,7 +280,7 @@ impl Document {
         let history = content.history.as_ref();
         let version = content
             .version
-            .as_ref()
+            .as_deref()
             .or_else(|| history.and_then(|h| h.last_updated.as_ref()));
         let timestamp = version
             .and_then(|v| v.when.clone())

@@ -47,6 +47,13 @@ use crate::{Error, Result};
 const SPACES_PER_QUERY: usize = 40;
 /// Ids per `id in (...)` query (the crawl's page size with a body expansion).
 const IDS_PER_QUERY: usize = 50;
+/// Pages and blog posts the manifest knows per reconciliation listing of several spaces: what
+/// one page holds (v2: 250; v1 with the restriction expansions: 200), less room for growth
+/// since the last sync.
+const UNITS_PER_LISTING: usize = 200;
+/// Comments and attachments the manifest knows per id listing of several spaces: what
+/// `content/search` returns in one page (1,000), less room for growth.
+const CHILDREN_PER_LISTING: usize = 800;
 
 /// Where an incremental sync starts, decided before it runs.
 #[derive(Debug, Clone)]
@@ -285,6 +292,16 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
 /// security is on.
 type Listed = (Content, Option<(crate::acl::Access, Derivation)>);
 
+/// What the delta did while the reconciliation listed.
+struct Early {
+    /// The pages and blog posts processed.
+    processed: HashSet<String>,
+    /// Whether the delta's listings and fetches completed.
+    delta_complete: bool,
+    /// Documents of earlier failures that were fetched again.
+    retried: Vec<String>,
+}
+
 /// What the delta and the reconciliation found.
 struct DeltaOutcome {
     spaces: Vec<SpaceOutcome>,
@@ -348,23 +365,41 @@ impl Delta<'_, '_> {
         }
 
         // Every listing at once: the reconciliation of each space, the ids of comments and
-        // attachments, and the delta, a group of spaces per query.
+        // attachments, and the delta, a group of spaces per query. What the delta names is
+        // fetched and written while the reconciliation still lists.
         events(&SyncEvent::Phase {
             phase: SyncPhase::Reconciling,
         });
         let groups: Vec<&[String]> = keys.chunks(SPACES_PER_QUERY).collect();
-        // Child ids per space: more, shorter listings that run side by side.
-        let child_groups: Vec<&[String]> = keys.chunks(1).collect();
+        // Child ids: groups of spaces that fit a page each, side by side.
+        let child_groups = pack(
+            &keys,
+            |key| self.manifest.space_size(key).children,
+            CHILDREN_PER_LISTING,
+        );
+        let child_groups: Vec<&[String]> = child_groups.iter().map(Vec::as_slice).collect();
         let reconcile = crawl.options.reconcile;
         let no_keys: &[String] = &[];
-        let (units, children, changes) = tokio::join!(
+        let downloads = Arc::new(Semaphore::new(
+            crawl.config.concurrent_downloads.clamp(1, 50) as usize,
+        ));
+        // Expected so far: the spaces; the delta and the reconciliation add what they fetch.
+        self.live.docs_expected.store(
+            self.live.docs_listed.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        let (units, children, early) = tokio::join!(
             self.list_units(if reconcile { &keys } else { no_keys }),
             self.list_children(if reconcile { &child_groups } else { &[] }),
-            self.list_changes(&groups),
+            self.delta(&groups, &links, &downloads),
         );
+        let Early {
+            mut processed,
+            mut delta_complete,
+            retried,
+        } = early?;
 
         let mut refetch: BTreeSet<String> = BTreeSet::new();
-        let mut processed: HashSet<String> = HashSet::new();
         let mut complete_spaces: HashSet<String> = HashSet::new();
         let mut moved = 0;
         let mut listed = Vec::new();
@@ -416,7 +451,6 @@ impl Delta<'_, '_> {
         }
         // Comments and attachments the index lacks (restored, or missed by an earlier delta):
         // their containers are fetched again.
-        let mut delta_complete = true;
         for chunk in unknown.chunks(IDS_PER_QUERY) {
             match self.crawl.client.content_by_ids(chunk) {
                 Ok(pager) => match pager.collect_all().await {
@@ -442,16 +476,49 @@ impl Delta<'_, '_> {
             complete: complete_spaces.contains(key),
         }));
 
-        // The delta: changed pages and blog posts now, the containers of changed comments and
-        // attachments, and the documents that failed before.
+        // What the reconciliation found that the delta did not: new, restored and moved
+        // pages and blog posts, and the containers of unknown comments and attachments.
         events(&SyncEvent::Phase {
             phase: SyncPhase::Crawling,
         });
-        let downloads = Arc::new(Semaphore::new(
-            crawl.config.concurrent_downloads.clamp(1, 50) as usize,
-        ));
+        refetch.retain(|id| !processed.contains(id));
+        self.expect(refetch.iter());
+        if let Err(err) = self
+            .fetch_units(refetch, &links, &downloads, &mut processed)
+            .await
+        {
+            delta_complete = false;
+            self.live.error(
+                events,
+                "new and moved pages and blog posts",
+                err.to_string(),
+            );
+        }
+        self.live
+            .spaces_done
+            .store(keys.len() as u64, Ordering::Relaxed);
+        Ok(DeltaOutcome {
+            spaces: outcomes,
+            delta_complete: delta_complete && !crawl.cancel.is_cancelled(),
+            moved,
+            retried,
+        })
+    }
+
+    /// The delta: lists what changed since the cursor, per group of spaces, and processes it
+    /// at once: the changed pages and blog posts, the containers of changed comments and
+    /// attachments, and the documents that failed before.
+    async fn delta(
+        &self,
+        groups: &[&[String]],
+        links: &crate::document::SiteLinks,
+        downloads: &Arc<Semaphore>,
+    ) -> Result<Early> {
+        let events = self.crawl.events;
+        let mut delta_complete = true;
         let mut changed_units = Vec::new();
-        for (group, result) in groups.iter().zip(changes) {
+        let mut refetch: BTreeSet<String> = BTreeSet::new();
+        for (group, result) in groups.iter().zip(self.list_changes(groups).await) {
             match result {
                 Ok((units, containers)) => {
                     changed_units.extend(units);
@@ -467,6 +534,7 @@ impl Delta<'_, '_> {
                 }
             }
         }
+        let mut processed: HashSet<String> = HashSet::new();
         changed_units.retain(|c| c.id.as_ref().is_some_and(|id| processed.insert(id.clone())));
         let failed = lock(self.store).failed_documents(self.key, 10_000)?;
         let retried: Vec<String> = failed.into_iter().map(|f| f.doc_id).collect();
@@ -479,22 +547,13 @@ impl Delta<'_, '_> {
             refetch.insert(unit);
         }
         refetch.retain(|id| !processed.contains(id));
-        // What is left to do, as far as the manifest knows: each page or blog post and the
-        // attachments and comments it had (new ones are counted as they are listed).
-        let expected: usize = changed_units
-            .iter()
-            .filter_map(|c| c.id.as_ref())
-            .chain(refetch.iter())
-            .map(|id| 1 + self.manifest.children(id).len())
-            .sum();
-        self.live.docs_expected.store(
-            self.live.docs_listed.load(Ordering::Relaxed) + expected as u64,
-            Ordering::Relaxed,
-        );
+        let changed_ids: Vec<&String> =
+            changed_units.iter().filter_map(|c| c.id.as_ref()).collect();
+        self.expect(changed_ids.into_iter().chain(refetch.iter()));
         // The changed pages at hand and the ones fetched by id, side by side.
         let (changed, fetched) = tokio::join!(
-            self.process(changed_units, &links, &downloads),
-            self.fetch_units(refetch, &links, &downloads, &mut processed),
+            self.process(changed_units, links, downloads),
+            self.fetch_units(refetch, links, downloads, &mut processed),
         );
         for result in [changed, fetched] {
             if let Err(err) = result {
@@ -503,69 +562,103 @@ impl Delta<'_, '_> {
                     .error(events, "changed pages and blog posts", err.to_string());
             }
         }
-        self.live
-            .spaces_done
-            .store(keys.len() as u64, Ordering::Relaxed);
-        Ok(DeltaOutcome {
-            spaces: outcomes,
-            delta_complete: delta_complete && !crawl.cancel.is_cancelled(),
-            moved,
+        Ok(Early {
+            processed,
+            delta_complete,
             retried,
         })
     }
 
-    /// The reconciliation listing of every space, several at a time (one listing per space:
-    /// the space's key and name are then known without an expansion). On Cloud the pages and
-    /// blog posts come from REST v2 (parents, titles and versions, 250 a page) and, with
-    /// document-level security, their restrictions from one v1 listing beside it; elsewhere,
-    /// or where a proxy hides v2, from v1 with `children.page`.
+    /// Adds to the documents expected the pages and blog posts `units` and, as far as the
+    /// manifest knows, their attachments and comments (new ones are counted as listed).
+    fn expect<'i>(&self, units: impl Iterator<Item = &'i String>) {
+        let expected: usize = units.map(|id| 1 + self.manifest.children(id).len()).sum();
+        self.live
+            .docs_expected
+            .fetch_add(expected as u64, Ordering::Relaxed);
+    }
+
+    /// The reconciliation listing of every space, all at once (the request permits bound
+    /// them). On Cloud the pages and blog posts come from REST v2 (parents, titles and
+    /// versions, 250 a page), several spaces per listing as the manifest sizes them, and, with
+    /// document-level security, their restrictions from one v1 listing of the same spaces
+    /// beside it; elsewhere, or where a proxy hides v2, from v1 with `children.page`, a space
+    /// per listing. Each space's access is computed as soon as its listing is in.
     async fn list_units(&self, keys: &[String]) -> Vec<(String, Result<Vec<Listed>>)> {
+        let client = self.crawl.client;
         let with_restrictions = self.acl.is_some();
-        let acl = self.crawl.acl.clone();
-        let jobs: Vec<(String, Space, ConfluenceClient)> = keys
-            .iter()
-            .map(|key| {
-                let space = self.spaces_by_key.get(key).cloned().unwrap_or(Space {
-                    key: Some(key.clone()),
-                    ..Space::default()
-                });
-                (key.clone(), space, self.crawl.client.clone())
+        let space_of = |key: &String| {
+            self.spaces_by_key.get(key).cloned().unwrap_or(Space {
+                key: Some(key.clone()),
+                ..Space::default()
             })
+        };
+        let (v2_keys, v1_keys): (Vec<String>, Vec<String>) =
+            keys.iter().cloned().partition(|key| {
+                client.flavor() == Flavor::Cloud
+                    && self.spaces_by_key.get(key).is_some_and(|s| s.id.is_some())
+            });
+        let size = |key: &str| self.manifest.space_size(key).units;
+        let mut groups: Vec<(bool, Vec<Space>)> = pack(&v2_keys, size, UNITS_PER_LISTING)
+            .into_iter()
+            .map(|group| (true, group.iter().map(space_of).collect()))
             .collect();
+        groups.extend(v1_keys.iter().map(|key| (false, vec![space_of(key)])));
+        let acl = self.crawl.acl.clone();
         let live = self.live.clone();
-        stream::iter(jobs)
-            .map(move |(key, space, client)| {
-                let live = live.clone();
-                let acl = acl.clone();
+        let fan_out = groups.len().max(1);
+        let listed: Vec<Vec<(String, Result<Vec<Listed>>)>> = stream::iter(groups)
+            .map(move |(v2, spaces)| {
+                let (client, acl, live) = (client.clone(), acl.clone(), live.clone());
                 async move {
                     let listing = live.busy(Step::Listing);
-                    let listed = async {
-                        let units = list_space_units(&client, &space, with_restrictions).await?;
-                        // Access as soon as the space is listed, while other spaces are still
-                        // being listed: every item's own restriction first (its descendants,
-                        // all in this space, need it), then each item's access.
-                        let Some(acl) = acl else {
-                            return Ok(units.into_iter().map(|u| (u, None)).collect());
-                        };
-                        futures_util::future::join_all(units.iter().map(|u| acl.prime(u))).await;
-                        let accesses = futures_util::future::join_all(
-                            units.iter().map(|u| acl.content_access(u)),
-                        )
+                    let units = if v2 {
+                        list_cloud_units(&client, &spaces, with_restrictions).await
+                    } else {
+                        let space = &spaces[0];
+                        let key = space.key.clone().unwrap_or_default();
+                        vec![(key, list_v1_units(&client, space, with_restrictions).await)]
+                    };
+                    // Access while other spaces are still being listed: every item's own
+                    // restriction first (its descendants, all in its space, need it), then
+                    // each item's access.
+                    let out =
+                        futures_util::future::join_all(units.into_iter().map(|(key, units)| {
+                            let acl = acl.clone();
+                            async move {
+                                let Ok(units) = units else {
+                                    return (key, units.map(|_| Vec::new()));
+                                };
+                                let Some(acl) = acl else {
+                                    return (
+                                        key,
+                                        Ok(units.into_iter().map(|u| (u, None)).collect()),
+                                    );
+                                };
+                                futures_util::future::join_all(units.iter().map(|u| acl.prime(u)))
+                                    .await;
+                                let accesses = futures_util::future::join_all(
+                                    units.iter().map(|u| acl.content_access(u)),
+                                )
+                                .await;
+                                let listed = units
+                                    .into_iter()
+                                    .zip(accesses.into_iter().map(Some))
+                                    .collect();
+                                (key, Ok(listed))
+                            }
+                        }))
                         .await;
-                        Ok(units
-                            .into_iter()
-                            .zip(accesses.into_iter().map(Some))
-                            .collect())
-                    }
-                    .await;
                     drop(listing);
-                    live.spaces_done.fetch_add(1, Ordering::Relaxed);
-                    (key, listed)
+                    live.spaces_done
+                        .fetch_add(spaces.len() as u64, Ordering::Relaxed);
+                    out
                 }
             })
-            .buffer_unordered(self.crawl.options.space_concurrency.max(1) * 2)
+            .buffer_unordered(fan_out)
             .collect()
-            .await
+            .await;
+        listed.into_iter().flatten().collect()
     }
 
     /// The ids of every comment and attachment, per group of spaces: those the manifest knows
@@ -605,7 +698,7 @@ impl Delta<'_, '_> {
                 }
                 Ok((seen, unknown))
             })
-            .buffered(self.crawl.options.space_concurrency.max(1) * 2)
+            .buffered(groups.len().max(1))
             .collect()
             .await
     }
@@ -773,9 +866,131 @@ impl Delta<'_, '_> {
     }
 }
 
-/// The pages and blog posts of `space` with their place (space and ancestors) and, when
-/// `with_restrictions`, their read restrictions: see [`Delta::list_units`].
-async fn list_space_units(
+/// The pages and blog posts of the Cloud `spaces` (each with a v2 id) with their place (space
+/// and ancestors) and, when `with_restrictions`, their read restrictions, per space: see
+/// [`Delta::list_units`].
+async fn list_cloud_units(
+    client: &ConfluenceClient,
+    spaces: &[Space],
+    with_restrictions: bool,
+) -> Vec<(String, Result<Vec<Content>>)> {
+    let ids: Vec<String> = spaces.iter().filter_map(|s| s.id.clone()).collect();
+    let keys: Vec<String> = spaces.iter().filter_map(|s| s.key.clone()).collect();
+    let v2 = |kind: &'static str| {
+        let ids = &ids;
+        async move { client.v2_space_content(ids, kind)?.collect_all().await }
+    };
+    // Beside v2's pages (with their parents): v2's blog posts, or with document-level
+    // security the v1 restriction listing, which names every page and blog post anyway (blog
+    // posts have no parents).
+    let others = async {
+        Ok::<_, ClientError>(if with_restrictions {
+            Others::Restricted(client.unit_restrictions(&keys)?.collect_all().await?)
+        } else {
+            Others::Blogposts(v2("blogpost").await?)
+        })
+    };
+    let pages = v2("page");
+    let failed = |key: &str, source: ClientError| Error::Listing {
+        what: format!("ids of pages and blog posts in space {key}"),
+        source,
+    };
+    match tokio::join!(pages, others) {
+        (Ok(pages), Ok(others)) => split_by_space(spaces, pages, others)
+            .into_iter()
+            .map(|(space, pages, others)| {
+                let key = space.key.clone().unwrap_or_default();
+                (key, Ok(cloud_units(space, pages, others)))
+            })
+            .collect(),
+        // A proxy or gateway that does not pass v2 through: v1 has it all.
+        (Err(ClientError::NotFound { .. }), _) => {
+            tracing::debug!(spaces = ?keys, "REST v2 not served; listing through v1");
+            futures_util::future::join_all(spaces.iter().map(|space| async move {
+                let key = space.key.clone().unwrap_or_default();
+                (key, list_v1_units(client, space, with_restrictions).await)
+            }))
+            .await
+        }
+        (Err(source), _) | (_, Err(source)) => keys
+            .iter()
+            .map(|key| (key.clone(), Err(failed(key, source.clone()))))
+            .collect(),
+    }
+}
+
+/// The listings of several spaces cut per space: v2 rows by their space id, restriction rows
+/// by their space (a row that names none goes to the only space, or is left out: it cannot be
+/// placed, and a unit left out is only deleted once Confluence confirms it gone).
+fn split_by_space(
+    spaces: &[Space],
+    pages: Vec<V2Content>,
+    others: Others,
+) -> Vec<(&Space, Vec<V2Content>, Others)> {
+    let mut out: Vec<(&Space, Vec<V2Content>, Others)> = spaces
+        .iter()
+        .map(|space| {
+            let others = match others {
+                Others::Blogposts(_) => Others::Blogposts(Vec::new()),
+                Others::Restricted(_) => Others::Restricted(Vec::new()),
+            };
+            (space, Vec::new(), others)
+        })
+        .collect();
+    let by_id: HashMap<&str, usize> = spaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s.id.as_deref()?, i)))
+        .collect();
+    let by_key: HashMap<&str, usize> = spaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s.key.as_deref()?, i)))
+        .collect();
+    let only = (spaces.len() == 1).then_some(0);
+    let v2_slot = |row: &V2Content| {
+        row.space_id
+            .as_deref()
+            .and_then(|id| by_id.get(id).copied())
+            .or(only)
+    };
+    for row in pages {
+        if let Some(i) = v2_slot(&row) {
+            out[i].1.push(row);
+        }
+    }
+    match others {
+        Others::Blogposts(rows) => {
+            for row in rows {
+                if let Some(i) = v2_slot(&row)
+                    && let Others::Blogposts(list) = &mut out[i].2
+                {
+                    list.push(row);
+                }
+            }
+        }
+        Others::Restricted(rows) => {
+            for row in rows {
+                let slot = row
+                    .space
+                    .as_ref()
+                    .and_then(|s| s.key.as_deref())
+                    .and_then(|key| by_key.get(key).copied())
+                    .or(only);
+                if let Some(i) = slot
+                    && let Others::Restricted(list) = &mut out[i].2
+                {
+                    list.push(row);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The pages and blog posts of `space` from REST v1, with their place (space and ancestors)
+/// and, when `with_restrictions`, their read restrictions.
+async fn list_v1_units(
     client: &ConfluenceClient,
     space: &Space,
     with_restrictions: bool,
@@ -785,39 +1000,6 @@ async fn list_space_units(
         what: format!("ids of pages and blog posts in space {key}"),
         source,
     };
-    if client.flavor() == Flavor::Cloud
-        && let Some(space_id) = space.id.as_deref()
-    {
-        // Beside v2's pages (with their parents): v2's blog posts, or with document-level
-        // security the v1 restriction listing, which names every page and blog post anyway
-        // (blog posts have no parents).
-        let others = async {
-            Ok::<_, ClientError>(if with_restrictions {
-                Others::Restricted(client.unit_restrictions(&key)?.collect_all().await?)
-            } else {
-                Others::Blogposts(
-                    client
-                        .v2_space_content(space_id, "blogpost")?
-                        .collect_all()
-                        .await?,
-                )
-            })
-        };
-        let pages = async {
-            client
-                .v2_space_content(space_id, "page")?
-                .collect_all()
-                .await
-        };
-        match tokio::join!(pages, others) {
-            (Ok(pages), Ok(others)) => return Ok(cloud_units(space, pages, others)),
-            // A proxy or gateway that does not pass v2 through: v1 has it all.
-            (Err(ClientError::NotFound { .. }), _) => {
-                tracing::debug!(space = key, "REST v2 not served; listing through v1");
-            }
-            (Err(source), _) | (_, Err(source)) => return Err(failed(source)),
-        }
-    }
     let mut units = client
         .unit_ids(&key, with_restrictions)?
         .collect_all()
@@ -830,6 +1012,28 @@ async fn list_space_units(
     }
     rebuild_ancestors(client, &mut units).await?;
     Ok(units)
+}
+
+/// Groups `keys` for listings of at most `cap` items each, by `size` (what the manifest says
+/// each space held; a space larger than `cap` has a listing to itself, which pages), and at
+/// most [`SPACES_PER_QUERY`] spaces each: first fit, largest first.
+fn pack(keys: &[String], size: impl Fn(&str) -> usize, cap: usize) -> Vec<Vec<String>> {
+    let mut sized: Vec<(usize, &String)> = keys.iter().map(|k| (size(k), k)).collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    for (weight, key) in sized {
+        let fits = groups
+            .iter_mut()
+            .find(|(load, group)| group.len() < SPACES_PER_QUERY && load + weight <= cap);
+        match fits {
+            Some((load, group)) => {
+                *load += weight;
+                group.push(key.clone());
+            }
+            None => groups.push((weight, vec![key.clone()])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
 }
 
 /// What the Cloud reconciliation lists beside v2's pages.
@@ -855,12 +1059,12 @@ fn cloud_units(space: &Space, pages: Vec<V2Content>, others: Others) -> Vec<Cont
     for mut row in restricted {
         match row.kind.as_deref() {
             Some("blogpost") => {
-                row.space = Some(Space {
+                row.space = Some(Box::new(Space {
                     id: space.id.clone(),
                     key: space.key.clone(),
                     name: space.name.clone(),
                     ..Space::default()
-                });
+                }));
                 units.push(row);
             }
             _ => {
@@ -989,5 +1193,74 @@ mod tests {
             since_literal(since, Some("Europe/Berlin")).0,
             "2026-10-25 01:30"
         );
+    }
+
+    #[test]
+    fn spaces_are_packed_into_listings_that_fit_a_page() {
+        let keys: Vec<String> = ["A", "B", "C", "D", "E"].map(str::to_owned).to_vec();
+        let size = |key: &str| match key {
+            "A" => 150,
+            "B" => 120,
+            "C" => 50,
+            "D" => 900, // more than a page: a listing of its own, which pages
+            _ => 0,     // never written: packed anywhere
+        };
+        let groups = pack(&keys, size, 200);
+        let load = |g: &Vec<String>| g.iter().map(|k| size(k)).sum::<usize>();
+        assert!(
+            groups.iter().all(|g| g.len() == 1 || load(g) <= 200),
+            "{groups:?}"
+        );
+        let mut all: Vec<&String> = groups.iter().flatten().collect();
+        all.sort();
+        assert_eq!(all, keys.iter().collect::<Vec<_>>(), "every space once");
+        assert!(groups.contains(&vec!["D".to_owned()]));
+        assert_eq!(groups.len(), 3, "{groups:?}");
+
+        let many: Vec<String> = (0..100).map(|i| format!("S{i}")).collect();
+        let groups = pack(&many, |_| 1, 1000);
+        assert!(groups.iter().all(|g| g.len() <= SPACES_PER_QUERY));
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 100);
+    }
+
+    #[test]
+    fn a_listing_of_several_spaces_is_cut_per_space() {
+        let space = |id: &str, key: &str| Space {
+            id: Some(id.to_owned()),
+            key: Some(key.to_owned()),
+            ..Space::default()
+        };
+        let spaces = [space("1", "A"), space("2", "B")];
+        let page = |id: &str, space: &str| V2Content {
+            id: Some(id.to_owned()),
+            space_id: Some(space.to_owned()),
+            ..V2Content::default()
+        };
+        let row = |id: &str, key: Option<&str>| Content {
+            id: Some(id.to_owned()),
+            kind: Some("blogpost".to_owned()),
+            space: key.map(|k| {
+                Box::new(Space {
+                    key: Some(k.to_owned()),
+                    ..Space::default()
+                })
+            }),
+            ..Content::default()
+        };
+        let pages = vec![page("10", "1"), page("20", "2"), page("30", "9")];
+        let rows = vec![row("11", Some("A")), row("21", Some("B")), row("99", None)];
+        let cut = split_by_space(&spaces, pages, Others::Restricted(rows));
+        let ids = |i: usize| {
+            let (_, pages, others) = &cut[i];
+            let Others::Restricted(rows) = others else {
+                panic!("restriction rows expected")
+            };
+            let mut ids: Vec<String> = pages.iter().filter_map(|p| p.id.clone()).collect();
+            ids.extend(rows.iter().filter_map(|r| r.id.clone()));
+            ids
+        };
+        // Rows of another space, or naming none among several, are placed nowhere.
+        assert_eq!(ids(0), ["10", "11"]);
+        assert_eq!(ids(1), ["20", "21"]);
     }
 }

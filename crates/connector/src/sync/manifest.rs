@@ -26,19 +26,54 @@ pub(crate) struct Manifest {
     entries: HashMap<String, ManifestEntry>,
     /// The attachments and comments of each page or blog post.
     children: HashMap<String, Vec<String>>,
+    /// What each space held when last written.
+    sizes: HashMap<String, SpaceSize>,
+}
+
+/// How many documents of each sort a space held when last written: what the incremental sync
+/// sizes its listings by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SpaceSize {
+    /// Pages and blog posts.
+    pub units: usize,
+    /// Attachments and comments.
+    pub children: usize,
 }
 
 impl Manifest {
     pub(crate) fn new(entries: HashMap<String, ManifestEntry>) -> Manifest {
         let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        let mut sizes: HashMap<String, SpaceSize> = HashMap::new();
         for (id, entry) in &entries {
-            if let Some(unit) = &entry.unit
-                && unit != id
-            {
-                children.entry(unit.clone()).or_default().push(id.clone());
+            let size = entry
+                .space_key
+                .as_ref()
+                .map(|key| sizes.entry(key.clone()).or_default());
+            match &entry.unit {
+                Some(unit) if unit != id => {
+                    children.entry(unit.clone()).or_default().push(id.clone());
+                    if let Some(size) = size {
+                        size.children += 1;
+                    }
+                }
+                Some(_) => {
+                    if let Some(size) = size {
+                        size.units += 1;
+                    }
+                }
+                None => {}
             }
         }
-        Manifest { entries, children }
+        Manifest {
+            entries,
+            children,
+            sizes,
+        }
+    }
+
+    /// What `space` held when last written (nothing for a space never written).
+    pub(crate) fn space_size(&self, space: &str) -> SpaceSize {
+        self.sizes.get(space).copied().unwrap_or_default()
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&ManifestEntry> {
