@@ -290,17 +290,27 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
             .boxed()
     }
 
-    /// The pages as a stream; it ends after the first error.
+    /// The pages as a stream; it ends after the first error. The next page is requested as
+    /// soon as the current one arrives, while the caller works through it: a listing's rows
+    /// flow without a round trip's pause between pages (at most two pages wait unread).
     pub fn into_page_stream(self) -> BoxStream<'static, Result<Page<T>, ClientError>> {
-        stream::unfold(Some(self), |state| async move {
-            let mut pager = state?;
-            match pager.next_page().await {
-                Ok(Some(page)) => Some((Ok(page), Some(pager))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let mut pager = self;
+            loop {
+                let page = match pager.next_page().await {
+                    Ok(Some(page)) => Ok(page),
+                    Ok(None) => break,
+                    Err(err) => Err(err),
+                };
+                let failed = page.is_err();
+                // A dropped stream stops the listing.
+                if tx.send(page).await.is_err() || failed {
+                    break;
+                }
             }
-        })
-        .boxed()
+        });
+        stream::unfold(rx, |mut rx| async move { Some((rx.recv().await?, rx)) }).boxed()
     }
 
     /// Every row of every page, in memory. For small listings (labels, groups of a user).

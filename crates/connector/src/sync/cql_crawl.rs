@@ -144,7 +144,7 @@ impl Producer<'_> {
             crawl.live.listed(fresh.len() as u64);
             let docs = stream::iter(fresh)
                 .map(|row| self.row(row))
-                .buffer_unordered(crawl.options.item_concurrency.max(1));
+                .buffer_unordered(crawl.item_fan_out());
             futures_util::pin_mut!(docs);
             while let Some(built) = docs.next().await {
                 let Some(Fetched {

@@ -156,7 +156,7 @@ impl Crawl<'_> {
         ));
         let mut outcomes = stream::iter(spaces)
             .map(|space| self.space(space, &links, &downloads))
-            .buffer_unordered(self.options.space_concurrency.max(1))
+            .buffer_unordered(self.space_fan_out())
             .collect::<Vec<_>>()
             .await;
         // A configured space that is not there is a question, not a deletion: incomplete, so
@@ -219,6 +219,20 @@ impl Crawl<'_> {
             })
             .await
             .is_ok()
+    }
+
+    /// Spaces crawled at once: the option's, or a quarter of the request limit when that is
+    /// more, so that a higher limit is used (requests stay under the limit either way).
+    pub(crate) fn space_fan_out(&self) -> usize {
+        let by_limit = self.config.http.max_concurrent_requests as usize / 4;
+        self.options.space_concurrency.max(by_limit).max(1)
+    }
+
+    /// Pages and blog posts of one space processed at once: the option's, or half the request
+    /// limit when that is more (an item makes one or two requests at a time).
+    pub(crate) fn item_fan_out(&self) -> usize {
+        let by_limit = self.config.http.max_concurrent_requests as usize / 2;
+        self.options.item_concurrency.max(by_limit).max(1)
     }
 
     pub(crate) async fn mark(&self, item: Item) {
@@ -333,7 +347,7 @@ impl Crawl<'_> {
                     Err(err) => Err(err),
                 }
             })
-            .buffer_unordered(self.options.item_concurrency.max(1))
+            .buffer_unordered(self.item_fan_out())
             .for_each(|result| {
                 if let Err(err) = result {
                     failed.get_or_insert(err);

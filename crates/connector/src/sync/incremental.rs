@@ -859,7 +859,7 @@ impl Delta<'_, '_> {
                 let listing: ListingKey = (space, "incremental".to_owned());
                 crawl.item(content, &listing, links, downloads).await
             })
-            .buffer_unordered(crawl.options.item_concurrency.max(1) * 2)
+            .buffer_unordered(crawl.item_fan_out() * 2)
             .collect()
             .await;
         results.into_iter().collect()

@@ -49,9 +49,11 @@ pub struct SyncOptions {
     /// The user confirmed the deletions of a deliberate scope change (rules or spaces changed
     /// since the last sync): the safety threshold does not stop this run.
     pub allow_deletions: bool,
-    /// Spaces crawled at once (requests stay under the client's global limit).
+    /// Spaces crawled at once, at least (a quarter of `max_concurrent_requests` when that is
+    /// more; requests stay under the client's global limit).
     pub space_concurrency: usize,
-    /// Content items of one space processed at once.
+    /// Content items of one space processed at once, at least (half of
+    /// `max_concurrent_requests` when that is more).
     pub item_concurrency: usize,
     /// Bulk batching towards the target.
     pub bulk: BulkOptions,
