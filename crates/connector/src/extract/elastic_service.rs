@@ -231,6 +231,10 @@ impl ElasticService {
     /// The text of the file at `path`: streamed to the service, or put in the shared directory
     /// and named by its path there.
     pub async fn extract_file(&self, path: &Path) -> Result<String, ElasticServiceError> {
+        self.once_more(|| self.extract_file_once(path)).await
+    }
+
+    async fn extract_file_once(&self, path: &Path) -> Result<String, ElasticServiceError> {
         match &self.volume {
             None => {
                 let file = tokio::fs::File::open(path).await?;
@@ -245,6 +249,35 @@ impl ElasticService {
 
     /// The text of a file in memory; `name` gives the extension of the shared file.
     pub async fn extract_bytes(
+        &self,
+        bytes: Vec<u8>,
+        name: &str,
+    ) -> Result<String, ElasticServiceError> {
+        self.once_more(|| self.extract_bytes_once(bytes.clone(), name))
+            .await
+    }
+
+    /// Runs `attempt` again, once, when the connection closed under it: a kept-alive
+    /// connection the service dropped as it was reused, or a worker that died mid-answer.
+    /// Extraction changes nothing on the service, so asking twice is safe; a service that is
+    /// down (connection refused) or that answered is not asked again.
+    async fn once_more<F, Fut>(&self, attempt: F) -> Result<String, ElasticServiceError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<String, ElasticServiceError>>,
+    {
+        match attempt().await {
+            Err(ElasticServiceError::Unreachable { message, .. })
+                if connection_dropped(&message) =>
+            {
+                tracing::debug!(url = %self.url, %message, "the extraction service dropped the connection; asking once more");
+                attempt().await
+            }
+            other => other,
+        }
+    }
+
+    async fn extract_bytes_once(
         &self,
         bytes: Vec<u8>,
         name: &str,
@@ -394,6 +427,20 @@ impl ElasticService {
     }
 }
 
+/// Whether a transport error says the connection closed under a request that had been sent
+/// (not that it could not be made).
+fn connection_dropped(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "connection closed",
+        "connection reset",
+        "broken pipe",
+        "incomplete message",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 /// The error and its causes on one line (reqwest's own message hides the refused connection).
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
@@ -520,6 +567,22 @@ async fn readable_by_others(path: &Path) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_a_dropped_connection_is_asked_again() {
+        assert!(super::connection_dropped(
+            "error decoding response body: request or response body error: connection closed before message completed"
+        ));
+        assert!(super::connection_dropped(
+            "error sending request: Connection reset by peer (os error 104)"
+        ));
+        assert!(!super::connection_dropped(
+            "error sending request: Connection refused (os error 111)"
+        ));
+        assert!(!super::connection_dropped(
+            "dns error: failed to lookup address information"
+        ));
+    }
     use super::*;
 
     #[test]
