@@ -197,6 +197,29 @@ impl ConfluenceClient {
 
     /// GETs `url` and parses the body as JSON, with retries.
     pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, ClientError> {
+        let body = self.get_json(url).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::Decode {
+            url: redact(url),
+            message: format!("body is not valid JSON ({e})"),
+        })
+    }
+
+    /// GETs `url` and parses the body as a `T` in one pass (no intermediate JSON tree), with
+    /// retries. A body of the wrong shape is a [`ClientError::Decode`] naming the field.
+    pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<T, ClientError> {
+        let body = self.get_json(url).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::Decode {
+            url: redact(url),
+            message: format!("unexpected shape ({e})"),
+        })
+    }
+
+    /// GETs `url`, with retries, and returns a body that is well-formed JSON (checked without
+    /// building it), for the caller to decode into its own types.
+    pub(crate) async fn get_json(&self, url: &Url) -> Result<bytes::Bytes, ClientError> {
         let mut attempt = 0u32;
         loop {
             let started = Instant::now();
@@ -595,7 +618,7 @@ async fn read_json(
     url: &Url,
     timeouts: &Timeouts,
     started: Instant,
-) -> Result<Value, Failure> {
+) -> Result<bytes::Bytes, Failure> {
     let shown = redact(url);
     let html = response
         .headers()
@@ -608,24 +631,25 @@ async fn read_json(
     })?;
     // A truncated or garbled body is retried: proxies and Confluence both cut responses short.
     // An HTML page is not: a login or proxy page answers the same way every time.
-    serde_json::from_slice(&body).map_err(|e| {
-        let looks_html = html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
-        if looks_html {
-            return Failure::Fatal(ClientError::Decode {
-                url: shown.clone(),
-                message: "the server answered with an HTML page instead of JSON (a login page, \
-                          a proxy or maintenance page?): check `confluence_url` and that the \
-                          REST API is reachable without a browser sign-in"
-                    .to_string(),
-            });
-        }
-        Failure::Retry {
-            error: ClientError::Decode {
-                url: shown.clone(),
-                message: format!("body is not valid JSON ({e})"),
-            },
-            after: None,
-        }
+    let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) else {
+        return Ok(body);
+    };
+    let looks_html = html || body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+    if looks_html {
+        return Err(Failure::Fatal(ClientError::Decode {
+            url: shown,
+            message: "the server answered with an HTML page instead of JSON (a login page, \
+                      a proxy or maintenance page?): check `confluence_url` and that the \
+                      REST API is reachable without a browser sign-in"
+                .to_string(),
+        }));
+    }
+    Err(Failure::Retry {
+        error: ClientError::Decode {
+            url: shown,
+            message: format!("body is not valid JSON ({e})"),
+        },
+        after: None,
     })
 }
 

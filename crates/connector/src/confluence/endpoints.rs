@@ -338,8 +338,8 @@ impl ConfluenceClient {
             &[content_id, "restriction", "byOperation", "read"],
             &[("expand", "restrictions.user,restrictions.group")],
         )?;
-        match self.get_value(&url).await {
-            Ok(v) => decode(&url, v).map(Some),
+        match self.get_typed(&url).await {
+            Ok(v) => Ok(Some(v)),
             Err(ClientError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
@@ -456,8 +456,7 @@ impl ConfluenceClient {
                 ("expand", "groups,applicationRoles"),
             ],
         )?;
-        let v = self.get_value(&url).await?;
-        decode(&url, v)
+        self.get_typed(&url).await
     }
 
     /// Data Center: all users (`rest/api/user/list`, 200 per page) until an empty page.
@@ -558,7 +557,7 @@ impl ConfluenceClient {
             Flavor::Cloud => {
                 let url =
                     self.api_url("rest/api/space", &[space_key], &[("expand", "permissions")])?;
-                let space: Space = decode(&url, self.get_value(&url).await?)?;
+                let space: Space = self.get_typed(&url).await?;
                 Ok(SpacePermissions::Cloud(space.permissions))
             }
             Flavor::Server | Flavor::DataCenter => {
@@ -588,8 +587,7 @@ impl ConfluenceClient {
             &[space_key, "getSpacePermissionActors", "VIEWSPACE"],
             &[],
         )?;
-        let v = self.get_value(&url).await?;
-        decode(&url, v)
+        self.get_typed(&url).await
     }
 }
 

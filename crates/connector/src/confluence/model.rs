@@ -8,12 +8,69 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+/// An id as a string whether the API sends a string or a number; anything else (null, an
+/// object) reads as absent. Decoded in place, without building a JSON value.
 pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    d.deserialize_any(Scalar { numbers: true })
+}
+
+/// A string, or absent for anything else (a number, null, an object).
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(Scalar { numbers: false })
+}
+
+/// Reads a string (and, with `numbers`, a number as its decimal text); skips anything else.
+struct Scalar {
+    numbers: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for Scalar {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string or a number")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.numbers.then(|| v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.numbers.then(|| v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(self
+            .numbers
+            .then(|| serde_json::Number::from_f64(v).map(|n| n.to_string()))
+            .flatten())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -583,6 +640,34 @@ pub struct ExtenderUser {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ids_read_as_strings_from_strings_and_numbers_only() {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(default, deserialize_with = "id_string")]
+            id: Option<String>,
+            #[serde(default, deserialize_with = "lenient_string")]
+            name: Option<String>,
+        }
+        let read = |json: &str| {
+            let r: Row = serde_json::from_str(json).unwrap();
+            (r.id, r.name)
+        };
+        assert_eq!(
+            read(r#"{"id":"98","name":"a"}"#),
+            (Some("98".into()), Some("a".into()))
+        );
+        assert_eq!(read(r#"{"id":98,"name":7}"#), (Some("98".into()), None));
+        assert_eq!(read(r#"{"id":-3}"#).0.as_deref(), Some("-3"));
+        assert_eq!(read(r#"{"id":null,"name":null}"#), (None, None));
+        assert_eq!(
+            read(r#"{"id":{"x":[1,{"y":2}]},"name":[1,2]}"#),
+            (None, None)
+        );
+        assert_eq!(read(r#"{"id":true}"#), (None, None));
+        assert_eq!(read(r#"{}"#), (None, None));
+    }
 
     #[test]
     fn tolerant_content() {

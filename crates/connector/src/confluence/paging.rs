@@ -1,15 +1,17 @@
 //! Paged listings, fetched one page at a time so a listing is never held whole in memory.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use url::Url;
 
 use super::error::redact;
+use super::model::{id_string, lenient_string};
 use super::{ClientError, ConfluenceClient};
 
 /// How the next page is found.
@@ -148,64 +150,32 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
             self.broken = Some(err.clone());
             return Err(err);
         }
-        let value = self.client.get_value(&url).await?;
+        let body = self.client.get_json(&url).await?;
         let shown = || redact(&url);
         let decode = |message: String| ClientError::Decode {
             url: shown(),
             message,
         };
-        let (rows, envelope) = match (self.rows, value) {
-            (Rows::Array, Value::Array(rows)) => (rows, None),
-            (Rows::Results | Rows::Key(_), Value::Object(mut obj)) => {
-                let key = match self.rows {
-                    Rows::Key(k) => k,
-                    _ => "results",
-                };
-                let rows = match obj.remove(key) {
-                    Some(Value::Array(rows)) => rows,
-                    Some(Value::Null) | None => Vec::new(),
-                    Some(_) => return Err(decode(format!("`{key}` is not an array"))),
-                };
-                (rows, Some(obj))
-            }
-            (_, other) => {
-                return Err(decode(format!(
-                    "expected a page of results, got {}",
-                    kind_of(&other)
-                )));
-            }
-        };
-        let count = rows.len();
+        let raw = RawPage::parse(&body, self.rows).map_err(decode)?;
+        let count = raw.rows.len();
         // A page of nothing but rows this listing returned already: the server ignores the
         // offset (or the cursor). Going on would never end.
-        let fingerprints: Vec<u64> = rows.iter().map(fingerprint).collect();
+        let fingerprints: Vec<u64> = raw.rows.iter().map(|r| fingerprint(r)).collect();
         if count > 0 && fingerprints.iter().all(|f| self.seen.contains(f)) {
             let err = ClientError::RepeatedPage { url: shown() };
             tracing::warn!(%err, "stopping a listing");
             self.broken = Some(err.clone());
             return Err(err);
         }
-        let results = rows
-            .into_iter()
-            .map(serde_json::from_value::<T>)
+        let results = raw
+            .rows
+            .iter()
+            .map(|row| serde_json::from_str::<T>(row.get()))
             .collect::<Result<Vec<T>, _>>()
             .map_err(|e| decode(format!("a row does not have the expected shape ({e})")))?;
         self.seen.extend(fingerprints);
-        let number = |k: &str| {
-            envelope
-                .as_ref()
-                .and_then(|o| o.get(k))
-                .and_then(Value::as_u64)
-        };
-        let link = |k: &str| {
-            envelope
-                .as_ref()
-                .and_then(|o| o.get("_links"))
-                .and_then(|l| l.get(k))
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
-                .map(str::to_string)
-        };
+        let number = |k: &str| raw.number(k);
+        let link = |k: &str| raw.link(k);
         let page = Page {
             results,
             start: number("start"),
@@ -324,32 +294,112 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
 }
 
 /// A row's identity for repeat detection: its `id` (with its `type`), the `id` of its
-/// `content` or `user` (search rows), else the whole row.
-fn fingerprint(row: &Value) -> u64 {
+/// `content`, `user` or `space` (search rows), else the whole row.
+fn fingerprint(row: &RawValue) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let id_of = |v: &Value| -> Option<String> {
-        let id = v
-            .get("id")
-            .or_else(|| v.get("accountId"))
-            .or_else(|| v.get("userKey"))
-            .or_else(|| v.get("key"))?;
-        let id = match id {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => return None,
-        };
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
-        Some(format!("{kind}:{id}"))
+    let probe = serde_json::from_str::<Probe>(row.get()).unwrap_or_default();
+    let nested = |v: Option<&RawValue>| {
+        v.and_then(|v| serde_json::from_str::<Probe>(v.get()).ok())
+            .and_then(|p| p.identity())
     };
-    match id_of(row)
-        .or_else(|| row.get("content").and_then(id_of))
-        .or_else(|| row.get("user").and_then(id_of))
-        .or_else(|| row.get("space").and_then(id_of))
+    match probe
+        .identity()
+        .or_else(|| nested(probe.content))
+        .or_else(|| nested(probe.user))
+        .or_else(|| nested(probe.space))
     {
         Some(id) => id.hash(&mut h),
-        None => row.to_string().hash(&mut h),
+        None => row.get().hash(&mut h),
     }
     h.finish()
+}
+
+/// The fields of a row that identify it, read without decoding the rest.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Probe<'a> {
+    #[serde(deserialize_with = "id_string")]
+    id: Option<String>,
+    #[serde(deserialize_with = "id_string")]
+    account_id: Option<String>,
+    #[serde(deserialize_with = "id_string")]
+    user_key: Option<String>,
+    #[serde(deserialize_with = "id_string")]
+    key: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient_string")]
+    kind: Option<String>,
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow)]
+    space: Option<&'a RawValue>,
+}
+
+impl Probe<'_> {
+    fn identity(&self) -> Option<String> {
+        let id = self
+            .id
+            .as_ref()
+            .or(self.account_id.as_ref())
+            .or(self.user_key.as_ref())
+            .or(self.key.as_ref())?;
+        Some(format!("{}:{id}", self.kind.as_deref().unwrap_or("")))
+    }
+}
+
+/// One page as sent: its rows still raw (each is decoded into the listing's type on its own),
+/// and the envelope's other members.
+struct RawPage<'a> {
+    rows: Vec<&'a RawValue>,
+    envelope: HashMap<String, &'a RawValue>,
+}
+
+impl<'a> RawPage<'a> {
+    fn parse(body: &'a [u8], rows: Rows) -> Result<Self, String> {
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let unexpected = || format!("expected a page of results, got {}", kind_of(first));
+        match (rows, first) {
+            (Rows::Array, Some(b'[')) => Ok(RawPage {
+                rows: serde_json::from_slice(body).map_err(|e| e.to_string())?,
+                envelope: HashMap::new(),
+            }),
+            (Rows::Results | Rows::Key(_), Some(b'{')) => {
+                let key = match rows {
+                    Rows::Key(k) => k,
+                    _ => "results",
+                };
+                let mut envelope: HashMap<String, &RawValue> =
+                    serde_json::from_slice(body).map_err(|e| e.to_string())?;
+                let rows = match envelope.remove(key) {
+                    None => Vec::new(),
+                    Some(r) if r.get() == "null" => Vec::new(),
+                    Some(r) => serde_json::from_str(r.get())
+                        .map_err(|_| format!("`{key}` is not an array"))?,
+                };
+                Ok(RawPage { rows, envelope })
+            }
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// A non-negative integer member (`start`, `limit`, `totalSize`).
+    fn number(&self, key: &str) -> Option<u64> {
+        self.envelope.get(key)?.get().parse().ok()
+    }
+
+    /// A non-blank string in `_links`.
+    fn link(&self, key: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Link(#[serde(deserialize_with = "lenient_string")] Option<String>);
+        let links: HashMap<String, Link> =
+            serde_json::from_str(self.envelope.get("_links")?.get()).ok()?;
+        links
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, Link(v))| v)
+            .filter(|s| !s.trim().is_empty())
+    }
 }
 
 /// The value of `param` in `url` (absent counts as 0).
@@ -383,20 +433,64 @@ fn advance(url: &Url, param: &str, by: usize) -> Url {
     next
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// What a JSON document starting with `first` is, for an error message.
+fn kind_of(first: Option<u8>) -> &'static str {
+    match first {
+        None => "nothing",
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "an array",
+        Some(b'{') => "an object",
+        Some(_) => "a number",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_read_without_a_json_tree() {
+        let body = br#"{"results":[{"id":7,"type":"page","title":"A"},{"content":{"id":"8","type":"blogpost"}}],
+            "start":0,"limit":25,"size":2,"totalSize":"many","_links":{"next":"/rest/x?start=2","base":7}}"#;
+        let page = RawPage::parse(body, Rows::Results).unwrap();
+        assert_eq!(page.rows.len(), 2);
+        assert_eq!(page.number("limit"), Some(25));
+        assert_eq!(page.number("totalSize"), None, "a string is not a size");
+        assert_eq!(page.link("next").as_deref(), Some("/rest/x?start=2"));
+        assert_eq!(page.link("base"), None, "a number is not a link");
+        // Ids as numbers or strings, nested in search rows, identify a row.
+        assert_eq!(fingerprint(page.rows[0]), fingerprint(page.rows[0]));
+        assert_ne!(fingerprint(page.rows[0]), fingerprint(page.rows[1]));
+        let same_id: Vec<&RawValue> =
+            serde_json::from_str(r#"[{"id":"7","type":"page","title":"B"}]"#).unwrap();
+        assert_eq!(fingerprint(page.rows[0]), fingerprint(same_id[0]));
+        // Rows without an identity are told apart by their whole text.
+        let anonymous: Vec<&RawValue> = serde_json::from_str(r#"[{"a":1},{"a":2}]"#).unwrap();
+        assert_ne!(fingerprint(anonymous[0]), fingerprint(anonymous[1]));
+
+        let empty = RawPage::parse(br#"{"results":null,"size":0}"#, Rows::Results).unwrap();
+        assert!(empty.rows.is_empty());
+        let users = RawPage::parse(br#"{"users":[{"accountId":"a"}]}"#, Rows::Key("users"));
+        assert_eq!(users.unwrap().rows.len(), 1);
+        let bare = RawPage::parse(br#" [{"accountId":"a"},{"accountId":"b"}]"#, Rows::Array);
+        assert_eq!(bare.unwrap().rows.len(), 2);
+        assert_eq!(
+            RawPage::parse(br#"{"results":{"id":1}}"#, Rows::Results)
+                .err()
+                .unwrap(),
+            "`results` is not an array"
+        );
+        assert_eq!(
+            RawPage::parse(br#"[1]"#, Rows::Results).err().unwrap(),
+            "expected a page of results, got an array"
+        );
+        assert_eq!(
+            RawPage::parse(br#""x""#, Rows::Array).err().unwrap(),
+            "expected a page of results, got a string"
+        );
+    }
 
     #[test]
     fn advance_replaces_the_offset() {

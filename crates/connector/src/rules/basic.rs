@@ -436,6 +436,28 @@ impl BasicFilter {
         decision.include
     }
 
+    /// True when the rules exclude `doc` whatever its text turns out to be: a rule on a field
+    /// that is known before the download decides it first. False when it is kept, or when a
+    /// rule on a field that only the download and extraction fill (`body`,
+    /// `extraction_note`) or that is set afterwards (`_allow_access_control`) comes first.
+    /// Counts nothing: the writer decides (and counts) the document again.
+    pub fn excludes_before_download(&self, doc: &Document) -> bool {
+        const LATER: [&str; 3] = ["body", "extraction_note", "_allow_access_control"];
+        if self.is_empty() {
+            return false;
+        }
+        let source = doc.to_source();
+        for (rule, regex) in &self.rules {
+            if LATER.contains(&rule.field.as_str()) {
+                return false;
+            }
+            if matches(rule, regex.as_ref(), &source) {
+                return rule.policy == Policy::Exclude;
+            }
+        }
+        false
+    }
+
     /// Decides an index document and counts the decision.
     pub fn admit(&self, doc: &Document) -> bool {
         self.is_empty() || self.admit_source(&doc.to_source())

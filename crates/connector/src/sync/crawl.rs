@@ -132,6 +132,8 @@ pub(crate) struct Crawl<'a> {
     pub manifest: Arc<super::manifest::Manifest>,
     /// Every space Confluence lists, when listed already (beside the identity check).
     pub listed_spaces: Option<Vec<Space>>,
+    /// The basic sync rules, to skip the download of attachments they exclude.
+    pub filter: Option<Arc<crate::rules::BasicFilter>>,
 }
 
 impl Crawl<'_> {
@@ -614,6 +616,19 @@ impl Crawl<'_> {
         downloads: &Arc<Semaphore>,
     ) -> Option<Fetched> {
         let doc = Document::from_attachment(&att, container, links)?;
+        // The sync rules decide before the download where they can: an excluded file is not
+        // fetched (the writer drops and counts the document).
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.excludes_before_download(&doc))
+        {
+            return Some(Fetched {
+                doc,
+                complete: true,
+                text: Text::Fresh,
+            });
+        }
         if self.manifest.attachment_unchanged(&doc) {
             return Some(Fetched {
                 doc,

@@ -408,6 +408,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             spool_dir: spool_dir.clone(),
             manifest,
             listed_spaces: spaces,
+            filter: filter.clone(),
         };
         let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
             Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,

@@ -215,6 +215,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             spool_dir: spool_dir.clone(),
             manifest: manifest.clone(),
             listed_spaces: spaces,
+            filter: filter.clone(),
         };
         let mut delta = Delta {
             spaces_by_key: Default::default(),

@@ -392,6 +392,72 @@ async fn basic_rules_filter_count_and_delete_at_the_next_full_sync() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_the_rules_exclude_are_not_downloaded() {
+    let sandbox = sandbox(Flavor::Cloud, SiteSize::Tiny).await;
+    let rule = |id: &str, order: f64, policy, field: &str, value: &str| BasicRule {
+        id: id.into(),
+        order,
+        policy,
+        field: field.into(),
+        rule: BasicOp::Equals,
+        value: value.into(),
+    };
+    let no_attachments = rule("no-files", 1.0, Policy::Exclude, "type", "attachment");
+    // Runs a fresh full sync under `rules`; returns its record, the files downloaded and the
+    // attachments indexed.
+    let run = |rules: Vec<BasicRule>| {
+        let sandbox = &sandbox;
+        async move {
+            let work = tempfile::tempdir().unwrap();
+            let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+            let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+            let mut basic = vec![BasicRule::default_rule()];
+            basic.extend(rules);
+            let set = RuleSet {
+                basic,
+                advanced: Vec::new(),
+            };
+            sandbox.sim.admin().reset_request_counts();
+            let job = sync(sandbox, &sink, &store, work.path(), Some(set)).await;
+            assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+            let downloads: u64 = sandbox
+                .sim
+                .admin()
+                .request_counts()
+                .iter()
+                .filter(|(e, _)| e.contains("/download/") || e.contains("/__media/"))
+                .map(|(_, c)| c.requests)
+                .sum();
+            let attachments = indexed(&*sink)
+                .await
+                .values()
+                .filter(|d| d["type"] == "attachment")
+                .count();
+            (job, downloads, attachments)
+        }
+    };
+    let (all, downloads, attachments) = run(Vec::new()).await;
+    assert!(downloads > 0 && attachments > 0, "the site has files");
+    // Excluded on a field the listing gives: nothing downloaded, every file counted skipped.
+    let (job, downloads, indexed_files) = run(vec![no_attachments.clone()]).await;
+    assert_eq!(downloads, 0, "an excluded attachment was downloaded");
+    assert_eq!(indexed_files, 0);
+    assert_eq!(job.counters.skipped, attachments as u64);
+    assert_eq!(
+        job.counters.indexed_document_count,
+        all.counters.indexed_document_count - attachments as u64
+    );
+    // A rule on the extracted text ordered first: the files must be read to decide.
+    let mut on_text = rule("text", 0.5, Policy::Include, "body", "no such text");
+    on_text.rule = BasicOp::Contains;
+    let (job, downloads, indexed_files) = run(vec![on_text, no_attachments]).await;
+    assert!(downloads > 0, "a rule on `body` needs the file's text");
+    assert_eq!(indexed_files, 0);
+    assert_eq!(job.counters.skipped, attachments as u64);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_counts_and_lists_quickly_with_a_breakdown_per_rule() {
     for flavor in [Flavor::DataCenter, Flavor::Cloud] {
         let sandbox = sandbox(flavor, SiteSize::Small).await;
