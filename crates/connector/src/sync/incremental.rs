@@ -227,7 +227,9 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             store: &this.store,
             key: &key,
         };
+        let started = std::time::Instant::now();
         let outcome = delta.run().await;
+        tracing::debug!(elapsed = ?started.elapsed(), "incremental: listed, reconciled and fetched");
         drop(crawl);
         self.live.listings_ended.store(true, Ordering::Relaxed);
         (self.events())(&SyncEvent::Phase {
@@ -238,6 +240,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             context: "the index writer stopped".into(),
             source: std::io::Error::other(e),
         })??;
+        tracing::debug!(elapsed = ?started.elapsed(), "incremental: writer done");
         self.tally_up(&totals, filter.as_deref());
         let DeltaOutcome {
             mut spaces,
@@ -269,6 +272,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let mut status = self
             .delete_unseen(client, &spaces, &protected, &mut checkpoint)
             .await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "incremental: deletion phase done");
         checkpoint.finish();
         if status == JobStatus::Completed && (!protected.is_empty() || !delta_complete) {
             status = JobStatus::Partial;
@@ -399,6 +403,7 @@ impl Delta<'_, '_> {
             mut delta_complete,
             retried,
         } = early?;
+        tracing::debug!("incremental: every listing is in");
 
         let mut refetch: BTreeSet<String> = BTreeSet::new();
         let mut complete_spaces: HashSet<String> = HashSet::new();
@@ -431,6 +436,7 @@ impl Delta<'_, '_> {
                 self.live.error(events, "reconciliation", err.to_string());
             }
         }
+        tracing::debug!("incremental: places and access compared");
         let mut unknown = Vec::new();
         for (group, result) in child_groups.iter().zip(children) {
             match result {
