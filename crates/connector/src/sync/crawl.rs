@@ -10,6 +10,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::checkpoint::{ListingKey, Resume};
+use super::manifest::{acl_hash, place_hash};
 use super::routes::{Miss, Route};
 use super::{CancellationToken, Live, Step, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
@@ -60,6 +61,20 @@ pub(crate) enum Text {
     KeepPrevious,
     /// Not fetched because the attachment did not change: the indexed text is current.
     Reused,
+}
+
+/// Whether [`Crawl::item`] lists an item's comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Comments {
+    /// Always: full crawls, and what an incremental fetches because its comments or
+    /// attachments changed, it is new, moved or failed before.
+    List,
+    /// Only when the item's place (title, space, ancestors) or access differs from what the
+    /// index holds, since its comments inherit both: an incremental's edited page whose
+    /// comments did not change since the cursor (the delta names the containers of changed
+    /// and new comments, the reconciliation's id listing finds deleted ones) keeps the
+    /// comments the index holds.
+    IfInheritedChanged,
 }
 
 /// An attachment's document and how its text was obtained.
@@ -344,7 +359,8 @@ impl Crawl<'_> {
                     }
                     Ok(content) => {
                         self.live.listed(1);
-                        self.item(content, listing, links, downloads).await
+                        self.item(content, listing, links, downloads, Comments::List)
+                            .await
                     }
                     Err(err) => Err(err),
                 }
@@ -373,6 +389,7 @@ impl Crawl<'_> {
         listing: &ListingKey,
         links: &SiteLinks,
         downloads: &Arc<Semaphore>,
+        comments: Comments,
     ) -> Result<()> {
         let fetching = self.live.busy(Step::Fetching);
         let body = content.storage().map(text::storage_to_text);
@@ -394,6 +411,11 @@ impl Crawl<'_> {
             }
             None => None,
         };
+        let list_comments = comments == Comments::List
+            || self.manifest.get(&doc.id).is_none_or(|indexed| {
+                indexed.place != place_hash(&doc)
+                    || indexed.acl != acl_hash(&doc.allow_access_control)
+            });
         // Labels, attachments and comments are listed side by side, then handled in order.
         let expanded_attachments = content
             .children
@@ -422,7 +444,10 @@ impl Crawl<'_> {
                     && !routes.is_missing(Route::Attachments))
                 .then(|| self.client.attachments(&id))
             ),
-            listed((!routes.is_missing(Route::Comments)).then(|| self.client.comments(&id))),
+            listed(
+                (list_comments && !routes.is_missing(Route::Comments))
+                    .then(|| self.client.comments(&id))
+            ),
         );
         // Every failed listing is judged before anything is written or downloaded: one that
         // says the item is gone ends it here.

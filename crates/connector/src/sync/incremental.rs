@@ -28,7 +28,7 @@ use futures_util::{StreamExt, stream};
 use tokio::sync::Semaphore;
 
 use super::checkpoint::{Checkpoint, ListingKey, checkpoint_path, remove_files};
-use super::crawl::{self, Item, SpaceOutcome};
+use super::crawl::{self, Comments, Item, SpaceOutcome};
 use super::full::FullSync;
 use super::manifest::{Manifest, acl_hash, place_hash};
 use super::{Live, Step, lock};
@@ -553,13 +553,15 @@ impl Delta<'_, '_> {
                 .unwrap_or_else(|| id.clone());
             refetch.insert(unit);
         }
+        // Edited pages list their comments again only when the delta names them here.
+        let listed_comments = refetch.clone();
         refetch.retain(|id| !processed.contains(id));
         let changed_ids: Vec<&String> =
             changed_units.iter().filter_map(|c| c.id.as_ref()).collect();
         self.expect(changed_ids.into_iter().chain(refetch.iter()));
         // The changed pages at hand and the ones fetched by id, side by side.
         let (changed, fetched) = tokio::join!(
-            self.process(changed_units, links, downloads),
+            self.process(changed_units, links, downloads, Some(&listed_comments)),
             self.fetch_units(refetch, links, downloads, &mut processed),
         );
         for result in [changed, fetched] {
@@ -836,7 +838,7 @@ impl Delta<'_, '_> {
                         _ => next.extend(container_of(&content)),
                     }
                 }
-                self.process(units, links, downloads).await?;
+                self.process(units, links, downloads, None).await?;
             }
             next.retain(|id| !processed.contains(id));
             if next.is_empty() {
@@ -848,11 +850,15 @@ impl Delta<'_, '_> {
     }
 
     /// Processes pages and blog posts as the full crawl does (labels, attachments, comments).
+    /// Processes `units` like the full crawl. With `listed_comments`, the edited pages found by
+    /// the delta: only those it names (containers of changed comments and attachments, earlier
+    /// failures) and those whose place or access changed list their comments again.
     async fn process(
         &self,
         units: Vec<Content>,
         links: &crate::document::SiteLinks,
         downloads: &Arc<Semaphore>,
+        listed_comments: Option<&BTreeSet<String>>,
     ) -> Result<()> {
         let crawl = self.crawl;
         self.live.listed(units.len() as u64);
@@ -864,7 +870,13 @@ impl Delta<'_, '_> {
                     .and_then(|s| s.key.clone())
                     .unwrap_or_default();
                 let listing: ListingKey = (space, "incremental".to_owned());
-                crawl.item(content, &listing, links, downloads).await
+                let comments = match (listed_comments, content.id.as_ref()) {
+                    (Some(must), Some(id)) if !must.contains(id) => Comments::IfInheritedChanged,
+                    _ => Comments::List,
+                };
+                crawl
+                    .item(content, &listing, links, downloads, comments)
+                    .await
             })
             .buffer_unordered(crawl.item_fan_out() * 2)
             .collect()

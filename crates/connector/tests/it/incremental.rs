@@ -443,6 +443,94 @@ async fn a_page_with_many_children_keeps_its_tree_through_moves() {
 }
 
 #[tokio::test]
+async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
+    for flavor in [Flavor::Cloud, Flavor::DataCenter] {
+        let sandbox = Sandbox::start(SimOptions {
+            flavor,
+            size: SiteSize::Small,
+            seed: 5,
+            data_center_auth: DcAuth::Basic,
+            ..SimOptions::default()
+        })
+        .await
+        .unwrap();
+        let truth = sandbox.sim.truth();
+        let parents: BTreeSet<&str> = truth
+            .iter()
+            .filter(|d| d.r#type == "page")
+            .filter_map(|d| d.parent_id.as_deref())
+            .collect();
+        // Pages with comments (written long before the cursor) and no child pages (a rename
+        // changes their children's place).
+        let mut commented: Vec<String> = truth
+            .iter()
+            .filter(|d| d.r#type == "comment")
+            .filter_map(|d| d.parent_id.clone())
+            .filter(|id| !parents.contains(id.as_str()))
+            .filter(|id| truth.iter().any(|d| &d.id == id && d.r#type == "page"))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert!(commented.len() >= 3, "{flavor:?}: pages with comments");
+        let (edited, renamed, discussed) = (
+            commented.remove(0),
+            commented.remove(0),
+            commented.remove(0),
+        );
+        let admin = sandbox.sim.admin();
+        let target = Index::new();
+        let first = target.run(&sandbox, JobType::Full).await;
+        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+
+        admin
+            .update_page(&edited, None, Some("<p>edited, comments untouched</p>"))
+            .unwrap();
+        admin
+            .update_page(&renamed, Some("Renamed, comments follow"), None)
+            .unwrap();
+        admin
+            .update_page(&discussed, None, Some("<p>edited and discussed</p>"))
+            .unwrap();
+        let comment = admin
+            .add_comment(&discussed, "<p>a new comment</p>", false)
+            .unwrap();
+
+        admin.reset_request_counts();
+        let job = target.run(&sandbox, JobType::Incremental).await;
+        assert_eq!(job.job_type, JobType::Incremental);
+        assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+        // Only the renamed page and the one with a new comment listed their comments.
+        let comment_listings: u64 = admin
+            .request_counts()
+            .iter()
+            .filter(|(endpoint, _)| endpoint.contains("child/comment"))
+            .map(|(_, c)| c.requests)
+            .sum();
+        assert_eq!(
+            comment_listings,
+            2,
+            "{flavor:?}: {:?}",
+            admin.request_counts()
+        );
+        // The renamed page's comments carry its new title, and the new comment is there: the
+        // index equals a fresh full sync.
+        let fresh = Index::new();
+        fresh.run(&sandbox, JobType::Full).await;
+        let got = indexed(&*target.sink).await;
+        let want = indexed(&*fresh.sink).await;
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (id, doc) in &want {
+            assert_eq!(&got[id], doc, "{flavor:?}: document {id}");
+        }
+        assert!(got.contains_key(&comment));
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted() {
     let sandbox = start(Flavor::DataCenter, 12).await;
     let target = Index::new();
