@@ -110,6 +110,8 @@ pub struct Derivation {
 
 type Cell<T> = Arc<OnceCell<Result<T, String>>>;
 type Cache<T> = Mutex<HashMap<String, Cell<T>>>;
+/// A group's members, as identities.
+type Members = Arc<HashSet<String>>;
 
 /// Runs `fetch` once per key for the whole sync, concurrent callers waiting for the first;
 /// failures are cached too, so one sync answers consistently (and fails closed consistently).
@@ -140,6 +142,9 @@ pub struct AclResolver {
     spaces: Cache<Arc<SpaceGrant>>,
     restrictions: Cache<Arc<Grant>>,
     members: Cache<Arc<HashSet<String>>>,
+    /// Member listings started before any grant named their group ([`Self::prefetch_members`]):
+    /// group identity to the name they were listed by, and the listing.
+    prefetched: Mutex<HashMap<String, (String, Cell<Members>)>>,
     usernames: Cache<Option<String>>,
     group_names: Mutex<HashMap<String, String>>,
     /// Users' display names by identity, as Confluence gave them (for the inspector).
@@ -162,6 +167,7 @@ impl AclResolver {
             spaces: Mutex::default(),
             restrictions: Mutex::default(),
             members: Mutex::default(),
+            prefetched: Mutex::default(),
             usernames: Mutex::default(),
             group_names: Mutex::default(),
             user_names: Mutex::default(),
@@ -494,20 +500,78 @@ impl AclResolver {
                 .get(group)
                 .cloned()
                 .ok_or_else(|| format!("the name of group `{group}` is unknown"))?;
-            let users = match self.client.group_members(&name) {
-                Ok(pager) => pager.collect_all().await,
-                Err(e) => Err(e),
+            // A listing started early is used only if it was made by the name Confluence gives
+            // the group now (a renamed group's old name may belong to another group).
+            let early = self
+                .prefetched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(group)
+                .filter(|(by, _)| *by == name)
+                .map(|(_, cell)| cell.clone());
+            if let Some(cell) = early
+                && let Ok(members) = cell.get_or_init(|| self.list_members(&name)).await
+            {
+                return Ok(members.clone());
             }
-            .map_err(|e| format!("the members of group `{name}` could not be listed: {e}"))?;
-            let mut out = HashSet::new();
-            for user in &users {
-                if let Some(identity) = self.user_identity(user).await? {
-                    out.insert(identity);
-                }
-            }
-            Ok(Arc::new(out))
+            self.list_members(&name).await
         })
         .await
+    }
+
+    /// The identities of the members of the group called `name`.
+    async fn list_members(&self, name: &str) -> Result<Arc<HashSet<String>>, String> {
+        let users = match self.client.group_members(name) {
+            Ok(pager) => pager.collect_all().await,
+            Err(e) => Err(e),
+        }
+        .map_err(|e| format!("the members of group `{name}` could not be listed: {e}"))?;
+        let mut out = HashSet::new();
+        for user in &users {
+            if let Some(identity) = self.user_identity(user).await? {
+                out.insert(identity);
+            }
+        }
+        Ok(Arc::new(out))
+    }
+
+    /// Lists the members of `groups` (identity and name, as [`Self::listed_groups`] gave them
+    /// after an earlier sync) before any grant names them, so that the access of restricted
+    /// content does not wait for them. A listing is used only for a group that still has that
+    /// name when a grant names it; one that fails is simply made again when needed.
+    pub async fn prefetch_members(&self, groups: &[(String, String)]) {
+        let cells: Vec<(String, Cell<Members>)> = {
+            let mut prefetched = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+            groups
+                .iter()
+                .map(|(identity, name)| {
+                    let (_, cell) = prefetched
+                        .entry(identity.clone())
+                        .or_insert_with(|| (name.clone(), Cell::default()));
+                    (name.clone(), cell.clone())
+                })
+                .collect()
+        };
+        futures_util::future::join_all(
+            cells
+                .iter()
+                .map(|(name, cell)| cell.get_or_init(|| self.list_members(name))),
+        )
+        .await;
+    }
+
+    /// The groups whose members this sync listed, as (identity, name), for the next
+    /// incremental sync to list at its start.
+    pub fn listed_groups(&self) -> Vec<(String, String)> {
+        let members = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        let names = self.group_names.lock().unwrap_or_else(|e| e.into_inner());
+        let mut groups: Vec<(String, String)> = members
+            .iter()
+            .filter(|(_, cell)| cell.get().is_some_and(|r| r.is_ok()))
+            .filter_map(|(identity, _)| Some((identity.clone(), names.get(identity)?.clone())))
+            .collect();
+        groups.sort();
+        groups
     }
 
     /// The access of a space document.

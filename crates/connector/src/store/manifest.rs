@@ -46,6 +46,9 @@ pub struct SyncCursor {
     pub job_id: String,
     /// What the cursor is valid for (the configuration's scope and the rules).
     pub fingerprint: String,
+    /// The groups whose members that sync listed (identity, name): the next incremental lists
+    /// them at its start rather than when a restriction names them.
+    pub groups: Vec<(String, String)>,
 }
 
 impl Store {
@@ -186,13 +189,16 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT since, job_id, fingerprint FROM sync_cursors WHERE scope_key = ?1",
+                "SELECT since, job_id, fingerprint, groups FROM sync_cursors WHERE scope_key = ?1",
                 [scope_key],
                 |r| {
+                    let groups: String = r.get(3)?;
                     Ok(SyncCursor {
                         since: r.get(0)?,
                         job_id: r.get(1)?,
                         fingerprint: r.get(2)?,
+                        // Only a hint: unreadable means none.
+                        groups: serde_json::from_str(&groups).unwrap_or_default(),
                     })
                 },
             )
@@ -202,9 +208,15 @@ impl Store {
     /// Saves the cursor once everything before it is written.
     pub fn set_sync_cursor(&self, scope_key: &str, cursor: &SyncCursor) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO sync_cursors (scope_key, since, job_id, fingerprint)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![scope_key, cursor.since, cursor.job_id, cursor.fingerprint],
+            "INSERT OR REPLACE INTO sync_cursors (scope_key, since, job_id, fingerprint, groups)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                scope_key,
+                cursor.since,
+                cursor.job_id,
+                cursor.fingerprint,
+                serde_json::to_string(&cursor.groups).unwrap_or_else(|_| "[]".into())
+            ],
         )?;
         Ok(())
     }
@@ -268,6 +280,7 @@ mod tests {
             since: "2026-12-02T10:00:00.000Z".into(),
             job_id: "j1".into(),
             fingerprint: "f".into(),
+            groups: vec![("g1".into(), "engineering".into())],
         };
         store.set_sync_cursor("c1", &cursor).unwrap();
         assert_eq!(store.sync_cursor("c1").unwrap(), Some(cursor));

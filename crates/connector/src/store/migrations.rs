@@ -121,6 +121,8 @@ const MIGRATIONS: &[&str] = &[
         job_id TEXT NOT NULL,
         fingerprint TEXT NOT NULL
     );",
+    // The groups whose members that sync listed: the next incremental lists them at its start.
+    "ALTER TABLE sync_cursors ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

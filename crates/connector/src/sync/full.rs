@@ -57,6 +57,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         ran_full: false,
         manifest_scope: this.scope_key(),
         crawl_stop: this.cancel.child_token(),
+        listed_groups: Vec::new(),
     };
     // Whatever happens from here on, a full sync's changes to the target (refresh interval,
     // the fresh index of an alias swap) are put back or completed: below, or when this future
@@ -170,6 +171,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
                 &job.id,
                 &this.config,
                 this.options.rules.as_ref(),
+                std::mem::take(&mut full.listed_groups),
             )?;
         }
         if let Some(recorder) = &recorder {
@@ -226,6 +228,8 @@ pub(super) struct FullSync<'a, 'r, S> {
     /// Stops the crawl: the job's cancellation, or the writer failing for good (nothing can
     /// be written, so nothing more is listed).
     pub crawl_stop: super::CancellationToken,
+    /// The groups whose members this sync listed (see [`AclResolver::listed_groups`]).
+    pub listed_groups: Vec<(String, String)>,
 }
 
 /// Ends a full sync on the target (see [`Sink::end_full_sync`]) when the sync's future is
@@ -328,10 +332,26 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
 
+        // An incremental lists at once the members of the groups the last sync needed: the
+        // access of restricted content then need not wait for them.
+        let prefetch = match (&acl, &self.plan) {
+            (Some(acl), Some(plan)) if !plan.cursor.groups.is_empty() => {
+                let (acl, groups) = (acl.clone(), plan.cursor.groups.clone());
+                Some(tokio::spawn(
+                    async move { acl.prefetch_members(&groups).await },
+                ))
+            }
+            _ => None,
+        };
+        let resolver = acl.clone();
         let result = match self.plan.take() {
             Some(plan) => self.incremental(client, acl, &identity, plan, spaces).await,
             None => self.crawl_and_reconcile(client, acl, spaces).await,
         };
+        if let Some(prefetch) = prefetch {
+            prefetch.abort();
+        }
+        self.listed_groups = resolver.map(|r| r.listed_groups()).unwrap_or_default();
         drop(ticker);
         // Whatever was listed is all there is now.
         self.live.listings_ended.store(true, Ordering::Relaxed);

@@ -113,6 +113,7 @@ pub(crate) fn save_cursor(
     job_id: &str,
     config: &ConnectorConfig,
     rules: Option<&crate::rules::RuleSet>,
+    groups: Vec<(String, String)>,
 ) -> Result<()> {
     store.set_sync_cursor(
         scope_key,
@@ -120,6 +121,7 @@ pub(crate) fn save_cursor(
             since: started_at.to_owned(),
             job_id: job_id.to_owned(),
             fingerprint: cursor_fingerprint(config, rules),
+            groups,
         },
     )
 }

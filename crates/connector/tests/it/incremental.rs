@@ -531,6 +531,75 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
 }
 
 #[tokio::test]
+async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
+    for flavor in [Flavor::Cloud, Flavor::DataCenter] {
+        let sandbox = start(flavor, 3).await;
+        let target = Index::new();
+        let first = target.run(&sandbox, JobType::Full).await;
+        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+        let mut config = sandbox.config.clone();
+        config.use_document_level_security = true;
+        config.target = Target::Local {
+            index_name: "content".into(),
+        };
+        let scope = connector::sync::scope_key(Some("c"), &config);
+        let cursor = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
+        let cursor = cursor.expect("a cursor");
+        let groups = cursor.groups.clone();
+        assert!(
+            groups.len() >= 2,
+            "{flavor:?}: restricted content needs groups"
+        );
+        let admin = sandbox.sim.admin();
+        let member_listings = || -> u64 {
+            admin
+                .request_counts()
+                .iter()
+                .filter(|(e, _)| e.contains("/group/") && e.ends_with("/member"))
+                .map(|(_, c)| c.requests)
+                .sum()
+        };
+
+        // Listed at the start and used by the access computation: once each.
+        admin.reset_request_counts();
+        let job = target.run(&sandbox, JobType::Incremental).await;
+        assert_eq!(job.job_type, JobType::Incremental);
+        assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+        assert_eq!(job.counters.permissions_updated, 0, "{:?}", job.counters);
+        assert_eq!(
+            member_listings(),
+            groups.len() as u64,
+            "{flavor:?}: {groups:?}"
+        );
+
+        // Groups renamed since, each old name now another group's: what was listed by the
+        // old names is not used, every group is listed again by its name, access is unchanged.
+        let before = indexed(&*target.sink).await;
+        let mut renamed = cursor.clone();
+        let names: Vec<String> = groups.iter().map(|(_, name)| name.clone()).collect();
+        for (i, (_, name)) in renamed.groups.iter_mut().enumerate() {
+            *name = names[(i + 1) % names.len()].clone();
+        }
+        let latest = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
+        renamed.since = latest.unwrap().since;
+        target
+            .store
+            .lock()
+            .unwrap()
+            .set_sync_cursor(&scope, &renamed)
+            .unwrap();
+        admin.reset_request_counts();
+        let job = target.run(&sandbox, JobType::Incremental).await;
+        assert_eq!(job.job_type, JobType::Incremental);
+        assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+        assert_eq!(indexed(&*target.sink).await, before);
+        assert_eq!(job.counters.permissions_updated, 0, "{:?}", job.counters);
+        assert_eq!(member_listings(), 2 * groups.len() as u64, "{flavor:?}");
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted() {
     let sandbox = start(Flavor::DataCenter, 12).await;
     let target = Index::new();
