@@ -309,6 +309,10 @@ struct Early {
     retried: Vec<String>,
 }
 
+/// What the delta lists in a group of spaces: the changed pages and blog posts, and the
+/// containers of changed comments and attachments (true: of a comment).
+type Changes = (Vec<Content>, Vec<(String, bool)>);
+
 /// What the delta and the reconciliation found.
 struct DeltaOutcome {
     spaces: Vec<SpaceOutcome>,
@@ -493,7 +497,7 @@ impl Delta<'_, '_> {
         refetch.retain(|id| !processed.contains(id));
         self.expect(refetch.iter());
         if let Err(err) = self
-            .fetch_units(refetch, &links, &downloads, &mut processed)
+            .fetch_units(refetch, &links, &downloads, &mut processed, None)
             .await
         {
             delta_complete = false;
@@ -527,11 +531,19 @@ impl Delta<'_, '_> {
         let mut delta_complete = true;
         let mut changed_units = Vec::new();
         let mut refetch: BTreeSet<String> = BTreeSet::new();
+        // The items whose comments are listed again: containers of changed comments, earlier
+        // failures (a container of changed attachments alone keeps its comments).
+        let mut listed_comments: BTreeSet<String> = BTreeSet::new();
         for (group, result) in groups.iter().zip(self.list_changes(groups).await) {
             match result {
                 Ok((units, containers)) => {
                     changed_units.extend(units);
-                    refetch.extend(containers);
+                    for (container, comment) in containers {
+                        if comment {
+                            listed_comments.insert(container.clone());
+                        }
+                        refetch.insert(container);
+                    }
                 }
                 Err(err) => {
                     delta_complete = false;
@@ -553,10 +565,9 @@ impl Delta<'_, '_> {
                 .get(id)
                 .and_then(|e| e.unit.clone())
                 .unwrap_or_else(|| id.clone());
+            listed_comments.insert(unit.clone());
             refetch.insert(unit);
         }
-        // Edited pages list their comments again only when the delta names them here.
-        let listed_comments = refetch.clone();
         refetch.retain(|id| !processed.contains(id));
         let changed_ids: Vec<&String> =
             changed_units.iter().filter_map(|c| c.id.as_ref()).collect();
@@ -564,7 +575,13 @@ impl Delta<'_, '_> {
         // The changed pages at hand and the ones fetched by id, side by side.
         let (changed, fetched) = tokio::join!(
             self.process(changed_units, links, downloads, Some(&listed_comments)),
-            self.fetch_units(refetch, links, downloads, &mut processed),
+            self.fetch_units(
+                refetch,
+                links,
+                downloads,
+                &mut processed,
+                Some(&listed_comments)
+            ),
         );
         for result in [changed, fetched] {
             if let Err(err) = result {
@@ -716,7 +733,7 @@ impl Delta<'_, '_> {
 
     /// The delta per group of spaces: the changed pages and blog posts (with the crawl's
     /// expansions) and the containers of changed comments and attachments.
-    async fn list_changes(&self, groups: &[&[String]]) -> Vec<Result<(Vec<Content>, Vec<String>)>> {
+    async fn list_changes(&self, groups: &[&[String]]) -> Vec<Result<Changes>> {
         let since = format!("lastmodified >= \"{}\"", self.literal);
         let jobs: Vec<(Vec<String>, ConfluenceClient, String)> = groups
             .iter()
@@ -743,7 +760,13 @@ impl Delta<'_, '_> {
                 let (units, children) = tokio::join!(units, children);
                 let units = units.map_err(listing("pages and blog posts"))?;
                 let children = children.map_err(listing("comments and attachments"))?;
-                Ok((units, children.iter().filter_map(container_of).collect()))
+                let containers = children
+                    .iter()
+                    .filter_map(|c| {
+                        Some((container_of(c)?, c.kind.as_deref() != Some("attachment")))
+                    })
+                    .collect();
+                Ok((units, containers))
             })
             .buffered(4)
             .collect()
@@ -810,8 +833,12 @@ impl Delta<'_, '_> {
         links: &crate::document::SiteLinks,
         downloads: &Arc<Semaphore>,
         processed: &mut HashSet<String>,
+        listed_comments: Option<&BTreeSet<String>>,
     ) -> Result<()> {
         let mut round: Vec<String> = ids.into_iter().collect();
+        // The containers of the second round (of documents that failed before) list their
+        // comments.
+        let mut listed_comments = listed_comments;
         for _ in 0..2 {
             let mut next = Vec::new();
             for chunk in round.chunks(IDS_PER_QUERY) {
@@ -840,8 +867,10 @@ impl Delta<'_, '_> {
                         _ => next.extend(container_of(&content)),
                     }
                 }
-                self.process(units, links, downloads, None).await?;
+                self.process(units, links, downloads, listed_comments)
+                    .await?;
             }
+            listed_comments = None;
             next.retain(|id| !processed.contains(id));
             if next.is_empty() {
                 break;
@@ -852,9 +881,9 @@ impl Delta<'_, '_> {
     }
 
     /// Processes pages and blog posts as the full crawl does (labels, attachments, comments).
-    /// Processes `units` like the full crawl. With `listed_comments`, the edited pages found by
-    /// the delta: only those it names (containers of changed comments and attachments, earlier
-    /// failures) and those whose place or access changed list their comments again.
+    /// With `listed_comments` (what the delta found), only the items it names (containers of
+    /// changed comments, earlier failures) and those whose place or access changed list their
+    /// comments again.
     async fn process(
         &self,
         units: Vec<Content>,

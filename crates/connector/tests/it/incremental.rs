@@ -471,13 +471,17 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        assert!(commented.len() >= 3, "{flavor:?}: pages with comments");
-        let (edited, renamed, discussed) = (
+        assert!(commented.len() >= 4, "{flavor:?}: pages with comments");
+        let (edited, renamed, discussed, attached) = (
+            commented.remove(0),
             commented.remove(0),
             commented.remove(0),
             commented.remove(0),
         );
         let admin = sandbox.sim.admin();
+        let file = admin
+            .add_attachment(&attached, "minutes.txt", Some(3_000))
+            .unwrap();
         let target = Index::new();
         let first = target.run(&sandbox, JobType::Full).await;
         assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
@@ -494,6 +498,8 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
         let comment = admin
             .add_comment(&discussed, "<p>a new comment</p>", false)
             .unwrap();
+        // A new version of a file: its page is fetched again, its comments are not listed.
+        admin.update_attachment(&file, None).unwrap();
 
         admin.reset_request_counts();
         let job = target.run(&sandbox, JobType::Incremental).await;
