@@ -713,6 +713,19 @@ impl Admin {
         })
     }
 
+    /// Renames a space. As in Confluence, the content of the space keeps its version and
+    /// last-modified time (a `lastmodified` delta does not see it).
+    pub fn rename_space(&self, space_key: &str, name: &str) -> Result<(), AdminError> {
+        if name.trim().is_empty() {
+            return Err(AdminError::Invalid("a space needs a name".into()));
+        }
+        self.write(|site| {
+            let s = find_space(site, space_key)?;
+            site.spaces[s as usize].name = name.to_owned();
+            Ok(())
+        })
+    }
+
     /// Replaces a space's view permission: users, groups and anonymous access (space
     /// administrators keep theirs).
     pub fn set_space_permission(

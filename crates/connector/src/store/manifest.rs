@@ -49,6 +49,18 @@ pub struct SyncCursor {
     /// The groups whose members that sync listed (identity, name): the next incremental lists
     /// them at its start rather than when a restriction names them.
     pub groups: Vec<(String, String)>,
+    /// The reconciliation listings of that sync, each a group of spaces (key, id, name): the
+    /// next incremental starts them with the sign-in, and keeps what it lists only for spaces
+    /// that are still in scope with the same id and name.
+    pub listings: Vec<Vec<SpaceRef>>,
+}
+
+/// A space as a listing needs it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SpaceRef {
+    pub key: String,
+    pub id: Option<String>,
+    pub name: Option<String>,
 }
 
 impl Store {
@@ -189,16 +201,19 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT since, job_id, fingerprint, groups FROM sync_cursors WHERE scope_key = ?1",
+                "SELECT since, job_id, fingerprint, groups, listings FROM sync_cursors
+                 WHERE scope_key = ?1",
                 [scope_key],
                 |r| {
                     let groups: String = r.get(3)?;
+                    let listings: String = r.get(4)?;
                     Ok(SyncCursor {
                         since: r.get(0)?,
                         job_id: r.get(1)?,
                         fingerprint: r.get(2)?,
-                        // Only a hint: unreadable means none.
+                        // Only hints: unreadable means none.
                         groups: serde_json::from_str(&groups).unwrap_or_default(),
+                        listings: serde_json::from_str(&listings).unwrap_or_default(),
                     })
                 },
             )
@@ -208,14 +223,16 @@ impl Store {
     /// Saves the cursor once everything before it is written.
     pub fn set_sync_cursor(&self, scope_key: &str, cursor: &SyncCursor) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO sync_cursors (scope_key, since, job_id, fingerprint, groups)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR REPLACE INTO sync_cursors
+             (scope_key, since, job_id, fingerprint, groups, listings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 scope_key,
                 cursor.since,
                 cursor.job_id,
                 cursor.fingerprint,
-                serde_json::to_string(&cursor.groups).unwrap_or_else(|_| "[]".into())
+                serde_json::to_string(&cursor.groups).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&cursor.listings).unwrap_or_else(|_| "[]".into())
             ],
         )?;
         Ok(())
@@ -281,6 +298,11 @@ mod tests {
             job_id: "j1".into(),
             fingerprint: "f".into(),
             groups: vec![("g1".into(), "engineering".into())],
+            listings: vec![vec![SpaceRef {
+                key: "ENG".into(),
+                id: Some("42".into()),
+                name: Some("Engineering".into()),
+            }]],
         };
         store.set_sync_cursor("c1", &cursor).unwrap();
         assert_eq!(store.sync_cursor("c1").unwrap(), Some(cursor));

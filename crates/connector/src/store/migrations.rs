@@ -123,6 +123,8 @@ const MIGRATIONS: &[&str] = &[
     );",
     // The groups whose members that sync listed: the next incremental lists them at its start.
     "ALTER TABLE sync_cursors ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';",
+    // The reconciliation's listings of that sync: the next incremental starts them at once.
+    "ALTER TABLE sync_cursors ADD COLUMN listings TEXT NOT NULL DEFAULT '[]';",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -19,7 +19,7 @@ pub use connections::SavedConnection;
 pub use failed::FailedDocument;
 pub use jobs::{DeltaInfo, JobError, JobRecord, JobStatus, JobType};
 pub use leases::{HEARTBEAT_EVERY, LeaseHolder};
-pub use manifest::{ManifestEntry, SyncCursor};
+pub use manifest::{ManifestEntry, SpaceRef, SyncCursor};
 pub use rules::{RuleState, StoredRules};
 
 use rusqlite::Connection;

@@ -58,6 +58,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         manifest_scope: this.scope_key(),
         crawl_stop: this.cancel.child_token(),
         listed_groups: Vec::new(),
+        listings: Vec::new(),
     };
     // Whatever happens from here on, a full sync's changes to the target (refresh interval,
     // the fresh index of an alias swap) are put back or completed: below, or when this future
@@ -164,14 +165,19 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         store.record_failed_documents(&this.scope_key(), &job.id, &failed, whole)?;
         // Everything up to this run's start is written: the next incremental starts there.
         if full.listings_complete && matches!(status, JobStatus::Completed | JobStatus::Partial) {
+            let cursor = crate::store::SyncCursor {
+                since: job.started_at.clone(),
+                job_id: job.id.clone(),
+                fingerprint: String::new(),
+                groups: std::mem::take(&mut full.listed_groups),
+                listings: std::mem::take(&mut full.listings),
+            };
             super::incremental::save_cursor(
                 &store,
                 &this.scope_key(),
-                &job.started_at,
-                &job.id,
+                cursor,
                 &this.config,
                 this.options.rules.as_ref(),
-                std::mem::take(&mut full.listed_groups),
             )?;
         }
         if let Some(recorder) = &recorder {
@@ -230,6 +236,8 @@ pub(super) struct FullSync<'a, 'r, S> {
     pub crawl_stop: super::CancellationToken,
     /// The groups whose members this sync listed (see [`AclResolver::listed_groups`]).
     pub listed_groups: Vec<(String, String)>,
+    /// An incremental's reconciliation listings, for the next one to start early.
+    pub listings: Vec<Vec<crate::store::SpaceRef>>,
 }
 
 /// Ends a full sync on the target (see [`Sink::end_full_sync`]) when the sync's future is
@@ -304,6 +312,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         // make restricted content look deleted.
         // The target and the permission source are readied and the spaces listed meanwhile;
         // the listing is used only once the identity is confirmed.
+        let with_restrictions = recorder.is_some();
         let acl = async {
             match recorder {
                 Some(recorder) => acl_resolver(&this.config, client, recorder)
@@ -313,6 +322,15 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         };
         let spaces = async { client.spaces()?.collect_all().await };
+        // An incremental starts the last one's reconciliation listings now, beside the sign-in.
+        let early = match &self.plan {
+            Some(plan) if this.options.reconcile => super::incremental::start_early_listings(
+                client,
+                &plan.cursor.listings,
+                with_restrictions,
+            ),
+            _ => Vec::new(),
+        };
         let (identity, prepared, acl, spaces) =
             tokio::join!(client.verify_identity(), this.sink.prepare(), acl, spaces);
         let identity = identity?;
@@ -345,11 +363,19 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         };
         let resolver = acl.clone();
         let result = match self.plan.take() {
-            Some(plan) => self.incremental(client, acl, &identity, plan, spaces).await,
+            Some(plan) => {
+                self.incremental(client, acl, &identity, plan, spaces, early)
+                    .await
+            }
             None => self.crawl_and_reconcile(client, acl, spaces).await,
         };
+        // Ended by now, but for a cancelled run's.
         if let Some(prefetch) = prefetch {
-            prefetch.abort();
+            if this.cancel.is_cancelled() {
+                prefetch.abort();
+            } else {
+                let _ = prefetch.await;
+            }
         }
         self.listed_groups = resolver.map(|r| r.listed_groups()).unwrap_or_default();
         drop(ticker);

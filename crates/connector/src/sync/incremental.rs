@@ -40,7 +40,7 @@ use crate::confluence::{
 use crate::document::{Document, site_links};
 use crate::events::{SyncEvent, SyncPhase};
 use crate::sink::Sink;
-use crate::store::{DeltaInfo, JobStatus, Store, SyncCursor};
+use crate::store::{DeltaInfo, JobStatus, SpaceRef, Store, SyncCursor};
 use crate::{Error, Result};
 
 /// Spaces per CQL query (`space in (...)`), to keep URLs short.
@@ -105,23 +105,20 @@ pub(crate) fn plan(
     Ok(Ok(Plan { cursor }))
 }
 
-/// Saves the start of a sync whose listings all completed as the next cursor.
+/// Saves `cursor` (the start of a sync whose listings all completed, with its hints) as the
+/// next one, valid for `config` and `rules`.
 pub(crate) fn save_cursor(
     store: &Store,
     scope_key: &str,
-    started_at: &str,
-    job_id: &str,
+    cursor: SyncCursor,
     config: &ConnectorConfig,
     rules: Option<&crate::rules::RuleSet>,
-    groups: Vec<(String, String)>,
 ) -> Result<()> {
     store.set_sync_cursor(
         scope_key,
         &SyncCursor {
-            since: started_at.to_owned(),
-            job_id: job_id.to_owned(),
             fingerprint: cursor_fingerprint(config, rules),
-            groups,
+            ..cursor
         },
     )
 }
@@ -162,6 +159,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         identity: &Identity,
         plan: Plan,
         spaces: Option<Vec<Space>>,
+        early: Vec<EarlyListing>,
     ) -> Result<JobStatus> {
         let this = self.run.job;
         let options = &this.options;
@@ -221,6 +219,8 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         };
         let mut delta = Delta {
             spaces_by_key: Default::default(),
+            early: std::sync::Mutex::new(early),
+            listings: Default::default(),
             crawl: &crawl,
             manifest: &manifest,
             acl: acl.as_deref(),
@@ -232,7 +232,9 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
         let started = std::time::Instant::now();
         let outcome = delta.run().await;
         tracing::debug!(elapsed = ?started.elapsed(), "incremental: listed, reconciled and fetched");
+        let listings = std::mem::take(&mut *lock_any(&delta.listings));
         drop(crawl);
+        self.listings = listings;
         self.live.listings_ended.store(true, Ordering::Relaxed);
         (self.events())(&SyncEvent::Phase {
             phase: SyncPhase::Writing,
@@ -309,6 +311,11 @@ struct Early {
     retried: Vec<String>,
 }
 
+/// Locks `m`, whatever a panicking holder left in it.
+fn lock_any<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// What the delta lists in a group of spaces: the changed pages and blog posts, and the
 /// containers of changed comments and attachments (true: of a comment).
 type Changes = (Vec<Content>, Vec<(String, bool)>);
@@ -333,6 +340,112 @@ struct Delta<'a, 'c> {
     key: &'a str,
     /// The spaces in scope by key (id, key and name), from the space listing.
     spaces_by_key: std::collections::HashMap<String, Space>,
+    /// Reconciliation listings started with the sign-in ([`start_early_listings`]).
+    early: std::sync::Mutex<Vec<EarlyListing>>,
+    /// The reconciliation listings this run made, for the next run to start early.
+    listings: std::sync::Mutex<Vec<Vec<SpaceRef>>>,
+}
+
+/// A reconciliation listing started with the sign-in, from the last sync's listings (see
+/// [`SyncCursor::listings`]); stopped when dropped unused.
+pub(crate) struct EarlyListing {
+    spaces: Vec<Space>,
+    task: tokio::task::JoinHandle<Vec<(String, Result<Vec<Content>>)>>,
+}
+
+impl Drop for EarlyListing {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the reconciliation listings of the last sync (`listings`) at once, before the
+/// sign-in and the space listing answer: [`Delta::list_units`] keeps a listing only if every
+/// space in it is still in scope with the same id and name, and lists the others itself.
+pub(crate) fn start_early_listings(
+    client: &ConfluenceClient,
+    listings: &[Vec<SpaceRef>],
+    with_restrictions: bool,
+) -> Vec<EarlyListing> {
+    listings
+        .iter()
+        .filter(|group| !group.is_empty())
+        .filter_map(|group| {
+            let spaces: Vec<Space> = group
+                .iter()
+                .map(|s| Space {
+                    key: Some(s.key.clone()),
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    ..Space::default()
+                })
+                .collect();
+            let v2 = client.flavor() == Flavor::Cloud && spaces.iter().all(|s| s.id.is_some());
+            if !v2 && spaces.len() > 1 {
+                return None;
+            }
+            let (client, listed) = (client.clone(), spaces.clone());
+            let task = tokio::spawn(async move {
+                if v2 {
+                    list_cloud_units(&client, &listed, with_restrictions).await
+                } else {
+                    let space = &listed[0];
+                    let key = space.key.clone().unwrap_or_default();
+                    vec![(key, list_v1_units(&client, space, with_restrictions).await)]
+                }
+            });
+            Some(EarlyListing { spaces, task })
+        })
+        .collect()
+}
+
+/// One reconciliation listing of [`Delta::list_units`].
+enum UnitListing {
+    /// Started with the sign-in.
+    Early(EarlyListing),
+    /// To make now: through v2 (several spaces) or v1 (one space).
+    Now { v2: bool, spaces: Vec<Space> },
+}
+
+impl UnitListing {
+    fn spaces(&self) -> &[Space] {
+        match self {
+            UnitListing::Early(e) => &e.spaces,
+            UnitListing::Now { spaces, .. } => spaces,
+        }
+    }
+
+    async fn run(
+        self,
+        client: &ConfluenceClient,
+        with_restrictions: bool,
+    ) -> Vec<(String, Result<Vec<Content>>)> {
+        match self {
+            UnitListing::Early(mut early) => match (&mut early.task).await {
+                Ok(units) => units,
+                Err(err) => early
+                    .spaces
+                    .iter()
+                    .map(|space| {
+                        let key = space.key.clone().unwrap_or_default();
+                        let error = Error::Io {
+                            context: format!("listing the pages and blog posts of space {key}"),
+                            source: std::io::Error::other(err.to_string()),
+                        };
+                        (key, Err(error))
+                    })
+                    .collect(),
+            },
+            UnitListing::Now { v2: true, spaces } => {
+                list_cloud_units(client, &spaces, with_restrictions).await
+            }
+            UnitListing::Now { v2: false, spaces } => {
+                let space = &spaces[0];
+                let key = space.key.clone().unwrap_or_default();
+                vec![(key, list_v1_units(client, space, with_restrictions).await)]
+            }
+        }
+    }
 }
 
 impl Delta<'_, '_> {
@@ -626,27 +739,69 @@ impl Delta<'_, '_> {
                 client.flavor() == Flavor::Cloud
                     && self.spaces_by_key.get(key).is_some_and(|s| s.id.is_some())
             });
-        let size = |key: &str| self.manifest.space_size(key).units;
-        let mut groups: Vec<(bool, Vec<Space>)> = pack(&v2_keys, size, UNITS_PER_LISTING)
+        // The listings started with the sign-in whose spaces are all still in scope, unchanged;
+        // the others are stopped.
+        let in_scope: HashSet<&String> = keys.iter().collect();
+        let mut covered: HashSet<String> = HashSet::new();
+        let mut groups: Vec<UnitListing> = Vec::new();
+        for early in std::mem::take(&mut *lock_any(&self.early)) {
+            let current = early.spaces.iter().all(|s| {
+                s.key.as_ref().is_some_and(|key| {
+                    in_scope.contains(key)
+                        && !covered.contains(key)
+                        && self
+                            .spaces_by_key
+                            .get(key)
+                            .is_some_and(|now| now.id == s.id && now.name == s.name)
+                })
+            });
+            if current {
+                covered.extend(early.spaces.iter().filter_map(|s| s.key.clone()));
+                groups.push(UnitListing::Early(early));
+            }
+        }
+        let v2_keys: Vec<String> = v2_keys
             .into_iter()
-            .map(|group| (true, group.iter().map(space_of).collect()))
+            .filter(|k| !covered.contains(k))
             .collect();
-        groups.extend(v1_keys.iter().map(|key| (false, vec![space_of(key)])));
+        let size = |key: &str| self.manifest.space_size(key).units;
+        groups.extend(
+            pack(&v2_keys, size, UNITS_PER_LISTING)
+                .into_iter()
+                .map(|group| UnitListing::Now {
+                    v2: true,
+                    spaces: group.iter().map(space_of).collect(),
+                }),
+        );
+        groups.extend(v1_keys.iter().filter(|k| !covered.contains(*k)).map(|key| {
+            UnitListing::Now {
+                v2: false,
+                spaces: vec![space_of(key)],
+            }
+        }));
+        *lock_any(&self.listings) = groups
+            .iter()
+            .map(|g| {
+                g.spaces()
+                    .iter()
+                    .map(|s| SpaceRef {
+                        key: s.key.clone().unwrap_or_default(),
+                        id: s.id.clone(),
+                        name: s.name.clone(),
+                    })
+                    .collect()
+            })
+            .collect();
         let acl = self.crawl.acl.clone();
         let live = self.live.clone();
         let fan_out = groups.len().max(1);
         let listed: Vec<Vec<(String, Result<Vec<Listed>>)>> = stream::iter(groups)
-            .map(move |(v2, spaces)| {
+            .map(move |group| {
                 let (client, acl, live) = (client.clone(), acl.clone(), live.clone());
                 async move {
                     let listing = live.busy(Step::Listing);
-                    let units = if v2 {
-                        list_cloud_units(&client, &spaces, with_restrictions).await
-                    } else {
-                        let space = &spaces[0];
-                        let key = space.key.clone().unwrap_or_default();
-                        vec![(key, list_v1_units(&client, space, with_restrictions).await)]
-                    };
+                    let spaces = group.spaces().len();
+                    let units = group.run(&client, with_restrictions).await;
                     // Access while other spaces are still being listed: every item's own
                     // restriction first (its descendants, all in its space, need it), then
                     // each item's access.
@@ -678,8 +833,7 @@ impl Delta<'_, '_> {
                         }))
                         .await;
                     drop(listing);
-                    live.spaces_done
-                        .fetch_add(spaces.len() as u64, Ordering::Relaxed);
+                    live.spaces_done.fetch_add(spaces as u64, Ordering::Relaxed);
                     out
                 }
             })
