@@ -353,6 +353,8 @@ impl Probe<'_> {
 struct RawPage<'a> {
     rows: Vec<&'a RawValue>,
     envelope: HashMap<String, &'a RawValue>,
+    /// The non-blank strings of `_links`.
+    links: HashMap<String, String>,
 }
 
 impl<'a> RawPage<'a> {
@@ -363,6 +365,7 @@ impl<'a> RawPage<'a> {
             (Rows::Array, Some(b'[')) => Ok(RawPage {
                 rows: serde_json::from_slice(body).map_err(|e| e.to_string())?,
                 envelope: HashMap::new(),
+                links: HashMap::new(),
             }),
             (Rows::Results | Rows::Key(_), Some(b'{')) => {
                 let key = match rows {
@@ -377,7 +380,20 @@ impl<'a> RawPage<'a> {
                     Some(r) => serde_json::from_str(r.get())
                         .map_err(|_| format!("`{key}` is not an array"))?,
                 };
-                Ok(RawPage { rows, envelope })
+                #[derive(Deserialize)]
+                struct Link(#[serde(deserialize_with = "lenient_string")] Option<String>);
+                let links = envelope
+                    .get("_links")
+                    .and_then(|l| serde_json::from_str::<HashMap<String, Link>>(l.get()).ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, Link(v))| Some((k, v.filter(|s| !s.trim().is_empty())?)))
+                    .collect();
+                Ok(RawPage {
+                    rows,
+                    envelope,
+                    links,
+                })
             }
             _ => Err(unexpected()),
         }
@@ -390,15 +406,7 @@ impl<'a> RawPage<'a> {
 
     /// A non-blank string in `_links`.
     fn link(&self, key: &str) -> Option<String> {
-        #[derive(Deserialize)]
-        struct Link(#[serde(deserialize_with = "lenient_string")] Option<String>);
-        let links: HashMap<String, Link> =
-            serde_json::from_str(self.envelope.get("_links")?.get()).ok()?;
-        links
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, Link(v))| v)
-            .filter(|s| !s.trim().is_empty())
+        self.links.get(key).cloned()
     }
 }
 

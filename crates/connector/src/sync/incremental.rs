@@ -384,16 +384,12 @@ pub(crate) fn start_early_listings(
             if !v2 && spaces.len() > 1 {
                 return None;
             }
-            let (client, listed) = (client.clone(), spaces.clone());
-            let task = tokio::spawn(async move {
-                if v2 {
-                    list_cloud_units(&client, &listed, with_restrictions).await
-                } else {
-                    let space = &listed[0];
-                    let key = space.key.clone().unwrap_or_default();
-                    vec![(key, list_v1_units(&client, space, with_restrictions).await)]
-                }
-            });
+            let client = client.clone();
+            let listing = UnitListing::Now {
+                v2,
+                spaces: spaces.clone(),
+            };
+            let task = tokio::spawn(async move { listing.run(&client, with_restrictions).await });
             Some(EarlyListing { spaces, task })
         })
         .collect()

@@ -123,14 +123,7 @@ async fn full_sync_matches_truth(flavor: Flavor, dc_auth: DcAuth) {
         "the site has labels"
     );
     // Labels came with the listings: no page or blog post needed a label request.
-    let label_requests: u64 = sandbox
-        .sim
-        .admin()
-        .request_counts()
-        .iter()
-        .filter(|(endpoint, _)| endpoint.ends_with("/label"))
-        .map(|(_, count)| count.requests)
-        .sum();
+    let label_requests = crate::support::requests_to(&sandbox, |e| e.ends_with("/label"));
     assert_eq!(
         label_requests,
         0,

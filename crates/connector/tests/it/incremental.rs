@@ -16,7 +16,7 @@ use connector::{JobRecord, JobStatus, JobType, Store};
 use connector_sandbox::Sandbox;
 use serde_json::Value;
 
-use crate::support::{indexed, run_job};
+use crate::support::{indexed, requests_to, run_job};
 
 /// A deterministic random sequence.
 struct Rng(u64);
@@ -54,6 +54,14 @@ impl Index {
             sink: Arc::new(LocalIndex::open(work.path().join("index.sqlite")).unwrap()),
             work,
         }
+    }
+
+    /// A new index with a completed full sync of `sandbox`.
+    async fn synced(sandbox: &Sandbox) -> Index {
+        let index = Index::new();
+        let first = index.run(sandbox, JobType::Full).await;
+        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+        index
     }
 
     async fn run(&self, sandbox: &Sandbox, kind: JobType) -> JobRecord {
@@ -404,9 +412,7 @@ async fn a_page_with_many_children_keeps_its_tree_through_moves() {
             "<p>g</p>",
         )
         .unwrap();
-    let target = Index::new();
-    let first = target.run(&sandbox, JobType::Full).await;
-    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let target = Index::synced(&sandbox).await;
 
     // The 31st child (past the first 25) moves under the 2nd, with its own child; the 2nd is
     // renamed.
@@ -482,9 +488,7 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
         let file = admin
             .add_attachment(&attached, "minutes.txt", Some(3_000))
             .unwrap();
-        let target = Index::new();
-        let first = target.run(&sandbox, JobType::Full).await;
-        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+        let target = Index::synced(&sandbox).await;
 
         admin
             .update_page(&edited, None, Some("<p>edited, comments untouched</p>"))
@@ -506,12 +510,7 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
         assert_eq!(job.job_type, JobType::Incremental);
         assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
         // Only the renamed page and the one with a new comment listed their comments.
-        let comment_listings: u64 = admin
-            .request_counts()
-            .iter()
-            .filter(|(endpoint, _)| endpoint.contains("child/comment"))
-            .map(|(_, c)| c.requests)
-            .sum();
+        let comment_listings = requests_to(&sandbox, |e| e.contains("child/comment"));
         assert_eq!(
             comment_listings,
             2,
@@ -540,9 +539,7 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
 async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
         let sandbox = start(flavor, 3).await;
-        let target = Index::new();
-        let first = target.run(&sandbox, JobType::Full).await;
-        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+        let target = Index::synced(&sandbox).await;
         let mut config = sandbox.config.clone();
         config.use_document_level_security = true;
         config.target = Target::Local {
@@ -557,13 +554,10 @@ async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
             "{flavor:?}: restricted content needs groups"
         );
         let admin = sandbox.sim.admin();
-        let member_listings = || -> u64 {
-            admin
-                .request_counts()
-                .iter()
-                .filter(|(e, _)| e.contains("/group/") && e.ends_with("/member"))
-                .map(|(_, c)| c.requests)
-                .sum()
+        let member_listings = || {
+            requests_to(&sandbox, |e| {
+                e.contains("/group/") && e.ends_with("/member")
+            })
         };
 
         // Listed at the start and used by the access computation: once each.
@@ -609,9 +603,7 @@ async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
 async fn listings_started_with_the_sign_in_are_kept_only_for_unchanged_spaces() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
         let sandbox = start(flavor, 4).await;
-        let target = Index::new();
-        let first = target.run(&sandbox, JobType::Full).await;
-        assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+        let target = Index::synced(&sandbox).await;
         let admin = sandbox.sim.admin();
         // The first incremental lists every space itself and records its listings.
         admin.reset_request_counts();
@@ -661,9 +653,7 @@ async fn listings_started_with_the_sign_in_are_kept_only_for_unchanged_spaces() 
 #[tokio::test]
 async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted() {
     let sandbox = start(Flavor::DataCenter, 12).await;
-    let target = Index::new();
-    let first = target.run(&sandbox, JobType::Full).await;
-    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let target = Index::synced(&sandbox).await;
     let truth = sandbox.sim.truth();
     let mut pages = truth.iter().filter(|d| d.r#type == "page");
     let (edited, trashed) = (pages.next().unwrap(), pages.next().unwrap());
@@ -704,9 +694,7 @@ async fn without_reconciliation_only_the_delta_is_fetched_and_nothing_is_deleted
 #[tokio::test]
 async fn the_overlap_window_covers_cloud_search_lag() {
     let sandbox = start(Flavor::Cloud, 11).await;
-    let target = Index::new();
-    let first = target.run(&sandbox, JobType::Full).await;
-    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let target = Index::synced(&sandbox).await;
     // Search results lag edits by 1.5 s (CONFCLOUD-73997): the incremental right after the
     // edits cannot see them, and must neither delete nor lose them.
     sandbox.sim.admin().set_search_lag_ms(1_500);

@@ -420,14 +420,9 @@ async fn attachments_the_rules_exclude_are_not_downloaded() {
             sandbox.sim.admin().reset_request_counts();
             let job = sync(sandbox, &sink, &store, work.path(), Some(set)).await;
             assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
-            let downloads: u64 = sandbox
-                .sim
-                .admin()
-                .request_counts()
-                .iter()
-                .filter(|(e, _)| e.contains("/download/") || e.contains("/__media/"))
-                .map(|(_, c)| c.requests)
-                .sum();
+            let downloads = crate::support::requests_to(sandbox, |e| {
+                e.contains("/download/") || e.contains("/__media/")
+            });
             let attachments = indexed(&*sink)
                 .await
                 .values()

@@ -17,6 +17,19 @@ pub fn search_url() -> Option<String> {
     }
 }
 
+/// Requests the simulator served since its counts were last reset, to the endpoints (method
+/// and route pattern, e.g. `GET /rest/api/content/{id}/child/comment`) that `endpoint` picks.
+pub fn requests_to(sandbox: &connector_sandbox::Sandbox, endpoint: impl Fn(&str) -> bool) -> u64 {
+    sandbox
+        .sim
+        .admin()
+        .request_counts()
+        .iter()
+        .filter(|(e, _)| endpoint(e))
+        .map(|(_, count)| count.requests)
+        .sum()
+}
+
 /// A fresh index name, unique within this test run.
 pub fn unique_index(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
