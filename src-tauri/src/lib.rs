@@ -17,6 +17,9 @@ use tauri::Manager;
 
 /// Starts the desktop app.
 pub fn run() {
+    // Tauri's tasks and the syncs run on the engine's runtime (its blocking pool is bounded).
+    let runtime = connector::sync::runtime().expect("starting the async runtime");
+    tauri::async_runtime::set(runtime.handle().clone());
     tauri::Builder::default()
         .setup(|app| {
             let dir = state::data_dir(app.handle())?;

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::files::{ALL_KINDS, FileKind, big_size};
 use crate::model::{ADMIN, CRAWLER, Content, Group, Kind, Site, Space, Status, User};
-use crate::options::{Counts, Flavor, SiteSize};
+use crate::options::{Counts, Flavor, LargeFiles, SiteSize};
 use crate::rng::Rng;
 use crate::text::{self, FIRST, LABELS, LAST, SPACE_WORDS};
 use crate::time::{DAY_MS, ms_from_civil};
@@ -36,10 +36,22 @@ struct Gen {
     counts: Counts,
     /// Human user indexes, filled once the users exist.
     humans: Vec<u32>,
+    /// Every attachment a large HTML, PDF or DOCX file in this range.
+    large_files: Option<LargeFiles>,
 }
 
 /// Generates the site of a flavor, size and seed.
 pub(crate) fn generate(flavor: Flavor, size: SiteSize, seed: u64) -> Site {
+    generate_with(flavor, size, seed, None)
+}
+
+/// [`generate`], with every attachment a large file when `large_files` is given.
+pub(crate) fn generate_with(
+    flavor: Flavor,
+    size: SiteSize,
+    seed: u64,
+    large_files: Option<LargeFiles>,
+) -> Site {
     let counts = size.counts();
     let mut g = Gen {
         site: Site {
@@ -59,6 +71,7 @@ pub(crate) fn generate(flavor: Flavor, size: SiteSize, seed: u64) -> Site {
         titles: HashMap::new(),
         counts,
         humans: Vec::new(),
+        large_files,
     };
     g.users();
     g.humans = g.humans();
@@ -384,6 +397,20 @@ impl Gen {
         size: Option<u64>,
         name: Option<&str>,
     ) -> u32 {
+        // A memory benchmark's site: every file not given a size is a large document.
+        let (kind, size) = match (self.large_files, size) {
+            (Some(range), None) => {
+                let kind = *self
+                    .r
+                    .pick(&[FileKind::Html, FileKind::Pdf, FileKind::Docx]);
+                let spread = (range.max_bytes - range.min_bytes) as f64;
+                (
+                    kind,
+                    Some(range.min_bytes + (self.r.unit() * spread) as u64),
+                )
+            }
+            _ => (kind, size),
+        };
         let stem = match name {
             Some(n) => n.to_owned(),
             None if self.r.chance(0.15) => {
@@ -691,6 +718,31 @@ mod tests {
                 .any(|c| c.file.is_some_and(|(_, s)| s > 10 * 1024 * 1024))
         );
         assert!(a.spaces.iter().any(|s| s.archived));
+    }
+
+    #[test]
+    fn large_files_make_every_attachment_a_large_document() {
+        let mib = 1024 * 1024;
+        let range = LargeFiles {
+            min_bytes: mib,
+            max_bytes: 25 * mib,
+        };
+        let site = generate_with(Flavor::Server, SiteSize::Small, 11, Some(range));
+        let files: Vec<(FileKind, u64)> = site.contents.iter().filter_map(|c| c.file).collect();
+        assert!(files.len() > 50, "{}", files.len());
+        // The site's one big file stays; every other is a large HTML, PDF or DOCX file.
+        for (kind, size) in files
+            .iter()
+            .filter(|(_, s)| !(10 * mib..11 * mib + 800_000).contains(s))
+        {
+            assert!(
+                matches!(kind, FileKind::Html | FileKind::Pdf | FileKind::Docx),
+                "{kind:?}"
+            );
+            assert!((mib..=25 * mib).contains(size), "{size}");
+        }
+        let kinds: std::collections::HashSet<_> = files.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
     }
 }
 

@@ -49,8 +49,8 @@ mod truth;
 
 pub use admin::{Admin, AdminError};
 pub use options::{
-    Credentials, DcAuth, FaultPlan, Flavor, Latency, ParseError, Quirks, SimOptions, SiteSize,
-    parse_duration,
+    Credentials, DcAuth, FaultPlan, Flavor, LargeFiles, Latency, ParseError, Quirks, SimOptions,
+    SiteSize, parse_duration,
 };
 pub use truth::TruthDoc;
 
@@ -75,8 +75,11 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<RunningSim> {
     let flavor = opts.flavor;
     let size = opts.size;
     let seed = opts.seed;
-    let mut site =
-        tokio::task::spawn_blocking(move || generate::generate(flavor, size, seed)).await?;
+    let large_files = opts.large_files;
+    let mut site = tokio::task::spawn_blocking(move || {
+        generate::generate_with(flavor, size, seed, large_files)
+    })
+    .await?;
     site.default_tz = default_tz;
     let opts_search_lag = opts.search_lag_ms;
     let shared = Arc::new(Shared {

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use confluence_sim::{DcAuth, FaultPlan, Flavor, Latency, Quirks, SimOptions, SiteSize};
+use confluence_sim::{
+    DcAuth, FaultPlan, Flavor, LargeFiles, Latency, Quirks, SimOptions, SiteSize,
+};
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +72,9 @@ enum Cmd {
         /// (CONFCLOUD-73997), e.g. `60000`.
         #[arg(long, default_value_t = 0)]
         search_lag_ms: u64,
+        /// Make every attachment a large HTML, PDF or DOCX file, `LO-HI` MiB, e.g. `1-25`.
+        #[arg(long)]
+        large_files: Option<LargeFiles>,
     },
     /// Print the ground truth as JSON lines, one document a line.
     Truth {
@@ -123,6 +128,7 @@ fn main() -> anyhow::Result<()> {
             bombs,
             time_zone,
             search_lag_ms,
+            large_files,
         } => {
             tracing_init();
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -149,6 +155,7 @@ fn main() -> anyhow::Result<()> {
                     bomb_attachments: bombs,
                     time_zone,
                     search_lag_ms,
+                    large_files,
                 };
                 let sim = confluence_sim::start(opts)
                     .await

@@ -600,6 +600,43 @@ pub struct SimOptions {
     /// `/content/search`); the item is absent from results until then, an edited one too.
     /// Listings that do not search see changes at once. 0 (default): no lag.
     pub search_lag_ms: u64,
+    /// Make every generated attachment a large HTML, PDF or DOCX file with a size drawn
+    /// evenly from this range (the one file over 10 MiB stays): a site for memory benchmarks.
+    pub large_files: Option<LargeFiles>,
+}
+
+/// The size range of [`SimOptions::large_files`], in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LargeFiles {
+    /// Smallest file.
+    pub min_bytes: u64,
+    /// Largest file.
+    pub max_bytes: u64,
+}
+
+impl FromStr for LargeFiles {
+    type Err = ParseError;
+    /// `LO-HI` in MiB, e.g. `1-25`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| ParseError::new("large_files", s, why.to_owned());
+        let (lo, hi) = s
+            .split_once('-')
+            .ok_or_else(|| bad("expected `LO-HI` in MiB, e.g. `1-25`"))?;
+        let mib = |v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|e| bad(&e.to_string()))
+                .map(|v| v * 1024 * 1024)
+        };
+        let (min_bytes, max_bytes) = (mib(lo)?, mib(hi)?);
+        if min_bytes == 0 || min_bytes > max_bytes {
+            return Err(bad("expected 0 < LO <= HI"));
+        }
+        Ok(LargeFiles {
+            min_bytes,
+            max_bytes,
+        })
+    }
 }
 
 impl Default for SimOptions {
@@ -620,6 +657,7 @@ impl Default for SimOptions {
             bomb_attachments: false,
             time_zone: "UTC".to_owned(),
             search_lag_ms: 0,
+            large_files: None,
         }
     }
 }
@@ -647,6 +685,18 @@ pub struct Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_large_file_ranges_in_mib() {
+        let range: LargeFiles = "1-25".parse().unwrap();
+        assert_eq!(
+            (range.min_bytes, range.max_bytes),
+            (1024 * 1024, 25 * 1024 * 1024)
+        );
+        for bad in ["25", "0-5", "9-3", "a-b"] {
+            assert!(bad.parse::<LargeFiles>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_flavors_sizes_and_latency() {

@@ -751,6 +751,8 @@ struct Recorded {
     index: HashMap<String, u32>,
     blobs: Vec<String>,
     rows: Vec<(String, u32, u32)>,
+    /// Rows taken already (saved to the store while the sync runs).
+    taken: usize,
     denied: u64,
     failed: u64,
     reasons: Vec<(String, String)>,
@@ -810,8 +812,16 @@ impl AclRecorder {
         self.inner.lock().map(|i| i.failed).unwrap_or_default()
     }
 
-    /// Documents recorded so far.
+    /// Documents recorded so far, taken or not.
     pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .map(|i| i.taken + i.rows.len())
+            .unwrap_or_default()
+    }
+
+    /// Documents recorded and not taken yet.
+    pub fn pending(&self) -> usize {
         self.inner.lock().map(|i| i.rows.len()).unwrap_or_default()
     }
 
@@ -820,13 +830,16 @@ impl AclRecorder {
         self.len() == 0
     }
 
-    /// Takes what was recorded.
+    /// Takes what was recorded since the last take (the counts stay): a sync saves it to the
+    /// store as it goes, so that memory does not grow with the number of documents.
     pub fn take(&self) -> RecordedSnapshot {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let taken = std::mem::take(&mut *inner);
+        inner.index = HashMap::new();
+        let rows = std::mem::take(&mut inner.rows);
+        inner.taken += rows.len();
         RecordedSnapshot {
-            blobs: taken.blobs,
-            rows: taken.rows,
+            blobs: std::mem::take(&mut inner.blobs),
+            rows,
         }
     }
 }
@@ -863,6 +876,16 @@ mod tests {
         let snap = r.take();
         assert_eq!(snap.rows.len(), 3);
         assert_eq!(snap.blobs.len(), 3, "denied, derivation, public");
-        assert!(r.is_empty());
+        // Taken rows leave memory; the counts of the whole sync stay.
+        assert_eq!((r.pending(), r.len(), r.denied()), (0, 3, 2));
+        r.record("4", &Access::Public, &d);
+        let next = r.take();
+        assert_eq!(next.rows.len(), 1);
+        assert_eq!(
+            next.blobs.len(),
+            2,
+            "each take carries the bodies its rows name"
+        );
+        assert_eq!(r.len(), 4);
     }
 }

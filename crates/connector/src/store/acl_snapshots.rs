@@ -234,6 +234,15 @@ mod tests {
             .unwrap();
         assert_eq!(blobs, 3, "one access list, one derivation, public");
         assert_eq!(store.doc_acls("full1").unwrap().len(), 3);
+        // A sync saves as it goes: the same bodies saved again are stored once.
+        recorder.record("2", &access, &Derivation::default());
+        store.record_doc_acls("full2", &recorder).unwrap();
+        let again: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM acl_blobs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(again, 3);
+        assert_eq!(store.doc_acls("full2").unwrap().len(), 2);
         let latest = store.latest_doc_acl("1").unwrap().unwrap();
         assert_eq!(latest.job_id, "full2");
         assert_eq!(latest.access["kind"], "public");

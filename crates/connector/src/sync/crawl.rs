@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::checkpoint::{ListingKey, Resume};
 use super::manifest::{acl_hash, place_hash};
+use super::memory::{Claim, MemoryBudget};
 use super::routes::{Miss, Route};
 use super::{CancellationToken, Live, Step, SyncOptions};
 use crate::acl::{Access, AclResolver, Derivation};
@@ -95,6 +96,8 @@ pub(crate) enum Item {
         unit: Option<String>,
         /// Where its text comes from.
         text: Text,
+        /// Its bytes, held from the queue's memory budget until the writer has taken it.
+        claim: Claim,
     },
     /// Documents listed by an incremental sync's reconciliation: they exist, whether or not
     /// they are written again (id and space).
@@ -149,6 +152,8 @@ pub(crate) struct Crawl<'a> {
     pub listed_spaces: Option<Vec<Space>>,
     /// The basic sync rules, to skip the download of attachments they exclude.
     pub filter: Option<Arc<crate::rules::BasicFilter>>,
+    /// What documents and extractions may hold in memory at once.
+    pub memory: MemoryBudget,
 }
 
 impl Crawl<'_> {
@@ -227,12 +232,17 @@ impl Crawl<'_> {
     }
 
     /// Sends a document, saying where its text comes from.
+    /// Waits while the documents already queued for the writer hold the queue's budget.
     pub(crate) async fn send_doc(&self, doc: Document, unit: Option<&str>, text: Text) -> bool {
+        // Its text, and about as much again for the rest of its fields.
+        let bytes = doc.body.as_ref().map_or(0, String::len) as u64 + 1024;
+        let claim = self.memory.queue.claim(bytes).await;
         self.tx
             .send(Item::Doc {
                 doc: Box::new(doc),
                 unit: unit.map(str::to_owned),
                 text,
+                claim,
             })
             .await
             .is_ok()
@@ -715,6 +725,12 @@ impl Crawl<'_> {
                 self.live
                     .downloaded_bytes
                     .fetch_add(file.len(), Ordering::Relaxed);
+                // Waits while other extractions hold the memory this one needs.
+                let _memory = self
+                    .memory
+                    .extraction
+                    .claim(extractor.memory_estimate(&extension, file.len()))
+                    .await;
                 let extracting = self.live.busy(Step::Extracting);
                 let extraction = extractor
                     .extract_guarded(&quarantine, &doc.id, version, file.path(), &extension)

@@ -59,6 +59,7 @@ pub(crate) async fn run<S: Sink + AclStore + 'static>(
         crawl_stop: this.cancel.child_token(),
         listed_groups: Vec::new(),
         listings: Vec::new(),
+        recorder: recorder.clone(),
     };
     // Whatever happens from here on, a full sync's changes to the target (refresh interval,
     // the fresh index of an alias swap) are put back or completed: below, or when this future
@@ -238,6 +239,8 @@ pub(super) struct FullSync<'a, 'r, S> {
     pub listed_groups: Vec<(String, String)>,
     /// An incremental's reconciliation listings, for the next one to start early.
     pub listings: Vec<Vec<crate::store::SpaceRef>>,
+    /// Document-level security: every document's access, saved under the job as it goes.
+    pub recorder: Option<Arc<AclRecorder>>,
 }
 
 /// Ends a full sync on the target (see [`Sink::end_full_sync`]) when the sync's future is
@@ -455,6 +458,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             manifest,
             listed_spaces: spaces,
             filter: filter.clone(),
+            memory: super::memory::MemoryBudget::default(),
         };
         let spaces = match options.rules.as_ref().filter(|r| r.has_advanced()) {
             Some(rules) => super::cql_crawl::run(crawl, &rules.advanced).await,
@@ -503,7 +507,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
     ) -> (mpsc::Sender<Item>, WriterTask) {
         let this = self.run.job;
         let (tx, rx) = mpsc::channel::<Item>(256);
-        let writer = Writer::new(
+        let mut writer = Writer::new(
             this.sink.clone(),
             self.events().clone(),
             checkpoint,
@@ -515,6 +519,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             self.manifest_scope.clone(),
             self.tally.clone(),
         );
+        writer.acl_snapshot = self.recorder.clone().map(|r| (r, self.job_id.clone()));
         let stop = self.crawl_stop.clone();
         let task = tokio::spawn(async move {
             let result = writer.run(rx).await;

@@ -216,6 +216,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             manifest: manifest.clone(),
             listed_spaces: spaces,
             filter: filter.clone(),
+            memory: super::memory::MemoryBudget::default(),
         };
         let mut delta = Delta {
             spaces_by_key: Default::default(),

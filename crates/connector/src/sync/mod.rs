@@ -18,6 +18,7 @@ mod full;
 mod incremental;
 mod job;
 mod manifest;
+mod memory;
 mod routes;
 mod scope;
 mod writer;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 pub use crawl::SpaceOutcome;
 pub use job::{Job, scope_key};
+pub use memory::{BLOCKING_THREADS, EXTRACTION_BYTES, QUEUE_BYTES, runtime};
 pub use scope::{DeletionPreview, deletion_preview};
 pub use tokio_util::sync::CancellationToken;
 

@@ -16,6 +16,7 @@ use super::crawl::{Item, Text};
 use super::manifest::{Change, Hashes, Manifest, acl_hash};
 use super::{Live, lock};
 use crate::Result;
+use crate::acl::AclRecorder;
 use crate::document::Document;
 use crate::events::EventHandler;
 use crate::sink::{BulkOutcome, BulkWriter, IndexDoc, Sink};
@@ -64,11 +65,17 @@ pub(crate) struct Writer<S: Sink + 'static> {
     access: Vec<(String, Option<Vec<String>>, u64)>,
     /// Documents to forget in the manifest (written incomplete, or deleted).
     forget: Vec<String>,
+    /// Document-level security: the resolver's record of every document's access, saved under
+    /// this job as the sync goes.
+    pub acl_snapshot: Option<(Arc<AclRecorder>, String)>,
     since_settle: usize,
     /// Documents pushed to the bulk writer since the last settle.
     unacknowledged: u64,
     last_settle: Instant,
 }
+
+/// Recorded accesses saved to the store at a settle once there are this many.
+const ACL_SNAPSHOT_BATCH: usize = 2_000;
 
 /// Copies the bulk writer's totals (the requests that ended) into the live counters.
 fn show(live: &Live, totals: &BulkOutcome) {
@@ -113,6 +120,7 @@ impl<S: Sink + 'static> Writer<S> {
             entries: Vec::new(),
             access: Vec::new(),
             forget: Vec::new(),
+            acl_snapshot: None,
             since_settle: 0,
             unacknowledged: 0,
             last_settle: Instant::now(),
@@ -125,7 +133,16 @@ impl<S: Sink + 'static> Writer<S> {
     ) -> Result<(Checkpoint, BulkOutcome)> {
         while let Some(item) = rx.recv().await {
             match item {
-                Item::Doc { doc, unit, text } => self.doc(*doc, unit, text).await?,
+                Item::Doc {
+                    doc,
+                    unit,
+                    text,
+                    claim,
+                } => {
+                    self.doc(*doc, unit, text).await?;
+                    // In a bulk batch now (bounded apart): its place in the queue is free.
+                    drop(claim);
+                }
                 Item::UnitDone { unit, listing, ok } => {
                     if ok {
                         self.pending_units.push((unit, listing));
@@ -349,10 +366,15 @@ impl<S: Sink + 'static> Writer<S> {
         let mut forget = std::mem::take(&mut self.forget);
         forget.extend(failed_ids.iter().map(|id| (*id).to_owned()));
         {
-            let store = lock(&self.store);
+            let mut store = lock(&self.store);
             store.upsert_manifest(&self.scope_key, &entries)?;
             store.update_manifest_access(&self.scope_key, &access_hashes)?;
             store.remove_from_manifest(&self.scope_key, &forget)?;
+            if let Some((recorder, job_id)) = &self.acl_snapshot
+                && recorder.pending() >= ACL_SNAPSHOT_BATCH
+            {
+                store.record_doc_acls(job_id, recorder)?;
+            }
         }
         self.unit_of.clear();
         self.since_settle = 0;
