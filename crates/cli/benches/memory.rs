@@ -1,7 +1,8 @@
 //! Peak memory of the `confluence-connector` binary during a full sync, side by side in one run:
 //! the simulator serves from this process, the sync runs in a child process of its own (the
-//! real CLI), and the child's peak resident set (`VmHWM`, read every 20 ms until it exits) is
-//! what is reported, with the high-water mark at each quarter of the run (flat means bounded).
+//! real CLI). Reported: the child's CPU time per 1,000 documents (the simulator's is not in
+//! it), its peak resident set (`VmHWM`, read every 20 ms until it exits) and the high-water mark
+//! at each quarter of the run (flat means bounded).
 //!
 //! ```text
 //! cargo bench -p confluence-connector-cli --bench memory [-- SCENARIO[,SCENARIO] [FILES]]
@@ -103,6 +104,8 @@ struct Measured {
     peak: u64,
     /// The high-water mark at a quarter, a half and three quarters of the run.
     quarters: [u64; 3],
+    /// CPU seconds (user and system) the sync process used, at its last reading.
+    cpu: f64,
 }
 
 fn main() {
@@ -119,8 +122,17 @@ fn main() {
     let search_node = std::env::var("SEARCH_URL").ok();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     println!(
-        "\n{:<24} {:<12} {:>9} {:>8} {:>10} {:>8} {:>8} {:>8} {:>10}",
-        "site", "target", "documents", "wall s", "peak MiB", "at 1/4", "at 1/2", "at 3/4", "status"
+        "\n{:<24} {:<12} {:>9} {:>8} {:>12} {:>10} {:>8} {:>8} {:>8} {:>10}",
+        "site",
+        "target",
+        "documents",
+        "wall s",
+        "CPU s/1k doc",
+        "peak MiB",
+        "at 1/4",
+        "at 1/2",
+        "at 3/4",
+        "status"
     );
     for name in names.split(',') {
         let scenario = scenario(name.trim(), files);
@@ -135,11 +147,12 @@ fn main() {
             let measured = sync_in_child(&sandbox, &scenario, url.as_deref());
             let mib = |b: u64| b as f64 / MIB;
             println!(
-                "{:<24} {:<12} {:>9} {:>8.1} {:>10.1} {:>8.1} {:>8.1} {:>8.1} {:>10}",
+                "{:<24} {:<12} {:>9} {:>8.1} {:>12.3} {:>10.1} {:>8.1} {:>8.1} {:>8.1} {:>10}",
                 scenario.name,
                 target,
                 measured.documents,
                 measured.wall,
+                measured.cpu * 1000.0 / measured.documents.max(1) as f64,
                 mib(measured.peak),
                 mib(measured.quarters[0]),
                 mib(measured.quarters[1]),
@@ -206,10 +219,12 @@ fn sync_in_child(sandbox: &Sandbox, scenario: &Scenario, search_node: Option<&st
     // The high-water mark is read until the process ends; its last reading is the peak (the
     // last 20 ms of a run, after the summary is printed, allocate nothing that matters).
     let mut samples: Vec<(f64, u64)> = Vec::new();
+    let mut cpu = 0.0;
     let status = loop {
         if let Some(hwm) = high_water_mark(pid) {
             samples.push((started.elapsed().as_secs_f64(), hwm));
         }
+        cpu = cpu_seconds(pid).unwrap_or(cpu);
         if let Some(status) = child.try_wait().expect("waiting for the sync") {
             break status;
         }
@@ -240,7 +255,18 @@ fn sync_in_child(sandbox: &Sandbox, scenario: &Scenario, search_node: Option<&st
         wall,
         peak,
         quarters: [at(0.25), at(0.5), at(0.75)],
+        cpu,
     }
+}
+
+/// User and system CPU seconds of a process (Linux `/proc`, 100 ticks a second).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).ok()?;
+    // After the command name: state is field 3 of stat(5), utime 14 and stime 15.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// `VmHWM` of a process, in bytes (Linux `/proc`).

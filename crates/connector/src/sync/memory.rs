@@ -18,9 +18,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 
-/// In-process extraction at once: three of the largest files the default 10 MiB download cap
-/// lets through, or many small ones.
-pub const EXTRACTION_BYTES: u64 = 96 * MIB;
+/// In-process extraction at once: two of the largest files the default 10 MiB download cap
+/// lets through (about 32 MiB each), or many small ones.
+pub const EXTRACTION_BYTES: u64 = 64 * MIB;
 /// Documents between the crawl and the writer (the channel's 256 slots alone would allow
 /// 256 documents of 2 MiB of text each).
 pub const QUEUE_BYTES: u64 = 16 * MIB;
