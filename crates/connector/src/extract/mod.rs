@@ -238,12 +238,29 @@ fn extract_with(input: Input<'_>, extension: &str, limits: &Limits) -> Extractio
     }
 }
 
-/// Extracts the text of a file on disk on a blocking thread, within `limits.timeout`.
-/// A file that takes longer yields a note; its thread is left to finish in the background.
+/// Blocking threads that in-process extraction may occupy at once, including readers that
+/// overran their time and are still running (a thread cannot be stopped): half of the sync
+/// runtime's pool ([`crate::sync::BLOCKING_THREADS`]), so that files stuck in a reader never
+/// starve the spooling of downloads or the local index's writes.
+pub const EXTRACTION_THREADS: usize = crate::sync::BLOCKING_THREADS / 2;
+
+static THREADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(EXTRACTION_THREADS);
+
+/// Extracts the text of a file on disk on a blocking thread, within `limits.timeout` (waiting
+/// for a thread included, see [`EXTRACTION_THREADS`]). A file that takes longer yields a note;
+/// its thread is left to finish in the background and holds its place until it does.
 pub async fn extract_file(path: PathBuf, extension: String, limits: Limits) -> Extraction {
     let timeout = limits.timeout;
     let ext = extension.clone();
-    let task = tokio::task::spawn_blocking(move || extract_path(&path, &extension, &limits));
+    let task = async move {
+        // The semaphore is never closed.
+        let place = THREADS.acquire().await.ok();
+        tokio::task::spawn_blocking(move || {
+            let _place = place;
+            extract_path(&path, &extension, &limits)
+        })
+        .await
+    };
     match tokio::time::timeout(timeout, task).await {
         Ok(Ok(extraction)) => extraction,
         Ok(Err(err)) => Extraction::poisoned(format!(

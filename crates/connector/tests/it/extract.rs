@@ -246,6 +246,27 @@ async fn a_slow_file_times_out_with_a_note() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_that_overrun_hold_their_thread_until_they_end_and_then_free_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.pdf");
+    std::fs::write(&path, files::pdf(SENTENCE, 4_000)).unwrap();
+    let hurried = Limits {
+        timeout: Duration::from_millis(1),
+        ..Limits::default()
+    };
+    // More overruns than extraction threads: each times out, waiting or reading.
+    let overruns = (0..extract::EXTRACTION_THREADS * 2)
+        .map(|_| extract::extract_file(path.clone(), "pdf".to_owned(), hurried.clone()));
+    for got in futures_util::future::join_all(overruns).await {
+        assert!(got.failed, "{:?}", got.note);
+    }
+    // Their threads end and give their places back: a file with time enough is read.
+    let got = extract::extract_file(path, "pdf".to_owned(), Limits::default()).await;
+    assert!(!got.failed, "{:?}", got.note);
+    assert!(got.text.unwrap_or_default().contains(SENTENCE));
+}
+
 #[tokio::test]
 async fn tika_extracts_every_common_format() {
     let Some(url) = tika_url() else { return };
