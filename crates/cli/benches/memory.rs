@@ -16,7 +16,6 @@
 //! `tests/search-node.sh`), each runs again into that node. `MEMORY_BENCH_WRAPPER` runs the
 //! sync under a profiler, e.g. `heaptrack -o /tmp/sync`.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -245,7 +244,6 @@ fn sync_in_child(sandbox: &Sandbox, scenario: &Scenario, search_node: Option<&st
             .max()
             .unwrap_or(0)
     };
-    std::io::stdout().flush().ok();
     Measured {
         documents: summary["indexed_document_count"].as_u64().unwrap_or(0),
         status: summary["status"]

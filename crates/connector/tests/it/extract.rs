@@ -228,16 +228,25 @@ fn oversized_files_and_long_text_are_capped() {
     }
 }
 
+/// A PDF that takes longer to read than [`hurried`] limits allow.
+fn slow_pdf(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("slow.pdf");
+    std::fs::write(&path, files::pdf(SENTENCE, 4_000)).unwrap();
+    path
+}
+
+/// Limits with a millisecond to read a file.
+fn hurried() -> Limits {
+    Limits {
+        timeout: Duration::from_millis(1),
+        ..Limits::default()
+    }
+}
+
 #[tokio::test]
 async fn a_slow_file_times_out_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("slow.pdf");
-    std::fs::write(&path, files::pdf(SENTENCE, 4_000)).unwrap();
-    let limits = Limits {
-        timeout: Duration::from_millis(1),
-        ..Limits::default()
-    };
-    let got = extract::extract_file(path, "pdf".to_owned(), limits).await;
+    let got = extract::extract_file(slow_pdf(&dir), "pdf".to_owned(), hurried()).await;
     assert_eq!(got.text, None);
     assert!(got.failed);
     assert_eq!(
@@ -249,15 +258,10 @@ async fn a_slow_file_times_out_with_a_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_that_overrun_hold_their_thread_until_they_end_and_then_free_it() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("slow.pdf");
-    std::fs::write(&path, files::pdf(SENTENCE, 4_000)).unwrap();
-    let hurried = Limits {
-        timeout: Duration::from_millis(1),
-        ..Limits::default()
-    };
+    let path = slow_pdf(&dir);
     // More overruns than extraction threads: each times out, waiting or reading.
     let overruns = (0..extract::EXTRACTION_THREADS * 2)
-        .map(|_| extract::extract_file(path.clone(), "pdf".to_owned(), hurried.clone()));
+        .map(|_| extract::extract_file(path.clone(), "pdf".to_owned(), hurried()));
     for got in futures_util::future::join_all(overruns).await {
         assert!(got.failed, "{:?}", got.note);
     }
