@@ -715,7 +715,15 @@ impl Crawl<'_> {
         };
         let downloading = self.live.busy(Step::Downloading);
         let spooled = match self.client.download(link).await {
-            Ok(download) => extract::spool(download, &extension, Some(&self.spool_dir)).await,
+            Ok(download) => {
+                extract::spool(
+                    download,
+                    &extension,
+                    Some(&self.spool_dir),
+                    !extractor.uses_service(),
+                )
+                .await
+            }
             Err(err) => Err(err.into()),
         };
         drop(downloading);
@@ -733,7 +741,7 @@ impl Crawl<'_> {
                     .await;
                 let extracting = self.live.busy(Step::Extracting);
                 let extraction = extractor
-                    .extract_guarded(&quarantine, &doc.id, version, file.path(), &extension)
+                    .extract_guarded(&quarantine, &doc.id, version, file.source(), &extension)
                     .await;
                 drop(extracting);
                 if extraction.failed {

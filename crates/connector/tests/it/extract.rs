@@ -489,18 +489,34 @@ async fn a_poisoned_file_is_quarantined_after_one_failure() {
         note.starts_with("not extracted: the file is quarantined after an earlier failure (the `.pdf` file decompresses to more than 1 MiB"),
         "{note}"
     );
-    // A new version is tried again; a good file leaves nothing behind.
+    // A new version is tried again; a good file leaves nothing behind (this process's list of
+    // running extractions is empty).
     std::fs::write(&path, files::pdf(SENTENCE, 2)).unwrap();
     let third = extractor
         .extract_guarded(&quarantine, "att42", 4, &path, "pdf")
         .await;
     assert!(third.text.unwrap().contains(SENTENCE));
     assert!(!quarantine.is_quarantined("att42", 4));
-    let left: Vec<_> = std::fs::read_dir(quarantine.dir())
+    let attempts = format!("{}.attempts", std::process::id());
+    let mut left: Vec<_> = std::fs::read_dir(quarantine.dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(left, ["att42@3.quarantined"]);
+    left.sort();
+    assert_eq!(left, [attempts.as_str(), "att42@3.quarantined"]);
+    let running = std::fs::read_to_string(quarantine.dir().join(&attempts)).unwrap();
+    assert_eq!(running, "");
+    // In memory, the same: a small download is read without a file.
+    let fourth = extractor
+        .extract_guarded(
+            &quarantine,
+            "att42",
+            5,
+            extract::Source::Bytes(files::pdf(SENTENCE, 2)),
+            "pdf",
+        )
+        .await;
+    assert!(fourth.text.unwrap().contains(SENTENCE));
 }
 
 /// Formats Tika's parsers read from the generated files (the generated PPTX, DOC, PPT and MSG
