@@ -23,7 +23,9 @@
 //! Every row writes to a fresh local index; with `SEARCH_URL` set (see `tests/search-node.sh`)
 //! it runs again into that search node. `BENCH_BASELINE=/path/to/confluence-connector` runs
 //! every row with that binary too (an older build), alternating with this one, and prints the
-//! ratio. `BENCH_WRAPPER` runs each sync under a profiler, e.g. `heaptrack -o /tmp/sync`.
+//! ratio. `BENCH_WRAPPER` runs each sync under a profiler, e.g. `heaptrack -o /tmp/sync`;
+//! `BENCH_STDERR=1` shows the syncs' own output. A sync that does not complete prints its
+//! summary, and its row says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -485,7 +487,11 @@ fn config(sandbox: &Sandbox, settings: Settings, search_node: Option<&str>) -> C
     if let Some(cap) = settings.download_cap {
         config.http.max_download_bytes = cap;
     }
-    let index = format!("sync-bench-{}", std::process::id());
+    // A fresh index for every run: a sync into an index that holds the documents already
+    // writes nothing (and one of another site deletes).
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let index = format!("sync-bench-{}-{run}", std::process::id());
     config.target = match search_node {
         Some(url) => Target::Elasticsearch(ElasticsearchTarget {
             url: url.to_owned(),
@@ -531,10 +537,18 @@ fn sync_in_child(
         .env_remove("CONFLUENCE_CONNECTOR_LOG")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(if std::env::var_os("BENCH_STDERR").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
     let secrets = &sandbox.secrets;
     for field in secrets.fields() {
         command.env(field.env_var(), secrets.get(field).unwrap_or_default());
+    }
+    if search_node.is_some() && std::env::var_os("ES_API_KEY").is_none() {
+        // The test node runs without security and ignores the key; the configuration needs one.
+        command.env("ES_API_KEY", "unused-by-an-open-node");
     }
     let admin = sandbox.sim.admin();
     admin.reset_request_counts();
@@ -557,12 +571,22 @@ fn sync_in_child(
     };
     let wall = started.elapsed().as_secs_f64();
     let counts = admin.request_counts();
+    if let (Some(url), Target::Elasticsearch(target)) = (search_node, &config.target) {
+        // Best effort: the node's disk and heap are not the bench's to fill.
+        let _ = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-X", "DELETE"])
+            .arg(format!("{url}/{}", target.index_name))
+            .status();
+    }
     let peak = samples.last().map_or(0, |(_, hwm)| *hwm);
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout {
         std::io::Read::read_to_string(&mut out, &mut stdout).ok();
     }
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    if summary["status"] != "completed" {
+        eprintln!("{}", stdout.trim());
+    }
     let at = |share: f64| {
         samples
             .iter()
