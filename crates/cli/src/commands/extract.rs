@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use connector::config::ExtractionSettings;
+use connector::extract::elastic_service::ElasticService;
 use connector::extract::{Extractor, Limits, tika::Tika};
 
 /// Arguments of `extract`.
@@ -20,6 +21,10 @@ pub struct Args {
     /// Send the file to this Apache Tika server instead of extracting in-process.
     #[arg(long, env = "TIKA_URL")]
     pub tika: Option<String>,
+    /// Send the file to this Elastic data extraction service (`PUT /extract_text/`, what
+    /// Elastic's connectors call the extraction service) instead; it wins over `--tika`.
+    #[arg(long, value_name = "URL")]
+    pub extraction_service: Option<String>,
     /// The download cap a sync applies in-process, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_download_bytes: u64,
@@ -49,12 +54,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         timeout_secs: args.timeout_secs,
         ..ExtractionSettings::default()
     });
-    let extractor = match args.tika.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => Extractor::with_service(
-            limits,
-            Tika::new(url, Duration::from_secs(args.timeout_secs.max(1))),
-        ),
-        None => Extractor::in_process(limits, args.max_download_bytes),
+    let timeout = Duration::from_secs(args.timeout_secs.max(1));
+    let elastic = args.extraction_service.as_deref().filter(|u| !u.is_empty());
+    let tika = args.tika.as_deref().filter(|u| !u.is_empty());
+    let extractor = match (elastic, tika) {
+        (Some(url), _) => Extractor::with_service(limits, ElasticService::new(url, timeout)),
+        (None, Some(url)) => Extractor::with_service(limits, Tika::new(url, timeout)),
+        (None, None) => Extractor::in_process(limits, args.max_download_bytes),
     };
     let extraction = match extractor.skip_reason(&extension, Some(size)) {
         Some(reason) => connector::extract::Extraction::none(reason),

@@ -6,6 +6,7 @@ mod connections;
 mod crash_resume;
 mod deleted_mid_sync;
 mod demo;
+mod extract;
 mod filtering;
 mod incremental;
 mod rules;
