@@ -502,27 +502,24 @@ impl Extractor {
         };
         // The services take files; a download is kept in memory only for in-process reading,
         // so this copy is for callers that hand over bytes themselves.
-        let file = match &source {
-            Source::Path(_) => None,
+        let written;
+        let path = match &source {
+            Source::Path(path) => path.as_path(),
             Source::Bytes(bytes) => {
-                match tempfile::Builder::new()
+                written = match tempfile::Builder::new()
                     .suffix(&format!(".{extension}"))
                     .tempfile()
                     .and_then(|mut f| std::io::Write::write_all(&mut f, bytes).map(|()| f))
                 {
-                    Ok(file) => Some(file),
+                    Ok(file) => file,
                     Err(err) => {
                         return Extraction::failure(format!(
                             "could not write the file for the text extraction service: {err}"
                         ));
                     }
-                }
+                };
+                written.path()
             }
-        };
-        let path = match (&source, &file) {
-            (Source::Path(path), _) => path.as_path(),
-            (_, Some(file)) => file.path(),
-            (Source::Bytes(_), None) => unreachable!("written above"),
         };
         let extraction = service.extract_file(path).await;
         let mut out = limits::TextOut::new(self.limits.max_text_bytes);
@@ -628,8 +625,9 @@ const SPOOL_BUFFER: usize = 64 * 1024;
 
 /// The largest download kept in memory instead of a file ([`spool`]'s `in_memory`): with
 /// `concurrent_downloads` at its maximum of 50, 12.5 MiB at most. Most attachments are
-/// smaller, and a file on disk costs a create, writes, reads and an unlink (a tenth of a
-/// sync's CPU on the medium site, measured).
+/// smaller, and a file on disk costs a create, writes, a second open, reads and an unlink
+/// (with the quarantine's per-file marks that went with them, 6% of a sync's CPU on the
+/// simulator's medium site).
 pub const IN_MEMORY_BYTES: usize = 256 * 1024;
 
 /// Streams a download chunk by chunk: kept in memory while `in_memory` is set and it is no
