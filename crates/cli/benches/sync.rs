@@ -145,11 +145,21 @@ impl Bench {
         })
     }
 
-    /// Every build into every target, one after the other.
-    fn each(&self, mut f: impl FnMut(&Build, &'static str, Option<&str>)) {
+    /// A sync of `sandbox` with `settings` by every build into every target, one after the
+    /// other, each handed to `report`.
+    fn each(
+        &self,
+        sandbox: &Sandbox,
+        settings: Settings,
+        mut report: impl FnMut(&Build, &'static str, Measured),
+    ) {
         for (target, url) in &self.targets {
             for build in &self.builds {
-                f(build, target, url.as_deref());
+                report(
+                    build,
+                    target,
+                    sync_in_child(build, sandbox, settings, url.as_deref()),
+                );
             }
         }
     }
@@ -186,16 +196,11 @@ impl Bench {
             "docs/s"
         );
         for concurrency in levels {
-            self.each(|build, target, url| {
-                let m = sync_in_child(
-                    build,
-                    &sandbox,
-                    Settings {
-                        concurrency,
-                        download_cap: None,
-                    },
-                    url,
-                );
+            let settings = Settings {
+                concurrency,
+                download_cap: None,
+            };
+            self.each(&sandbox, settings, |build, target, m| {
                 let latency = latency_ms as f64 / 1000.0;
                 let bound = ((m.requests - m.downloads) as f64 * latency / concurrency as f64)
                     .max(m.downloads as f64 * latency / DOWNLOADS as f64);
@@ -234,16 +239,11 @@ impl Bench {
         );
         let mut per_doc: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
         for _ in 0..repeat {
-            self.each(|build, target, url| {
-                let m = sync_in_child(
-                    build,
-                    &sandbox,
-                    Settings {
-                        concurrency: 16,
-                        download_cap: None,
-                    },
-                    url,
-                );
+            let settings = Settings {
+                concurrency: 16,
+                download_cap: None,
+            };
+            self.each(&sandbox, settings, |build, target, m| {
                 let docs = m.documents.max(1) as f64;
                 let cpu = m.cpu * 1000.0 / docs;
                 per_doc.entry((target, build.name)).or_default().push(cpu);
@@ -300,16 +300,11 @@ impl Bench {
         for name in ["25k", "100k", "files"] {
             let scenario = scenario(name, files);
             let sandbox = self.start(scenario.options.clone());
-            self.each(|build, target, url| {
-                let m = sync_in_child(
-                    build,
-                    &sandbox,
-                    Settings {
-                        concurrency: 16,
-                        download_cap: scenario.download_cap,
-                    },
-                    url,
-                );
+            let settings = Settings {
+                concurrency: 16,
+                download_cap: scenario.download_cap,
+            };
+            self.each(&sandbox, settings, |build, target, m| {
                 let mib = |b: u64| b as f64 / MIB;
                 println!(
                     "{:<24} {:<11} {:<12} {:>9} {:>8.1} {:>12.3} {:>10.1} {:>8.1} {:>8.1} {:>8.1}{}",

@@ -582,19 +582,12 @@ enum Body {
 }
 
 impl Spooled {
-    /// Where the file is, when it was written to disk.
-    pub fn path(&self) -> Option<&Path> {
-        match &self.body {
-            Body::File(file) => Some(file.path()),
-            Body::Memory(_) => None,
-        }
-    }
-
-    /// The file to extract.
-    pub fn source(&self) -> Source {
-        match &self.body {
+    /// The file to extract: its path (the file stays while `self` lives), or the bytes of a
+    /// download held in memory, moved out.
+    pub fn source(&mut self) -> Source {
+        match &mut self.body {
             Body::File(file) => Source::Path(file.path().to_owned()),
-            Body::Memory(bytes) => Source::Bytes(bytes.clone()),
+            Body::Memory(bytes) => Source::Bytes(std::mem::take(bytes)),
         }
     }
 

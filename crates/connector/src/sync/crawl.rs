@@ -731,7 +731,7 @@ impl Crawl<'_> {
         drop(downloading);
         let mut complete = true;
         match spooled {
-            Ok(file) => {
+            Ok(mut file) => {
                 self.live
                     .downloaded_bytes
                     .fetch_add(file.len(), Ordering::Relaxed);
