@@ -24,7 +24,7 @@
 //! it runs again into that search node. `BENCH_BASELINE=/path/to/confluence-connector` runs
 //! every row with that binary too (an older build), alternating with this one, and prints the
 //! ratio. `BENCH_WRAPPER` runs each sync under a profiler, e.g. `heaptrack -o /tmp/sync`;
-//! `BENCH_STDERR=1` shows the syncs' own output. A sync that does not complete prints its
+//! `BENCH_STDERR=1` shows the syncs' own output, with `BENCH_LOG` as their `RUST_LOG`. A sync that does not complete prints its
 //! summary, and its row says so.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,6 +76,7 @@ struct Measured {
     requests: u64,
     downloads: u64,
     groups: u64,
+    users: u64,
 }
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -342,25 +343,33 @@ fn status_note(m: &Measured) -> String {
 }
 
 /// The fewest requests a complete crawl of the site needs by the request budget of
-/// ARCHITECTURE.md (Cloud, labels and document-level security on): the identity check and the
-/// space listing, each space's page and blog post listings (50 a request), one comment listing
-/// per page or blog post, the attachment listings beyond the 25 a listing expands, and two
-/// requests per download. Which files are downloaded depends on the caps and extension list,
-/// so the downloads are the ones the simulator served, and so are the group member listings
-/// (one per group an access computation needs).
+/// ARCHITECTURE.md (Cloud through REST v2, labels and document-level security on): the
+/// identity check, the space listing and the v2 probe; per space its pages without bodies,
+/// the v1 restriction listing of its pages and blog posts, its content labels and per label
+/// the pages and the blog posts carrying it, and its pages and blog posts with their bodies;
+/// site-wide the attachments and the footer and inline comments (250 rows a request in v2,
+/// 200 in the restriction listing), and v1's search for the creators of those edited since
+/// (100 ids a request); two requests per download. Which files are downloaded
+/// depends on the caps and extension list, so the downloads are the ones the simulator served,
+/// and so are the group member listings (one per group an access computation needs) and the
+/// `users-bulk` lookups (one per listing page that names people not met before).
 struct Budget {
     fixed: u64,
     listings: u64,
-    units: u64,
-    attachment_listings: u64,
+    labels: u64,
+    site_wide: u64,
+    creators: u64,
 }
 
 impl Budget {
     fn of(sandbox: &Sandbox) -> Budget {
         let truth = sandbox.sim.truth();
         let mut per_space: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut carriers: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
         let mut spaces = BTreeSet::new();
-        let mut attachments: BTreeMap<&str, u64> = BTreeMap::new();
+        let (mut attachments, mut comments) = (0u64, 0u64);
+        // Comments and attachments edited since their creation: v1 names their creators.
+        let mut edited = (0u64, 0u64);
         for doc in &truth {
             match doc.r#type.as_str() {
                 "space" => {
@@ -370,49 +379,79 @@ impl Budget {
                     *per_space
                         .entry((doc.space_key.as_str(), doc.r#type.as_str()))
                         .or_default() += 1;
+                    for label in &doc.labels {
+                        *carriers
+                            .entry((doc.space_key.as_str(), label.as_str(), doc.r#type.as_str()))
+                            .or_default() += 1;
+                    }
                 }
                 "attachment" => {
-                    if let Some(parent) = &doc.parent_id {
-                        *attachments.entry(parent.as_str()).or_default() += 1;
-                    }
+                    attachments += 1;
+                    edited.0 += u64::from(doc.version > 1);
+                }
+                "comment" => {
+                    comments += 1;
+                    edited.1 += u64::from(doc.version > 1);
                 }
                 _ => {}
             }
         }
+        let pages = |n: u64, per: u64| n.div_ceil(per).max(1);
+        let count = |space: &str, kind: &str| per_space.get(&(space, kind)).copied().unwrap_or(0);
         let listings = spaces
             .iter()
-            .flat_map(|space| ["page", "blogpost"].map(|kind| (*space, kind)))
-            .map(|key| {
-                per_space
-                    .get(&key)
-                    .copied()
-                    .unwrap_or(0)
-                    .div_ceil(50)
-                    .max(1)
+            .map(|space| {
+                let (p, b) = (count(space, "page"), count(space, "blogpost"));
+                // Pages without bodies, restrictions, then pages and blog posts with bodies.
+                pages(p, 250) + pages(p + b, 200) + pages(p, 250) + pages(b, 250)
             })
             .sum();
+        let labels_used: BTreeSet<(&str, &str)> = carriers
+            .keys()
+            .map(|(space, label, _)| (*space, *label))
+            .collect();
+        let labels = spaces.len() as u64
+            + labels_used
+                .iter()
+                .map(|(space, label)| {
+                    ["page", "blogpost"]
+                        .map(|kind| {
+                            pages(
+                                carriers.get(&(*space, *label, kind)).copied().unwrap_or(0),
+                                250,
+                            )
+                        })
+                        .iter()
+                        .sum::<u64>()
+                })
+                .sum::<u64>();
         Budget {
-            fixed: 1 + (spaces.len() as u64).div_ceil(100),
+            fixed: 2 + (spaces.len() as u64).div_ceil(100),
             listings,
-            units: per_space.values().sum(),
-            attachment_listings: attachments
-                .values()
-                .filter(|n| **n > 25)
-                .map(|n| (n - 25).div_ceil(100))
-                .sum(),
+            labels,
+            site_wide: pages(attachments, 250) + comments.div_ceil(250).max(2),
+            creators: edited.0.div_ceil(100) + edited.1.div_ceil(100),
         }
     }
 
-    /// With the downloads and the group member listings the simulator served.
+    /// With the downloads, group member listings and user lookups the simulator served.
     fn requests(&self, m: &Measured) -> u64 {
-        self.fixed + self.listings + self.units + self.attachment_listings + m.groups + m.downloads
+        self.fixed
+            + self.listings
+            + self.labels
+            + self.site_wide
+            + self.creators
+            + m.groups
+            + m.users
+            + m.downloads
     }
 
     fn describe(&self) -> String {
         format!(
-            "{} sign-in and spaces + {} page and blog post listings + {} comment listings + {} \
-             attachment listings + the group member listings and downloads served",
-            self.fixed, self.listings, self.units, self.attachment_listings
+            "{} sign-in, spaces and probe + {} page, restriction and blog post listings + {} \
+             label listings + {} site-wide attachment and comment listings + {} creator \
+             searches + the group member listings, user lookups and downloads served",
+            self.fixed, self.listings, self.labels, self.site_wide, self.creators
         )
     }
 }
@@ -538,6 +577,7 @@ fn sync_in_child(
         .env("CONFLUENCE_CONNECTOR_DATA_DIR", dir.path().join("data"))
         .env_remove("CONFLUENCE_CONNECTOR_LOG")
         .env_remove("RUST_LOG")
+        .envs(std::env::var_os("BENCH_LOG").map(|filter| ("RUST_LOG", filter)))
         .stdout(Stdio::piped())
         .stderr(if std::env::var_os("BENCH_STDERR").is_some() {
             Stdio::inherit()
@@ -616,6 +656,11 @@ fn sync_in_child(
         groups: counts
             .iter()
             .filter(|(endpoint, _)| endpoint.contains("/group/"))
+            .map(|(_, c)| c.requests)
+            .sum(),
+        users: counts
+            .iter()
+            .filter(|(endpoint, _)| endpoint.contains("users-bulk"))
             .map(|(_, c)| c.requests)
             .sum(),
     }

@@ -859,23 +859,17 @@ pub(crate) fn route(sh: &Shared, req: &Req) -> Resp {
         },
         quirks: quirks.clone(),
     };
-    let mut resp =
-        if req.method != axum::http::Method::GET && req.method != axum::http::Method::HEAD {
-            if matches!(area, Area::V2(_)) {
-                v2::error(405, "Method Not Allowed")
-            } else {
-                call.error(405, "Method Not Allowed")
-            }
-        } else {
-            match area {
-                Area::Api(p) => api(&call, p),
-                Area::V2(p) => v2::route(&call, p),
-                Area::Download(p) => download(&call, p),
-                Area::Extender(p) => users::extender(&call, p),
-                Area::Jira(p) => users::jira(&call, p),
-                Area::Media(_) => Resp::empty(404),
-            }
-        };
+    let reads = req.method == axum::http::Method::GET || req.method == axum::http::Method::HEAD;
+    let mut resp = match area {
+        // v2 has a `POST` route (`users-bulk`) and answers other methods itself.
+        Area::V2(p) => v2::route(&call, p),
+        _ if !reads => call.error(405, "Method Not Allowed"),
+        Area::Api(p) => api(&call, p),
+        Area::Download(p) => download(&call, p),
+        Area::Extender(p) => users::extender(&call, p),
+        Area::Jira(p) => users::jira(&call, p),
+        Area::Media(_) => Resp::empty(404),
+    };
     if quirks.trim_fields {
         resp = trim_fields(resp);
     }

@@ -5,7 +5,11 @@
 //!
 //! Server and Data Center have no v2: [`super::classify`] only recognises these paths on
 //! Cloud, so there they answer the plain 404 of an unknown path.
+//!
+//! Every route reads (`GET`, `HEAD`) except `POST /users-bulk`, a lookup that takes its ids in
+//! a body; any other method answers 405 in v2's envelope.
 
+use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::Call;
@@ -15,10 +19,12 @@ use crate::model::{Kind, Status};
 mod attachments;
 mod comments;
 mod content;
+mod labels;
 mod paging;
 mod shape;
 mod spaces;
 mod tree;
+mod users;
 
 /// Whether `path` (a full request path) is a v2 path on a Cloud site.
 pub(crate) fn is_v2_path(path: &str) -> bool {
@@ -71,19 +77,39 @@ pub(super) fn invalid(name: &str, value: &str) -> Resp {
 
 type Res = Result<Resp, Resp>;
 
-/// Answers a v2 request; `path` is what follows `/wiki/api/v2`.
+/// Answers a v2 request of any method; `path` is what follows `/wiki/api/v2`.
 pub(super) fn route(c: &Call<'_>, path: &str) -> Resp {
     let segs: Vec<&str> = path
         .trim_start_matches('/')
         .trim_end_matches('/')
         .split('/')
         .collect();
-    let res = match segs.as_slice() {
+    let method = &c.req.method;
+    let res = if *method == Method::GET || *method == Method::HEAD {
+        read_route(c, &segs)
+    } else {
+        match (method, segs.as_slice()) {
+            (&Method::POST, ["users-bulk"]) => users::bulk(c),
+            _ => Err(error(405, "Method Not Allowed")),
+        }
+    };
+    res.unwrap_or_else(|e| e)
+}
+
+/// The `GET` (and `HEAD`) routes.
+fn read_route(c: &Call<'_>, segs: &[&str]) -> Res {
+    match segs {
         ["spaces"] => spaces::list(c),
         ["spaces", id] => spaces::one(c, id),
         ["spaces", id, "pages"] => content::in_space(c, id, Kind::Page),
         ["spaces", id, "blogposts"] => content::in_space(c, id, Kind::BlogPost),
         ["spaces", id, "permissions"] => spaces::permissions(c, id),
+        ["spaces", id, "content", "labels"] => labels::in_space(c, id),
+        ["labels"] => labels::all(c),
+        ["labels", id, "pages"] => labels::content(c, id, Kind::Page),
+        ["labels", id, "blogposts"] => labels::content(c, id, Kind::BlogPost),
+        ["labels", id, "attachments"] => labels::attachments(c, id),
+        ["users-bulk"] => Err(error(405, "Method Not Allowed")),
         ["pages", rest @ ..] => container_route(c, Kind::Page, rest),
         ["blogposts", rest @ ..] => container_route(c, Kind::BlogPost, rest),
         ["footer-comments"] => comments::all(c, false),
@@ -95,8 +121,7 @@ pub(super) fn route(c: &Call<'_>, path: &str) -> Resp {
         ["attachments"] => attachments::all(c),
         ["attachments", id] => attachments::one(c, id),
         _ => Err(no_route()),
-    };
-    res.unwrap_or_else(|e| e)
+    }
 }
 
 /// The routes under `pages` and `blogposts`.

@@ -122,6 +122,32 @@ impl Client {
         (status, v, link)
     }
 
+    /// POST a JSON body below `/wiki/api/v2`: status, body, and the `Link` header.
+    pub async fn v2_post(&self, path: &str, body: &Value) -> (u16, Value, Option<String>) {
+        let url = format!("{}/api/v2{path}", self.base);
+        let mut rb = self
+            .http
+            .post(&url)
+            .header("accept", "application/json")
+            .json(body);
+        if let Some(a) = &self.auth {
+            rb = rb.header("authorization", a);
+        }
+        let r = rb
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        let status = r.status().as_u16();
+        let link = r
+            .headers()
+            .get("link")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let text = r.text().await.unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, v, link)
+    }
+
     /// A v2 object or collection page that must answer 200.
     pub async fn v2(&self, path_and_query: &str) -> Value {
         let (s, v, _) = self.v2_raw(path_and_query).await;

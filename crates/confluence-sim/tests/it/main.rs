@@ -16,3 +16,4 @@ mod scale;
 mod schema;
 mod v2;
 mod v2_behaviour;
+mod v2_labels;

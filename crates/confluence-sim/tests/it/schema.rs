@@ -335,6 +335,27 @@ async fn cloud_v2_responses_follow_the_v2_openapi_description() {
         .expect("attachment id")
         .to_owned();
     assert!(!blogs.is_empty());
+    // Label ids for the label routes: a page's first label, and one on a blog post and an
+    // attachment.
+    sim.admin()
+        .add_label(&att_id, "release-notes")
+        .expect("label");
+    let page_label = c.v2(&format!("/pages/{labelled}/labels")).await["results"][0]["id"]
+        .as_str()
+        .expect("label id")
+        .to_owned();
+    let labelled_space = c.v2(&format!("/pages/{labelled}")).await["spaceId"]
+        .as_str()
+        .expect("space id")
+        .to_owned();
+    let release_notes = c.v2("/labels?limit=250").await["results"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .find(|l| l["name"] == "release-notes")
+        .and_then(|l| l["id"].as_str())
+        .expect("release-notes")
+        .to_owned();
 
     let single = "include-labels=true&include-properties=true&include-operations=true&include-likes=true&include-favorited-by-current-user-status=true";
     let cases: Vec<(String, &str)> = vec![
@@ -433,6 +454,27 @@ async fn cloud_v2_responses_follow_the_v2_openapi_description() {
         ),
         ("/attachments?limit=100".into(), "/attachments"),
         (format!("/attachments/{att_id}"), "/attachments/{id}"),
+        ("/labels?sort=-name&limit=5".into(), "/labels"),
+        (
+            format!("/labels?label-id={page_label},{release_notes}&prefix=global"),
+            "/labels",
+        ),
+        (
+            format!("/spaces/{labelled_space}/content/labels?sort=name&limit=5"),
+            "/spaces/{id}/content/labels",
+        ),
+        (
+            format!("/labels/{page_label}/pages?space-id={labelled_space}&body-format=storage"),
+            "/labels/{id}/pages",
+        ),
+        (
+            format!("/labels/{release_notes}/blogposts?body-format=atlas_doc_format&sort=-id"),
+            "/labels/{id}/blogposts",
+        ),
+        (
+            format!("/labels/{release_notes}/attachments?sort=created-date"),
+            "/labels/{id}/attachments",
+        ),
     ];
     for (path, route) in cases {
         let (status, v, link) = c.v2_raw(&path).await;
@@ -454,12 +496,31 @@ async fn cloud_v2_responses_follow_the_v2_openapi_description() {
             );
         }
     }
+    // The one POST route: a bulk user lookup.
+    let account = c.ok("/user/current").await["accountId"]
+        .as_str()
+        .expect("the crawler's account id")
+        .to_owned();
+    let (status, v, link) = c
+        .v2_post("/users-bulk", &serde_json::json!({"accountIds": [account]}))
+        .await;
+    assert_eq!(status, 200, "POST v2 /users-bulk: {v}");
+    let op = &spec["paths"]["/users-bulk"]["post"];
+    let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "/users-bulk: no 200 schema");
+    checker.check(schema, &v, "/users-bulk", 0);
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(1), "{v}");
+    let base = v["_links"]["base"].as_str().expect("_links.base");
+    assert_eq!(link, Some(format!("<{base}>; rel=\"base\"")));
     // Errors have the documented envelope.
     for path in [
         "/pages/1",
         "/pages/abc",
         "/pages?limit=abc",
         "/spaces?sort=size",
+        "/labels/1/pages",
+        "/labels/abc/pages",
+        "/labels?label-id=x",
     ] {
         let (status, v, _) = c.v2_raw(path).await;
         assert!(status == 400 || status == 404, "{path}: {status}");

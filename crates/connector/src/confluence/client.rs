@@ -220,11 +220,40 @@ impl ConfluenceClient {
     /// GETs `url`, with retries, and returns a body that is well-formed JSON (checked without
     /// building it), for the caller to decode into its own types.
     pub(crate) async fn get_json(&self, url: &Url) -> Result<bytes::Bytes, ClientError> {
+        self.json_call(url, None).await
+    }
+
+    /// POSTs `body` (JSON) to `url` for a read (Cloud's `users-bulk`), with retries, and
+    /// decodes the answer as a `T`.
+    pub(crate) async fn post_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Setup(e.to_string()))?;
+        let answer = self.json_call(url, Some(body.into())).await?;
+        serde_json::from_slice(&answer).map_err(|e| ClientError::Decode {
+            url: redact(url),
+            message: format!("unexpected shape ({e})"),
+        })
+    }
+
+    /// A JSON call: a GET, or a POST of `body`; the answer's body, checked well-formed.
+    async fn json_call(
+        &self,
+        url: &Url,
+        body: Option<bytes::Bytes>,
+    ) -> Result<bytes::Bytes, ClientError> {
         let mut attempt = 0u32;
         loop {
             let started = Instant::now();
             let outcome = match self
-                .attempt(url, self.inner.options.request_timeout, "application/json")
+                .attempt(
+                    url,
+                    self.inner.options.request_timeout,
+                    "application/json",
+                    body.clone(),
+                )
                 .await
             {
                 Ok((response, _permit)) => {
@@ -251,7 +280,7 @@ impl ConfluenceClient {
         let mut attempt = 0u32;
         let (response, permit) = loop {
             match self
-                .attempt(&url, self.inner.options.download_timeout, "*/*")
+                .attempt(&url, self.inner.options.download_timeout, "*/*", None)
                 .await
             {
                 Ok(ok) => break ok,
@@ -388,13 +417,14 @@ impl ConfluenceClient {
         }
     }
 
-    /// Sends one GET after waiting for the shared gate and a concurrency permit, and classifies
+    /// Sends one GET (or the POST of `body`) after waiting for the shared gate and a concurrency permit, and classifies
     /// the status. The permit is returned with the response so the body read counts too.
     async fn attempt(
         &self,
         url: &Url,
         timeout: Duration,
         accept: &str,
+        body: Option<bytes::Bytes>,
     ) -> Result<(reqwest::Response, OwnedSemaphorePermit), Failure> {
         let inner = &self.inner;
         let download = accept != "application/json";
@@ -403,22 +433,29 @@ impl ConfluenceClient {
         } else {
             &inner.permits
         };
+        let queued = Instant::now();
         let permit = permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Failure::Fatal(ClientError::Setup("client closed".to_string())))?;
         inner.gate.wait().await;
+        let queued = queued.elapsed();
         Counters::add(&inner.counters.requests, 1);
         let http = if download {
             &inner.download_http
         } else {
             &inner.http
         };
-        let mut request = http
-            .get(url.clone())
-            .timeout(timeout)
-            .header(reqwest::header::ACCEPT, accept);
+        let mut request = match body {
+            Some(body) => http
+                .post(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
+            None => http.get(url.clone()),
+        }
+        .timeout(timeout)
+        .header(reqwest::header::ACCEPT, accept);
         request = match &inner.credentials {
             Credentials::Anonymous => request,
             Credentials::Basic { username, password } => {
@@ -444,6 +481,7 @@ impl ConfluenceClient {
         })?;
         // Confluence serves refused credentials as anonymous when anonymous access is on, and
         // says so only in this header: such an answer is never the crawler's view.
+        tracing::trace!(path = url.path(), ?queued, headers_after = ?started.elapsed(), "request sent");
         if self.has_credentials()
             && let Some(detail) = retry::login_refused(response.headers())
         {

@@ -53,4 +53,7 @@ pub use model::{
 };
 pub use options::{ClientOptions, Credentials, Flavor};
 pub use paging::{Page, Pager};
-pub use v2::{V2Content, V2Version, v2_units};
+pub use v2::{
+    Names, USERS_PER_LOOKUP, V2Attachment, V2Body, V2Comment, V2Content, V2Label, V2Version,
+    v2_units,
+};

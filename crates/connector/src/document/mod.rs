@@ -240,6 +240,28 @@ impl Document {
         }
     }
 
+    /// Sets the labels: a set, in name order whichever listing gave them.
+    pub fn set_labels(&mut self, labels: impl IntoIterator<Item = String>) {
+        self.labels = labels.into_iter().collect();
+        self.labels.sort();
+        self.labels.dedup();
+    }
+
+    /// A page or blog post as far as its attachments and comments inherit from it (see
+    /// [`Document::inherit_container`]): id, type, title, space and ancestors, nothing else.
+    pub fn container(
+        id: String,
+        kind: DocType,
+        title: String,
+        space: (Option<String>, Option<String>),
+        ancestors: (Vec<Ancestor>, Vec<String>),
+    ) -> Document {
+        let mut doc = Document::new(id, kind, title, NO_TIMESTAMP.to_owned());
+        (doc.space, doc.space_key) = space;
+        (doc.ancestors, doc.ancestor_ids) = ancestors;
+        doc
+    }
+
     /// A space document. Its timestamp is the space's creation time where Confluence gives it,
     /// so an unchanged space keeps its timestamp from one sync to the next.
     pub fn from_space(space: &Space, links: &SiteLinks) -> Option<Document> {

@@ -93,7 +93,7 @@ pub(crate) fn build(row: &Row, links: &SiteLinks, index_labels: bool) -> Built {
                     return Built::Skip("content without an id");
                 };
                 if index_labels {
-                    doc.labels = labels_of(content);
+                    doc.set_labels(labels_of(content));
                 }
                 if doc.url.is_none() {
                     doc.url = links.absolute(result.url.as_deref());

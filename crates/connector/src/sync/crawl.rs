@@ -159,7 +159,9 @@ pub(crate) struct Crawl<'a> {
 impl Crawl<'_> {
     /// Crawls every space in scope. `Err` only when the spaces themselves could not be listed.
     pub async fn run(self) -> Result<Vec<SpaceOutcome>> {
-        let (spaces, missing) = self.spaces_in_scope().await?;
+        // On Cloud, REST v2 unless the site (or a proxy before it) does not serve it.
+        let (scope, v2) = tokio::join!(self.spaces_in_scope(), self.v2_served());
+        let (spaces, missing) = scope?;
         self.live
             .spaces_total
             .store(spaces.len() as u64, Ordering::Relaxed);
@@ -176,11 +178,15 @@ impl Crawl<'_> {
         let downloads = Arc::new(Semaphore::new(
             self.config.concurrent_downloads.clamp(1, 50) as usize,
         ));
-        let mut outcomes = stream::iter(spaces)
-            .map(|space| self.space(space, &links, &downloads))
-            .buffer_unordered(self.space_fan_out())
-            .collect::<Vec<_>>()
-            .await;
+        let mut outcomes = if v2 {
+            self.run_v2(spaces, &links, &downloads).await
+        } else {
+            stream::iter(spaces)
+                .map(|space| self.space(space, &links, &downloads))
+                .buffer_unordered(self.space_fan_out())
+                .collect::<Vec<_>>()
+                .await
+        };
         // A configured space that is not there is a question, not a deletion: incomplete, so
         // its documents stay.
         outcomes.extend(missing.into_iter().map(|key| SpaceOutcome {
@@ -289,21 +295,9 @@ impl Crawl<'_> {
                 complete: true,
             };
         }
-        (self.events)(&SyncEvent::SpaceStarted { key: key.clone() });
-        self.live
-            .current
-            .lock()
-            .map(|mut c| c.push(key.clone()))
-            .ok();
+        self.space_started(&key);
+        self.send_space(&space, &key, links).await;
         let mut complete = true;
-        if let Some(mut doc) = Document::from_space(&space, links) {
-            if let Some(acl) = &self.acl {
-                let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
-                self.apply_acl(&mut doc, &access, &derivation);
-            }
-            self.live.listed(1);
-            self.send(doc, None).await;
-        }
         for kind in kinds {
             if self.cancel.is_cancelled() {
                 complete = false;
@@ -325,17 +319,46 @@ impl Crawl<'_> {
                 }
             }
         }
+        self.space_finished(&key, complete);
+        SpaceOutcome { key, complete }
+    }
+
+    /// Says that the crawl of a space starts.
+    pub(crate) fn space_started(&self, key: &str) {
+        (self.events)(&SyncEvent::SpaceStarted {
+            key: key.to_owned(),
+        });
         self.live
             .current
             .lock()
-            .map(|mut c| c.retain(|k| k != &key))
+            .map(|mut c| c.push(key.to_owned()))
+            .ok();
+    }
+
+    /// Says that the crawl of a space ended, and whether every listing in it completed.
+    pub(crate) fn space_finished(&self, key: &str, complete: bool) {
+        self.live
+            .current
+            .lock()
+            .map(|mut c| c.retain(|k| k != key))
             .ok();
         self.live.spaces_done.fetch_add(1, Ordering::Relaxed);
         (self.events)(&SyncEvent::SpaceFinished {
-            key: key.clone(),
+            key: key.to_owned(),
             complete,
         });
-        SpaceOutcome { key, complete }
+    }
+
+    /// Writes the space's own document.
+    pub(crate) async fn send_space(&self, space: &Space, key: &str, links: &SiteLinks) {
+        if let Some(mut doc) = Document::from_space(space, links) {
+            if let Some(acl) = &self.acl {
+                let (access, derivation) = acl.space_access(key, Some(&space.permissions)).await;
+                self.apply_acl(&mut doc, &access, &derivation);
+            }
+            self.live.listed(1);
+            self.send(doc, None).await;
+        }
     }
 
     /// Lists one type of content in a space and processes each item; the first listing error
@@ -512,9 +535,9 @@ impl Crawl<'_> {
             None => Vec::new(),
         };
         if let Some(labels) = labels {
-            doc.labels = labels.into_iter().filter_map(|l| l.name).collect();
+            doc.set_labels(labels.into_iter().filter_map(|l| l.name));
         } else if let Some(labels) = expanded_labels.filter(|_| self.config.index_labels) {
-            doc.labels = labels;
+            doc.set_labels(labels);
         }
         drop(fetching);
         self.live

@@ -1323,7 +1323,7 @@ async fn rebuild_ancestors(client: &ConfluenceClient, units: &mut [Content]) -> 
 
 /// Sets every unit's `ancestors` (root first, with titles from `units`) by following `parent`
 /// (child id to parent id) up; a parent that is not among `units` ends the chain.
-fn set_ancestors(units: &mut [Content], parent: &HashMap<String, String>) {
+pub(super) fn set_ancestors(units: &mut [Content], parent: &HashMap<String, String>) {
     let titles: HashMap<String, Option<String>> = units
         .iter()
         .filter_map(|u| Some((u.id.clone()?, u.title.clone())))

@@ -13,6 +13,7 @@ mod access_control;
 pub mod checkpoint;
 mod cql_crawl;
 pub(crate) mod crawl;
+mod crawl_v2;
 mod errors;
 mod full;
 mod incremental;

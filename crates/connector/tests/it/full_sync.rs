@@ -340,3 +340,98 @@ async fn documents_the_engine_rejects_are_counted_and_reported() {
     }
     sandbox.shutdown().await;
 }
+
+/// On Cloud the crawl goes through REST v2 (listings per space and site-wide, no request per
+/// page) and writes exactly what the v1 crawl writes, access lists included: a v2 sync after a
+/// v1 sync of the same site finds every document unchanged. A proxy that does not pass v2
+/// through leaves the v1 crawl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloud_crawl_uses_rest_v2_and_writes_what_the_v1_crawl_writes() {
+    use confluence_sim::Quirks;
+    let sandbox = Sandbox::start(SimOptions {
+        flavor: Flavor::Cloud,
+        size: SiteSize::Tiny,
+        seed: 23,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut config = sandbox.config.clone();
+    config.use_document_level_security = true;
+    config.index_labels = true;
+    let work = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(
+        Store::open(&work.path().join("state.sqlite")).unwrap(),
+    ));
+    let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+    let run = |job_type| {
+        let options = SyncOptions {
+            work_dir: work.path().to_owned(),
+            trigger: "test".into(),
+            ..SyncOptions::default()
+        };
+        let (config, secrets, sink, store) = (&config, &sandbox.secrets, &sink, &store);
+        async move {
+            crate::support::run_job(job_type, config, secrets, sink, store, options)
+                .await
+                .unwrap()
+        }
+    };
+    let truth = sandbox.sim.truth();
+
+    // Through v1: v2 answers 404 as behind a proxy that does not pass it through.
+    sandbox.sim.admin().set_quirks(Quirks {
+        missing_route: Some("/api/v2/".into()),
+        ..Quirks::none()
+    });
+    let v1 = run(JobType::Full).await;
+    assert_eq!(v1.status, JobStatus::Completed, "{:?}", v1.errors);
+    assert!(crate::support::requests_to(&sandbox, |e| e.contains("/child/comment")) > 0);
+    let by_v1 = indexed(&*sink).await;
+    assert_matches_truth(&by_v1, &truth);
+
+    // Through v2: every document as v1 wrote it.
+    sandbox.sim.admin().set_quirks(Quirks::none());
+    sandbox.sim.admin().reset_request_counts();
+    let v2 = run(JobType::Full).await;
+    assert_eq!(v2.status, JobStatus::Completed, "{:?}", v2.errors);
+    let counts = sandbox.sim.admin().request_counts();
+    let v2_requests: u64 = counts
+        .iter()
+        .filter(|(e, _)| e.contains("/api/v2/"))
+        .map(|(_, c)| c.requests)
+        .sum();
+    assert!(v2_requests > 0, "{:?}", counts.keys());
+    // No request per page or blog post: no v1 child listing, no v2 child route.
+    let per_item: Vec<&String> = counts
+        .keys()
+        .filter(|e| {
+            e.contains("/child/")
+                || e.contains("/label")
+                    && !e.contains("/labels/{id}/")
+                    && !e.contains("/content/labels")
+                || e.contains("/footer-comments") && e.contains("/pages/")
+                || e.contains("/attachments") && e.contains("/pages/")
+        })
+        .collect();
+    assert!(per_item.is_empty(), "per-item requests: {per_item:?}");
+    let by_v2 = indexed(&*sink).await;
+    for (id, doc) in &by_v1 {
+        assert_eq!(Some(doc), by_v2.get(id), "{id} differs between the crawls");
+    }
+    assert_matches_truth(&by_v2, &truth);
+    assert_eq!(
+        v2.counters.created + v2.counters.updated,
+        0,
+        "{:?}",
+        v2.counters
+    );
+    assert_eq!(v2.counters.deleted_document_count, 0);
+    assert_eq!(
+        v2.counters.unchanged,
+        truth.len() as u64,
+        "{:?}",
+        v2.counters
+    );
+    sandbox.shutdown().await;
+}

@@ -299,11 +299,11 @@ async fn a_rate_limit_wait_shows_with_the_seconds_left() {
     })
     .await
     .unwrap();
-    // One 429 (Retry-After: 2) on the third content listing.
+    // One 429 (Retry-After: 2) on the third listing of a space's content (REST v2).
     sandbox
         .sim
         .admin()
-        .fail_requests_matching_times("content/search", 429, 2, Some(1));
+        .fail_requests_matching_times("/api/v2/spaces/", 429, 2, Some(1));
     let place = place();
     let (job, events) = run(&sandbox, &place, JobType::Full, None).await;
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);

@@ -26,7 +26,8 @@ fn listing_statuses(c: &Call<'_>, kind: Kind) -> Result<Vec<String>, Resp> {
     }
 }
 
-fn sort_fields(kind: Kind) -> &'static [&'static str] {
+/// The `sort` fields of page and blog post listings (`PageSortOrder`, `BlogPostSortOrder`).
+pub(super) fn sort_fields(kind: Kind) -> &'static [&'static str] {
     if kind == Kind::Page {
         &["id", "created-date", "modified-date", "title"]
     } else {

@@ -231,10 +231,16 @@ pub(super) fn space(c: &Call<'_>, s: u32, description: Option<&str>, icon: bool)
     Value::Object(o)
 }
 
-/// A label: `{id, name, prefix}`.
+/// The id a label is printed with: its index past 1000, so that label ids never look like
+/// small numbers.
+pub(super) fn label_id(l: u16) -> u64 {
+    1000 + u64::from(l)
+}
+
+/// A label: `{id, name, prefix}`. Every label of the model is a `global` one.
 pub(super) fn label(c: &Call<'_>, l: u16) -> Value {
     json!({
-        "id": (1000 + u64::from(l)).to_string(),
+        "id": label_id(l).to_string(),
         "name": c.site.labels[l as usize],
         "prefix": "global"
     })

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::content::entries;
-use super::paging::{self, Entry, Key, Order, Spec};
-use super::{Res, container, one_of, shape};
+use super::paging::{self, Entry, Order, Spec};
+use super::{Res, container, labels, one_of, shape};
 use crate::api::Call;
 use crate::http::Resp;
 use crate::model::Kind;
@@ -58,20 +58,13 @@ pub(super) fn ancestors(c: &Call<'_>, raw: &str) -> Res {
 pub(super) fn labels(c: &Call<'_>, raw: &str, kind: Kind) -> Res {
     let i = container(c, raw, kind)?;
     let prefix = one_of(c, "prefix", &["my", "team", "global", "system"])?;
-    let order = Order::parse(c, &["created-date", "id", "name"], "id")?;
-    let site = c.site;
+    let order = Order::parse(c, labels::LABEL_SORTS, "id")?;
     let entries: Vec<Entry> = if prefix.is_none_or(|p| p == "global") {
-        site.c(i)
+        c.site
+            .c(i)
             .labels
             .iter()
-            .map(|&l| Entry {
-                key: match order.field {
-                    "name" => Key::Str(site.labels[l as usize].clone()),
-                    _ => Key::Num(1000 + i64::from(l)),
-                },
-                id: 1000 + u64::from(l),
-                item: u32::from(l),
-            })
+            .map(|&l| labels::entry(c, l, order))
             .collect()
     } else {
         Vec::new()

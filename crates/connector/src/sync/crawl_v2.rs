@@ -1,0 +1,740 @@
+//! The standard crawl on Confluence Cloud through REST v2, what [`Crawl::run`] takes when the
+//! site serves v2 (a proxy that does not pass `/wiki/api/v2` through leaves the v1 crawl).
+//!
+//! v2 has no expansions: a page listing carries neither labels, attachments, comments,
+//! ancestors nor restrictions, and its child routes cost a request per page each. So each
+//! space is read in listings, never per item:
+//! 1. its pages without bodies (parents and titles: every page's ancestors) and, with
+//!    document-level security, v1's restriction listing of its pages and blog posts (v2 has no
+//!    restrictions); beside them the labels used in the space and, per label, the pages and
+//!    blog posts that carry it;
+//! 2. its pages and blog posts with their storage bodies, each written as it arrives with its
+//!    ancestors, labels and access; account ids become names through `users-bulk`, once each.
+//!
+//! Then, once every space is in, attachments and footer and inline comments come from v2's
+//! site-wide listings (v2 has no per-space ones): each row whose page or blog post this crawl
+//! wrote becomes a document with its container's place and access; the others (other spaces,
+//! out of scope) are passed over. Pages and listings are checkpointed when those listings
+//! complete: a run that stops before lists again, and what the index holds unchanged is
+//! neither downloaded nor written again.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use tokio::sync::Semaphore;
+
+use super::Step;
+use super::checkpoint::ListingKey;
+use super::crawl::{Crawl, Fetched, Item, SpaceOutcome};
+use super::incremental::set_ancestors;
+use crate::acl::{Access, Derivation};
+use crate::confluence::{
+    ClientError, ConfluenceClient, Content, ContentRef, ContentType, History, Names, Restrictions,
+    Space, USERS_PER_LOOKUP, V2Attachment, V2Comment, V2Content, v2_units,
+};
+use crate::document::{Ancestor, DocType, Document, SiteLinks};
+use crate::{Error, text};
+
+/// Label listings of one space read at once.
+const LABEL_FAN_OUT: usize = 8;
+
+/// Ids per v1 search for the creators v2 does not give (CQL `id in (...)`).
+const CREATORS_PER_SEARCH: usize = 100;
+
+/// A page or blog post this crawl wrote: what its attachments and comments take from it. It
+/// is kept until the site-wide listings end, so it is small: its place and access are shared
+/// with the pages beside it.
+struct Container {
+    id: String,
+    kind: DocType,
+    title: String,
+    /// The space's name and key (one per space).
+    space: Arc<(Option<String>, Option<String>)>,
+    /// Ancestor titles and ids (one per parent).
+    chain: Arc<Chain>,
+    /// Its access (one per space and set of restrictions).
+    acl: Option<Arc<(Access, Derivation)>>,
+}
+
+impl Container {
+    /// The container as a document, for [`Document::inherit_container`].
+    fn document(&self) -> Document {
+        Document::container(
+            self.id.clone(),
+            self.kind,
+            self.title.clone(),
+            (*self.space).clone(),
+            (*self.chain).clone(),
+        )
+    }
+
+    /// The listing it came from (checkpoint).
+    fn listing(&self) -> ListingKey {
+        let kind = match self.kind {
+            DocType::Blogpost => ContentType::BlogPost,
+            _ => ContentType::Page,
+        };
+        let key = self.space.1.clone().unwrap_or_default();
+        (key, kind.as_str().to_owned())
+    }
+}
+
+/// Ancestor titles and ids, root first: what the children of one parent share.
+type Chain = (Vec<Ancestor>, Vec<String>);
+
+/// The same access computed twice: same space, same restriction layers, no failure.
+type AclKey = (Option<String>, Vec<String>);
+
+/// The pages and blog posts written so far, by id, those with an incomplete document, and the
+/// places and accesses they share.
+#[derive(Default)]
+struct Containers {
+    written: Mutex<HashMap<String, Arc<Container>>>,
+    incomplete: Mutex<HashSet<String>>,
+    chains: Mutex<HashMap<String, Arc<Chain>>>,
+    accesses: Mutex<HashMap<AclKey, Arc<(Access, Derivation)>>>,
+}
+
+impl Containers {
+    fn get(&self, id: Option<&String>) -> Option<Arc<Container>> {
+        let id = id?;
+        lock(&self.written).get(id).cloned()
+    }
+
+    /// Keeps a written page or blog post.
+    fn keep(
+        &self,
+        doc: &Document,
+        space: &Arc<(Option<String>, Option<String>)>,
+        acl: Option<(Access, Derivation)>,
+    ) {
+        let parent = doc.ancestor_ids.last().cloned().unwrap_or_default();
+        let chain = lock(&self.chains)
+            .entry(parent)
+            .or_insert_with(|| Arc::new((doc.ancestors.clone(), doc.ancestor_ids.clone())))
+            .clone();
+        let acl = acl.map(|(access, derivation)| {
+            if derivation.failure.is_some() {
+                return Arc::new((access, derivation));
+            }
+            let key = (
+                derivation.space_key.clone(),
+                derivation
+                    .layers
+                    .iter()
+                    .map(|l| l.content_id.clone())
+                    .collect(),
+            );
+            lock(&self.accesses)
+                .entry(key)
+                .or_insert_with(|| Arc::new((access, derivation)))
+                .clone()
+        });
+        let container = Container {
+            id: doc.id.clone(),
+            kind: doc.kind,
+            title: doc.title.clone(),
+            space: space.clone(),
+            chain,
+            acl,
+        };
+        lock(&self.written).insert(doc.id.clone(), Arc::new(container));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Display names of the account ids met so far: v2 names people by account id only.
+#[derive(Default)]
+pub(crate) struct People {
+    names: Mutex<Names>,
+    /// Ids asked for already, found or not.
+    asked: Mutex<HashSet<String>>,
+    lookup: tokio::sync::Mutex<()>,
+}
+
+impl People {
+    /// Looks up the names of the ids not asked for yet. A failed lookup leaves them unnamed
+    /// (documents then show the account id) and is not repeated.
+    pub(crate) async fn learn(&self, client: &ConfluenceClient, ids: Vec<String>) {
+        // One lookup at a time: an id another listing is asking for is named once it returns.
+        let _turn = self.lookup.lock().await;
+        let new: Vec<String> = {
+            let mut asked = lock(&self.asked);
+            ids.into_iter()
+                .filter(|id| asked.insert(id.clone()))
+                .collect()
+        };
+        for chunk in new.chunks(USERS_PER_LOOKUP) {
+            match client.v2_users(chunk).await {
+                Ok(users) => {
+                    let mut names = lock(&self.names);
+                    for user in users {
+                        if let (Some(id), Some(name)) = (user.account_id, user.display_name) {
+                            names.insert(id, name);
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "users-bulk failed; these authors keep their account ids");
+                }
+            }
+        }
+    }
+
+    /// Runs `f` with the names known.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Names) -> T) -> T {
+        f(&lock(&self.names))
+    }
+}
+
+/// A space's pages and blog posts as the first listings give them: place and restrictions.
+struct Skeleton {
+    /// Pages and blog posts by id: ancestors (pages), title.
+    units: HashMap<String, Content>,
+    /// Read restrictions by id (with document-level security).
+    restrictions: HashMap<String, Option<Box<Restrictions>>>,
+    /// Label names by content id.
+    labels: HashMap<String, Vec<String>>,
+}
+
+impl Crawl<'_> {
+    /// Whether the site serves REST v2 (Cloud only; one small request).
+    pub(crate) async fn v2_served(&self) -> bool {
+        if self.client.flavor() != crate::confluence::Flavor::Cloud {
+            return false;
+        }
+        match self.client.v2_probe().await {
+            Ok(_) => true,
+            Err(err) => {
+                tracing::info!(%err, "REST v2 is not served here; crawling through REST v1");
+                false
+            }
+        }
+    }
+
+    /// The v2 crawl of `spaces` (see the module's documentation).
+    pub(crate) async fn run_v2(
+        &self,
+        spaces: Vec<Space>,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+    ) -> Vec<SpaceOutcome> {
+        let containers = Containers::default();
+        let people = People::default();
+        let listed: Vec<(SpaceOutcome, bool)> = stream::iter(spaces)
+            .map(|space| self.v2_space(space, links, &containers, &people))
+            .buffer_unordered(self.space_fan_out())
+            .collect()
+            .await;
+        let children = !self.cancel.is_cancelled()
+            && self
+                .v2_children(links, downloads, &containers, &people)
+                .await;
+        let written = std::mem::take(&mut *lock(&containers.written));
+        let incomplete = std::mem::take(&mut *lock(&containers.incomplete));
+        if children {
+            for (unit, container) in written {
+                let ok = !incomplete.contains(&unit);
+                let listing = container.listing();
+                self.mark(Item::UnitDone { unit, listing, ok }).await;
+            }
+        }
+        let mut outcomes = Vec::with_capacity(listed.len());
+        for (mut outcome, resumed) in listed {
+            if !resumed {
+                outcome.complete &= children;
+                if outcome.complete {
+                    for kind in [ContentType::Page, ContentType::BlogPost] {
+                        let listing = (outcome.key.clone(), kind.as_str().to_owned());
+                        self.mark(Item::ListingDone(listing)).await;
+                    }
+                }
+            }
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// One space: its document, then its pages and blog posts. The flag says the run this
+    /// one resumes wrote the space whole.
+    async fn v2_space(
+        &self,
+        space: Space,
+        links: &SiteLinks,
+        containers: &Containers,
+        people: &People,
+    ) -> (SpaceOutcome, bool) {
+        let key = space.key.clone().unwrap_or_default();
+        let done = [ContentType::Page, ContentType::BlogPost]
+            .iter()
+            .all(|kind| {
+                self.resume
+                    .listings
+                    .contains(&(key.clone(), kind.as_str().to_owned()))
+            });
+        if done {
+            self.live
+                .spaces_done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let outcome = SpaceOutcome {
+                key,
+                complete: true,
+            };
+            return (outcome, true);
+        }
+        self.space_started(&key);
+        self.send_space(&space, &key, links).await;
+        let complete = match self.v2_units(&space, links, containers, people).await {
+            Ok(()) => !self.cancel.is_cancelled(),
+            Err(err) => {
+                self.live
+                    .error(self.events, format!("space {key}"), err.to_string());
+                false
+            }
+        };
+        self.space_finished(&key, complete);
+        (SpaceOutcome { key, complete }, false)
+    }
+
+    /// A space's pages and blog posts, each written with its place, labels and access.
+    async fn v2_units(
+        &self,
+        space: &Space,
+        links: &SiteLinks,
+        containers: &Containers,
+        people: &People,
+    ) -> Result<(), Error> {
+        let key = space.key.clone().unwrap_or_default();
+        let Some(space_id) = space.id.clone() else {
+            return Err(Error::Listing {
+                what: format!("pages of space {key}"),
+                source: ClientError::Decode {
+                    url: "space listing".to_owned(),
+                    message: "the space has no id".to_owned(),
+                },
+            });
+        };
+        let skeleton = self.skeleton(space, &space_id).await?;
+        // The space's name and key, shared by every page kept for its attachments and comments.
+        let names = Arc::new((space.name.clone(), space.key.clone()));
+        if let Some(acl) = &self.acl {
+            // Every item's own restriction first: its descendants' access needs it.
+            futures_util::future::join_all(skeleton.units.values().map(|unit| {
+                let mut unit = unit.clone();
+                if let Some(id) = unit.id.as_ref() {
+                    unit.restrictions = skeleton.restrictions.get(id).cloned().flatten();
+                }
+                async move { acl.prime(&unit).await }
+            }))
+            .await;
+        }
+        for kind in [ContentType::Page, ContentType::BlogPost] {
+            let what = format!("{}s of space {key}", kind.as_str());
+            let listing: ListingKey = (key.clone(), kind.as_str().to_owned());
+            let _listing = self.live.busy(Step::Listing);
+            let mut pages = self
+                .client
+                .v2_space_bodies(&space_id, kind.as_str())
+                .map_err(|source| Error::Listing {
+                    what: what.clone(),
+                    source,
+                })?
+                .into_page_stream();
+            while let Some(page) = pages.next().await {
+                if self.cancel.is_cancelled() {
+                    return Ok(());
+                }
+                let rows = page
+                    .map_err(|source| Error::Listing {
+                        what: what.clone(),
+                        source,
+                    })?
+                    .results;
+                let rows: Vec<V2Content> = rows
+                    .into_iter()
+                    .filter(|r| {
+                        r.id.as_ref()
+                            .is_none_or(|id| !self.resume.units.contains(id))
+                    })
+                    .collect();
+                let ids = rows.iter().flat_map(V2Content::people).cloned().collect();
+                people.learn(self.client, ids).await;
+                let units: Vec<Content> = people.with(|names| {
+                    rows.into_iter()
+                        .map(|row| self.v2_content(row, kind, space, &skeleton, names))
+                        .collect()
+                });
+                self.live.listed(units.len() as u64);
+                stream::iter(units)
+                    .for_each_concurrent(self.item_fan_out(), |unit| {
+                        self.v2_unit(unit, &skeleton, &listing, &names, links, containers)
+                    })
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// A listed page or blog post as v1 would give it: its space, ancestors and restrictions.
+    fn v2_content(
+        &self,
+        row: V2Content,
+        kind: ContentType,
+        space: &Space,
+        skeleton: &Skeleton,
+        names: &Names,
+    ) -> Content {
+        let parent = row.parent_id.clone();
+        let mut content = row.into_content(kind.as_str(), names);
+        content.space = Some(Box::new(Space {
+            id: space.id.clone(),
+            key: space.key.clone(),
+            name: space.name.clone(),
+            ..Space::default()
+        }));
+        let id = content.id.clone().unwrap_or_default();
+        content.ancestors = match skeleton.units.get(&id) {
+            Some(unit) => unit.ancestors.clone(),
+            // Made after the first listing: its parent's place, when that was listed.
+            None => parent
+                .and_then(|p| {
+                    let up = skeleton.units.get(&p)?;
+                    let mut chain = up.ancestors.clone();
+                    chain.push(ContentRef {
+                        id: Some(p),
+                        title: up.title.clone(),
+                        ..ContentRef::default()
+                    });
+                    Some(chain)
+                })
+                .unwrap_or_default(),
+        };
+        content.restrictions = skeleton.restrictions.get(&id).cloned().flatten();
+        content
+    }
+
+    /// Writes one page or blog post and keeps what its attachments and comments need.
+    async fn v2_unit(
+        &self,
+        content: Content,
+        skeleton: &Skeleton,
+        listing: &ListingKey,
+        names: &Arc<(Option<String>, Option<String>)>,
+        links: &SiteLinks,
+        containers: &Containers,
+    ) {
+        let fetching = self.live.busy(Step::Fetching);
+        let body = content.storage().map(text::storage_to_text);
+        let Some(mut doc) = Document::from_content(&content, body, links) else {
+            self.live.dropped(1);
+            return;
+        };
+        if doc.space_key.is_none() {
+            doc.space_key = Some(listing.0.clone());
+        }
+        if self.config.index_labels
+            && let Some(labels) = skeleton.labels.get(&doc.id)
+        {
+            doc.set_labels(labels.iter().cloned());
+        }
+        let acl = match &self.acl {
+            Some(acl) => {
+                let (access, derivation) = acl.content_access(&content).await;
+                self.apply_acl(&mut doc, &access, &derivation);
+                Some((access, derivation))
+            }
+            None => None,
+        };
+        containers.keep(&doc, names, acl);
+        drop(fetching);
+        let unit = doc.id.clone();
+        self.send(doc, Some(&unit)).await;
+    }
+
+    /// The first listings of a space: its pages' place, their restrictions, its labels.
+    async fn skeleton(&self, space: &Space, space_id: &str) -> Result<Skeleton, Error> {
+        let key = space.key.clone().unwrap_or_default();
+        let failed = |what: &str, source: ClientError| Error::Listing {
+            what: format!("{what} of space {key}"),
+            source,
+        };
+        let pages = async {
+            self.client
+                .v2_space_content(&[space_id.to_owned()], "page")?
+                .collect_all()
+                .await
+        };
+        let restrictions = async {
+            match self.acl {
+                Some(_) => {
+                    self.client
+                        .unit_restrictions(std::slice::from_ref(&key))?
+                        .collect_all()
+                        .await
+                }
+                None => Ok(Vec::new()),
+            }
+        };
+        let (pages, restricted, labels) =
+            tokio::join!(pages, restrictions, self.labels_of(space_id));
+        let pages = pages.map_err(|e| failed("pages", e))?;
+        let restricted = restricted.map_err(|e| failed("read restrictions", e))?;
+        let labels = labels.map_err(|e| failed("labels", e))?;
+        let (mut units, parents) = v2_units(space, pages, Vec::new());
+        set_ancestors(&mut units, &parents);
+        let units = units
+            .into_iter()
+            .filter_map(|u| Some((u.id.clone()?, u)))
+            .collect();
+        let restrictions = restricted
+            .into_iter()
+            .filter_map(|row| Some((row.id?, row.restrictions)))
+            .collect();
+        Ok(Skeleton {
+            units,
+            restrictions,
+            labels,
+        })
+    }
+
+    /// Label names by content id in a space: the labels used there, then per label the pages
+    /// and blog posts that carry it.
+    async fn labels_of(&self, space_id: &str) -> Result<HashMap<String, Vec<String>>, ClientError> {
+        let mut by_content: HashMap<String, Vec<String>> = HashMap::new();
+        if !self.config.index_labels {
+            return Ok(by_content);
+        }
+        let labels = self
+            .client
+            .v2_space_content_labels(space_id)?
+            .collect_all()
+            .await?;
+        let carriers: Vec<(String, Vec<V2Content>)> = stream::iter(
+            labels
+                .into_iter()
+                .filter_map(|l| Some((l.id?, l.name?)))
+                .flat_map(|(id, name)| {
+                    [ContentType::Page, ContentType::BlogPost]
+                        .map(|kind| (id.clone(), name.clone(), kind))
+                }),
+        )
+        .map(|(id, name, kind)| async move {
+            let kind = kind.as_str();
+            let rows = self
+                .client
+                .v2_labelled(&id, kind, space_id)?
+                .collect_all()
+                .await?;
+            Ok::<_, ClientError>((name, rows))
+        })
+        .buffer_unordered(LABEL_FAN_OUT)
+        .try_collect()
+        .await?;
+        for (name, rows) in carriers {
+            for id in rows.into_iter().filter_map(|r| r.id) {
+                by_content.entry(id).or_default().push(name.clone());
+            }
+        }
+        Ok(by_content)
+    }
+
+    /// Attachments and comments from the site-wide listings, each of a page or blog post this
+    /// crawl wrote. True when all three listings completed.
+    async fn v2_children(
+        &self,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+        containers: &Containers,
+        people: &People,
+    ) -> bool {
+        let (attachments, footer, inline) = tokio::join!(
+            self.v2_attachments(links, downloads, containers, people),
+            self.v2_comments(false, links, containers, people),
+            self.v2_comments(true, links, containers, people),
+        );
+        let mut complete = true;
+        for (what, outcome) in [
+            ("attachments", attachments),
+            ("footer comments", footer),
+            ("inline comments", inline),
+        ] {
+            if let Err(source) = outcome {
+                complete = false;
+                let err = Error::Listing {
+                    what: what.to_owned(),
+                    source,
+                };
+                self.live
+                    .error(self.events, "site-wide listing", err.to_string());
+            }
+        }
+        complete && !self.cancel.is_cancelled()
+    }
+
+    async fn v2_attachments(
+        &self,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+        containers: &Containers,
+        people: &People,
+    ) -> Result<(), ClientError> {
+        let mut pages = self.client.v2_attachments()?.into_page_stream();
+        let _busy = self.live.busy(Step::Listing);
+        let limit = self.config.concurrent_downloads.clamp(1, 50) as usize;
+        let mut running = stream::FuturesUnordered::new();
+        while let Some(page) = pages.next().await {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let rows: Vec<(V2Attachment, Arc<Container>)> = page?
+                .results
+                .into_iter()
+                .filter_map(|row| {
+                    let container = containers.get(row.container_id())?;
+                    Some((row, container))
+                })
+                .collect();
+            let ids = rows.iter().flat_map(|(r, _)| r.people()).cloned().collect();
+            people.learn(self.client, ids).await;
+            self.live.listed(rows.len() as u64);
+            let mut rows: Vec<(Content, Arc<Container>)> = people.with(|names| {
+                rows.into_iter()
+                    .map(|(row, c)| (row.into_content(names), c))
+                    .collect()
+            });
+            self.creators(rows.iter_mut().map(|(att, _)| att)).await?;
+            // Downloads run across listing pages, `concurrent_downloads` at a time.
+            for (att, container) in rows {
+                if running.len() >= limit {
+                    running.next().await;
+                }
+                running.push(self.v2_attachment(att, container, links, downloads, containers));
+            }
+        }
+        while running.next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Who made each of these comments or attachments, and when, where v2 did not say: it
+    /// gives only the author of the current version, so those edited since their creation
+    /// (`history` unset by the conversion) are looked up in v1's search by id, 100 at a time,
+    /// with their `history` (who, and when, by name).
+    async fn creators(
+        &self,
+        contents: impl Iterator<Item = &mut Content>,
+    ) -> Result<(), ClientError> {
+        let mut unknown: Vec<&mut Content> = contents.filter(|c| c.history.is_none()).collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        // CQL names attachments by number, without the `att` of their ids.
+        let ids: Vec<String> = unknown
+            .iter()
+            .filter_map(|c| c.id.as_deref())
+            .map(|id| id.trim_start_matches("att").to_owned())
+            .collect();
+        let mut found: HashMap<String, Option<Box<History>>> = HashMap::new();
+        for chunk in ids.chunks(CREATORS_PER_SEARCH) {
+            let cql = format!("id in ({})", chunk.join(", "));
+            for row in self
+                .client
+                .light_search(&cql, "history")?
+                .collect_all()
+                .await?
+            {
+                if let Some(id) = row.id {
+                    found.insert(id.trim_start_matches("att").to_owned(), row.history);
+                }
+            }
+        }
+        for content in unknown.iter_mut() {
+            let id = content
+                .id
+                .as_deref()
+                .unwrap_or_default()
+                .trim_start_matches("att");
+            if let Some(history) = found.remove(id) {
+                content.history = history;
+            }
+        }
+        Ok(())
+    }
+
+    /// One attachment of a written page or blog post: its document, its file's text.
+    async fn v2_attachment(
+        &self,
+        att: Content,
+        container: Arc<Container>,
+        links: &SiteLinks,
+        downloads: &Arc<Semaphore>,
+        containers: &Containers,
+    ) {
+        let holder = container.document();
+        let fetched = self.attachment(att, &holder, links, downloads).await;
+        match fetched {
+            Some(Fetched {
+                mut doc,
+                complete,
+                text,
+            }) => {
+                if !complete {
+                    lock(&containers.incomplete).insert(container.id.clone());
+                }
+                self.inherit_acl(&mut doc, &holder, container.acl.as_deref());
+                self.send_doc(doc, Some(&container.id), text).await;
+            }
+            None => self.live.dropped(1),
+        }
+    }
+
+    async fn v2_comments(
+        &self,
+        inline: bool,
+        links: &SiteLinks,
+        containers: &Containers,
+        people: &People,
+    ) -> Result<(), ClientError> {
+        let location = if inline { "inline" } else { "footer" };
+        let mut pages = self.client.v2_comments(inline)?.into_page_stream();
+        let _busy = self.live.busy(Step::Listing);
+        while let Some(page) = pages.next().await {
+            if self.cancel.is_cancelled() {
+                return Ok(());
+            }
+            let rows: Vec<(V2Comment, Arc<Container>)> = page?
+                .results
+                .into_iter()
+                .filter_map(|row| {
+                    let container = containers.get(row.container_id())?;
+                    Some((row, container))
+                })
+                .collect();
+            let ids = rows.iter().flat_map(|(r, _)| r.people()).cloned().collect();
+            people.learn(self.client, ids).await;
+            self.live.listed(rows.len() as u64);
+            let mut rows: Vec<(Content, Arc<Container>)> = people.with(|names| {
+                rows.into_iter()
+                    .map(|(row, c)| (row.into_content(location, names), c))
+                    .collect()
+            });
+            self.creators(rows.iter_mut().map(|(comment, _)| comment))
+                .await?;
+            for (comment, container) in rows {
+                let body = comment.storage().map(text::storage_to_text);
+                let Some(mut doc) = Document::from_content(&comment, body, links) else {
+                    self.live.dropped(1);
+                    continue;
+                };
+                let holder = container.document();
+                doc.inherit_container(&holder);
+                self.inherit_acl(&mut doc, &holder, container.acl.as_deref());
+                self.send(doc, Some(&container.id)).await;
+            }
+        }
+        Ok(())
+    }
+}
