@@ -243,6 +243,23 @@ impl ConfluenceClient {
         Ok(Pager::new(self.clone(), url, Mode::Links, Rows::Results))
     }
 
+    /// Cloud: the labels of one page (`kind` = `page`) or blog post.
+    pub fn v2_item_labels(&self, id: &str, kind: &str) -> Result<Pager<V2Label>, ClientError> {
+        self.cloud_only()?;
+        let collection = if kind == "blogpost" {
+            "blogposts"
+        } else {
+            "pages"
+        };
+        let limit = V2_LIMIT.to_string();
+        let url = self.api_url(
+            &format!("api/v2/{collection}"),
+            &[id, "labels"],
+            &[("limit", limit.as_str())],
+        )?;
+        Ok(Pager::new(self.clone(), url, Mode::Links, Rows::Results))
+    }
+
     /// Cloud: the pages (`kind` = `page`) or blog posts carrying the label `label_id` in the
     /// space `space_id` (ids, titles, no bodies).
     pub fn v2_labelled(

@@ -696,7 +696,7 @@ impl Crawl<'_> {
                 text: Text::Reused,
             });
         }
-        let (doc, complete) = self.fetch_attachment(doc, &att, downloads).await;
+        let (doc, complete) = self.fetch_attachment(doc, &att, downloads).await?;
         Some(Fetched {
             doc,
             complete,
@@ -708,22 +708,24 @@ impl Crawl<'_> {
         })
     }
 
-    /// Downloads and extracts an attachment's file into `doc`; false when that failed.
+    /// Downloads and extracts an attachment's file into `doc`; false when that failed. `None`
+    /// when the attachment was deleted since it was listed (its download and the attachment
+    /// itself answer 404): it is not written, and the deletion phase removes it.
     async fn fetch_attachment(
         &self,
         mut doc: Document,
         att: &Content,
         downloads: &Arc<Semaphore>,
-    ) -> (Document, bool) {
+    ) -> Option<(Document, bool)> {
         let extractor = extract::Extractor::new(self.config);
         let extension = doc.extension.clone().unwrap_or_default();
         if let Some(reason) = extractor.skip_reason(&extension, doc.size) {
             doc.extraction_note = Some(reason);
-            return (doc, true);
+            return Some((doc, true));
         }
         let Some(link) = att.links.download.as_deref() else {
             doc.extraction_note = Some("Confluence gave no download link".to_owned());
-            return (doc, true);
+            return Some((doc, true));
         };
         // A file that blew the extraction's budget or crashed it once is not tried again (a
         // new version of it is).
@@ -731,12 +733,12 @@ impl Crawl<'_> {
         let version = doc.version.unwrap_or(0);
         if let Some(reason) = quarantine.reason(&doc.id, version) {
             doc.extraction_note = Some(extract::quarantine_note(&reason));
-            return (doc, true);
+            return Some((doc, true));
         }
         // The permit covers the download and the extraction: at most `concurrent_downloads`
         // files are on disk or being read at once.
         let Ok(_permit) = downloads.acquire().await else {
-            return (doc, false);
+            return Some((doc, false));
         };
         let downloading = self.live.busy(Step::Downloading);
         let spooled = match self.client.download(link).await {
@@ -779,6 +781,12 @@ impl Crawl<'_> {
                 doc.body = extraction.text;
                 doc.extraction_note = extraction.note;
             }
+            Err(extract::SpoolError::Download(ClientError::NotFound { .. }))
+                if self.client.content_exists(&doc.id).await.ok() == Some(false) =>
+            {
+                tracing::info!(id = %doc.id, "attachment deleted during the sync");
+                return None;
+            }
             Err(extract::SpoolError::Download(err)) => {
                 complete = matches!(err, ClientError::TooLarge { .. });
                 self.download_failed(&mut doc, err);
@@ -792,7 +800,7 @@ impl Crawl<'_> {
                 complete = false;
             }
         }
-        (doc, complete)
+        Some((doc, complete))
     }
 
     fn download_failed(&self, doc: &mut Document, err: ClientError) {

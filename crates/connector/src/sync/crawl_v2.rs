@@ -31,7 +31,7 @@ use super::incremental::set_ancestors;
 use crate::acl::{Access, Derivation};
 use crate::confluence::{
     ClientError, ConfluenceClient, Content, ContentRef, ContentType, History, Names, Restrictions,
-    Space, USERS_PER_LOOKUP, V2Attachment, V2Comment, V2Content, v2_units,
+    Space, USERS_PER_LOOKUP, V2Attachment, V2Comment, V2Content, V2Label, v2_units,
 };
 use crate::document::{Ancestor, DocType, Document, SiteLinks};
 use crate::{Error, text};
@@ -197,8 +197,19 @@ struct Skeleton {
     units: HashMap<String, Content>,
     /// Read restrictions by id (with document-level security).
     restrictions: HashMap<String, Option<Box<Restrictions>>>,
+    /// Where labels come from.
+    labels: Labels,
+}
+
+/// How a space's labels are read: per label when the space uses few of them for its pages,
+/// per page or blog post otherwise (a space with more labels than pages would cost more).
+enum Labels {
+    /// Not indexed.
+    Off,
     /// Label names by content id.
-    labels: HashMap<String, Vec<String>>,
+    ByLabel(HashMap<String, Vec<String>>),
+    /// One listing per page or blog post.
+    PerItem,
 }
 
 impl Crawl<'_> {
@@ -436,10 +447,25 @@ impl Crawl<'_> {
         if doc.space_key.is_none() {
             doc.space_key = Some(listing.0.clone());
         }
-        if self.config.index_labels
-            && let Some(labels) = skeleton.labels.get(&doc.id)
-        {
-            doc.set_labels(labels.iter().cloned());
+        match &skeleton.labels {
+            Labels::Off => {}
+            Labels::ByLabel(by_content) => {
+                if let Some(labels) = by_content.get(&doc.id) {
+                    doc.set_labels(labels.iter().cloned());
+                }
+            }
+            Labels::PerItem => match self.item_labels(&doc).await {
+                Ok(labels) => doc.set_labels(labels),
+                Err(err) => {
+                    // Written without them, and fetched again by the next run.
+                    lock(&containers.incomplete).insert(doc.id.clone());
+                    self.live.error(
+                        self.events,
+                        format!("{} {}", doc.kind.as_str(), doc.id),
+                        format!("its labels could not be listed: {err}"),
+                    );
+                }
+            },
         }
         let acl = match &self.acl {
             Some(acl) => {
@@ -479,11 +505,31 @@ impl Crawl<'_> {
                 None => Ok(Vec::new()),
             }
         };
-        let (pages, restricted, labels) =
-            tokio::join!(pages, restrictions, self.labels_of(space_id));
+        let labels = async {
+            match self.config.index_labels {
+                true => {
+                    self.client
+                        .v2_space_content_labels(space_id)?
+                        .collect_all()
+                        .await
+                }
+                false => Ok(Vec::new()),
+            }
+        };
+        let (pages, restricted, labels) = tokio::join!(pages, restrictions, labels);
         let pages = pages.map_err(|e| failed("pages", e))?;
         let restricted = restricted.map_err(|e| failed("read restrictions", e))?;
         let labels = labels.map_err(|e| failed("labels", e))?;
+        // Two listings per label, or one per page or blog post: the fewer requests.
+        let items = pages.len().max(restricted.len());
+        let labels = if !self.config.index_labels {
+            Labels::Off
+        } else if 2 * labels.len() <= items {
+            let carriers = self.carriers(labels, space_id).await;
+            Labels::ByLabel(carriers.map_err(|e| failed("labels", e))?)
+        } else {
+            Labels::PerItem
+        };
         let (mut units, parents) = v2_units(space, pages, Vec::new());
         set_ancestors(&mut units, &parents);
         let units = units
@@ -501,18 +547,14 @@ impl Crawl<'_> {
         })
     }
 
-    /// Label names by content id in a space: the labels used there, then per label the pages
-    /// and blog posts that carry it.
-    async fn labels_of(&self, space_id: &str) -> Result<HashMap<String, Vec<String>>, ClientError> {
+    /// Label names by content id in a space: per label used there, the pages and blog posts
+    /// that carry it.
+    async fn carriers(
+        &self,
+        labels: Vec<V2Label>,
+        space_id: &str,
+    ) -> Result<HashMap<String, Vec<String>>, ClientError> {
         let mut by_content: HashMap<String, Vec<String>> = HashMap::new();
-        if !self.config.index_labels {
-            return Ok(by_content);
-        }
-        let labels = self
-            .client
-            .v2_space_content_labels(space_id)?
-            .collect_all()
-            .await?;
         let carriers: Vec<(String, Vec<V2Content>)> = stream::iter(
             labels
                 .into_iter()
@@ -540,6 +582,16 @@ impl Crawl<'_> {
             }
         }
         Ok(by_content)
+    }
+
+    /// The labels of one page or blog post, from its own listing.
+    async fn item_labels(&self, doc: &Document) -> Result<Vec<String>, ClientError> {
+        let labels = self
+            .client
+            .v2_item_labels(&doc.id, doc.kind.as_str())?
+            .collect_all()
+            .await?;
+        Ok(labels.into_iter().filter_map(|l| l.name).collect())
     }
 
     /// Attachments and comments from the site-wide listings, each of a page or blog post this

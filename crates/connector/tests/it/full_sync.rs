@@ -407,14 +407,33 @@ async fn the_cloud_crawl_uses_rest_v2_and_writes_what_the_v1_crawl_writes() {
         .keys()
         .filter(|e| {
             e.contains("/child/")
-                || e.contains("/label")
-                    && !e.contains("/labels/{id}/")
-                    && !e.contains("/content/labels")
-                || e.contains("/footer-comments") && e.contains("/pages/")
-                || e.contains("/attachments") && e.contains("/pages/")
+                || e.ends_with("/comments")
+                || e.contains("/pages/{id}/") && !e.ends_with("/labels")
+                || e.contains("/blogposts/{id}/") && !e.ends_with("/labels")
         })
         .collect();
     assert!(per_item.is_empty(), "per-item requests: {per_item:?}");
+    // Labels: per space its label listing, then two listings per label or one per page or blog
+    // post, whichever is fewer.
+    let mut spaces: BTreeMap<&str, (BTreeSet<&str>, u64)> = BTreeMap::new();
+    for t in truth
+        .iter()
+        .filter(|t| t.r#type == "page" || t.r#type == "blogpost")
+    {
+        let (labels, items) = spaces.entry(t.space_key.as_str()).or_default();
+        labels.extend(t.labels.iter().map(String::as_str));
+        *items += 1;
+    }
+    let expected: u64 = spaces
+        .values()
+        .map(|(labels, items)| 1 + (2 * labels.len() as u64).min(*items))
+        .sum();
+    let label_requests: u64 = counts
+        .iter()
+        .filter(|(e, _)| e.contains("label"))
+        .map(|(_, c)| c.requests)
+        .sum();
+    assert_eq!(label_requests, expected, "{counts:?}");
     let by_v2 = indexed(&*sink).await;
     for (id, doc) in &by_v1 {
         assert_eq!(Some(doc), by_v2.get(id), "{id} differs between the crawls");
@@ -433,5 +452,87 @@ async fn the_cloud_crawl_uses_rest_v2_and_writes_what_the_v1_crawl_writes() {
         "{:?}",
         v2.counters
     );
+
+    // A space that uses more labels than it has pages has them listed per page instead.
+    let page = truth.iter().find(|t| t.r#type == "page").unwrap();
+    for n in 0..60 {
+        sandbox
+            .sim
+            .admin()
+            .add_label(&page.id, &format!("topic-{n}"))
+            .unwrap();
+    }
+    sandbox.sim.admin().reset_request_counts();
+    let labelled = run(JobType::Full).await;
+    assert_eq!(
+        labelled.status,
+        JobStatus::Completed,
+        "{:?}",
+        labelled.errors
+    );
+    assert_eq!(labelled.counters.updated, 1, "{:?}", labelled.counters);
+    let per_page = crate::support::requests_to(&sandbox, |e| e.ends_with("/pages/{id}/labels"));
+    assert!(
+        per_page > 0,
+        "{:?}",
+        sandbox.sim.admin().request_counts().keys()
+    );
+    let now = sandbox.sim.truth();
+    let want = &now.iter().find(|t| t.id == page.id).unwrap().labels;
+    assert_eq!(want.len(), page.labels.len() + 60);
+    assert_eq!(
+        indexed(&*sink).await[&page.id]["labels"],
+        serde_json::json!(want)
+    );
+    sandbox.shutdown().await;
+}
+
+/// The v2 crawl's site-wide comment listing fails: no space is complete, so nothing is deleted,
+/// not even a page Confluence really deleted; once Confluence answers again, a rerun deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_site_wide_listing_deletes_nothing_on_cloud() {
+    let sandbox = sandbox(Flavor::Cloud, DcAuth::Basic).await;
+    let work = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+    let sink = Arc::new(LocalIndex::open(work.path().join("local.sqlite")).unwrap());
+    let first = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(first.status, JobStatus::Completed, "{:?}", first.errors);
+    let before: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+
+    let page = sandbox
+        .sim
+        .truth()
+        .into_iter()
+        .find(|t| t.r#type == "page")
+        .unwrap();
+    sandbox.sim.admin().delete_content(&page.id).unwrap();
+    sandbox
+        .sim
+        .admin()
+        .fail_requests_matching("/api/v2/footer-comments", 500, 0);
+    let second = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(second.status, JobStatus::Partial, "{:?}", second.errors);
+    assert_eq!(second.counters.deleted_document_count, 0);
+    assert!(
+        second
+            .errors
+            .iter()
+            .any(|e| e.message.contains("footer comments")),
+        "{:?}",
+        second.errors
+    );
+    let after: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+    assert_eq!(
+        after, before,
+        "nothing may be deleted when a listing failed"
+    );
+
+    sandbox.sim.admin().clear_faults();
+    let third = sync(&sandbox, &sink, &store, work.path()).await;
+    assert_eq!(third.status, JobStatus::Completed, "{:?}", third.errors);
+    let now: BTreeSet<String> = indexed(&*sink).await.into_keys().collect();
+    let truth: BTreeSet<String> = sandbox.sim.truth().into_iter().map(|t| t.id).collect();
+    assert_eq!(now, truth);
+    assert!(!now.contains(&page.id));
     sandbox.shutdown().await;
 }
