@@ -345,8 +345,9 @@ fn status_note(m: &Measured) -> String {
 /// The fewest requests a complete crawl of the site needs by the request budget of
 /// ARCHITECTURE.md (Cloud through REST v2, labels and document-level security on): the
 /// identity check, the space listing and the v2 probe; per space its pages without bodies,
-/// the v1 restriction listing of its pages and blog posts, its content labels and per label
-/// the pages and the blog posts carrying it, and its pages and blog posts with their bodies;
+/// the v1 restriction listing of its pages and blog posts, its content labels, and its pages
+/// and blog posts with their bodies; per label used in the spaces the pages and the blog posts
+/// carrying it (or, when that is more, per page or blog post its labels);
 /// site-wide the attachments and the footer and inline comments (250 rows a request in v2,
 /// 200 in the restriction listing), and v1's search for the creators of those edited since
 /// (100 ids a request); two requests per download. Which files are downloaded
@@ -406,25 +407,12 @@ impl Budget {
                 pages(p, 250) + pages(p + b, 200) + pages(p, 250) + pages(b, 250)
             })
             .sum();
-        let labels_used: BTreeSet<(&str, &str)> = carriers
-            .keys()
-            .map(|(space, label, _)| (*space, *label))
-            .collect();
-        let labels = spaces.len() as u64
-            + labels_used
-                .iter()
-                .map(|(space, label)| {
-                    ["page", "blogpost"]
-                        .map(|kind| {
-                            pages(
-                                carriers.get(&(*space, *label, kind)).copied().unwrap_or(0),
-                                250,
-                            )
-                        })
-                        .iter()
-                        .sum::<u64>()
-                })
-                .sum::<u64>();
+        // Per space its label listing, then two listings per label used in the spaces (one
+        // covers up to 100 spaces), or one per page or blog post, whichever is fewer.
+        let used: BTreeSet<&str> = carriers.keys().map(|(_, label, _)| *label).collect();
+        let items: u64 = per_space.values().sum();
+        let per_label = 2 * used.len() as u64 * (spaces.len() as u64).div_ceil(100);
+        let labels = spaces.len() as u64 + per_label.min(items);
         Budget {
             fixed: 2 + (spaces.len() as u64).div_ceil(100),
             listings,

@@ -6,8 +6,8 @@
 //! space is read in listings, never per item:
 //! 1. its pages without bodies (parents and titles: every page's ancestors) and, with
 //!    document-level security, v1's restriction listing of its pages and blog posts (v2 has no
-//!    restrictions); beside them the labels used in the space and, per label, the pages and
-//!    blog posts that carry it;
+//!    restrictions); beside them the labels used in the space, then per label the pages and
+//!    blog posts that carry it (or, where that costs more, each item's own labels);
 //! 2. its pages and blog posts with their storage bodies, each written as it arrives with its
 //!    ancestors, labels and access; account ids become names through `users-bulk`, once each.
 //!
@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::Step;
 use super::checkpoint::ListingKey;
@@ -38,6 +38,12 @@ use crate::{Error, text};
 
 /// Label listings of one space read at once.
 const LABEL_FAN_OUT: usize = 8;
+
+/// Spaces per label listing (`space-id`, at most 100).
+const SPACES_PER_LABEL_LISTING: usize = 100;
+
+/// The labels of the crawl, read once beside the first listings of the spaces.
+type LabelCell = tokio::sync::OnceCell<Labels>;
 
 /// Ids per v1 search for the creators v2 does not give (CQL `id in (...)`).
 const CREATORS_PER_SEARCH: usize = 100;
@@ -80,6 +86,17 @@ impl Container {
     }
 }
 
+/// What the pages or blog posts of one listing share as they are written.
+struct Listing<'a> {
+    labels: &'a LabelCell,
+    /// The listing (checkpoint), and its space's key.
+    listing: &'a ListingKey,
+    /// The space's name and key, shared by every page kept for its attachments and comments.
+    names: &'a Arc<(Option<String>, Option<String>)>,
+    containers: &'a Containers,
+    ready: &'a mpsc::Sender<Ready>,
+}
+
 /// Ancestor titles and ids, root first: what the children of one parent share.
 type Chain = (Vec<Ancestor>, Vec<String>);
 
@@ -90,16 +107,72 @@ type AclKey = (Option<String>, Vec<String>);
 /// places and accesses they share.
 #[derive(Default)]
 struct Containers {
-    written: Mutex<HashMap<String, Arc<Container>>>,
+    written: Mutex<Written>,
     incomplete: Mutex<HashSet<String>>,
     chains: Mutex<HashMap<String, Arc<Chain>>>,
     accesses: Mutex<HashMap<AclKey, Arc<(Access, Derivation)>>>,
 }
 
+/// The written pages and blog posts, and the attachments listed before their page was
+/// written (the site-wide listing runs beside the spaces), until it is.
+#[derive(Default)]
+struct Written {
+    by_id: HashMap<String, Arc<Container>>,
+    pending: HashMap<String, Vec<Content>>,
+    pending_rows: usize,
+    /// Every space's pages are in: an attachment of a page not written now is out of scope.
+    all_in: bool,
+}
+
+/// An attachment ready for its download, with its page or blog post.
+type Ready = (Content, Arc<Container>);
+
+/// Attachments held for pages not written yet, at most: the listing waits above this.
+const PENDING_ATTACHMENTS: usize = 5_000;
+
 impl Containers {
     fn get(&self, id: Option<&String>) -> Option<Arc<Container>> {
         let id = id?;
-        lock(&self.written).get(id).cloned()
+        lock(&self.written).by_id.get(id).cloned()
+    }
+
+    /// An attachment listed: ready when its page or blog post was written, held until it is,
+    /// or passed over (`None` both ways) once every space is in.
+    fn place(&self, att: Content) -> Option<Ready> {
+        let mut written = lock(&self.written);
+        let id = att
+            .container
+            .as_ref()
+            .and_then(|c| c.id.clone())
+            .unwrap_or_default();
+        if let Some(container) = written.by_id.get(&id) {
+            return Some((att, container.clone()));
+        }
+        if !written.all_in {
+            written.pending.entry(id).or_default().push(att);
+            written.pending_rows += 1;
+        }
+        None
+    }
+
+    /// Whether the listing should wait for pages to be written before it reads on.
+    fn pending_full(&self) -> bool {
+        let written = lock(&self.written);
+        !written.all_in && written.pending_rows >= PENDING_ATTACHMENTS
+    }
+
+    /// Every space is in: the attachments still held whose page was written are ready, the
+    /// others are out of scope.
+    fn all_in(&self) -> Vec<Ready> {
+        let mut written = lock(&self.written);
+        written.all_in = true;
+        written.pending_rows = 0;
+        let pending = std::mem::take(&mut written.pending);
+        pending
+            .into_iter()
+            .filter_map(|(id, atts)| Some((written.by_id.get(&id)?.clone(), atts)))
+            .flat_map(|(container, atts)| atts.into_iter().map(move |a| (a, container.clone())))
+            .collect()
     }
 
     /// Keeps a written page or blog post.
@@ -108,7 +181,7 @@ impl Containers {
         doc: &Document,
         space: &Arc<(Option<String>, Option<String>)>,
         acl: Option<(Access, Derivation)>,
-    ) {
+    ) -> Vec<Ready> {
         let parent = doc.ancestor_ids.last().cloned().unwrap_or_default();
         let chain = lock(&self.chains)
             .entry(parent)
@@ -139,7 +212,12 @@ impl Containers {
             chain,
             acl,
         };
-        lock(&self.written).insert(doc.id.clone(), Arc::new(container));
+        let container = Arc::new(container);
+        let mut written = lock(&self.written);
+        written.by_id.insert(doc.id.clone(), container.clone());
+        let held = written.pending.remove(&doc.id).unwrap_or_default();
+        written.pending_rows -= held.len().min(written.pending_rows);
+        held.into_iter().map(|a| (a, container.clone())).collect()
     }
 }
 
@@ -197,12 +275,11 @@ struct Skeleton {
     units: HashMap<String, Content>,
     /// Read restrictions by id (with document-level security).
     restrictions: HashMap<String, Option<Box<Restrictions>>>,
-    /// Where labels come from.
-    labels: Labels,
 }
 
-/// How a space's labels are read: per label when the space uses few of them for its pages,
-/// per page or blog post otherwise (a space with more labels than pages would cost more).
+/// How labels are read: per label used in the spaces in scope (two listings each, over up to
+/// 100 spaces), or per page or blog post where that is fewer requests (as the last sync's
+/// counts say) or the label listings failed.
 enum Labels {
     /// Not indexed.
     Off,
@@ -236,16 +313,60 @@ impl Crawl<'_> {
     ) -> Vec<SpaceOutcome> {
         let containers = Containers::default();
         let people = People::default();
-        let listed: Vec<(SpaceOutcome, bool)> = stream::iter(spaces)
-            .map(|space| self.v2_space(space, links, &containers, &people))
-            .buffer_unordered(self.space_fan_out())
-            .collect()
-            .await;
-        let children = !self.cancel.is_cancelled()
-            && self
-                .v2_children(links, downloads, &containers, &people)
-                .await;
-        let written = std::mem::take(&mut *lock(&containers.written));
+        // The labels are read beside the spaces' first listings; bodies wait for them.
+        let labels = LabelCell::new();
+        // Attachments are listed site-wide from the start and downloaded as soon as their page
+        // is written, beside the crawl of the spaces.
+        let limit = self.config.concurrent_downloads.clamp(1, 50) as usize;
+        let (ready, mut queue) = mpsc::channel::<Ready>(4 * limit);
+        let listing_ready = ready.clone();
+        let (containers, people, labels, spaces) = (&containers, &people, &labels, &spaces);
+        let spaces_then_comments = async move {
+            let (_, listed) = tokio::join!(
+                labels.get_or_init(|| self.labels(spaces)),
+                stream::iter(spaces.clone())
+                    .map(|space| {
+                        self.v2_space(space, links, labels, containers, &ready, people)
+                    })
+                    .buffer_unordered(self.space_fan_out())
+                    .collect::<Vec<(SpaceOutcome, bool)>>()
+            );
+            for att in containers.all_in() {
+                let _ = ready.send(att).await;
+            }
+            drop(ready);
+            let (footer, inline) = tokio::join!(
+                self.v2_comments(false, links, containers, people),
+                self.v2_comments(true, links, containers, people),
+            );
+            (listed, footer, inline)
+        };
+        let attachments = self.v2_attachments(containers, people, listing_ready);
+        let fetch = stream::poll_fn(|cx| queue.poll_recv(cx))
+            .map(|(att, container)| {
+                self.v2_attachment(att, container, links, downloads, containers)
+            })
+            .buffer_unordered(limit)
+            .collect::<()>();
+        let ((listed, footer, inline), attachments, ()) =
+            tokio::join!(spaces_then_comments, attachments, fetch);
+        let mut children = !self.cancel.is_cancelled();
+        for (what, outcome) in [
+            ("attachments", attachments),
+            ("footer comments", footer),
+            ("inline comments", inline),
+        ] {
+            if let Err(source) = outcome {
+                children = false;
+                let err = Error::Listing {
+                    what: what.to_owned(),
+                    source,
+                };
+                self.live
+                    .error(self.events, "site-wide listing", err.to_string());
+            }
+        }
+        let written = std::mem::take(&mut lock(&containers.written).by_id);
         let incomplete = std::mem::take(&mut *lock(&containers.incomplete));
         if children {
             for (unit, container) in written {
@@ -276,7 +397,9 @@ impl Crawl<'_> {
         &self,
         space: Space,
         links: &SiteLinks,
+        labels: &LabelCell,
         containers: &Containers,
+        ready: &mpsc::Sender<Ready>,
         people: &People,
     ) -> (SpaceOutcome, bool) {
         let key = space.key.clone().unwrap_or_default();
@@ -299,7 +422,10 @@ impl Crawl<'_> {
         }
         self.space_started(&key);
         self.send_space(&space, &key, links).await;
-        let complete = match self.v2_units(&space, links, containers, people).await {
+        let complete = match self
+            .v2_units(&space, links, labels, containers, ready, people)
+            .await
+        {
             Ok(()) => !self.cancel.is_cancelled(),
             Err(err) => {
                 self.live
@@ -316,7 +442,9 @@ impl Crawl<'_> {
         &self,
         space: &Space,
         links: &SiteLinks,
+        labels: &LabelCell,
         containers: &Containers,
+        ready: &mpsc::Sender<Ready>,
         people: &People,
     ) -> Result<(), Error> {
         let key = space.key.clone().unwrap_or_default();
@@ -330,6 +458,9 @@ impl Crawl<'_> {
             });
         };
         let skeleton = self.skeleton(space, &space_id).await?;
+        // Bodies are written with their labels: wait while `run_v2` reads them (once, for
+        // every space; `Off` only if that stopped).
+        labels.get_or_init(|| async { Labels::Off }).await;
         // The space's name and key, shared by every page kept for its attachments and comments.
         let names = Arc::new((space.name.clone(), space.key.clone()));
         if let Some(acl) = &self.acl {
@@ -380,10 +511,15 @@ impl Crawl<'_> {
                         .collect()
                 });
                 self.live.listed(units.len() as u64);
+                let cx = Listing {
+                    labels,
+                    listing: &listing,
+                    names: &names,
+                    containers,
+                    ready,
+                };
                 stream::iter(units)
-                    .for_each_concurrent(self.item_fan_out(), |unit| {
-                        self.v2_unit(unit, &skeleton, &listing, &names, links, containers)
-                    })
+                    .for_each_concurrent(self.item_fan_out(), |unit| self.v2_unit(unit, &cx, links))
                     .await;
             }
         }
@@ -429,15 +565,14 @@ impl Crawl<'_> {
     }
 
     /// Writes one page or blog post and keeps what its attachments and comments need.
-    async fn v2_unit(
-        &self,
-        content: Content,
-        skeleton: &Skeleton,
-        listing: &ListingKey,
-        names: &Arc<(Option<String>, Option<String>)>,
-        links: &SiteLinks,
-        containers: &Containers,
-    ) {
+    async fn v2_unit(&self, content: Content, cx: &Listing<'_>, links: &SiteLinks) {
+        let Listing {
+            labels,
+            listing,
+            names,
+            containers,
+            ready,
+        } = cx;
         let fetching = self.live.busy(Step::Fetching);
         let body = content.storage().map(text::storage_to_text);
         let Some(mut doc) = Document::from_content(&content, body, links) else {
@@ -447,7 +582,7 @@ impl Crawl<'_> {
         if doc.space_key.is_none() {
             doc.space_key = Some(listing.0.clone());
         }
-        match &skeleton.labels {
+        match labels.get().unwrap_or(&Labels::Off) {
             Labels::Off => {}
             Labels::ByLabel(by_content) => {
                 if let Some(labels) = by_content.get(&doc.id) {
@@ -475,13 +610,16 @@ impl Crawl<'_> {
             }
             None => None,
         };
-        containers.keep(&doc, names, acl);
+        let held = containers.keep(&doc, names, acl);
         drop(fetching);
         let unit = doc.id.clone();
         self.send(doc, Some(&unit)).await;
+        for att in held {
+            let _ = ready.send(att).await;
+        }
     }
 
-    /// The first listings of a space: its pages' place, their restrictions, its labels.
+    /// The first listings of a space: its pages' place and their restrictions.
     async fn skeleton(&self, space: &Space, space_id: &str) -> Result<Skeleton, Error> {
         let key = space.key.clone().unwrap_or_default();
         let failed = |what: &str, source: ClientError| Error::Listing {
@@ -505,31 +643,9 @@ impl Crawl<'_> {
                 None => Ok(Vec::new()),
             }
         };
-        let labels = async {
-            match self.config.index_labels {
-                true => {
-                    self.client
-                        .v2_space_content_labels(space_id)?
-                        .collect_all()
-                        .await
-                }
-                false => Ok(Vec::new()),
-            }
-        };
-        let (pages, restricted, labels) = tokio::join!(pages, restrictions, labels);
+        let (pages, restricted) = tokio::join!(pages, restrictions);
         let pages = pages.map_err(|e| failed("pages", e))?;
         let restricted = restricted.map_err(|e| failed("read restrictions", e))?;
-        let labels = labels.map_err(|e| failed("labels", e))?;
-        // Two listings per label, or one per page or blog post: the fewer requests.
-        let items = pages.len().max(restricted.len());
-        let labels = if !self.config.index_labels {
-            Labels::Off
-        } else if 2 * labels.len() <= items {
-            let carriers = self.carriers(labels, space_id).await;
-            Labels::ByLabel(carriers.map_err(|e| failed("labels", e))?)
-        } else {
-            Labels::PerItem
-        };
         let (mut units, parents) = v2_units(space, pages, Vec::new());
         set_ancestors(&mut units, &parents);
         let units = units
@@ -543,45 +659,84 @@ impl Crawl<'_> {
         Ok(Skeleton {
             units,
             restrictions,
-            labels,
         })
     }
 
-    /// Label names by content id in a space: per label used there, the pages and blog posts
-    /// that carry it.
-    async fn carriers(
+    /// Where the labels of the spaces in scope come from (see [`Labels`]).
+    async fn labels(&self, spaces: &[Space]) -> Labels {
+        if !self.config.index_labels {
+            return Labels::Off;
+        }
+        match self.labels_by_label(spaces).await {
+            Ok(Some(by_content)) => Labels::ByLabel(by_content),
+            Ok(None) => Labels::PerItem,
+            Err(err) => {
+                tracing::warn!(%err, "the label listings failed; labels are listed per page");
+                Labels::PerItem
+            }
+        }
+    }
+
+    /// Label names by content id: the labels used in each space, then per label the pages and
+    /// blog posts carrying it in the spaces in scope. `None` when the last sync's counts say
+    /// that one listing per page or blog post costs less.
+    async fn labels_by_label(
         &self,
-        labels: Vec<V2Label>,
-        space_id: &str,
-    ) -> Result<HashMap<String, Vec<String>>, ClientError> {
+        spaces: &[Space],
+    ) -> Result<Option<HashMap<String, Vec<String>>>, ClientError> {
+        let ids: Vec<String> = spaces.iter().filter_map(|s| s.id.clone()).collect();
+        let used: Vec<Vec<V2Label>> = stream::iter(ids.clone())
+            .map(|id| async move {
+                self.client
+                    .v2_space_content_labels(&id)?
+                    .collect_all()
+                    .await
+            })
+            .buffer_unordered(LABEL_FAN_OUT)
+            .try_collect()
+            .await?;
+        let labels: HashMap<String, String> = used
+            .into_iter()
+            .flatten()
+            .filter_map(|l| Some((l.id?, l.name?)))
+            .collect();
+        let groups: Vec<String> = ids
+            .chunks(SPACES_PER_LABEL_LISTING)
+            .map(|c| c.join(","))
+            .collect();
+        let items: usize = spaces
+            .iter()
+            .filter_map(|s| s.key.as_deref())
+            .map(|key| self.manifest.space_size(key).units)
+            .sum();
+        if items > 0 && 2 * labels.len() * groups.len() > items {
+            return Ok(None);
+        }
+        let listings = labels.into_iter().flat_map(|(id, name)| {
+            groups.iter().flat_map(move |group| {
+                [ContentType::Page, ContentType::BlogPost]
+                    .map(|kind| (id.clone(), name.clone(), group.clone(), kind))
+            })
+        });
+        let carriers: Vec<(String, Vec<V2Content>)> = stream::iter(listings.collect::<Vec<_>>())
+            .map(|(id, name, group, kind)| async move {
+                let rows = self
+                    .client
+                    .v2_labelled(&id, kind.as_str(), &group)?
+                    .collect_all()
+                    .await?;
+                Ok::<_, ClientError>((name, rows))
+            })
+            .buffer_unordered(LABEL_FAN_OUT)
+            .try_collect()
+            .await?;
         let mut by_content: HashMap<String, Vec<String>> = HashMap::new();
-        let carriers: Vec<(String, Vec<V2Content>)> = stream::iter(
-            labels
-                .into_iter()
-                .filter_map(|l| Some((l.id?, l.name?)))
-                .flat_map(|(id, name)| {
-                    [ContentType::Page, ContentType::BlogPost]
-                        .map(|kind| (id.clone(), name.clone(), kind))
-                }),
-        )
-        .map(|(id, name, kind)| async move {
-            let kind = kind.as_str();
-            let rows = self
-                .client
-                .v2_labelled(&id, kind, space_id)?
-                .collect_all()
-                .await?;
-            Ok::<_, ClientError>((name, rows))
-        })
-        .buffer_unordered(LABEL_FAN_OUT)
-        .try_collect()
-        .await?;
         for (name, rows) in carriers {
             for id in rows.into_iter().filter_map(|r| r.id) {
                 by_content.entry(id).or_default().push(name.clone());
             }
         }
-        Ok(by_content)
+        Ok(Some(by_content))
     }
 
     /// The labels of one page or blog post, from its own listing.
@@ -594,80 +749,43 @@ impl Crawl<'_> {
         Ok(labels.into_iter().filter_map(|l| l.name).collect())
     }
 
-    /// Attachments and comments from the site-wide listings, each of a page or blog post this
-    /// crawl wrote. True when all three listings completed.
-    async fn v2_children(
-        &self,
-        links: &SiteLinks,
-        downloads: &Arc<Semaphore>,
-        containers: &Containers,
-        people: &People,
-    ) -> bool {
-        let (attachments, footer, inline) = tokio::join!(
-            self.v2_attachments(links, downloads, containers, people),
-            self.v2_comments(false, links, containers, people),
-            self.v2_comments(true, links, containers, people),
-        );
-        let mut complete = true;
-        for (what, outcome) in [
-            ("attachments", attachments),
-            ("footer comments", footer),
-            ("inline comments", inline),
-        ] {
-            if let Err(source) = outcome {
-                complete = false;
-                let err = Error::Listing {
-                    what: what.to_owned(),
-                    source,
-                };
-                self.live
-                    .error(self.events, "site-wide listing", err.to_string());
-            }
-        }
-        complete && !self.cancel.is_cancelled()
-    }
-
+    /// The site-wide attachment listing: each row to the downloads once its page or blog post
+    /// is written (see [`Containers::place`]).
     async fn v2_attachments(
         &self,
-        links: &SiteLinks,
-        downloads: &Arc<Semaphore>,
         containers: &Containers,
         people: &People,
+        ready: mpsc::Sender<Ready>,
     ) -> Result<(), ClientError> {
         let mut pages = self.client.v2_attachments()?.into_page_stream();
         let _busy = self.live.busy(Step::Listing);
-        let limit = self.config.concurrent_downloads.clamp(1, 50) as usize;
-        let mut running = stream::FuturesUnordered::new();
         while let Some(page) = pages.next().await {
             if self.cancel.is_cancelled() {
                 break;
             }
-            let rows: Vec<(V2Attachment, Arc<Container>)> = page?
-                .results
-                .into_iter()
-                .filter_map(|row| {
-                    let container = containers.get(row.container_id())?;
-                    Some((row, container))
-                })
+            let rows = page?.results;
+            let ids = rows
+                .iter()
+                .flat_map(V2Attachment::people)
+                .cloned()
                 .collect();
-            let ids = rows.iter().flat_map(|(r, _)| r.people()).cloned().collect();
             people.learn(self.client, ids).await;
-            self.live.listed(rows.len() as u64);
-            let mut rows: Vec<(Content, Arc<Container>)> = people.with(|names| {
+            let mut rows: Vec<Content> = people.with(|names| {
                 rows.into_iter()
-                    .map(|(row, c)| (row.into_content(names), c))
+                    .map(|row| row.into_content(names))
                     .collect()
             });
-            self.creators(rows.iter_mut().map(|(att, _)| att)).await?;
-            // Downloads run across listing pages, `concurrent_downloads` at a time.
-            for (att, container) in rows {
-                if running.len() >= limit {
-                    running.next().await;
+            self.creators(rows.iter_mut()).await?;
+            for att in rows {
+                if let Some(ready_now) = containers.place(att) {
+                    let _ = ready.send(ready_now).await;
                 }
-                running.push(self.v2_attachment(att, container, links, downloads, containers));
+            }
+            // Pages not written yet hold many attachments: let the spaces catch up.
+            while containers.pending_full() && !self.cancel.is_cancelled() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         }
-        while running.next().await.is_some() {}
         Ok(())
     }
 
