@@ -36,9 +36,6 @@ use crate::confluence::{
 use crate::document::{Ancestor, DocType, Document, SiteLinks};
 use crate::{Error, text};
 
-/// Label listings of one space read at once.
-const LABEL_FAN_OUT: usize = 8;
-
 /// Spaces per label listing (`space-id`, at most 100).
 const SPACES_PER_LABEL_LISTING: usize = 100;
 
@@ -128,7 +125,7 @@ struct Written {
 type Ready = (Content, Arc<Container>);
 
 /// Attachments held for pages not written yet, at most: the listing waits above this.
-const PENDING_ATTACHMENTS: usize = 5_000;
+const PENDING_ATTACHMENTS: usize = 2_000;
 
 impl Containers {
     fn get(&self, id: Option<&String>) -> Option<Arc<Container>> {
@@ -662,6 +659,11 @@ impl Crawl<'_> {
         })
     }
 
+    /// Label listings read at once: the request limit (they run before any body is written).
+    fn label_fan_out(&self) -> usize {
+        (self.config.http.max_concurrent_requests as usize).max(4)
+    }
+
     /// Where the labels of the spaces in scope come from (see [`Labels`]).
     async fn labels(&self, spaces: &[Space]) -> Labels {
         if !self.config.index_labels {
@@ -692,7 +694,7 @@ impl Crawl<'_> {
                     .collect_all()
                     .await
             })
-            .buffer_unordered(LABEL_FAN_OUT)
+            .buffer_unordered(self.label_fan_out())
             .try_collect()
             .await?;
         let labels: HashMap<String, String> = used
@@ -718,21 +720,25 @@ impl Crawl<'_> {
                     .map(|kind| (id.clone(), name.clone(), group.clone(), kind))
             })
         });
-        let carriers: Vec<(String, Vec<V2Content>)> = stream::iter(listings.collect::<Vec<_>>())
+        // Each listing page is cut down to its ids as it arrives: the rows are whole pages.
+        let carriers: Vec<(String, Vec<String>)> = stream::iter(listings.collect::<Vec<_>>())
             .map(|(id, name, group, kind)| async move {
-                let rows = self
+                let mut ids = Vec::new();
+                let mut pages = self
                     .client
                     .v2_labelled(&id, kind.as_str(), &group)?
-                    .collect_all()
-                    .await?;
-                Ok::<_, ClientError>((name, rows))
+                    .into_page_stream();
+                while let Some(page) = pages.next().await {
+                    ids.extend(page?.results.into_iter().filter_map(|r| r.id));
+                }
+                Ok::<_, ClientError>((name, ids))
             })
-            .buffer_unordered(LABEL_FAN_OUT)
+            .buffer_unordered(self.label_fan_out())
             .try_collect()
             .await?;
         let mut by_content: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, rows) in carriers {
-            for id in rows.into_iter().filter_map(|r| r.id) {
+        for (name, ids) in carriers {
+            for id in ids {
                 by_content.entry(id).or_default().push(name.clone());
             }
         }
