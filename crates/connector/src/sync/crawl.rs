@@ -2,6 +2,8 @@
 //! labels, attachments (with their text) and comments. Spaces run concurrently, items of a space
 //! too, all under the client's one global request limit; downloads are bounded separately by
 //! `concurrent_downloads`. Documents leave through a bounded channel, so memory stays flat.
+//! This is the crawl through REST v1 (Server, Data Center, and Cloud behind a proxy without
+//! v2); on Cloud, [`Crawl::run`] hands the spaces to `crawl_v2.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

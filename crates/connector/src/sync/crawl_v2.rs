@@ -2,21 +2,23 @@
 //! site serves v2 (a proxy that does not pass `/wiki/api/v2` through leaves the v1 crawl).
 //!
 //! v2 has no expansions: a page listing carries neither labels, attachments, comments,
-//! ancestors nor restrictions, and its child routes cost a request per page each. So each
-//! space is read in listings, never per item:
-//! 1. its pages without bodies (parents and titles: every page's ancestors) and, with
-//!    document-level security, v1's restriction listing of its pages and blog posts (v2 has no
-//!    restrictions); beside them the labels used in the space, then per label the pages and
-//!    blog posts that carry it (or, where that costs more, each item's own labels);
-//! 2. its pages and blog posts with their storage bodies, each written as it arrives with its
-//!    ancestors, labels and access; account ids become names through `users-bulk`, once each.
+//! ancestors nor restrictions, and its child routes cost a request per page each. So the crawl
+//! reads listings, never one request per item:
+//! - per space, its pages without bodies (parents and titles: every page's ancestors) and,
+//!   with document-level security, v1's restriction listing of its pages and blog posts (v2 has
+//!   no restrictions); then its pages and blog posts with their storage bodies, each written as
+//!   it arrives with its ancestors, labels and access; account ids become names through
+//!   `users-bulk`, once each;
+//! - once for the crawl, beside the spaces' first listings, the labels used in each space and
+//!   per label the pages and blog posts carrying it in up to 100 spaces (or, where the last
+//!   sync's counts say that costs more, each item's own labels);
+//! - site-wide, from the start, the attachments: a row waits until its page or blog post is
+//!   written, then goes to the downloads; once every space is in, the footer and inline
+//!   comments. Rows of pages this crawl did not write (other spaces) are passed over.
 //!
-//! Then, once every space is in, attachments and footer and inline comments come from v2's
-//! site-wide listings (v2 has no per-space ones): each row whose page or blog post this crawl
-//! wrote becomes a document with its container's place and access; the others (other spaces,
-//! out of scope) are passed over. Pages and listings are checkpointed when those listings
-//! complete: a run that stops before lists again, and what the index holds unchanged is
-//! neither downloaded nor written again.
+//! Pages and listings are checkpointed when the site-wide listings complete: a run that stops
+//! before lists again, and what the index holds unchanged is neither downloaded nor written
+//! again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
