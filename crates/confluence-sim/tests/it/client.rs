@@ -110,16 +110,7 @@ impl Client {
     /// GET below `/wiki/api/v2` (Cloud REST v2): status, body, and the `Link` header.
     pub async fn v2_raw(&self, path_and_query: &str) -> (u16, Value, Option<String>) {
         let url = format!("{}/api/v2{path_and_query}", self.base);
-        let r = self.raw(&url).await;
-        let status = r.status().as_u16();
-        let link = r
-            .headers()
-            .get("link")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        let text = r.text().await.unwrap_or_default();
-        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, v, link)
+        v2_answer(self.raw(&url).await).await
     }
 
     /// POST a JSON body below `/wiki/api/v2`: status, body, and the `Link` header.
@@ -137,15 +128,7 @@ impl Client {
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        let status = r.status().as_u16();
-        let link = r
-            .headers()
-            .get("link")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        let text = r.text().await.unwrap_or_default();
-        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, v, link)
+        v2_answer(r).await
     }
 
     /// A v2 object or collection page that must answer 200.
@@ -199,4 +182,17 @@ pub async fn start(flavor: Flavor, size: SiteSize) -> RunningSim {
 
 pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A v2 answer: status, body (JSON, or the text when it is not), and the `Link` header.
+async fn v2_answer(r: reqwest::Response) -> (u16, Value, Option<String>) {
+    let status = r.status().as_u16();
+    let link = r
+        .headers()
+        .get("link")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let text = r.text().await.unwrap_or_default();
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, v, link)
 }

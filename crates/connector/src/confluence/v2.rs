@@ -166,11 +166,7 @@ impl ConfluenceClient {
         kind: &str,
     ) -> Result<Pager<V2Content>, ClientError> {
         self.cloud_only()?;
-        let collection = if kind == "blogpost" {
-            "blogposts"
-        } else {
-            "pages"
-        };
+        let collection = collection(kind);
         let limit = V2_LIMIT.to_string();
         let mut query = vec![("limit", limit.as_str()), ("status", "current")];
         let url = match space_ids {
@@ -192,11 +188,7 @@ impl ConfluenceClient {
         kind: &str,
     ) -> Result<Pager<V2Content>, ClientError> {
         self.cloud_only()?;
-        let collection = if kind == "blogpost" {
-            "blogposts"
-        } else {
-            "pages"
-        };
+        let collection = collection(kind);
         let limit = V2_LIMIT.to_string();
         let query = [
             ("limit", limit.as_str()),
@@ -246,11 +238,7 @@ impl ConfluenceClient {
     /// Cloud: the labels of one page (`kind` = `page`) or blog post.
     pub fn v2_item_labels(&self, id: &str, kind: &str) -> Result<Pager<V2Label>, ClientError> {
         self.cloud_only()?;
-        let collection = if kind == "blogpost" {
-            "blogposts"
-        } else {
-            "pages"
-        };
+        let collection = collection(kind);
         let limit = V2_LIMIT.to_string();
         let url = self.api_url(
             &format!("api/v2/{collection}"),
@@ -269,11 +257,7 @@ impl ConfluenceClient {
         space_id: &str,
     ) -> Result<Pager<V2Content>, ClientError> {
         self.cloud_only()?;
-        let collection = if kind == "blogpost" {
-            "blogposts"
-        } else {
-            "pages"
-        };
+        let collection = collection(kind);
         let limit = V2_LIMIT.to_string();
         let query = [("limit", limit.as_str()), ("space-id", space_id)];
         let url = self.api_url("api/v2/labels", &[label_id, collection], &query)?;
@@ -311,6 +295,15 @@ impl ConfluenceClient {
                 "REST v2 exists on Confluence Cloud only".to_owned(),
             ))
         }
+    }
+}
+
+/// The v2 collection of a content type: `blogposts` for `blogpost`, else `pages`.
+fn collection(kind: &str) -> &'static str {
+    if kind == "blogpost" {
+        "blogposts"
+    } else {
+        "pages"
     }
 }
 
@@ -368,6 +361,15 @@ fn container_ref(
     }))
 }
 
+impl V2Body {
+    fn into_body(self) -> Body {
+        Body {
+            storage: self.storage,
+            ..Body::default()
+        }
+    }
+}
+
 impl V2Content {
     /// The account ids this row names.
     pub fn people(&self) -> impl Iterator<Item = &String> {
@@ -390,10 +392,7 @@ impl V2Content {
                 ..History::default()
             })),
             version: version_of(self.version.as_ref(), names),
-            body: self.body.map(|b| Body {
-                storage: b.storage,
-                ..Body::default()
-            }),
+            body: self.body.map(V2Body::into_body),
             links: Links {
                 webui: self.links.webui,
                 ..Links::default()
@@ -404,11 +403,6 @@ impl V2Content {
 }
 
 impl V2Attachment {
-    /// The page or blog post it belongs to.
-    pub fn container_id(&self) -> Option<&String> {
-        self.page_id.as_ref().or(self.blog_post_id.as_ref())
-    }
-
     /// The account ids this row names.
     pub fn people(&self) -> impl Iterator<Item = &String> {
         self.version.iter().filter_map(|v| v.author_id.as_ref())
@@ -462,10 +456,7 @@ impl V2Comment {
             history: history_from_first_version(self.version.as_ref(), names),
             version: version_of(self.version.as_ref(), names),
             container,
-            body: self.body.map(|b| Body {
-                storage: b.storage,
-                ..Body::default()
-            }),
+            body: self.body.map(V2Body::into_body),
             extensions: Some(Extensions {
                 location: Some(location.to_owned()),
                 ..Extensions::default()
@@ -575,7 +566,6 @@ mod tests {
             "_links": {"webui": "/pages/viewpageattachments.action?pageId=77"}
         }))
         .unwrap();
-        assert_eq!(att.container_id().map(String::as_str), Some("77"));
         let content = att.into_content(&names());
         let container = content.container.as_deref().unwrap();
         assert_eq!(
