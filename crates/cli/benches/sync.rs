@@ -18,7 +18,8 @@
 //! - `memory`: peak resident set (`VmHWM`, read every 20 ms) of 25k- and 100k-document Cloud
 //!   sites and of a Server site whose every attachment is a 1-25 MiB HTML, PDF or DOCX file
 //!   (`BENCH_FILES`, 600, 50 downloads in flight, a 32 MiB download cap), with the high-water
-//!   mark at each quarter of the run (flat means bounded).
+//!   mark at each quarter of the run (flat means bounded); `BENCH_SITES` (`25k,100k,files`)
+//!   chooses among them.
 //!
 //! Every row writes to a fresh local index; with `SEARCH_URL` set (see `tests/search-node.sh`)
 //! it runs again into that search node. `BENCH_BASELINE=/path/to/confluence-connector` runs
@@ -298,7 +299,8 @@ impl Bench {
             "at 1/2",
             "at 3/4"
         );
-        for name in ["25k", "100k", "files"] {
+        let sites = std::env::var("BENCH_SITES").unwrap_or_else(|_| "25k,100k,files".into());
+        for name in sites.split(',').map(str::trim) {
             let scenario = scenario(name, files);
             let sandbox = self.start(scenario.options.clone());
             let settings = Settings {

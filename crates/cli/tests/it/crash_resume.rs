@@ -201,6 +201,17 @@ async fn kill_and_rerun(site: &Site, data: &Path, round: &Round) -> Outcome {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    if when == When::Deleting {
+        // The crawl is over; the kill belongs after its pages are checkpointed (every 0.5 s),
+        // in the writes and deletions that follow, not in the instant between.
+        let waiting = Instant::now();
+        while checkpointed_units(data) == 0
+            && !child.exited()
+            && waiting.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
     let (was_running, killed) = child.kill9(&site.sim);
     // What the killed run had checkpointed: pages and blog posts written whole.
     let checkpointed = checkpointed_units(data);

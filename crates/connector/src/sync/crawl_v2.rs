@@ -29,11 +29,10 @@ use tokio::sync::{Semaphore, mpsc};
 use super::Step;
 use super::checkpoint::ListingKey;
 use super::crawl::{Crawl, Fetched, Item, SpaceOutcome};
-use super::incremental::set_ancestors;
 use crate::acl::{Access, Derivation};
 use crate::confluence::{
-    ClientError, ConfluenceClient, Content, ContentRef, ContentType, History, Names, Restrictions,
-    Space, USERS_PER_LOOKUP, V2Attachment, V2Comment, V2Content, V2Label, v2_units,
+    ClientError, ConfluenceClient, Content, ContentRef, ContentType, History, Names, Space,
+    USERS_PER_LOOKUP, V2Attachment, V2Comment, V2Content, V2Label,
 };
 use crate::document::{Ancestor, DocType, Document, SiteLinks};
 use crate::{Error, text};
@@ -47,30 +46,149 @@ type LabelCell = tokio::sync::OnceCell<Labels>;
 /// Ids per v1 search for the creators v2 does not give (CQL `id in (...)`).
 const CREATORS_PER_SEARCH: usize = 100;
 
+/// A page or blog post in its tree: id, title and parent. A page holds its parent's place,
+/// so the pages of a space share their ancestors instead of each keeping a copy of the chain.
+struct Place {
+    id: Box<str>,
+    title: Box<str>,
+    parent: Option<Arc<Place>>,
+}
+
+impl Place {
+    /// Its ancestors, root first: titles and ids.
+    fn chain(&self) -> (Vec<Ancestor>, Vec<String>) {
+        let mut up: Vec<&Place> = Vec::new();
+        let mut at = self.parent.as_deref();
+        while let Some(place) = at {
+            up.push(place);
+            at = place.parent.as_deref();
+        }
+        up.iter()
+            .rev()
+            .map(|p| {
+                let ancestor = Ancestor {
+                    title: p.title.to_string(),
+                };
+                (ancestor, p.id.to_string())
+            })
+            .unzip()
+    }
+
+    /// Its ancestors as a listing with `ancestors` expanded gives them.
+    fn ancestors(&self) -> Vec<ContentRef> {
+        let (titles, ids) = self.chain();
+        titles
+            .into_iter()
+            .zip(ids)
+            .map(|(a, id)| ContentRef {
+                id: Some(id),
+                title: Some(a.title),
+                ..ContentRef::default()
+            })
+            .collect()
+    }
+}
+
+/// The places of a space's pages and blog posts from its first listing, by id: each page's
+/// parent, up to the first one the listing does not hold (a folder, or another space's),
+/// with no cycle and at most 1,000 levels.
+fn places(rows: Vec<V2Content>) -> HashMap<String, Arc<Place>> {
+    let mut rows: HashMap<String, V2Content> = rows
+        .into_iter()
+        .filter_map(|r| Some((r.id.clone()?, r)))
+        .collect();
+    let parents: HashMap<String, String> = rows
+        .iter()
+        .filter_map(|(id, r)| Some((id.clone(), r.parent_id.clone()?)))
+        .collect();
+    let ids: Vec<String> = rows.keys().cloned().collect();
+    let mut places: HashMap<String, Arc<Place>> = HashMap::with_capacity(ids.len());
+    for id in ids {
+        // Up to the first page placed already or without a listed parent, then down again.
+        let mut path = vec![id];
+        loop {
+            let at = &path[path.len() - 1];
+            if places.contains_key(at) {
+                break;
+            }
+            match parents.get(at) {
+                Some(up)
+                    if (rows.contains_key(up) || places.contains_key(up))
+                        && !path.contains(up)
+                        && path.len() <= 1000 =>
+                {
+                    path.push(up.clone())
+                }
+                _ => break,
+            }
+        }
+        let mut parent = places.get(&path[path.len() - 1]).cloned();
+        for id in path.into_iter().rev() {
+            if let Some(placed) = places.get(&id) {
+                parent = Some(placed.clone());
+                continue;
+            }
+            let title = rows.remove(&id).and_then(|r| r.title).unwrap_or_default();
+            let place = Arc::new(Place {
+                id: id.clone().into(),
+                title: title.into(),
+                parent: parent.take(),
+            });
+            places.insert(id, place.clone());
+            parent = Some(place);
+        }
+    }
+    places
+}
+
 /// A page or blog post this crawl wrote: what its attachments and comments take from it. It
-/// is kept until the site-wide listings end, so it is small: its place and access are shared
-/// with the pages beside it.
+/// is kept until the site-wide listings end, so it is small: its place, space and access are
+/// shared with the pages beside it.
 struct Container {
-    id: String,
+    place: Arc<Place>,
     kind: DocType,
-    title: String,
     /// The space's name and key (one per space).
     space: Arc<(Option<String>, Option<String>)>,
-    /// Ancestor titles and ids (one per parent).
-    chain: Arc<Chain>,
     /// Its access (one per space and set of restrictions).
     acl: Option<Arc<(Access, Derivation)>>,
 }
 
+impl std::borrow::Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.place.id
+    }
+}
+
+/// A container in the set of those written, found by its id.
+struct ById(Arc<Container>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.place.id == other.0.place.id
+    }
+}
+
+impl Eq for ById {}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.place.id.hash(state)
+    }
+}
+
 impl Container {
+    fn id(&self) -> &str {
+        &self.place.id
+    }
+
     /// The container as a document, for [`Document::inherit_container`].
     fn document(&self) -> Document {
         Document::container(
-            self.id.clone(),
+            self.id().to_owned(),
             self.kind,
-            self.title.clone(),
+            self.place.title.to_string(),
             (*self.space).clone(),
-            (*self.chain).clone(),
+            self.place.chain(),
         )
     }
 
@@ -96,19 +214,15 @@ struct Listing<'a> {
     ready: &'a mpsc::Sender<Ready>,
 }
 
-/// Ancestor titles and ids, root first: what the children of one parent share.
-type Chain = (Vec<Ancestor>, Vec<String>);
-
 /// The same access computed twice: same space, same restriction layers, no failure.
 type AclKey = (Option<String>, Vec<String>);
 
 /// The pages and blog posts written so far, by id, those with an incomplete document, and the
-/// places and accesses they share.
+/// accesses they share.
 #[derive(Default)]
 struct Containers {
     written: Mutex<Written>,
     incomplete: Mutex<HashSet<String>>,
-    chains: Mutex<HashMap<String, Arc<Chain>>>,
     accesses: Mutex<HashMap<AclKey, Arc<(Access, Derivation)>>>,
 }
 
@@ -116,7 +230,7 @@ struct Containers {
 /// written (the site-wide listing runs beside the spaces), until it is.
 #[derive(Default)]
 struct Written {
-    by_id: HashMap<String, Arc<Container>>,
+    by_id: HashSet<ById>,
     pending: HashMap<String, Vec<Content>>,
     pending_rows: usize,
     /// Every space's pages are in: an attachment of a page not written now is out of scope.
@@ -132,7 +246,10 @@ const PENDING_ATTACHMENTS: usize = 2_000;
 impl Containers {
     fn get(&self, id: Option<&String>) -> Option<Arc<Container>> {
         let id = id?;
-        lock(&self.written).by_id.get(id).cloned()
+        lock(&self.written)
+            .by_id
+            .get(id.as_str())
+            .map(|c| c.0.clone())
     }
 
     /// An attachment listed: ready when its page or blog post was written, held until it is,
@@ -144,8 +261,8 @@ impl Containers {
             .as_ref()
             .and_then(|c| c.id.clone())
             .unwrap_or_default();
-        if let Some(container) = written.by_id.get(&id) {
-            return Some((att, container.clone()));
+        if let Some(container) = written.by_id.get(id.as_str()) {
+            return Some((att, container.0.clone()));
         }
         if !written.all_in {
             written.pending.entry(id).or_default().push(att);
@@ -169,23 +286,29 @@ impl Containers {
         let pending = std::mem::take(&mut written.pending);
         pending
             .into_iter()
-            .filter_map(|(id, atts)| Some((written.by_id.get(&id)?.clone(), atts)))
+            .filter_map(|(id, atts)| Some((written.by_id.get(id.as_str())?.0.clone(), atts)))
             .flat_map(|(container, atts)| atts.into_iter().map(move |a| (a, container.clone())))
             .collect()
     }
 
-    /// Keeps a written page or blog post.
+    /// Keeps a written page or blog post, in its place (renamed since the first listing: the
+    /// title written).
     fn keep(
         &self,
         doc: &Document,
+        place: Arc<Place>,
         space: &Arc<(Option<String>, Option<String>)>,
         acl: Option<(Access, Derivation)>,
     ) -> Vec<Ready> {
-        let parent = doc.ancestor_ids.last().cloned().unwrap_or_default();
-        let chain = lock(&self.chains)
-            .entry(parent)
-            .or_insert_with(|| Arc::new((doc.ancestors.clone(), doc.ancestor_ids.clone())))
-            .clone();
+        let place = if *place.title == *doc.title {
+            place
+        } else {
+            Arc::new(Place {
+                id: place.id.clone(),
+                title: doc.title.as_str().into(),
+                parent: place.parent.clone(),
+            })
+        };
         let acl = acl.map(|(access, derivation)| {
             if derivation.failure.is_some() {
                 return Arc::new((access, derivation));
@@ -204,16 +327,14 @@ impl Containers {
                 .clone()
         });
         let container = Container {
-            id: doc.id.clone(),
+            place,
             kind: doc.kind,
-            title: doc.title.clone(),
             space: space.clone(),
-            chain,
             acl,
         };
         let container = Arc::new(container);
         let mut written = lock(&self.written);
-        written.by_id.insert(doc.id.clone(), container.clone());
+        written.by_id.insert(ById(container.clone()));
         let held = written.pending.remove(&doc.id).unwrap_or_default();
         written.pending_rows -= held.len().min(written.pending_rows);
         held.into_iter().map(|a| (a, container.clone())).collect()
@@ -266,14 +387,6 @@ impl People {
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Names) -> T) -> T {
         f(&lock(&self.names))
     }
-}
-
-/// A space's pages and blog posts as the first listings give them: place and restrictions.
-struct Skeleton {
-    /// Pages and blog posts by id: ancestors (pages), title.
-    units: HashMap<String, Content>,
-    /// Read restrictions by id (with document-level security).
-    restrictions: HashMap<String, Option<Box<Restrictions>>>,
 }
 
 /// How labels are read: per label used in the spaces in scope (two listings each, over up to
@@ -368,7 +481,8 @@ impl Crawl<'_> {
         let written = std::mem::take(&mut lock(&containers.written).by_id);
         let incomplete = std::mem::take(&mut *lock(&containers.incomplete));
         if children {
-            for (unit, container) in written {
+            for ById(container) in written {
+                let unit = container.id().to_owned();
                 let ok = !incomplete.contains(&unit);
                 let listing = container.listing();
                 self.mark(Item::UnitDone { unit, listing, ok }).await;
@@ -456,23 +570,12 @@ impl Crawl<'_> {
                 },
             });
         };
-        let skeleton = self.skeleton(space, &space_id).await?;
+        let places = self.skeleton(space, &space_id).await?;
         // Bodies are written with their labels: wait while `run_v2` reads them (once, for
         // every space; `Off` only if that stopped).
         labels.get_or_init(|| async { Labels::Off }).await;
         // The space's name and key, shared by every page kept for its attachments and comments.
         let names = Arc::new((space.name.clone(), space.key.clone()));
-        if let Some(acl) = &self.acl {
-            // Every item's own restriction first: its descendants' access needs it.
-            futures_util::future::join_all(skeleton.units.values().map(|unit| {
-                let mut unit = unit.clone();
-                if let Some(id) = unit.id.as_ref() {
-                    unit.restrictions = skeleton.restrictions.get(id).cloned().flatten();
-                }
-                async move { acl.prime(&unit).await }
-            }))
-            .await;
-        }
         for kind in [ContentType::Page, ContentType::BlogPost] {
             let what = format!("{}s of space {key}", kind.as_str());
             let listing: ListingKey = (key.clone(), kind.as_str().to_owned());
@@ -504,9 +607,9 @@ impl Crawl<'_> {
                     .collect();
                 let ids = rows.iter().flat_map(V2Content::people).cloned().collect();
                 people.learn(self.client, ids).await;
-                let units: Vec<Content> = people.with(|names| {
+                let units: Vec<(Content, Arc<Place>)> = people.with(|names| {
                     rows.into_iter()
-                        .map(|row| self.v2_content(row, kind, space, &skeleton, names))
+                        .map(|row| self.v2_content(row, kind, space, &places, names))
                         .collect()
                 });
                 self.live.listed(units.len() as u64);
@@ -525,15 +628,16 @@ impl Crawl<'_> {
         Ok(())
     }
 
-    /// A listed page or blog post as v1 would give it: its space, ancestors and restrictions.
+    /// A listed page or blog post as v1 would give it, with its space and ancestors (its own
+    /// restriction is the resolver's already, see [`Crawl::skeleton`]), and its place.
     fn v2_content(
         &self,
         row: V2Content,
         kind: ContentType,
         space: &Space,
-        skeleton: &Skeleton,
+        places: &HashMap<String, Arc<Place>>,
         names: &Names,
-    ) -> Content {
+    ) -> (Content, Arc<Place>) {
         let parent = row.parent_id.clone();
         let mut content = row.into_content(kind.as_str(), names);
         content.space = Some(Box::new(Space {
@@ -543,28 +647,25 @@ impl Crawl<'_> {
             ..Space::default()
         }));
         let id = content.id.clone().unwrap_or_default();
-        content.ancestors = match skeleton.units.get(&id) {
-            Some(unit) => unit.ancestors.clone(),
-            // Made after the first listing: its parent's place, when that was listed.
-            None => parent
-                .and_then(|p| {
-                    let up = skeleton.units.get(&p)?;
-                    let mut chain = up.ancestors.clone();
-                    chain.push(ContentRef {
-                        id: Some(p),
-                        title: up.title.clone(),
-                        ..ContentRef::default()
-                    });
-                    Some(chain)
-                })
-                .unwrap_or_default(),
-        };
-        content.restrictions = skeleton.restrictions.get(&id).cloned().flatten();
-        content
+        let place = places.get(&id).cloned().unwrap_or_else(|| {
+            // Made after the first listing: under its parent's place, when that was listed.
+            Arc::new(Place {
+                id: id.as_str().into(),
+                title: content.title.as_deref().unwrap_or_default().into(),
+                parent: parent.and_then(|p| places.get(&p).cloned()),
+            })
+        });
+        content.ancestors = place.ancestors();
+        (content, place)
     }
 
     /// Writes one page or blog post and keeps what its attachments and comments need.
-    async fn v2_unit(&self, content: Content, cx: &Listing<'_>, links: &SiteLinks) {
+    async fn v2_unit(
+        &self,
+        (content, place): (Content, Arc<Place>),
+        cx: &Listing<'_>,
+        links: &SiteLinks,
+    ) {
         let Listing {
             labels,
             listing,
@@ -609,7 +710,7 @@ impl Crawl<'_> {
             }
             None => None,
         };
-        let held = containers.keep(&doc, names, acl);
+        let held = containers.keep(&doc, place, names, acl);
         drop(fetching);
         let unit = doc.id.clone();
         self.send(doc, Some(&unit)).await;
@@ -618,8 +719,14 @@ impl Crawl<'_> {
         }
     }
 
-    /// The first listings of a space: its pages' place and their restrictions.
-    async fn skeleton(&self, space: &Space, space_id: &str) -> Result<Skeleton, Error> {
+    /// The first listings of a space: its pages' places and, with document-level security, the
+    /// restrictions of its pages and blog posts, each read into the resolver (an item's access
+    /// needs its ancestors').
+    async fn skeleton(
+        &self,
+        space: &Space,
+        space_id: &str,
+    ) -> Result<HashMap<String, Arc<Place>>, Error> {
         let key = space.key.clone().unwrap_or_default();
         let failed = |what: &str, source: ClientError| Error::Listing {
             what: format!("{what} of space {key}"),
@@ -645,20 +752,10 @@ impl Crawl<'_> {
         let (pages, restricted) = tokio::join!(pages, restrictions);
         let pages = pages.map_err(|e| failed("pages", e))?;
         let restricted = restricted.map_err(|e| failed("read restrictions", e))?;
-        let (mut units, parents) = v2_units(space, pages, Vec::new());
-        set_ancestors(&mut units, &parents);
-        let units = units
-            .into_iter()
-            .filter_map(|u| Some((u.id.clone()?, u)))
-            .collect();
-        let restrictions = restricted
-            .into_iter()
-            .filter_map(|row| Some((row.id?, row.restrictions)))
-            .collect();
-        Ok(Skeleton {
-            units,
-            restrictions,
-        })
+        if let Some(acl) = &self.acl {
+            futures_util::future::join_all(restricted.iter().map(|row| acl.prime(row))).await;
+        }
+        Ok(places(pages))
     }
 
     /// Label listings read at once: the request limit (they run before any body is written).
@@ -860,10 +957,10 @@ impl Crawl<'_> {
                 text,
             }) => {
                 if !complete {
-                    lock(&containers.incomplete).insert(container.id.clone());
+                    lock(&containers.incomplete).insert(container.id().to_owned());
                 }
                 self.inherit_acl(&mut doc, &holder, container.acl.as_deref());
-                self.send_doc(doc, Some(&container.id), text).await;
+                self.send_doc(doc, Some(container.id()), text).await;
             }
             None => self.live.dropped(1),
         }
@@ -910,9 +1007,65 @@ impl Crawl<'_> {
                 let holder = container.document();
                 doc.inherit_container(&holder);
                 self.inherit_acl(&mut doc, &holder, container.acl.as_deref());
-                self.send(doc, Some(&container.id)).await;
+                self.send(doc, Some(container.id())).await;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, title: &str, parent: Option<&str>) -> V2Content {
+        V2Content {
+            id: Some(id.to_owned()),
+            title: Some(title.to_owned()),
+            parent_id: parent.map(str::to_owned),
+            ..V2Content::default()
+        }
+    }
+
+    fn ids(place: &Place) -> Vec<String> {
+        place.chain().1
+    }
+
+    #[test]
+    fn places_share_their_ancestors_and_stop_at_what_the_listing_does_not_hold() {
+        // Children listed before their parents; 9 is a folder v2's page listing leaves out.
+        let places = places(vec![
+            row("4", "Leaf", Some("3")),
+            row("3", "Mid", Some("2")),
+            row("2", "Root", None),
+            row("5", "Sibling", Some("3")),
+            row("7", "Under a folder", Some("9")),
+        ]);
+        assert_eq!(places.len(), 5);
+        assert_eq!(ids(&places["4"]), ["2", "3"]);
+        let (titles, _) = places["4"].chain();
+        let titles: Vec<&str> = titles.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(titles, ["Root", "Mid"]);
+        assert_eq!(ids(&places["5"]), ["2", "3"]);
+        assert!(ids(&places["2"]).is_empty());
+        assert!(ids(&places["7"]).is_empty());
+        // One place per page: siblings hold the same parent.
+        let parent = |id: &str| places[id].parent.clone().unwrap();
+        assert!(Arc::ptr_eq(&parent("4"), &parent("5")));
+        assert!(Arc::ptr_eq(&parent("4"), &places["3"]));
+        let refs = places["4"].ancestors();
+        assert_eq!(refs[1].id.as_deref(), Some("3"));
+        assert_eq!(refs[1].title.as_deref(), Some("Mid"));
+    }
+
+    #[test]
+    fn a_cycle_of_parents_ends_instead_of_looping() {
+        let places = places(vec![row("1", "A", Some("2")), row("2", "B", Some("1"))]);
+        let depth = |id: &str| ids(&places[id]).len();
+        assert_eq!(
+            depth("1") + depth("2"),
+            1,
+            "one of the two is the other's root"
+        );
     }
 }
