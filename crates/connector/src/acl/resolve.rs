@@ -128,6 +128,50 @@ where
     cell.get_or_init(fetch).await.clone()
 }
 
+/// Read restrictions by content id, each read once per sync as [`cached`] does. The resolver
+/// holds one for every page and blog post of a sync (their descendants' access needs them), so
+/// a restriction once read is kept as its grant alone, the many empty ones (nothing
+/// restricted) as one shared grant; a failure stays cached with its error.
+#[derive(Default)]
+struct RestrictionCache {
+    state: Mutex<RestrictionState>,
+    nothing: Arc<Grant>,
+}
+
+#[derive(Default)]
+struct RestrictionState {
+    known: HashMap<Box<str>, Arc<Grant>>,
+    reading: HashMap<String, Cell<Arc<Grant>>>,
+}
+
+impl RestrictionCache {
+    async fn get<F, Fut>(&self, id: &str, fetch: F) -> Result<Arc<Grant>, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<Grant>, String>>,
+    {
+        let cell = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(grant) = state.known.get(id) {
+                return Ok(grant.clone());
+            }
+            state.reading.entry(id.to_owned()).or_default().clone()
+        };
+        let result = cell.get_or_init(fetch).await.clone();
+        if let Ok(grant) = &result {
+            let grant = if grant.is_empty() {
+                self.nothing.clone()
+            } else {
+                grant.clone()
+            };
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.reading.remove(id);
+            state.known.insert(id.into(), grant);
+        }
+        result
+    }
+}
+
 struct SpaceGrant {
     grant: Grant,
     info: SpaceGrantInfo,
@@ -140,7 +184,7 @@ pub struct AclResolver {
     dialect: Dialect,
     source: PermissionSource,
     spaces: Cache<Arc<SpaceGrant>>,
-    restrictions: Cache<Arc<Grant>>,
+    restrictions: RestrictionCache,
     members: Cache<Arc<HashSet<String>>>,
     /// Member listings started before any grant named their group ([`Self::prefetch_members`]):
     /// group identity to the name they were listed by, and the listing.
@@ -165,7 +209,7 @@ impl AclResolver {
             client,
             source,
             spaces: Mutex::default(),
-            restrictions: Mutex::default(),
+            restrictions: RestrictionCache::default(),
             members: Mutex::default(),
             prefetched: Mutex::default(),
             usernames: Mutex::default(),
@@ -442,7 +486,7 @@ impl AclResolver {
 
     /// The read restriction of a content item, fetched once per sync (404: the item is gone).
     async fn restriction(&self, content_id: &str) -> Result<Arc<Grant>, String> {
-        cached(&self.restrictions, content_id, || async {
+        self.restrictions.get(content_id, || async {
             match fetch::read_restriction_all(&self.client, content_id).await {
                 Ok(Some((users, groups))) => Ok(Arc::new(self.grant_of(&users, &groups).await?)),
                 Ok(None) => Err(format!(
@@ -474,7 +518,7 @@ impl AclResolver {
         });
         match expanded.filter(|_| complete) {
             Some(r) => {
-                cached(&self.restrictions, id, || async {
+                self.restrictions.get(id, || async {
                     Ok(Arc::new(self.grant_of(r.users(), r.groups()).await?))
                 })
                 .await
