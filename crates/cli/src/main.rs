@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// jemalloc, configured in `.cargo/config.toml` to give freed pages back within a second: with the
+/// jemalloc, configured in `.cargo/config.toml` to give freed pages back within 250 ms: with the
 /// system allocator a sync's peak resident set was two to four times its heap (see
 /// ARCHITECTURE.md, "Memory budget").
 #[cfg(not(target_env = "msvc"))]
