@@ -486,18 +486,21 @@ impl AclResolver {
 
     /// The read restriction of a content item, fetched once per sync (404: the item is gone).
     async fn restriction(&self, content_id: &str) -> Result<Arc<Grant>, String> {
-        self.restrictions.get(content_id, || async {
-            match fetch::read_restriction_all(&self.client, content_id).await {
-                Ok(Some((users, groups))) => Ok(Arc::new(self.grant_of(&users, &groups).await?)),
-                Ok(None) => Err(format!(
-                    "ancestor `{content_id}` was not found (moved or deleted during the sync)"
-                )),
-                Err(e) => Err(format!(
-                    "the read restriction of `{content_id}` could not be read: {e}"
-                )),
-            }
-        })
-        .await
+        self.restrictions
+            .get(content_id, || async {
+                match fetch::read_restriction_all(&self.client, content_id).await {
+                    Ok(Some((users, groups))) => {
+                        Ok(Arc::new(self.grant_of(&users, &groups).await?))
+                    }
+                    Ok(None) => Err(format!(
+                        "ancestor `{content_id}` was not found (moved or deleted during the sync)"
+                    )),
+                    Err(e) => Err(format!(
+                        "the read restriction of `{content_id}` could not be read: {e}"
+                    )),
+                }
+            })
+            .await
     }
 
     /// The item's own restriction from the content expansion, when it is there and complete;
@@ -518,10 +521,11 @@ impl AclResolver {
         });
         match expanded.filter(|_| complete) {
             Some(r) => {
-                self.restrictions.get(id, || async {
-                    Ok(Arc::new(self.grant_of(r.users(), r.groups()).await?))
-                })
-                .await
+                self.restrictions
+                    .get(id, || async {
+                        Ok(Arc::new(self.grant_of(r.users(), r.groups()).await?))
+                    })
+                    .await
             }
             None => self.restriction(id).await,
         }
