@@ -353,11 +353,22 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
             }
         }
 
-        // An incremental lists at once the members of the groups the last sync needed: the
-        // access of restricted content then need not wait for them.
-        let prefetch = match (&acl, &self.plan) {
-            (Some(acl), Some(plan)) if !plan.cursor.groups.is_empty() => {
-                let (acl, groups) = (acl.clone(), plan.cursor.groups.clone());
+        // A sync lists at once the members of the groups the last one needed: the access of
+        // restricted content then need not wait for them (a group is used only if it still
+        // has that name, so a cursor of another configuration does no harm).
+        let groups = match &self.plan {
+            Some(plan) => plan.cursor.groups.clone(),
+            None if acl.is_some() => lock(&this.store)
+                .sync_cursor(&this.scope_key())
+                .ok()
+                .flatten()
+                .map(|cursor| cursor.groups)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let prefetch = match &acl {
+            Some(acl) if !groups.is_empty() => {
+                let acl = acl.clone();
                 Some(tokio::spawn(
                     async move { acl.prefetch_members(&groups).await },
                 ))

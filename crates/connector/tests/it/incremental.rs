@@ -600,6 +600,60 @@ async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
 }
 
 #[tokio::test]
+async fn a_full_sync_lists_the_groups_the_last_one_needed_before_its_first_body() {
+    for flavor in [Flavor::Cloud, Flavor::DataCenter] {
+        let sandbox = start(flavor, 3).await;
+        let target = Index::synced(&sandbox).await;
+        let mut config = sandbox.config.clone();
+        config.use_document_level_security = true;
+        config.target = Target::Local {
+            index_name: "content".into(),
+        };
+        let scope = connector::sync::scope_key(Some("c"), &config);
+        let cursor = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
+        let groups = cursor.expect("a cursor").groups;
+        assert!(
+            groups.len() >= 2,
+            "{flavor:?}: restricted content needs groups"
+        );
+        let is_member_listing = |e: &str| e.contains("/group/") && e.ends_with("/member");
+        // The member listings made when the first page body is asked for (Cloud's v2 body
+        // listing, the v1 content listing elsewhere).
+        let at_first_body: Arc<Mutex<Option<u64>>> = Arc::default();
+        let admin = sandbox.sim.admin();
+        for marker in ["body-format=storage", "body.storage"] {
+            let seen = at_first_body.clone();
+            admin.on_request_matching(marker, false, move |admin| {
+                let mut seen = seen.lock().unwrap();
+                if seen.is_none() {
+                    let counts = admin.request_counts();
+                    let members = counts.iter().filter(|(e, _)| is_member_listing(e));
+                    *seen = Some(members.map(|(_, c)| c.requests).sum());
+                }
+            });
+        }
+        admin.reset_request_counts();
+        let before = indexed(&*target.sink).await;
+        let job = target.run(&sandbox, JobType::Full).await;
+        admin.clear_request_hooks();
+        assert_eq!(job.status, JobStatus::Completed, "{:?}", job.errors);
+        assert_eq!(indexed(&*target.sink).await, before, "{flavor:?}");
+        // Each listed once, all of them before any body was asked for.
+        assert_eq!(
+            requests_to(&sandbox, is_member_listing),
+            groups.len() as u64,
+            "{flavor:?}: {groups:?}"
+        );
+        assert_eq!(
+            *at_first_body.lock().unwrap(),
+            Some(groups.len() as u64),
+            "{flavor:?}: the member listings should start with the sync"
+        );
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn listings_started_with_the_sign_in_are_kept_only_for_unchanged_spaces() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
         let sandbox = start(flavor, 4).await;
