@@ -37,7 +37,7 @@ mod tls;
 pub use error::{Error, Result};
 pub use store::{
     ConnectionSummary, DeltaInfo, JobError, JobRecord, JobStatus, JobType, LastSync, LeaseHolder,
-    SavedConnection, Store,
+    SavedConnection, Store, SyncCursor,
 };
 pub use store::{DocAclRecord, FailedDocument, UserSnapshot};
 pub use store::{RuleState, StoredRules};

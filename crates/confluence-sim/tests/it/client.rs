@@ -144,14 +144,7 @@ impl Client {
         let mut url = format!("{}/api/v2{path_and_query}", self.base);
         let mut out = Vec::new();
         for _ in 0..100_000 {
-            let r = self.raw(&url).await;
-            let status = r.status().as_u16();
-            let link = r
-                .headers()
-                .get("link")
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned);
-            let v: Value = r.json().await.expect("v2 JSON");
+            let (status, v, link) = v2_answer(self.raw(&url).await).await;
             assert_eq!(status, 200, "GET {url}: {v}");
             out.extend(v["results"].as_array().cloned().unwrap_or_default());
             let next = v["_links"]["next"].as_str();

@@ -535,24 +535,31 @@ async fn an_edited_page_keeps_its_comments_and_a_renamed_one_rewrites_them() {
     }
 }
 
+/// A site with restricted content after a full sync with document-level security: the
+/// connection's scope and the cursor it left, which names the groups whose members it listed.
+async fn synced_with_groups(flavor: Flavor) -> (Sandbox, Index, String, connector::SyncCursor) {
+    let sandbox = start(flavor, 3).await;
+    let target = Index::synced(&sandbox).await;
+    let mut config = sandbox.config.clone();
+    config.use_document_level_security = true;
+    config.target = Target::Local {
+        index_name: "content".into(),
+    };
+    let scope = connector::sync::scope_key(Some("c"), &config);
+    let cursor = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
+    let cursor = cursor.expect("a cursor");
+    assert!(
+        cursor.groups.len() >= 2,
+        "{flavor:?}: restricted content needs groups"
+    );
+    (sandbox, target, scope, cursor)
+}
+
 #[tokio::test]
 async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
-        let sandbox = start(flavor, 3).await;
-        let target = Index::synced(&sandbox).await;
-        let mut config = sandbox.config.clone();
-        config.use_document_level_security = true;
-        config.target = Target::Local {
-            index_name: "content".into(),
-        };
-        let scope = connector::sync::scope_key(Some("c"), &config);
-        let cursor = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
-        let cursor = cursor.expect("a cursor");
+        let (sandbox, target, scope, cursor) = synced_with_groups(flavor).await;
         let groups = cursor.groups.clone();
-        assert!(
-            groups.len() >= 2,
-            "{flavor:?}: restricted content needs groups"
-        );
         let admin = sandbox.sim.admin();
         let member_listings = || {
             requests_to(&sandbox, |e| {
@@ -602,20 +609,8 @@ async fn the_groups_the_last_sync_needed_are_listed_once_at_the_start() {
 #[tokio::test]
 async fn a_full_sync_lists_the_groups_the_last_one_needed_before_its_first_body() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
-        let sandbox = start(flavor, 3).await;
-        let target = Index::synced(&sandbox).await;
-        let mut config = sandbox.config.clone();
-        config.use_document_level_security = true;
-        config.target = Target::Local {
-            index_name: "content".into(),
-        };
-        let scope = connector::sync::scope_key(Some("c"), &config);
-        let cursor = target.store.lock().unwrap().sync_cursor(&scope).unwrap();
-        let groups = cursor.expect("a cursor").groups;
-        assert!(
-            groups.len() >= 2,
-            "{flavor:?}: restricted content needs groups"
-        );
+        let (sandbox, target, _, cursor) = synced_with_groups(flavor).await;
+        let groups = cursor.groups;
         let is_member_listing = |e: &str| e.contains("/group/") && e.ends_with("/member");
         // The member listings made when the first page body is asked for (Cloud's v2 body
         // listing, the v1 content listing elsewhere).
