@@ -758,7 +758,7 @@ pub(crate) fn route_template(sh: &Shared, method: &str, path: &str) -> String {
                 .enumerate()
                 .map(|(i, &s)| match (segs.first().copied(), i) {
                     (Some("space"), 1) => "{key}",
-                    (Some("group"), 1) if s != "member" => {
+                    (Some("group"), 1) if s != "member" && s != "by-id" => {
                         if segs.get(2) == Some(&"membersByGroupId") {
                             "{id}"
                         } else {
@@ -941,6 +941,7 @@ fn api(c: &Call<'_>, path: &str) -> Resp {
             users::active_users(c)
         }
         ["group"] => users::groups(c),
+        ["group", "by-id"] if c.cloud() => users::group_by_id(c),
         ["group", "member"] if c.cloud() => users::group_member_by_name(c),
         ["group", gid, "membersByGroupId"] if c.cloud() => users::members_by_group_id(c, gid),
         ["group", name, "member"] => users::group_member(c, name),

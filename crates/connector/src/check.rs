@@ -193,22 +193,13 @@ pub async fn remote(config: &ConnectorConfig, secrets: &Secrets) -> Vec<Check> {
                     ),
                     None,
                 ));
-                match client.spaces() {
-                    Ok(pager) => match pager.collect_all().await {
-                        Ok(all) => spaces = Some(all),
-                        Err(err) => checks.push(check(
-                            "spaces",
-                            SPACES,
-                            CheckStatus::Failed,
-                            format!("listing spaces failed: {err}"),
-                            Some("spaces"),
-                        )),
-                    },
+                match client.spaces().await {
+                    Ok(all) => spaces = Some(all),
                     Err(err) => checks.push(check(
                         "spaces",
                         SPACES,
                         CheckStatus::Failed,
-                        err.to_string(),
+                        format!("listing spaces failed: {err}"),
                         Some("spaces"),
                     )),
                 }

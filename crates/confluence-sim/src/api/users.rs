@@ -135,6 +135,19 @@ fn members(c: &Call<'_>, g: u32, api_path: &str, p: crate::api::Paging) -> Resp 
     )
 }
 
+/// `GET /group/by-id?id=` (Cloud): one group, 400 without an id, 404 for an unknown one.
+pub(super) fn group_by_id(c: &Call<'_>) -> Res {
+    let id = c.q().get("id").unwrap_or("").to_owned();
+    if id.is_empty() {
+        return Err(c.error(400, "groupId is required"));
+    }
+    let g = c
+        .site
+        .group_by_id(&id)
+        .ok_or_else(|| c.error(404, &format!("No group found with id : {id}")))?;
+    Ok(Resp::json(200, &c.r.group(g)))
+}
+
 /// `GET /group/member?name=` (Cloud).
 pub(super) fn group_member_by_name(c: &Call<'_>) -> Res {
     let name = c.q().get("name").unwrap_or("").to_owned();

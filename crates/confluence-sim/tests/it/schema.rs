@@ -178,6 +178,10 @@ async fn cloud_responses_follow_the_v1_openapi_description() {
         .find(|d| d.r#type == "space")
         .map(|d| d.readers[0].clone())
         .unwrap_or_default();
+    let group = c.ok("/group").await["results"][0]["id"]
+        .as_str()
+        .expect("a group id")
+        .to_owned();
     let expand = "space,history.lastUpdated,version,ancestors,children.attachment,children.comment,metadata.labels,restrictions.read.restrictions.user,restrictions.read.restrictions.group,body.storage,body.view,container,descendants.comment";
     let cases = [
         (
@@ -229,6 +233,8 @@ async fn cloud_responses_follow_the_v1_openapi_description() {
             "GroupArrayWithLinks",
         ),
         ("/group".to_owned(), "GroupArrayWithLinks"),
+        (format!("/group/by-id?id={group}"), "Group"),
+        (format!("/group/{group}/membersByGroupId"), "UserArray"),
         (
             format!("/search/user?cql={}", enc("type = user")),
             "SearchPageResponseSearchResult",

@@ -12,7 +12,9 @@ use crate::confluence::{ClientError, ConfluenceClient, Flavor, SpacePermissions}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionSource {
-    /// Cloud: `rest/api/space/{key}?expand=permissions`.
+    /// Cloud: REST v2's `spaces/{id}/permissions`, or v1's `space/{key}?expand=permissions`
+    /// (where v2 is not served, or names a role). The name is kept for the records saved
+    /// before v2 was read.
     CloudExpansion,
     /// Data Center 9.1+: `rest/api/space/{key}/permissions` (and `/anonymous`).
     DataCenterNative,
@@ -24,7 +26,10 @@ impl PermissionSource {
     /// For people: where the permission was read.
     pub fn describe(self) -> &'static str {
         match self {
-            PermissionSource::CloudExpansion => "Cloud space permissions (expand=permissions)",
+            PermissionSource::CloudExpansion => {
+                "Cloud space permissions (REST v2 spaces/{id}/permissions, or v1 \
+                 expand=permissions)"
+            }
             PermissionSource::DataCenterNative => {
                 "Data Center space permissions API (rest/api/space/{key}/permissions)"
             }
@@ -48,7 +53,7 @@ pub async fn detect(
     let Some(key) = probe_space else {
         return Err(AclError::NothingToProbe.into());
     };
-    let native = || async { client.space_permissions(key).await.map(|_| ()) };
+    let native = || async { client.space_permissions(key, None).await.map(|_| ()) };
     let extender = || async { client.extender_space_permissions(key).await.map(|_| ()) };
     let order = match flavor {
         Flavor::DataCenter => [
@@ -108,7 +113,21 @@ async fn probe_cloud(client: &ConfluenceClient, key: &str) -> crate::Result<()> 
         detail: err.to_string(),
         fix: fix.to_owned(),
     };
-    let permissions = match client.space_permissions(key).await {
+    // The sync reads them through REST v2 by the space's id, where v2 is served.
+    let id = match client.v2_space_id(key).await {
+        Ok(id) => id,
+        Err(ClientError::NotFound { .. }) => None,
+        Err(err @ (ClientError::Forbidden { .. } | ClientError::Unauthorized { .. })) => {
+            return Err(missing(
+                format!("the permissions of space `{key}` could not be read"),
+                &err,
+                SPACE_RIGHT,
+            )
+            .into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let permissions = match client.space_permissions(key, id.as_deref()).await {
         Ok(SpacePermissions::Cloud(perms)) => perms,
         Ok(SpacePermissions::DataCenter(_)) => Vec::new(),
         Err(err @ (ClientError::Forbidden { .. } | ClientError::Unauthorized { .. })) => {
@@ -129,13 +148,14 @@ async fn probe_cloud(client: &ConfluenceClient, key: &str) -> crate::Result<()> 
         }
         .into());
     }
+    // Members are listed by group id on Cloud, as the sync lists them.
     let group = permissions
         .iter()
         .filter_map(|p| p.subjects.as_ref()?.group.as_ref())
         .flat_map(|groups| groups.results.iter())
-        .find_map(|g| g.name.clone());
+        .find_map(|g| g.id.clone());
     if let Some(group) = group
-        && let Err(err) = client.group_members(&group)?.next_page().await
+        && let Err(err) = client.group_members_by_id(&group)?.next_page().await
     {
         return Err(match err {
             ClientError::Forbidden { .. } | ClientError::Unauthorized { .. } => missing(

@@ -13,7 +13,8 @@ use super::fetch;
 use super::intersect::{Grant, Intersection, groups_to_expand, intersect};
 use super::prereq::PermissionSource;
 use crate::confluence::{
-    ConfluenceClient, Content, ContentRestriction, Group, SpacePermission, SpacePermissions, User,
+    ConfluenceClient, Content, ContentRestriction, Group, Space, SpacePermission, SpacePermissions,
+    User,
 };
 
 /// Who may read a document.
@@ -177,6 +178,15 @@ struct SpaceGrant {
     info: SpaceGrantInfo,
 }
 
+/// How a group's members are listed (see [`AclResolver::list_by`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListBy {
+    /// Cloud: `group/{id}/membersByGroupId`.
+    Id(String),
+    /// By name.
+    Name(String),
+}
+
 /// Computes documents' access during one sync, caching space permissions, restrictions, group
 /// members and Data Center user keys.
 pub struct AclResolver {
@@ -187,10 +197,12 @@ pub struct AclResolver {
     restrictions: RestrictionCache,
     members: Cache<Arc<HashSet<String>>>,
     /// Member listings started before any grant named their group ([`Self::prefetch_members`]):
-    /// group identity to the name they were listed by, and the listing.
-    prefetched: Mutex<HashMap<String, (String, Cell<Members>)>>,
+    /// group identity to how they were listed, and the listing.
+    prefetched: Mutex<HashMap<String, (ListBy, Cell<Members>)>>,
     usernames: Cache<Option<String>>,
     group_names: Mutex<HashMap<String, String>>,
+    /// Cloud groups whose names were looked up by id ([`Self::name_groups`]).
+    group_lookups: Cache<()>,
     /// Users' display names by identity, as Confluence gave them (for the inspector).
     user_names: Mutex<HashMap<String, String>>,
     recorder: Arc<AclRecorder>,
@@ -214,6 +226,7 @@ impl AclResolver {
             prefetched: Mutex::default(),
             usernames: Mutex::default(),
             group_names: Mutex::default(),
+            group_lookups: Mutex::default(),
             user_names: Mutex::default(),
             recorder,
         }
@@ -321,16 +334,17 @@ impl AclResolver {
         Ok(grant)
     }
 
-    /// The view permission of a space, read once per sync. `listed` are the permissions of
-    /// the Cloud space listing, used when they are complete.
+    /// The view permission of a space, read once per sync. `space` is the space as listed:
+    /// on Cloud its permissions are used when complete (REST v1's listing carries them), and
+    /// its id reads them through REST v2 otherwise.
     async fn space_grant(
         &self,
         key: &str,
-        listed: Option<&[SpacePermission]>,
+        space: Option<&Space>,
     ) -> Result<Arc<SpaceGrant>, String> {
         cached(&self.spaces, key, || async {
             let grant = match self.source {
-                PermissionSource::CloudExpansion => self.cloud_space(key, listed).await?,
+                PermissionSource::CloudExpansion => self.cloud_space(key, space).await?,
                 PermissionSource::DataCenterNative => self.dc_space(key).await?,
                 PermissionSource::Extender => self.extender_space(key).await?,
             };
@@ -346,17 +360,16 @@ impl AclResolver {
         .map_err(|e| format!("space `{key}`: {e}"))
     }
 
-    async fn cloud_space(
-        &self,
-        key: &str,
-        listed: Option<&[SpacePermission]>,
-    ) -> Result<Grant, String> {
-        if let Some(perms) = listed.filter(|p| !p.is_empty())
+    async fn cloud_space(&self, key: &str, space: Option<&Space>) -> Result<Grant, String> {
+        if let Some(perms) = space
+            .map(|s| s.permissions.as_slice())
+            .filter(|p| !p.is_empty())
             && let Some(grant) = self.cloud_grant(perms).await?
         {
             return Ok(grant);
         }
-        let fetched = match self.client.space_permissions(key).await {
+        let id = space.and_then(|s| s.id.as_deref());
+        let fetched = match self.client.space_permissions(key, id).await {
             Ok(SpacePermissions::Cloud(perms)) => perms,
             Ok(SpacePermissions::DataCenter(_)) => Vec::new(),
             Err(e) => return Err(format!("its permissions could not be read: {e}")),
@@ -368,9 +381,38 @@ impl AclResolver {
                     .to_owned(),
             );
         }
-        self.cloud_grant(&fetched).await?.ok_or_else(|| {
+        let grant = self.cloud_grant(&fetched).await?.ok_or_else(|| {
             "a view permission names no subjects (Confluence did not expand them)".to_owned()
-        })
+        })?;
+        let unnamed: Vec<&str> = fetched
+            .iter()
+            .filter_map(|p| p.subjects.as_ref()?.group.as_ref())
+            .flat_map(|groups| &groups.results)
+            .filter(|g| g.name.is_none())
+            .filter_map(|g| g.id.as_deref())
+            .collect();
+        self.name_groups(&unnamed).await;
+        Ok(grant)
+    }
+
+    /// Looks up the names of Cloud groups known by id only (REST v2's grants name no group),
+    /// for people to read in the inspector: each group once per sync, whatever else named it
+    /// meanwhile (so that a sync makes the same requests whatever order its answers come in);
+    /// a name that cannot be read is left out. Users granted a space directly keep their
+    /// account id where nothing else names them.
+    async fn name_groups(&self, ids: &[&str]) {
+        futures_util::future::join_all(ids.iter().map(|&id| {
+            cached(&self.group_lookups, id, move || async move {
+                match self.client.group_by_id(id).await {
+                    Ok(group) => {
+                        self.note_group(&group);
+                    }
+                    Err(err) => tracing::debug!(group = id, %err, "group name unknown"),
+                }
+                Ok::<_, String>(())
+            })
+        }))
+        .await;
     }
 
     /// `None` when a view permission's subjects are missing (unknown is not nobody).
@@ -409,7 +451,7 @@ impl AclResolver {
     }
 
     async fn dc_space(&self, key: &str) -> Result<Grant, String> {
-        let rows = match self.client.space_permissions(key).await {
+        let rows = match self.client.space_permissions(key, None).await {
             Ok(SpacePermissions::DataCenter(rows)) => rows,
             Ok(SpacePermissions::Cloud(_)) => Vec::new(),
             Err(e) => return Err(format!("its permissions could not be read: {e}")),
@@ -539,41 +581,60 @@ impl AclResolver {
         }
     }
 
+    /// How the members of the group with this identity are listed: by id on Cloud (REST v2
+    /// names groups by id only, and an id survives a rename), by name on Server/DC.
+    fn list_by(&self, identity: &str, name: Option<&str>) -> Result<ListBy, String> {
+        if self.dialect == Dialect::Cloud
+            && let Some(id) = identity.strip_prefix("group_id:")
+        {
+            return Ok(ListBy::Id(id.to_owned()));
+        }
+        let known = self
+            .group_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(identity)
+            .cloned();
+        known
+            .or_else(|| name.map(str::to_owned))
+            .map(ListBy::Name)
+            .ok_or_else(|| format!("the name of group `{identity}` is unknown"))
+    }
+
     async fn members_of(&self, group: &str) -> Result<Arc<HashSet<String>>, String> {
         cached(&self.members, group, || async {
-            let name = self
-                .group_names
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(group)
-                .cloned()
-                .ok_or_else(|| format!("the name of group `{group}` is unknown"))?;
-            // A listing started early is used only if it was made by the name Confluence gives
-            // the group now (a renamed group's old name may belong to another group).
+            let by = self.list_by(group, None)?;
+            // A listing started early is used only if it was made the way the group would be
+            // listed now (by the name Confluence gives it now: a renamed group's old name may
+            // belong to another group).
             let early = self
                 .prefetched
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(group)
-                .filter(|(by, _)| *by == name)
+                .filter(|(made, _)| *made == by)
                 .map(|(_, cell)| cell.clone());
             if let Some(cell) = early
-                && let Ok(members) = cell.get_or_init(|| self.list_members(&name)).await
+                && let Ok(members) = cell.get_or_init(|| self.list_members(&by)).await
             {
                 return Ok(members.clone());
             }
-            self.list_members(&name).await
+            self.list_members(&by).await
         })
         .await
     }
 
-    /// The identities of the members of the group called `name`.
-    async fn list_members(&self, name: &str) -> Result<Arc<HashSet<String>>, String> {
-        let users = match self.client.group_members(name) {
+    /// The identities of the members of a group.
+    async fn list_members(&self, by: &ListBy) -> Result<Arc<HashSet<String>>, String> {
+        let (pager, group) = match by {
+            ListBy::Id(id) => (self.client.group_members_by_id(id), id),
+            ListBy::Name(name) => (self.client.group_members(name), name),
+        };
+        let users = match pager {
             Ok(pager) => pager.collect_all().await,
             Err(e) => Err(e),
         }
-        .map_err(|e| format!("the members of group `{name}` could not be listed: {e}"))?;
+        .map_err(|e| format!("the members of group `{group}` could not be listed: {e}"))?;
         let mut out = HashSet::new();
         for user in &users {
             if let Some(identity) = self.user_identity(user).await? {
@@ -585,25 +646,30 @@ impl AclResolver {
 
     /// Lists the members of `groups` (identity and name, as [`Self::listed_groups`] gave them
     /// after an earlier sync) before any grant names them, so that the access of restricted
-    /// content does not wait for them. A listing is used only for a group that still has that
-    /// name when a grant names it; one that fails is simply made again when needed.
+    /// content does not wait for them. A listing is used only for a group that is listed the
+    /// same way when a grant names it (on Server/DC: that still has that name); one that fails
+    /// is simply made again when needed.
     pub async fn prefetch_members(&self, groups: &[(String, String)]) {
-        let cells: Vec<(String, Cell<Members>)> = {
+        let cells: Vec<(ListBy, Cell<Members>)> = {
             let mut prefetched = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
             groups
                 .iter()
-                .map(|(identity, name)| {
+                .filter_map(|(identity, name)| {
+                    let by = match self.dialect {
+                        Dialect::Cloud => self.list_by(identity, None).ok()?,
+                        Dialect::ServerDc => ListBy::Name(name.clone()),
+                    };
                     let (_, cell) = prefetched
                         .entry(identity.clone())
-                        .or_insert_with(|| (name.clone(), Cell::default()));
-                    (name.clone(), cell.clone())
+                        .or_insert_with(|| (by.clone(), Cell::default()));
+                    Some((by, cell.clone()))
                 })
                 .collect()
         };
         futures_util::future::join_all(
             cells
                 .iter()
-                .map(|(name, cell)| cell.get_or_init(|| self.list_members(name))),
+                .map(|(by, cell)| cell.get_or_init(|| self.list_members(by))),
         )
         .await;
     }
@@ -616,23 +682,27 @@ impl AclResolver {
         let mut groups: Vec<(String, String)> = members
             .iter()
             .filter(|(_, cell)| cell.get().is_some_and(|r| r.is_ok()))
-            .filter_map(|(identity, _)| Some((identity.clone(), names.get(identity)?.clone())))
+            .filter_map(|(identity, _)| {
+                // Cloud lists members by id: the name is only for people to read.
+                let name = match (names.get(identity), self.dialect) {
+                    (Some(name), _) => name.clone(),
+                    (None, Dialect::Cloud) => String::new(),
+                    (None, Dialect::ServerDc) => return None,
+                };
+                Some((identity.clone(), name))
+            })
             .collect();
         groups.sort();
         groups
     }
 
     /// The access of a space document.
-    pub async fn space_access(
-        &self,
-        key: &str,
-        listed: Option<&[SpacePermission]>,
-    ) -> (Access, Derivation) {
+    pub async fn space_access(&self, key: &str, space: Option<&Space>) -> (Access, Derivation) {
         let mut derivation = Derivation {
             space_key: Some(key.to_owned()),
             ..Derivation::default()
         };
-        let space = match self.space_grant(key, listed).await {
+        let space = match self.space_grant(key, space).await {
             Ok(space) => space,
             Err(reason) => return fail(derivation, reason),
         };
@@ -651,8 +721,7 @@ impl AclResolver {
         let Some(key) = key else {
             return fail(derivation, "the item names no space".to_owned());
         };
-        let listed = content.space.as_ref().map(|s| s.permissions.as_slice());
-        let space = match self.space_grant(&key, listed).await {
+        let space = match self.space_grant(&key, content.space.as_deref()).await {
             Ok(space) => space,
             Err(reason) => return fail(derivation, reason),
         };

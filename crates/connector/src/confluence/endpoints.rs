@@ -127,8 +127,25 @@ impl ConfluenceClient {
         self.get_value(&url).await.map(|_| ())
     }
 
-    /// All spaces, 100 per page, with their descriptions; Cloud also expands `permissions,history`.
-    pub fn spaces(&self) -> Result<Pager<Space>, ClientError> {
+    /// Every space the crawler may view, with its description and, on Cloud, its creator: on
+    /// Cloud through REST v2 ([`Self::v2_spaces`], without permissions), or through v1 (with
+    /// them) where v2 is not served (a proxy that does not pass it through answers 404); on
+    /// Server and Data Center through v1 ([`Self::space_pager`]).
+    pub async fn spaces(&self) -> Result<Vec<Space>, ClientError> {
+        if self.flavor() == Flavor::Cloud {
+            match self.v2_spaces().await {
+                Err(ClientError::NotFound { .. }) => {
+                    tracing::info!("REST v2 lists no spaces here; listing them through REST v1");
+                }
+                listed => return listed,
+            }
+        }
+        self.space_pager()?.collect_all().await
+    }
+
+    /// REST v1's space listing, 100 per page, with descriptions; Cloud also expands
+    /// `permissions,history`.
+    pub fn space_pager(&self) -> Result<Pager<Space>, ClientError> {
         let limit = Self::limit(SPACE_LIMIT);
         // Server and Data Center answer `permissions` with a 500 for non-admins
         // (CONFSERVER-99908); the description is safe everywhere and becomes the space's body.
@@ -547,14 +564,45 @@ impl ConfluenceClient {
         Ok(self.collection(url, GROUP_LIMIT))
     }
 
-    /// The permissions of a space: Cloud `space/{key}?expand=permissions`; Data Center 9.1+
-    /// `space/{key}/permissions` (older versions answer 404: use the Extender app then).
+    /// Cloud: the group with id `group_id` (`rest/api/group/by-id`), for its name.
+    pub async fn group_by_id(&self, group_id: &str) -> Result<Group, ClientError> {
+        let url = self.api_url("rest/api/group/by-id", &[], &[("id", group_id)])?;
+        self.get_typed(&url).await
+    }
+
+    /// Cloud: the members of the group with id `group_id` (`rest/api/group/{id}/membersByGroupId`;
+    /// an id, unlike a name, does not change when the group is renamed).
+    pub fn group_members_by_id(&self, group_id: &str) -> Result<Pager<User>, ClientError> {
+        let limit = Self::limit(GROUP_LIMIT);
+        let url = self.api_url(
+            "rest/api/group",
+            &[group_id, "membersByGroupId"],
+            &[("limit", &limit)],
+        )?;
+        Ok(self.collection(url, GROUP_LIMIT))
+    }
+
+    /// The permissions of a space: on Cloud, with the space's id, its view grants from REST v2
+    /// (`spaces/{id}/permissions`), else (or when v2 names a role, or is not served)
+    /// `space/{key}?expand=permissions`; Data Center 9.1+ `space/{key}/permissions` (older
+    /// versions answer 404: use the Extender app then).
     pub async fn space_permissions(
         &self,
         space_key: &str,
+        space_id: Option<&str>,
     ) -> Result<SpacePermissions, ClientError> {
         match self.flavor() {
             Flavor::Cloud => {
+                if let Some(id) = space_id {
+                    match self.v2_space_view_permissions(id).await {
+                        Ok(Some(grants)) => return Ok(SpacePermissions::Cloud(grants)),
+                        Ok(None) => {
+                            tracing::debug!(space = space_key, "a role is granted: asking REST v1");
+                        }
+                        Err(ClientError::NotFound { .. }) => {}
+                        Err(err) => return Err(err),
+                    }
+                }
                 let url =
                     self.api_url("rest/api/space", &[space_key], &[("expand", "permissions")])?;
                 let space: Space = self.get_typed(&url).await?;

@@ -517,7 +517,7 @@ async fn pagination_follows_relative_next_links_with_a_context_path() {
         fast_options(0),
     );
     let spaces: Vec<Space> = c
-        .spaces()
+        .space_pager()
         .unwrap()
         .into_stream()
         .map(|r| r.unwrap())
@@ -545,7 +545,8 @@ async fn a_failed_page_is_an_error_not_a_short_listing() {
         &format!("{base}/confluence"),
         fast_options(1),
     );
-    let items: Vec<Result<Space, ClientError>> = c.spaces().unwrap().into_stream().collect().await;
+    let items: Vec<Result<Space, ClientError>> =
+        c.space_pager().unwrap().into_stream().collect().await;
     assert_eq!(items.len(), 3);
     assert!(items[0].is_ok() && items[1].is_ok());
     assert!(matches!(
@@ -557,7 +558,7 @@ async fn a_failed_page_is_an_error_not_a_short_listing() {
         })
     ));
     // With next_page, the pager keeps its place: asking again retries the failed page.
-    let mut pager = c.spaces().unwrap();
+    let mut pager = c.space_pager().unwrap();
     assert_eq!(pager.next_page().await.unwrap().unwrap().results.len(), 2);
     assert!(pager.next_page().await.is_err());
     assert!(!pager.is_done());
@@ -1100,7 +1101,7 @@ async fn a_login_refusal_on_any_response_fails_the_request() {
     ))
     .await;
     let c = ConfluenceClient::new(Flavor::DataCenter, &base, pat(), fast_options(2)).unwrap();
-    let err = c.spaces().unwrap().collect_all().await.unwrap_err();
+    let err = c.spaces().await.unwrap_err();
     assert!(
         matches!(err, ClientError::CredentialsRefused { .. }),
         "{err}"
@@ -1110,7 +1111,7 @@ async fn a_login_refusal_on_any_response_fails_the_request() {
     assert_eq!(c.stats().requests, 1);
     // Without credentials the header means nothing to us.
     let anon = client(Flavor::DataCenter, &base, fast_options(0));
-    assert_eq!(anon.spaces().unwrap().collect_all().await.unwrap().len(), 1);
+    assert_eq!(anon.spaces().await.unwrap().len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1274,7 +1275,7 @@ async fn a_collection_without_next_links_loses_nothing() {
             .with_state(hits.clone());
     let base = serve(router).await;
     let c = client(Flavor::Server, &base, fast_options(0));
-    let spaces = c.spaces().unwrap().collect_all().await.unwrap();
+    let spaces = c.spaces().await.unwrap();
     assert_eq!(spaces.len(), 250);
     assert_eq!(hits.n(), 3);
 }

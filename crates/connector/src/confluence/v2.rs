@@ -1,6 +1,6 @@
 //! Confluence Cloud REST v2 (`/wiki/api/v2`): what the crawl takes from it. v2 has no
-//! expansions and no CQL, and names people by account id only. It lists a space's pages and
-//! blog posts (with their parent, title and version, and their storage body when asked), the
+//! expansions and no CQL, and names people by account id and groups by id only. It lists the
+//! spaces and each space's permission assignments, a space's pages and blog posts (with their parent, title and version, and their storage body when asked), the
 //! labels used in a space and the content that carries each, and, site-wide, every attachment
 //! and every footer and inline comment, all in the largest pages of any listing (250 rows);
 //! `users-bulk` turns account ids into names. Pages follow `_links.next` (the same link as the
@@ -10,7 +10,10 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::model::{Body, Extensions, History, Links, Storage, User, id_string};
+use super::model::{
+    Body, Extensions, Group, History, Links, Listing, PermissionOperation, PermissionSubjects,
+    SpaceDescription, SpacePermission, Storage, User, id_string,
+};
 use super::paging::{Mode, Rows};
 use super::{ClientError, ConfluenceClient, Flavor, Pager, Space, Version};
 use crate::confluence::{Content, ContentRef};
@@ -132,6 +135,139 @@ pub struct V2Label {
     pub name: Option<String>,
     /// `global`, `my`, `team`, `system`.
     pub prefix: Option<String>,
+}
+
+/// A space as v2 lists it (`spaces?description-format=plain`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct V2Space {
+    /// Space id (the same number as v1's).
+    #[serde(deserialize_with = "id_string")]
+    pub id: Option<String>,
+    /// Space key.
+    pub key: Option<String>,
+    /// Space name.
+    pub name: Option<String>,
+    /// `global`, `personal`, ...
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `current` or `archived`.
+    pub status: Option<String>,
+    /// Who created it (account id).
+    pub author_id: Option<String>,
+    /// When it was created (RFC 3339).
+    pub created_at: Option<String>,
+    /// `{plain: {value, representation}}` when asked.
+    pub description: Option<SpaceDescription>,
+    /// Links (`webui`).
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+impl V2Space {
+    /// The space as v1 lists it, its creator named from `names` (its permissions are read
+    /// separately: [`ConfluenceClient::v2_space_view_permissions`]).
+    pub fn into_space(self, names: &Names) -> Space {
+        Space {
+            id: self.id,
+            key: self.key,
+            name: self.name,
+            kind: self.kind,
+            status: self.status,
+            permissions: Vec::new(),
+            history: Some(History {
+                created_by: person(self.author_id.as_ref(), names),
+                created_date: self.created_at,
+                ..History::default()
+            }),
+            description: self.description,
+            links: self.links,
+        }
+    }
+}
+
+/// One space permission assignment (`spaces/{id}/permissions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct V2SpacePermission {
+    /// Who is granted: `{type: user|group|role, id}`.
+    pub principal: Option<V2Principal>,
+    /// What is granted: `{key: read|..., targetType: space|page|...}`.
+    pub operation: Option<V2Operation>,
+}
+
+/// The principal of a [`V2SpacePermission`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct V2Principal {
+    /// `user`, `group` or `role`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Account id, group id or role id.
+    pub id: Option<String>,
+}
+
+/// The operation of a [`V2SpacePermission`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct V2Operation {
+    /// `read`, `create`, `administer`, ...
+    pub key: Option<String>,
+    /// `space`, `page`, ...
+    pub target_type: Option<String>,
+}
+
+/// The view grants (`read` of `space`) among v2 assignments, in v1's shape (one permission per
+/// user or group, named by account id or group id), or `None` when one of them names a role (or no id):
+/// what a role stands for (anonymous users among them) the v2 API does not say, and v1's
+/// expansion does (`anonymousAccess`).
+pub fn view_grants(rows: &[V2SpacePermission]) -> Option<Vec<SpacePermission>> {
+    let mut out = Vec::new();
+    for row in rows {
+        let op = row.operation.as_ref();
+        let is_view = op.is_some_and(|o| {
+            o.key.as_deref() == Some("read") && o.target_type.as_deref() == Some("space")
+        });
+        let Some(principal) = row.principal.as_ref().filter(|_| is_view) else {
+            continue;
+        };
+        let id = principal.id.clone()?;
+        let mut subjects = PermissionSubjects::default();
+        match principal.kind.as_deref() {
+            Some("user") => {
+                subjects.user = Some(Listing {
+                    results: vec![User {
+                        kind: Some("known".to_owned()),
+                        account_id: Some(id),
+                        ..User::default()
+                    }],
+                    ..Listing::default()
+                });
+            }
+            Some("group") => {
+                subjects.group = Some(Listing {
+                    results: vec![Group {
+                        kind: Some("group".to_owned()),
+                        name: None,
+                        id: Some(id),
+                    }],
+                    ..Listing::default()
+                });
+            }
+            _ => return None,
+        }
+        out.push(SpacePermission {
+            operation: Some(PermissionOperation {
+                operation: Some("read".to_owned()),
+                target_type: Some("space".to_owned()),
+                ..PermissionOperation::default()
+            }),
+            subjects: Some(subjects),
+            anonymous_access: Some(false),
+            unlicensed_access: Some(false),
+        });
+    }
+    Some(out)
 }
 
 /// The answer of `users-bulk`.
@@ -262,6 +398,62 @@ impl ConfluenceClient {
         let query = [("limit", limit.as_str()), ("space-id", space_id)];
         let url = self.api_url("api/v2/labels", &[label_id, collection], &query)?;
         Ok(Pager::new(self.clone(), url, Mode::Links, Rows::Results))
+    }
+
+    /// Cloud: every space the crawler may view, 250 per page, with its plain description and
+    /// its creator's name (`users-bulk`; a name that cannot be read is left out).
+    pub async fn v2_spaces(&self) -> Result<Vec<Space>, ClientError> {
+        self.cloud_only()?;
+        let limit = V2_LIMIT.to_string();
+        let query = [("limit", limit.as_str()), ("description-format", "plain")];
+        let url = self.api_url("api/v2/spaces", &[], &query)?;
+        let rows: Vec<V2Space> = Pager::new(self.clone(), url, Mode::Links, Rows::Results)
+            .collect_all()
+            .await?;
+        let mut authors: Vec<String> = rows.iter().filter_map(|s| s.author_id.clone()).collect();
+        authors.sort();
+        authors.dedup();
+        let mut names = Names::new();
+        for chunk in authors.chunks(USERS_PER_LOOKUP) {
+            match self.v2_users(chunk).await {
+                Ok(users) => names.extend(users.into_iter().filter_map(|u| {
+                    let name = u.display_name.or(u.public_name)?;
+                    Some((u.account_id?, name))
+                })),
+                Err(err) => tracing::debug!(%err, "space creators' names unknown"),
+            }
+        }
+        Ok(rows.into_iter().map(|s| s.into_space(&names)).collect())
+    }
+
+    /// Cloud: the v2 id of the space with key `key` (`spaces?keys=`), `None` when it is not
+    /// listed.
+    pub async fn v2_space_id(&self, key: &str) -> Result<Option<String>, ClientError> {
+        self.cloud_only()?;
+        let url = self.api_url("api/v2/spaces", &[], &[("keys", key), ("limit", "1")])?;
+        let mut pager: Pager<V2Space> = Pager::new(self.clone(), url, Mode::Links, Rows::Results);
+        let page = pager.next_page().await?;
+        Ok(page.and_then(|p| p.results.into_iter().find_map(|s| s.id)))
+    }
+
+    /// Cloud: the view grants of the space with v2 id `space_id` (`spaces/{id}/permissions`,
+    /// see [`view_grants`]); `None` when they name a role.
+    pub async fn v2_space_view_permissions(
+        &self,
+        space_id: &str,
+    ) -> Result<Option<Vec<SpacePermission>>, ClientError> {
+        self.cloud_only()?;
+        let limit = V2_LIMIT.to_string();
+        let url = self.api_url(
+            "api/v2/spaces",
+            &[space_id, "permissions"],
+            &[("limit", limit.as_str())],
+        )?;
+        let rows: Vec<V2SpacePermission> =
+            Pager::new(self.clone(), url, Mode::Links, Rows::Results)
+                .collect_all()
+                .await?;
+        Ok(view_grants(&rows))
     }
 
     /// Cloud: the users with these account ids (at most [`USERS_PER_LOOKUP`]); unknown ids
@@ -514,6 +706,48 @@ mod tests {
 
     fn names() -> Names {
         Names::from([("5b10".to_owned(), "Ann".to_owned())])
+    }
+
+    #[test]
+    fn view_grants_are_users_and_groups_by_id_and_a_role_defers_to_v1() {
+        let rows: Vec<V2SpacePermission> = serde_json::from_value(serde_json::json!([
+            {"id": "1", "principal": {"type": "user", "id": "acc-1"},
+             "operation": {"key": "read", "targetType": "space"}},
+            {"id": "2", "principal": {"type": "group", "id": "g-1"},
+             "operation": {"key": "read", "targetType": "space"}},
+            {"id": "3", "principal": {"type": "group", "id": "g-2"},
+             "operation": {"key": "create", "targetType": "page"}},
+            {"id": "4", "principal": {"type": "role", "id": "r-1"},
+             "operation": {"key": "administer", "targetType": "space"}}
+        ]))
+        .unwrap();
+        let grants = view_grants(&rows).unwrap();
+        assert_eq!(grants.len(), 2, "only the two view grants: {grants:?}");
+        let subjects = |n: usize| grants[n].subjects.clone().unwrap();
+        assert_eq!(
+            subjects(0).user.unwrap().results[0].account_id.as_deref(),
+            Some("acc-1")
+        );
+        assert_eq!(
+            subjects(1).group.unwrap().results[0].id.as_deref(),
+            Some("g-1")
+        );
+        assert!(grants.iter().all(|g| g.anonymous_access == Some(false)));
+
+        // A role that may view the space: what it stands for is v1's to say.
+        let mut with_role = rows.clone();
+        with_role[3].operation = Some(V2Operation {
+            key: Some("read".into()),
+            target_type: Some("space".into()),
+        });
+        assert_eq!(view_grants(&with_role), None);
+        // A view grant without an id is not understood either.
+        let mut no_id = rows;
+        no_id[0].principal = Some(V2Principal {
+            kind: Some("user".into()),
+            id: None,
+        });
+        assert_eq!(view_grants(&no_id), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::document::search_row::labels_of;
 pub async fn editor_context(
     client: &ConfluenceClient,
 ) -> std::result::Result<EditorContext, ClientError> {
-    let spaces = client.spaces()?.collect_all().await?;
+    let spaces = client.spaces().await?;
     let mut labels: Vec<String> = Vec::new();
     let mut pager = client.search_cql_with::<SearchResult>(
         "type in (page, blogpost) order by lastmodified desc",

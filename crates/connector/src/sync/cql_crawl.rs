@@ -228,7 +228,7 @@ impl Producer<'_> {
             }
             (None, Some(space)) => {
                 let key = space.key.clone().unwrap_or_default();
-                let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
+                let (access, derivation) = acl.space_access(&key, Some(space)).await;
                 self.crawl.apply_acl(doc, &access, &derivation);
             }
             (None, None) => {}

@@ -202,7 +202,7 @@ impl Crawl<'_> {
     pub(crate) async fn spaces_in_scope(&self) -> Result<(Vec<Space>, Vec<String>)> {
         let all: Vec<Space> = match &self.listed_spaces {
             Some(listed) => listed.clone(),
-            None => self.client.spaces()?.collect_all().await?,
+            None => self.client.spaces().await?,
         };
         let wanted = &self.config.spaces;
         if wanted.is_empty() || wanted.iter().any(|k| k == "*") {
@@ -355,7 +355,7 @@ impl Crawl<'_> {
     pub(crate) async fn send_space(&self, space: &Space, key: &str, links: &SiteLinks) {
         if let Some(mut doc) = Document::from_space(space, links) {
             if let Some(acl) = &self.acl {
-                let (access, derivation) = acl.space_access(key, Some(&space.permissions)).await;
+                let (access, derivation) = acl.space_access(key, Some(space)).await;
                 self.apply_acl(&mut doc, &access, &derivation);
             }
             self.live.listed(1);

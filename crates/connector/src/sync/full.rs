@@ -324,7 +324,7 @@ impl<S: Sink + AclStore + 'static> FullSync<'_, '_, S> {
                 None => Ok(None),
             }
         };
-        let spaces = async { client.spaces()?.collect_all().await };
+        let spaces = client.spaces();
         // An incremental starts the last one's reconciliation listings now, beside the sign-in.
         let early = match &self.plan {
             Some(plan) if this.options.reconcile => super::incremental::start_early_listings(
@@ -877,7 +877,7 @@ async fn acl_resolver(
         // Cloud's permissions come with the space listing: nothing to probe.
         None if client.flavor() == crate::confluence::Flavor::Cloud => None,
         None => {
-            let mut pager = client.spaces()?;
+            let mut pager = client.space_pager()?;
             pager
                 .next_page()
                 .await?

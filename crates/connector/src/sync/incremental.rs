@@ -478,7 +478,7 @@ impl Delta<'_, '_> {
             };
             if let Some(acl) = crawl.acl.as_ref() {
                 let key = space.key.clone().unwrap_or_default();
-                let (access, derivation) = acl.space_access(&key, Some(&space.permissions)).await;
+                let (access, derivation) = acl.space_access(&key, Some(space)).await;
                 crawl.apply_acl(&mut doc, &access, &derivation);
             }
             self.live.listed(1);

@@ -137,7 +137,7 @@ pub async fn deletion_preview<S: Sink>(
     let listed: Option<HashSet<String>> =
         if config.all_spaces() && rules.is_none_or(|r| !r.has_advanced()) {
             let client = ConfluenceClient::from_config(config, secrets)?;
-            let spaces = client.spaces()?.collect_all().await?;
+            let spaces = client.spaces().await?;
             Some(spaces.into_iter().filter_map(|s| s.key).collect())
         } else {
             None

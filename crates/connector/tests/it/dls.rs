@@ -387,7 +387,7 @@ async fn a_document_whose_access_cannot_be_computed_gets_the_deny_marker() {
     sandbox
         .sim
         .admin()
-        .fail_requests_matching("/rest/api/group/member", 403, 0);
+        .fail_requests_matching("/membersByGroupId", 403, 0);
     let mut s = synced(sandbox, &url).await;
     s.sink.refresh().await.unwrap();
     let denied = s
@@ -641,7 +641,12 @@ async fn cloud_test_connection_makes_the_requests_a_dls_sync_needs_and_names_the
     );
     // It asked Confluence, rather than assuming.
     let asked = sandbox.sim.admin().request_counts();
-    for endpoint in ["/space/{key}", "/group/member", "/users/search"] {
+    // REST v2 for the space's permissions (found by its key), v1 for the rest.
+    for endpoint in [
+        "/api/v2/spaces/{id}/permissions",
+        "/membersByGroupId",
+        "/users/search",
+    ] {
         assert!(
             asked.keys().any(|k| k.contains(endpoint)),
             "{endpoint} not requested: {:?}",
@@ -656,12 +661,12 @@ async fn cloud_test_connection_makes_the_requests_a_dls_sync_needs_and_names_the
             "Browse users and groups",
         ),
         (
-            "/group/member",
+            "/membersByGroupId",
             "members of group",
             "Browse users and groups",
         ),
         (
-            "?expand=permissions",
+            "/permissions",
             "permissions of space",
             "Admin permission of the space",
         ),

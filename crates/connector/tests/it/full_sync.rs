@@ -413,6 +413,39 @@ async fn the_cloud_crawl_uses_rest_v2_and_writes_what_the_v1_crawl_writes() {
         })
         .collect();
     assert!(per_item.is_empty(), "per-item requests: {per_item:?}");
+    // The spaces and their permissions through v2, the groups' members by id. REST v1's space
+    // route serves only the space open to anonymous users: v2 names a role there, whose
+    // meaning only v1 states (`anonymousAccess`).
+    let requests = |f: &dyn Fn(&str) -> bool| -> u64 {
+        counts
+            .iter()
+            .filter(|(e, _)| f(e))
+            .map(|(_, c)| c.requests)
+            .sum()
+    };
+    assert!(
+        requests(&|e| e.ends_with("/api/v2/spaces")) > 0,
+        "{counts:?}"
+    );
+    assert!(
+        requests(&|e| e.ends_with("/api/v2/spaces/{id}/permissions")) > 0,
+        "{counts:?}"
+    );
+    assert!(
+        requests(&|e| e.contains("membersByGroupId")) > 0,
+        "{counts:?}"
+    );
+    assert_eq!(requests(&|e| e.contains("/group/member")), 0, "{counts:?}");
+    let anonymous = truth
+        .iter()
+        .filter(|t| t.r#type == "space" && t.anonymous)
+        .count() as u64;
+    assert_eq!(anonymous, 1);
+    assert_eq!(
+        requests(&|e| e.contains("/rest/api/space")),
+        anonymous,
+        "{counts:?}"
+    );
     // Labels: per space its label listing, then two listings per label used in the spaces
     // (one listing covers them all here), or one per page or blog post where that is fewer
     // (the first sync's counts say how many there are).
