@@ -180,15 +180,24 @@ impl Crawl<'_> {
         let downloads = Arc::new(Semaphore::new(
             self.config.concurrent_downloads.clamp(1, 50) as usize,
         ));
-        let mut outcomes = if v2 {
-            self.run_v2(spaces, &links, &downloads).await
-        } else {
-            stream::iter(spaces)
-                .map(|space| self.space(space, &links, &downloads))
-                .buffer_unordered(self.space_fan_out())
-                .collect::<Vec<_>>()
-                .await
+        // Every space's permissions at once, beside the crawl (REST v2 reads them per space).
+        let prefetch = async {
+            if let Some(acl) = &self.acl {
+                acl.prefetch_spaces(&spaces).await;
+            }
         };
+        let crawl = async {
+            if v2 {
+                self.run_v2(spaces.clone(), &links, &downloads).await
+            } else {
+                stream::iter(spaces.clone())
+                    .map(|space| self.space(space, &links, &downloads))
+                    .buffer_unordered(self.space_fan_out())
+                    .collect::<Vec<_>>()
+                    .await
+            }
+        };
+        let (mut outcomes, ()) = tokio::join!(crawl, prefetch);
         // A configured space that is not there is a question, not a deletion: incomplete, so
         // its documents stay.
         outcomes.extend(missing.into_iter().map(|key| SpaceOutcome {

@@ -472,18 +472,26 @@ impl Delta<'_, '_> {
         self.live
             .spaces_total
             .store(keys.len() as u64, Ordering::Relaxed);
-        for space in &spaces {
-            let Some(mut doc) = Document::from_space(space, &links) else {
-                continue;
-            };
+        // The space documents are written beside the listings below: their access needs each
+        // space's permissions (on Cloud a request per space), read all at once.
+        let space_docs: Vec<(&Space, Document)> = spaces
+            .iter()
+            .filter_map(|space| Some((space, Document::from_space(space, &links)?)))
+            .collect();
+        self.live.listed(space_docs.len() as u64);
+        let write_spaces = async {
             if let Some(acl) = crawl.acl.as_ref() {
-                let key = space.key.clone().unwrap_or_default();
-                let (access, derivation) = acl.space_access(&key, Some(space)).await;
-                crawl.apply_acl(&mut doc, &access, &derivation);
+                acl.prefetch_spaces(&spaces).await;
             }
-            self.live.listed(1);
-            crawl.send(doc, None).await;
-        }
+            for (space, mut doc) in space_docs {
+                if let Some(acl) = crawl.acl.as_ref() {
+                    let key = space.key.clone().unwrap_or_default();
+                    let (access, derivation) = acl.space_access(&key, Some(space)).await;
+                    crawl.apply_acl(&mut doc, &access, &derivation);
+                }
+                crawl.send(doc, None).await;
+            }
+        };
 
         // Every listing at once: the reconciliation of each space, the ids of comments and
         // attachments, and the delta, a group of spaces per query. What the delta names is
@@ -509,10 +517,11 @@ impl Delta<'_, '_> {
             self.live.docs_listed.load(Ordering::Relaxed),
             Ordering::Relaxed,
         );
-        let (units, children, early) = tokio::join!(
+        let (units, children, early, ()) = tokio::join!(
             self.list_units(if reconcile { &keys } else { no_keys }),
             self.list_children(if reconcile { &child_groups } else { &[] }),
             self.delta(&groups, &links, &downloads),
+            write_spaces,
         );
         let Early {
             mut processed,
