@@ -6,6 +6,10 @@
 //! [`export`] writes the full Kibana entries (label, value, type, display, depends_on, ...) with
 //! every sensitive value blanked, plus our own settings under `confluence_connector` (HTTP
 //! tuning, extraction limits, the target, the deletion safety threshold).
+//!
+//! Elastic's top-level `pipeline` block (`{"name": "search-default-ingestion",
+//! "extract_binary_content": true, ...}`) maps to the Elasticsearch target's ingest pipeline
+//! (`es_pipeline`): see [`ELASTIC_PIPELINE_KEY`].
 
 use serde_json::{Map, Value, json};
 
@@ -26,6 +30,16 @@ const EXTENSION_FIELDS: &[&str] = &["deletion_threshold_percent"];
 /// at the top of an imported document or among its fields: it selects Elastic's data
 /// extraction service.
 pub const ELASTIC_EXTRACTION_KEY: &str = "extraction_service";
+
+/// The ingest-pipeline block of Elastic's connector document, beside `configuration`:
+/// `{"name": "search-default-ingestion", "extract_binary_content": true,
+/// "reduce_whitespace": true, "run_ml_inference": false}`. Its `name` is the Elasticsearch
+/// target's ingest pipeline (`es_pipeline`, sent as `_bulk?pipeline=`). The flags make Elastic's
+/// connector mark every document (`_extract_binary_content`, `_reduce_whitespace`,
+/// `_run_ml_inference`) for the steps of `search-default-ingestion` that depend on them; this
+/// connector extracts attachments' text itself and marks nothing, so [`export`] writes them
+/// false and [`import`] explains each one that is true.
+pub const ELASTIC_PIPELINE_KEY: &str = "pipeline";
 
 /// The result of [`import`].
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +105,8 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
     let mut warnings = Vec::new();
     let mut secrets_in_document = Vec::new();
     let mut kibana_shaped = false;
+    // Without `configuration`, the fields sit beside the document's own keys.
+    let entries_at_root = std::ptr::eq(entries, root);
     for (key, entry) in entries {
         let value = match entry {
             Value::Object(o) if o.contains_key("value") || o.contains_key("label") => {
@@ -118,7 +134,7 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
                 | "name"
                 | "filtering"
                 | "description"
-        );
+        ) || (entries_at_root && key == ELASTIC_PIPELINE_KEY);
         if !apply(&mut config, key, value)? && !document_key {
             warnings.push(format!("ignored unknown field `{key}`"));
         }
@@ -180,10 +196,12 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             kind.default_url()
         ));
     }
-    if root
+    // Our extension's target wins over the document's own `index_name` and `pipeline`.
+    let target_from_extension = root
         .get(EXTENSION_KEY)
         .and_then(|e| e.get("target"))
-        .is_none()
+        .is_some();
+    if !target_from_extension
         && let Some(name) = root.get("index_name").and_then(Value::as_str)
         && !name.is_empty()
     {
@@ -191,6 +209,14 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
             Target::Local { index_name } => *index_name = name.to_string(),
             Target::Elasticsearch(es) => es.index_name = name.to_string(),
         }
+    }
+    if let Some(block) = root.get(ELASTIC_PIPELINE_KEY).filter(|b| !b.is_null()) {
+        apply_elastic_pipeline(
+            &mut config.target,
+            block,
+            target_from_extension,
+            &mut warnings,
+        )?;
     }
     // Elastic's document (ours carry `confluence_connector`): its `ssl_enabled: false` meant
     // "do not verify", which is not what it means here.
@@ -209,6 +235,13 @@ pub fn import_value(doc: &Value) -> Result<Imported, ConfigError> {
 }
 
 /// Writes `config` as a `connector.json` document; sensitive values are always `""`.
+///
+/// Its `pipeline` block ([`ELASTIC_PIPELINE_KEY`]) names the Elasticsearch target's ingest
+/// pipeline, the same as the target under [`EXTENSION_KEY`]; `"name": ""` when there is none
+/// (also for the local target), rather than leaving the name or the block out, which Elastic's
+/// connector fills with its default pipeline (`search-default-ingestion`, formerly
+/// `ent-search-generic-ingestion`, every flag true). Its flags are false: the connector extracts
+/// attachments' text itself and sets no `_reduce_whitespace` or `_run_ml_inference` marks.
 pub fn export(config: &ConnectorConfig) -> Value {
     let mut entries = Map::new();
     for spec in fields() {
@@ -222,9 +255,19 @@ pub fn export(config: &ConnectorConfig) -> Value {
         };
         entries.insert(spec.key.clone(), entry(&spec, value));
     }
+    let pipeline = match &config.target {
+        Target::Elasticsearch(es) => es.pipeline.trim(),
+        Target::Local { .. } => "",
+    };
     json!({
         "service_type": "confluence",
         "index_name": config.target.index_name(),
+        ELASTIC_PIPELINE_KEY: {
+            "name": pipeline,
+            "extract_binary_content": false,
+            "reduce_whitespace": false,
+            "run_ml_inference": false,
+        },
         "configuration": entries,
         EXTENSION_KEY: {
             "http": config.http,
@@ -439,6 +482,117 @@ fn apply_elastic_extraction(
                 }
             }
             _ => warnings.push(format!("ignored unknown field `{field}`")),
+        }
+    }
+    Ok(())
+}
+
+/// Reads Elastic's `pipeline` block (see [`ELASTIC_PIPELINE_KEY`]) into `target`: its `name`
+/// (trimmed; missing or `null`: unchanged) becomes the Elasticsearch target's ingest pipeline.
+/// The local target has no pipeline and nowhere to keep one, so there the name is only
+/// reported. When our extension carried the target (`target_from_extension`), that target wins
+/// and a different name is only reported. Each flag that is true gets a warning.
+fn apply_elastic_pipeline(
+    target: &mut Target,
+    block: &Value,
+    target_from_extension: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let key = ELASTIC_PIPELINE_KEY;
+    let Value::Object(block) = block else {
+        return Err(invalid(
+            key,
+            format!(
+                "expected an object such as {{\"name\": \"search-default-ingestion\"}}, \
+                 got {block}"
+            ),
+        ));
+    };
+    let name = match block.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.trim()),
+        Some(other) => {
+            return Err(invalid(
+                &format!("{key}.name"),
+                format!(
+                    "expected the ingest pipeline's name as a string, such as \
+                     \"search-default-ingestion\" (or \"\" for none), got {other}"
+                ),
+            ));
+        }
+    };
+    const FLAGS: [&str; 3] = [
+        "extract_binary_content",
+        "reduce_whitespace",
+        "run_ml_inference",
+    ];
+    let mut on = Vec::new();
+    for flag in FLAGS {
+        if let Some(value) = block.get(flag)
+            && boolean(&format!("{key}.{flag}"), value, false)?
+        {
+            on.push(flag);
+        }
+    }
+    let extract_binary_content = on.contains(&"extract_binary_content");
+    let unsent: Vec<&str> = on
+        .into_iter()
+        .filter(|f| *f != "extract_binary_content")
+        .collect();
+    if let Some(name) = name {
+        match target {
+            Target::Elasticsearch(es) if !target_from_extension => es.pipeline = name.to_owned(),
+            Target::Elasticsearch(es) if es.pipeline.trim() != name => {
+                let shown = |name: &str| {
+                    if name.is_empty() {
+                        "empty (no pipeline)".to_owned()
+                    } else {
+                        format!("`{name}`")
+                    }
+                };
+                warnings.push(format!(
+                    "`{key}.name` is {} but the pipeline of the target in `{EXTENSION_KEY}` is \
+                     {}, which is used: to change it, edit `{EXTENSION_KEY}.target.pipeline` \
+                     (`es_pipeline`)",
+                    shown(name),
+                    shown(es.pipeline.trim())
+                ));
+            }
+            Target::Elasticsearch(_) => {}
+            Target::Local { .. } if !name.is_empty() => warnings.push(format!(
+                "`{key}.name` is `{name}`, but the target is the local index, which uses no \
+                 ingest pipeline, so it is not kept: once the target is Elasticsearch, set its \
+                 ingest pipeline (`es_pipeline`) to `{name}`"
+            )),
+            Target::Local { .. } => {}
+        }
+    }
+    if extract_binary_content {
+        warnings.push(format!(
+            "`{key}.extract_binary_content` is true, but the ingest pipeline extracts nothing \
+             here: the connector extracts attachments' text itself (or through the extraction \
+             service, with `use_text_extraction_service`) and sends no binary content"
+        ));
+    }
+    if !unsent.is_empty() {
+        let flags: Vec<String> = unsent.iter().map(|f| format!("`{key}.{f}`")).collect();
+        let marks: Vec<String> = unsent.iter().map(|f| format!("`_{f}`")).collect();
+        let (verb, them) = if unsent.len() == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        warnings.push(format!(
+            "{} {verb} true, but this connector does not mark documents for {them} as Elastic's \
+             does ({}): documents pass through the ingest pipeline as they are, and its steps \
+             that depend on {them} are skipped",
+            flags.join(" and "),
+            marks.join(", ")
+        ));
+    }
+    for field in block.keys() {
+        if field != "name" && !FLAGS.contains(&field.as_str()) {
+            warnings.push(format!("ignored unknown field `{key}.{field}`"));
         }
     }
     Ok(())
@@ -817,5 +971,223 @@ mod tests {
         let imported = import_value(&doc("https://wiki.corp", false, "")).unwrap();
         let own = export(&imported.config);
         assert!(import_value(&own).unwrap().warnings.is_empty());
+    }
+
+    /// Elastic's `pipeline` block, beside `configuration`.
+    fn with_pipeline(doc: &str, pipeline: Value) -> Value {
+        let mut doc: Value = serde_json::from_str(doc).unwrap();
+        doc[ELASTIC_PIPELINE_KEY] = pipeline;
+        doc
+    }
+
+    fn es_target(pipeline: &str) -> Target {
+        Target::Elasticsearch(crate::config::ElasticsearchTarget {
+            url: "https://es:9200".into(),
+            pipeline: pipeline.into(),
+            ..crate::config::ElasticsearchTarget::default()
+        })
+    }
+
+    #[test]
+    fn elastics_pipeline_name_is_the_elasticsearch_targets_pipeline() {
+        let block = json!({"name": " search-default-ingestion ", "extract_binary_content": false,
+                           "reduce_whitespace": false, "run_ml_inference": false});
+        let mut target = es_target("");
+        let mut warnings = Vec::new();
+        apply_elastic_pipeline(&mut target, &block, false, &mut warnings).unwrap();
+        assert_eq!(target, es_target("search-default-ingestion"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // An empty name is Elastic's "no pipeline"; a missing or null one changes nothing.
+        apply_elastic_pipeline(&mut target, &json!({"name": ""}), false, &mut warnings).unwrap();
+        assert_eq!(target, es_target(""));
+        let mut target = es_target("mine");
+        for block in [json!({}), json!({"name": null})] {
+            apply_elastic_pipeline(&mut target, &block, false, &mut warnings).unwrap();
+        }
+        assert_eq!(target, es_target("mine"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // In a document whose extension carries an Elasticsearch target, that target is read
+        // and agrees with the block.
+        let doc = json!({
+            "pipeline": {"name": "search-default-ingestion"},
+            EXTENSION_KEY: {"target": {"kind": "elasticsearch", "url": "https://es:9200",
+                                       "pipeline": "search-default-ingestion"}},
+        });
+        let imp = import_value(&doc).unwrap();
+        assert_eq!(imp.config.target, es_target("search-default-ingestion"));
+        assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
+    }
+
+    #[test]
+    fn a_pipeline_for_the_local_target_is_reported_not_kept() {
+        let doc = with_pipeline(FIXTURE, json!({"name": "search-default-ingestion"}));
+        let imp = import_value(&doc).unwrap();
+        assert_eq!(
+            imp.config.target,
+            Target::Local {
+                index_name: "search-confluence".into()
+            }
+        );
+        assert_eq!(imp.warnings.len(), 1, "{:?}", imp.warnings);
+        let note = &imp.warnings[0];
+        assert!(
+            note.starts_with("`pipeline.name` is `search-default-ingestion`, but the target is"),
+            "{note}"
+        );
+        assert!(
+            note.contains(
+                "once the target is Elasticsearch, set its ingest pipeline \
+                           (`es_pipeline`) to `search-default-ingestion`"
+            ),
+            "{note}"
+        );
+        // No pipeline, nothing to say; and `pipeline` is no unknown field of a plain map.
+        let quiet = import_value(&with_pipeline(FIXTURE, json!({"name": ""}))).unwrap();
+        assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+        let plain =
+            import_value(&json!({"confluence_url": "http://wiki", "pipeline": {"name": ""}}))
+                .unwrap();
+        assert!(plain.warnings.is_empty(), "{:?}", plain.warnings);
+        // Inside `configuration`, it is not Elastic's block.
+        let inside = json!({"configuration": {"pipeline": {"name": "x"}}});
+        let inside = import_value(&inside).unwrap();
+        assert_eq!(inside.warnings, ["ignored unknown field `pipeline`"]);
+    }
+
+    #[test]
+    fn bad_pipeline_blocks_name_the_field() {
+        for (pipeline, field) in [
+            (json!({"name": 5}), "`pipeline.name`"),
+            (
+                json!({"name": ["search-default-ingestion"]}),
+                "`pipeline.name`",
+            ),
+            (json!("search-default-ingestion"), "`pipeline`"),
+            (
+                json!({"name": "p", "reduce_whitespace": "maybe"}),
+                "`pipeline.reduce_whitespace`",
+            ),
+        ] {
+            let err = import_value(&with_pipeline(FIXTURE, pipeline.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("field {field}:")),
+                "{pipeline}: {err}"
+            );
+        }
+        let err = import(r#"{"pipeline": {"name": 5}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected the ingest pipeline's name as a string"),
+            "{err}"
+        );
+        // `null` is no block at all.
+        assert!(import(r#"{"pipeline": null}"#).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn the_pipeline_name_round_trips_through_export() {
+        let config = ConnectorConfig {
+            target: es_target("search-default-ingestion"),
+            ..import(FIXTURE).unwrap().config
+        };
+        let doc = export(&config);
+        assert_eq!(
+            doc[ELASTIC_PIPELINE_KEY],
+            json!({"name": "search-default-ingestion", "extract_binary_content": false,
+                   "reduce_whitespace": false, "run_ml_inference": false})
+        );
+        assert_eq!(
+            doc[EXTENSION_KEY]["target"]["pipeline"],
+            "search-default-ingestion"
+        );
+        let back = import_value(&doc).unwrap();
+        assert_eq!(back.config, config);
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        // No pipeline, or the local target: an empty name, not Elastic's default.
+        let none = ConnectorConfig {
+            target: es_target(""),
+            ..ConnectorConfig::default()
+        };
+        for config in [none, ConnectorConfig::default()] {
+            let doc = export(&config);
+            assert_eq!(doc[ELASTIC_PIPELINE_KEY]["name"], "");
+            let back = import_value(&doc).unwrap();
+            assert_eq!(back.config, config);
+            assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        }
+        // The extension's target wins over an edited block, and the difference is reported.
+        let mut edited = doc.clone();
+        edited[ELASTIC_PIPELINE_KEY]["name"] = json!("other");
+        let back = import_value(&edited).unwrap();
+        assert_eq!(back.config, config);
+        assert_eq!(back.warnings.len(), 1, "{:?}", back.warnings);
+        assert!(
+            back.warnings[0].starts_with(
+                "`pipeline.name` is `other` but the pipeline of the target in \
+                 `confluence_connector` is `search-default-ingestion`, which is used"
+            ),
+            "{:?}",
+            back.warnings
+        );
+    }
+
+    #[test]
+    fn pipeline_flags_warn_only_when_true() {
+        let flags = |extract: bool, whitespace: bool, ml: bool| {
+            let doc = json!({"pipeline": {"name": "", "extract_binary_content": extract,
+                                          "reduce_whitespace": whitespace,
+                                          "run_ml_inference": ml}});
+            import_value(&doc).unwrap().warnings
+        };
+        assert!(flags(false, false, false).is_empty());
+        let extract = flags(true, false, false);
+        assert_eq!(extract.len(), 1, "{extract:?}");
+        assert!(
+            extract[0].starts_with("`pipeline.extract_binary_content` is true")
+                && extract[0].contains("the connector extracts attachments' text itself"),
+            "{extract:?}"
+        );
+        let whitespace = flags(false, true, false);
+        assert_eq!(
+            whitespace,
+            [
+                "`pipeline.reduce_whitespace` is true, but this connector does not mark documents \
+              for it as Elastic's does (`_reduce_whitespace`): documents pass through the ingest \
+              pipeline as they are, and its steps that depend on it are skipped"
+            ]
+        );
+        let ml = flags(false, false, true);
+        assert_eq!(ml.len(), 1, "{ml:?}");
+        assert!(
+            ml[0].starts_with("`pipeline.run_ml_inference` is true")
+                && !ml[0].contains("whitespace"),
+            "{ml:?}"
+        );
+        let all = flags(true, true, true);
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(
+            all[1].starts_with(
+                "`pipeline.reduce_whitespace` and `pipeline.run_ml_inference` are true"
+            ) && all[1].contains("(`_reduce_whitespace`, `_run_ml_inference`)"),
+            "{all:?}"
+        );
+        // Elastic's default block, for the default local target: the name and the flags.
+        let elastic = import_value(&with_pipeline(
+            FIXTURE,
+            json!({"name": "search-default-ingestion", "extract_binary_content": true,
+                   "reduce_whitespace": true, "run_ml_inference": false, "colour": "blue"}),
+        ))
+        .unwrap();
+        assert_eq!(elastic.warnings.len(), 4, "{:?}", elastic.warnings);
+        assert!(elastic.warnings[0].contains("`es_pipeline`"));
+        assert!(elastic.warnings[1].contains("`pipeline.extract_binary_content`"));
+        assert!(elastic.warnings[2].starts_with("`pipeline.reduce_whitespace` is true"));
+        assert_eq!(
+            elastic.warnings[3],
+            "ignored unknown field `pipeline.colour`"
+        );
     }
 }
