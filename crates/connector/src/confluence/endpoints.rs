@@ -129,13 +129,13 @@ impl ConfluenceClient {
 
     /// Every space the crawler may view, with its description and, on Cloud, its creator: on
     /// Cloud through REST v2 ([`Self::v2_spaces`], without permissions), or through v1 (with
-    /// them) where v2 is not served (a proxy that does not pass it through answers 404); on
-    /// Server and Data Center through v1 ([`Self::space_pager`]).
+    /// them) where v2 refuses (see [`v2_refused`]); on Server and Data Center through v1
+    /// ([`Self::space_pager`]).
     pub async fn spaces(&self) -> Result<Vec<Space>, ClientError> {
         if self.flavor() == Flavor::Cloud {
             match self.v2_spaces().await {
-                Err(ClientError::NotFound { .. }) => {
-                    tracing::info!("REST v2 lists no spaces here; listing them through REST v1");
+                Err(err) if v2_refused(&err) => {
+                    tracing::info!(%err, "REST v2 lists no spaces here; listing them through v1");
                 }
                 listed => return listed,
             }
@@ -599,7 +599,7 @@ impl ConfluenceClient {
                         Ok(None) => {
                             tracing::debug!(space = space_key, "a role is granted: asking REST v1");
                         }
-                        Err(ClientError::NotFound { .. }) => {}
+                        Err(err) if v2_refused(&err) => {}
                         Err(err) => return Err(err),
                     }
                 }
@@ -637,6 +637,19 @@ impl ConfluenceClient {
         )?;
         self.get_typed(&url).await
     }
+}
+
+/// Whether a REST v2 call was refused in a way REST v1 may not be: 404 from a proxy that does not
+/// pass v2 through (and Cloud's v2 answer to credentials it does not take), 401 or 403 for an
+/// OAuth token with classic scopes only (they are honoured by v1, not by v2). v1 is asked then,
+/// and its own answer is what the user sees if it refuses too.
+fn v2_refused(err: &ClientError) -> bool {
+    matches!(
+        err,
+        ClientError::NotFound { .. }
+            | ClientError::Unauthorized { .. }
+            | ClientError::Forbidden { .. }
+    )
 }
 
 fn decode<T: serde::de::DeserializeOwned>(url: &url::Url, v: Value) -> Result<T, ClientError> {

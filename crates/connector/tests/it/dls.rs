@@ -666,7 +666,8 @@ async fn cloud_test_connection_makes_the_requests_a_dls_sync_needs_and_names_the
             "Browse users and groups",
         ),
         (
-            "/permissions",
+            // v2's `spaces/{id}/permissions`, then v1's `?expand=permissions`.
+            "permissions",
             "permissions of space",
             "Admin permission of the space",
         ),

@@ -389,6 +389,14 @@ async fn the_cloud_crawl_uses_rest_v2_and_writes_what_the_v1_crawl_writes() {
     assert!(crate::support::requests_to(&sandbox, |e| e.contains("/child/comment")) > 0);
     let by_v1 = indexed(&*sink).await;
     assert_matches_truth(&by_v1, &truth);
+    // v2 refusing the credential (an OAuth token with classic scopes only): v1 again.
+    sandbox.sim.admin().set_quirks(Quirks {
+        forbidden_route: Some("/api/v2/".into()),
+        ..Quirks::none()
+    });
+    let refused = run(JobType::Full).await;
+    assert_eq!(refused.status, JobStatus::Completed, "{:?}", refused.errors);
+    assert_eq!(indexed(&*sink).await, by_v1);
 
     // Through v2: every document as v1 wrote it.
     sandbox.sim.admin().set_quirks(Quirks::none());
