@@ -113,18 +113,10 @@ async fn probe_cloud(client: &ConfluenceClient, key: &str) -> crate::Result<()> 
         detail: err.to_string(),
         fix: fix.to_owned(),
     };
-    // The sync reads them through REST v2 by the space's id, where v2 is served.
+    // The sync reads them through REST v2 by the space's id, and through v1 where v2 refuses.
     let id = match client.v2_space_id(key).await {
         Ok(id) => id,
-        Err(ClientError::NotFound { .. }) => None,
-        Err(err @ (ClientError::Forbidden { .. } | ClientError::Unauthorized { .. })) => {
-            return Err(missing(
-                format!("the permissions of space `{key}` could not be read"),
-                &err,
-                SPACE_RIGHT,
-            )
-            .into());
-        }
+        Err(err) if crate::confluence::v2_refused(&err) => None,
         Err(err) => return Err(err.into()),
     };
     let permissions = match client.space_permissions(key, id.as_deref()).await {

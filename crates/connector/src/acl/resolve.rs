@@ -583,7 +583,7 @@ impl AclResolver {
 
     /// How the members of the group with this identity are listed: by id on Cloud (REST v2
     /// names groups by id only, and an id survives a rename), by name on Server/DC.
-    fn list_by(&self, identity: &str, name: Option<&str>) -> Result<ListBy, String> {
+    fn list_by(&self, identity: &str) -> Result<ListBy, String> {
         if self.dialect == Dialect::Cloud
             && let Some(id) = identity.strip_prefix("group_id:")
         {
@@ -596,14 +596,13 @@ impl AclResolver {
             .get(identity)
             .cloned();
         known
-            .or_else(|| name.map(str::to_owned))
             .map(ListBy::Name)
             .ok_or_else(|| format!("the name of group `{identity}` is unknown"))
     }
 
     async fn members_of(&self, group: &str) -> Result<Arc<HashSet<String>>, String> {
         cached(&self.members, group, || async {
-            let by = self.list_by(group, None)?;
+            let by = self.list_by(group)?;
             // A listing started early is used only if it was made the way the group would be
             // listed now (by the name Confluence gives it now: a renamed group's old name may
             // belong to another group).
@@ -656,7 +655,7 @@ impl AclResolver {
                 .iter()
                 .filter_map(|(identity, name)| {
                     let by = match self.dialect {
-                        Dialect::Cloud => self.list_by(identity, None).ok()?,
+                        Dialect::Cloud => self.list_by(identity).ok()?,
                         Dialect::ServerDc => ListBy::Name(name.clone()),
                     };
                     let (_, cell) = prefetched

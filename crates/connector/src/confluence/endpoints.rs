@@ -643,7 +643,7 @@ impl ConfluenceClient {
 /// pass v2 through (and Cloud's v2 answer to credentials it does not take), 401 or 403 for an
 /// OAuth token with classic scopes only (they are honoured by v1, not by v2). v1 is asked then,
 /// and its own answer is what the user sees if it refuses too.
-fn v2_refused(err: &ClientError) -> bool {
+pub(crate) fn v2_refused(err: &ClientError) -> bool {
     matches!(
         err,
         ClientError::NotFound { .. }

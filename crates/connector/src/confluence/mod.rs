@@ -40,6 +40,7 @@ mod v2;
 mod tests;
 
 pub use client::{ConfluenceClient, Download};
+pub(crate) use endpoints::v2_refused;
 pub use endpoints::{ContentType, UserRef, cql_quote, cql_spaces};
 pub use error::ClientError;
 pub use gate::ClientStats;
