@@ -218,9 +218,9 @@ pub struct V2Operation {
 }
 
 /// The view grants (`read` of `space`) among v2 assignments, in v1's shape (one permission per
-/// user or group, named by account id or group id), or `None` when one of them names a role (or no id):
-/// what a role stands for (anonymous users among them) the v2 API does not say, and v1's
-/// expansion does (`anonymousAccess`).
+/// user or group, named by account id or group id), or `None` when one of them names a role
+/// (or no principal): what a role stands for (anonymous users among them) the v2 API does not
+/// say, and v1's expansion does (`anonymousAccess`).
 pub fn view_grants(rows: &[V2SpacePermission]) -> Option<Vec<SpacePermission>> {
     let mut out = Vec::new();
     for row in rows {
@@ -228,9 +228,11 @@ pub fn view_grants(rows: &[V2SpacePermission]) -> Option<Vec<SpacePermission>> {
         let is_view = op.is_some_and(|o| {
             o.key.as_deref() == Some("read") && o.target_type.as_deref() == Some("space")
         });
-        let Some(principal) = row.principal.as_ref().filter(|_| is_view) else {
+        if !is_view {
             continue;
-        };
+        }
+        // A view grant to nobody in particular is not understood either: unknown is not nobody.
+        let principal = row.principal.as_ref()?;
         let id = principal.id.clone()?;
         let mut subjects = PermissionSubjects::default();
         match principal.kind.as_deref() {
@@ -741,13 +743,16 @@ mod tests {
             target_type: Some("space".into()),
         });
         assert_eq!(view_grants(&with_role), None);
-        // A view grant without an id is not understood either.
-        let mut no_id = rows;
+        // A view grant without an id, or without a principal, is not understood either.
+        let mut no_id = rows.clone();
         no_id[0].principal = Some(V2Principal {
             kind: Some("user".into()),
             id: None,
         });
         assert_eq!(view_grants(&no_id), None);
+        let mut nobody = rows;
+        nobody[1].principal = None;
+        assert_eq!(view_grants(&nobody), None);
     }
 
     #[test]
